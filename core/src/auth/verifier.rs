@@ -1,0 +1,482 @@
+//! In-process verification of Cognito ID and access tokens (RS256 only) against the pool's
+//! JWKS, for every mode where API Gateway has not verified the token already.
+//!
+//! The JWKS is fetched lazily (start-up does no I/O), parsed once into [`DecodingKey`]s and
+//! kept behind an `RwLock<Arc<_>>` so the hot path is a read lock and a map lookup. A token
+//! whose `kid` is not cached triggers a refetch, but at most one per `refresh_cooldown` and
+//! single-flight, so tokens with forged `kid`s cannot make this service hammer the JWKS URL.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+
+use crate::auth::{AuthError, Identity};
+
+/// Clock skew tolerated on `exp`, `nbf` and `iat`.
+const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+/// Skew beyond this is a misconfiguration, not a clock; capping also keeps jsonwebtoken's
+/// `now - leeway` arithmetic far from underflow.
+const MAX_LEEWAY_SECS: u64 = 600;
+/// Minimum time between two JWKS fetches.
+const DEFAULT_REFRESH_COOLDOWN: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// A Cognito JWKS is about 1 KiB; anything far larger is not a JWKS worth parsing.
+const MAX_JWKS_BYTES: usize = 256 * 1024;
+/// Cognito tokens are a few KiB even with many groups; refusing huge ones early keeps
+/// base64 and JSON work bounded for garbage input.
+const MAX_TOKEN_BYTES: usize = 32 * 1024;
+
+/// What a [`TokenVerifier`] accepts.
+#[derive(Debug, Clone)]
+pub struct VerifierConfig {
+    /// Exact match on `iss`.
+    pub issuer: String,
+    /// `aud` (token_use=id) or `client_id` (token_use=access) must be one of these. Empty means
+    /// every token is refused, never that any client is accepted.
+    pub client_ids: Vec<String>,
+    pub jwks: JwksSource,
+    /// Clock skew for `exp`/`nbf`/`iat`; default 60 s. Whole seconds (sub-second parts are
+    /// dropped), as JWT times are; capped at 600 s.
+    pub leeway: Duration,
+    /// Minimum time between two JWKS fetches, whether the next one is wanted for an unknown
+    /// `kid` or to retry after a failed fetch (the lazy first fetch is never delayed); default
+    /// 30 s. Within it, an unknown `kid` is Invalid, or KeysUnavailable if the last fetch failed.
+    pub refresh_cooldown: Duration,
+}
+
+/// Where the signing keys come from.
+#[derive(Debug, Clone)]
+pub enum JwksSource {
+    /// Fetched over HTTP(S) on first use and on unknown `kid`s (a Cognito pool, an emulator).
+    Url(String),
+    /// Fixed keys, never refreshed (the dev issuer, tests).
+    Static(JwkSet),
+}
+
+impl VerifierConfig {
+    /// A configuration with the default leeway (60 s) and refresh cooldown (30 s).
+    pub fn new(issuer: impl Into<String>, client_ids: Vec<String>, jwks: JwksSource) -> Self {
+        Self {
+            issuer: issuer.into(),
+            client_ids,
+            jwks,
+            leeway: DEFAULT_LEEWAY,
+            refresh_cooldown: DEFAULT_REFRESH_COOLDOWN,
+        }
+    }
+}
+
+/// Verifies bearer tokens. Construction does no I/O: keys are fetched on first use, so start-up
+/// stays fast. `Send + Sync`; share it behind an `Arc`.
+#[derive(Debug)]
+pub struct TokenVerifier {
+    issuer: String,
+    client_ids: Vec<String>,
+    leeway_secs: u64,
+    validation: Validation,
+    keys: KeyCache,
+}
+
+impl TokenVerifier {
+    /// For a [`JwksSource::Url`], builds the HTTP client (connect timeout 2 s, total 5 s, no
+    /// redirects); for a [`JwksSource::Static`], parses the keys.
+    pub fn new(config: VerifierConfig) -> Self {
+        let leeway_secs = config.leeway.as_secs().min(MAX_LEEWAY_SECS);
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.leeway = leeway_secs;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        validation.set_issuer(&[config.issuer.as_str()]);
+        // ID tokens carry `aud`, access tokens `client_id` and no `aud`: both are checked in
+        // `accept` once `token_use` says which one applies.
+        validation.validate_aud = false;
+
+        let keys = match config.jwks {
+            JwksSource::Static(set) => KeyCache {
+                current: RwLock::new(Arc::new(KeySet::from_jwks(set.keys.iter()))),
+                remote: None,
+            },
+            JwksSource::Url(url) => KeyCache {
+                current: RwLock::new(Arc::new(KeySet::default())),
+                remote: Some(RemoteJwks {
+                    http: http_client(),
+                    url,
+                    cooldown: config.refresh_cooldown,
+                    gate: tokio::sync::Mutex::new(FetchGate::default()),
+                }),
+            },
+        };
+        Self {
+            issuer: config.issuer,
+            client_ids: config.client_ids,
+            leeway_secs,
+            validation,
+            keys,
+        }
+    }
+
+    /// The caller's identity if `token` (the bearer value, without `Bearer `) is an RS256
+    /// Cognito ID or access token for the configured issuer and clients.
+    ///
+    /// [`AuthError::KeysUnavailable`] only when the JWKS could not be fetched and no cached key
+    /// matches the token's `kid`; every other failure is [`AuthError::Invalid`].
+    pub async fn verify(&self, token: &str) -> Result<Identity, AuthError> {
+        let kid = screen_header(token)?;
+        let keys = self.keys.key_set_with(&kid).await?;
+        let key = keys.get(&kid).ok_or(AuthError::Invalid("unknown kid"))?;
+        let data = jsonwebtoken::decode::<TokenClaims>(token, key, &self.validation)
+            .map_err(|e| rejection(&e))?;
+        self.accept(data.claims)
+    }
+
+    /// The checks `jsonwebtoken::Validation` does not do (or does more loosely).
+    fn accept(&self, claims: TokenClaims) -> Result<Identity, AuthError> {
+        // `Validation` would also accept an `iss` array that merely contains the issuer.
+        if claims.iss.as_deref() != Some(self.issuer.as_str()) {
+            return Err(AuthError::Invalid("wrong issuer"));
+        }
+        let subject = match claims.sub {
+            Some(sub) if !sub.trim().is_empty() => sub,
+            _ => return Err(AuthError::Invalid("missing sub")),
+        };
+        if let Some(iat) = claims.iat {
+            // f64 because NumericDate may be fractional; seconds since 1970 fit it exactly.
+            let latest = unix_now().saturating_add(self.leeway_secs) as f64;
+            if !iat.is_finite() || iat > latest {
+                return Err(AuthError::Invalid("iat in the future"));
+            }
+        }
+        let allowed = |client: &str| self.client_ids.iter().any(|c| c == client);
+        match claims.token_use.as_deref() {
+            Some("id") => {
+                let audience_ok = match &claims.aud {
+                    Some(Audience::One(aud)) => allowed(aud),
+                    Some(Audience::Many(auds)) => auds.iter().any(|a| allowed(a)),
+                    None => false,
+                };
+                if !audience_ok {
+                    return Err(AuthError::Invalid("aud is not an allowed client"));
+                }
+            }
+            Some("access") => {
+                if !claims.client_id.as_deref().is_some_and(allowed) {
+                    return Err(AuthError::Invalid("client_id is not an allowed client"));
+                }
+            }
+            Some(_) => return Err(AuthError::Invalid("token_use is neither id nor access")),
+            None => return Err(AuthError::Invalid("missing token_use")),
+        }
+        Ok(Identity {
+            subject,
+            groups: claims.groups.unwrap_or_default(),
+            username: claims
+                .cognito_username
+                .or(claims.username)
+                .filter(|u| !u.is_empty()),
+        })
+    }
+}
+
+/// The claims read after the signature and the time claims are verified. Optional where a
+/// missing claim should be reported by name rather than as "malformed".
+#[derive(Deserialize)]
+struct TokenClaims {
+    iss: Option<String>,
+    sub: Option<String>,
+    token_use: Option<String>,
+    aud: Option<Audience>,
+    client_id: Option<String>,
+    iat: Option<f64>,
+    #[serde(rename = "cognito:groups")]
+    groups: Option<Vec<String>>,
+    #[serde(rename = "cognito:username")]
+    cognito_username: Option<String>,
+    username: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// Only what is needed before choosing a key; `alg` is a plain string so that values
+/// `jsonwebtoken` cannot even name (`none`) are refused here, by the same rule as the others.
+#[derive(Deserialize)]
+struct RawHeader {
+    alg: String,
+    kid: Option<String>,
+}
+
+/// Shape, `alg` and `kid` checks that need no key, so that junk and algorithm-confusion
+/// attempts never reach the key cache (and never cause a JWKS fetch). Returns the `kid`.
+fn screen_header(token: &str) -> Result<String, AuthError> {
+    if token.is_empty() {
+        return Err(AuthError::Invalid("empty token"));
+    }
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(AuthError::Invalid("token too long"));
+    }
+    let mut segments = token.split('.');
+    let (Some(header), Some(_payload), Some(_signature), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
+        return Err(AuthError::Invalid("token is not three segments"));
+    };
+    let header = URL_SAFE_NO_PAD
+        .decode(header)
+        .map_err(|_| AuthError::Invalid("malformed token header"))?;
+    let header: RawHeader = serde_json::from_slice(&header)
+        .map_err(|_| AuthError::Invalid("malformed token header"))?;
+    if header.alg != "RS256" {
+        return Err(AuthError::Invalid("algorithm not allowed"));
+    }
+    // Refetching cannot make a missing `kid` known, so this never triggers a refresh.
+    header.kid.ok_or(AuthError::Invalid("token without kid"))
+}
+
+fn rejection(error: &jsonwebtoken::errors::Error) -> AuthError {
+    use jsonwebtoken::errors::ErrorKind;
+    AuthError::Invalid(match error.kind() {
+        ErrorKind::InvalidSignature => "bad signature",
+        ErrorKind::ExpiredSignature => "token expired",
+        ErrorKind::ImmatureSignature => "nbf in the future",
+        ErrorKind::InvalidIssuer => "wrong issuer",
+        ErrorKind::MissingRequiredClaim(claim) => match claim.as_str() {
+            "exp" => "missing exp",
+            "iss" => "missing iss",
+            "sub" => "missing sub",
+            _ => "missing required claim",
+        },
+        ErrorKind::InvalidClaimFormat(_) => "malformed time claim",
+        ErrorKind::InvalidAlgorithm | ErrorKind::UnsupportedAlgorithm => "algorithm not allowed",
+        ErrorKind::InvalidToken
+        | ErrorKind::Base64(_)
+        | ErrorKind::Json(_)
+        | ErrorKind::Utf8(_) => "malformed token",
+        _ => "token verification failed",
+    })
+}
+
+fn unix_now() -> u64 {
+    // A clock before 1970 makes every token look expired or early: fail closed, not panic.
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn http_client() -> Option<reqwest::Client> {
+    let built = reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        // The JWKS URL is configuration; a redirect elsewhere is not something to follow.
+        .redirect(reqwest::redirect::Policy::none())
+        .build();
+    match built {
+        Ok(client) => Some(client),
+        Err(error) => {
+            // Fail closed: every fetch then fails and tokens get KeysUnavailable.
+            tracing::error!(error = %error, "could not build the JWKS HTTP client");
+            None
+        }
+    }
+}
+
+/// Usable keys by `kid`, parsed once.
+#[derive(Debug, Default)]
+struct KeySet {
+    by_kid: HashMap<String, DecodingKey>,
+}
+
+impl KeySet {
+    /// Keeps only RSA keys with a `kid` that are for signatures (`use` absent or `sig`) with
+    /// RS256 (`alg` absent or `RS256`); the rest could never verify a token we accept.
+    fn from_jwks<'a>(jwks: impl Iterator<Item = &'a Jwk>) -> Self {
+        let mut by_kid = HashMap::new();
+        for jwk in jwks {
+            let Some(kid) = jwk.common.key_id.as_deref() else {
+                tracing::debug!("ignoring a JWKS key without kid");
+                continue;
+            };
+            let for_signatures = jwk
+                .common
+                .public_key_use
+                .as_ref()
+                .is_none_or(|u| *u == PublicKeyUse::Signature);
+            let for_rs256 = jwk
+                .common
+                .key_algorithm
+                .is_none_or(|a| a == KeyAlgorithm::RS256);
+            if !for_signatures || !for_rs256 {
+                tracing::debug!(kid, "ignoring a JWKS key not for RS256 signatures");
+                continue;
+            }
+            if !matches!(jwk.algorithm, AlgorithmParameters::RSA(_)) {
+                tracing::debug!(kid, "ignoring a non-RSA JWKS key");
+                continue;
+            }
+            match DecodingKey::from_jwk(jwk) {
+                Ok(key) => {
+                    if by_kid.contains_key(kid) {
+                        tracing::warn!(kid, "JWKS repeats a kid; keeping the first key");
+                    } else {
+                        by_kid.insert(kid.to_owned(), key);
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(kid, error = %error, "ignoring an unreadable JWKS key");
+                }
+            }
+        }
+        Self { by_kid }
+    }
+
+    fn get(&self, kid: &str) -> Option<&DecodingKey> {
+        self.by_kid.get(kid)
+    }
+
+    fn contains(&self, kid: &str) -> bool {
+        self.by_kid.contains_key(kid)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.by_kid.is_empty()
+    }
+}
+
+#[derive(Debug)]
+struct KeyCache {
+    current: RwLock<Arc<KeySet>>,
+    /// `None` for a static key set, which is never refetched.
+    remote: Option<RemoteJwks>,
+}
+
+#[derive(Debug)]
+struct RemoteJwks {
+    url: String,
+    http: Option<reqwest::Client>,
+    cooldown: Duration,
+    /// Held for the whole fetch: concurrent misses queue here and then find either the fresh
+    /// keys or a recent attempt, so N misses cause at most one request.
+    gate: tokio::sync::Mutex<FetchGate>,
+}
+
+#[derive(Debug, Default)]
+struct FetchGate {
+    last_attempt: Option<Instant>,
+    last_failed: bool,
+}
+
+impl KeyCache {
+    fn snapshot(&self) -> Arc<KeySet> {
+        // A poisoned lock only means a writer panicked after replacing a whole Arc: the value
+        // is still a complete key set.
+        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn replace(&self, keys: Arc<KeySet>) {
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = keys;
+    }
+
+    /// A key set that holds `kid`, fetching the JWKS if it is due.
+    async fn key_set_with(&self, kid: &str) -> Result<Arc<KeySet>, AuthError> {
+        let keys = self.snapshot();
+        if keys.contains(kid) {
+            return Ok(keys);
+        }
+        let Some(remote) = &self.remote else {
+            return Err(AuthError::Invalid("unknown kid"));
+        };
+        let mut gate = remote.gate.lock().await;
+        // Whoever held the gate before may just have fetched the key this token needs.
+        let keys = self.snapshot();
+        if keys.contains(kid) {
+            return Ok(keys);
+        }
+        let due = gate
+            .last_attempt
+            .is_none_or(|at| at.elapsed() >= remote.cooldown);
+        if due {
+            gate.last_attempt = Some(Instant::now());
+            match remote.fetch().await {
+                Ok(fresh) => {
+                    gate.last_failed = false;
+                    let fresh = Arc::new(fresh);
+                    self.replace(Arc::clone(&fresh));
+                    if fresh.contains(kid) {
+                        return Ok(fresh);
+                    }
+                }
+                Err(error) => {
+                    gate.last_failed = true;
+                    tracing::warn!(error = format!("{error:#}"), "JWKS fetch failed");
+                }
+            }
+        }
+        if gate.last_failed {
+            // The key may well exist at the issuer: this is an outage, not a bad token.
+            Err(AuthError::KeysUnavailable)
+        } else {
+            Err(AuthError::Invalid("unknown kid"))
+        }
+    }
+}
+
+impl RemoteJwks {
+    #[tracing::instrument(skip_all, fields(url = %self.url))]
+    async fn fetch(&self) -> anyhow::Result<KeySet> {
+        let http = self
+            .http
+            .as_ref()
+            .context("no HTTP client (it failed to build at start)")?;
+        let mut response = http
+            .get(&self.url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .context("requesting the JWKS")?;
+        let status = response.status();
+        anyhow::ensure!(status.is_success(), "the JWKS endpoint answered {status}");
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.context("reading the JWKS")? {
+            anyhow::ensure!(
+                body.len() + chunk.len() <= MAX_JWKS_BYTES,
+                "the JWKS is larger than {MAX_JWKS_BYTES} bytes"
+            );
+            body.extend_from_slice(&chunk);
+        }
+        // Keys are parsed one by one so that one exotic key cannot hide all the others.
+        let raw: RawJwks = serde_json::from_slice(&body).context("the JWKS is not a JWK set")?;
+        let jwks: Vec<Jwk> = raw
+            .keys
+            .into_iter()
+            .filter_map(|key| serde_json::from_value(key).ok())
+            .collect();
+        let keys = KeySet::from_jwks(jwks.iter());
+        // An empty answer must not wipe keys that still verify tokens.
+        anyhow::ensure!(!keys.is_empty(), "the JWKS holds no RS256 signing key");
+        tracing::info!(keys = keys.by_kid.len(), "JWKS fetched");
+        Ok(keys)
+    }
+}
+
+#[derive(Deserialize)]
+struct RawJwks {
+    keys: Vec<serde_json::Value>,
+}
+
+#[cfg(test)]
+mod tests;

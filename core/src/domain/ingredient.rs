@@ -1,0 +1,536 @@
+//! Ingredients and how much of them: the name, an optional quantity ("salt to taste" has
+//! none), and the closed set of units with the spellings people actually type.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::domain::input::{IngredientInput, QuantityInput};
+use crate::domain::limits;
+use crate::domain::text;
+use crate::domain::validation::Collector;
+
+/// A unit of measure, from a closed set. Responses always use these canonical names;
+/// requests may also use common spellings such as `grams` or `tablespoon`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case", try_from = "String")]
+pub enum Unit {
+    G,
+    Kg,
+    Mg,
+    Ml,
+    L,
+    Tsp,
+    Tbsp,
+    Cup,
+    FlOz,
+    Oz,
+    Lb,
+    Piece,
+    Clove,
+    Pinch,
+    Slice,
+    Can,
+    Bunch,
+}
+
+/// Spellings accepted on input, after lower-casing, turning `.`, `_` and `-` into spaces and
+/// collapsing whitespace (so `fl. oz`, `FL_OZ` and `fl-oz` are all `fl oz`). Ambiguous
+/// abbreviations (`t`, `T`, `c`) are left out on purpose: guessing wrong spoils a dish.
+const SPELLINGS: &[(&str, Unit)] = &[
+    ("g", Unit::G),
+    ("gr", Unit::G),
+    ("grs", Unit::G),
+    ("gram", Unit::G),
+    ("grams", Unit::G),
+    ("gramme", Unit::G),
+    ("grammes", Unit::G),
+    ("kg", Unit::Kg),
+    ("kgs", Unit::Kg),
+    ("kilo", Unit::Kg),
+    ("kilos", Unit::Kg),
+    ("kilogram", Unit::Kg),
+    ("kilograms", Unit::Kg),
+    ("kilogramme", Unit::Kg),
+    ("kilogrammes", Unit::Kg),
+    ("mg", Unit::Mg),
+    ("milligram", Unit::Mg),
+    ("milligrams", Unit::Mg),
+    ("milligramme", Unit::Mg),
+    ("milligrammes", Unit::Mg),
+    ("ml", Unit::Ml),
+    ("millilitre", Unit::Ml),
+    ("millilitres", Unit::Ml),
+    ("milliliter", Unit::Ml),
+    ("milliliters", Unit::Ml),
+    ("l", Unit::L),
+    ("litre", Unit::L),
+    ("litres", Unit::L),
+    ("liter", Unit::L),
+    ("liters", Unit::L),
+    ("tsp", Unit::Tsp),
+    ("tsps", Unit::Tsp),
+    ("teaspoon", Unit::Tsp),
+    ("teaspoons", Unit::Tsp),
+    ("tbsp", Unit::Tbsp),
+    ("tbsps", Unit::Tbsp),
+    ("tbs", Unit::Tbsp),
+    ("tbl", Unit::Tbsp),
+    ("tbls", Unit::Tbsp),
+    ("tablespoon", Unit::Tbsp),
+    ("tablespoons", Unit::Tbsp),
+    ("cup", Unit::Cup),
+    ("cups", Unit::Cup),
+    ("fl oz", Unit::FlOz),
+    ("floz", Unit::FlOz),
+    ("fluid ounce", Unit::FlOz),
+    ("fluid ounces", Unit::FlOz),
+    ("oz", Unit::Oz),
+    ("ounce", Unit::Oz),
+    ("ounces", Unit::Oz),
+    ("lb", Unit::Lb),
+    ("lbs", Unit::Lb),
+    ("pound", Unit::Lb),
+    ("pounds", Unit::Lb),
+    ("piece", Unit::Piece),
+    ("pieces", Unit::Piece),
+    ("pc", Unit::Piece),
+    ("pcs", Unit::Piece),
+    ("clove", Unit::Clove),
+    ("cloves", Unit::Clove),
+    ("pinch", Unit::Pinch),
+    ("pinches", Unit::Pinch),
+    ("slice", Unit::Slice),
+    ("slices", Unit::Slice),
+    ("can", Unit::Can),
+    ("cans", Unit::Can),
+    ("tin", Unit::Can),
+    ("tins", Unit::Can),
+    ("bunch", Unit::Bunch),
+    ("bunches", Unit::Bunch),
+];
+
+impl Unit {
+    /// Every unit, in the order the contract lists them.
+    pub const ALL: [Unit; 17] = [
+        Unit::G,
+        Unit::Kg,
+        Unit::Mg,
+        Unit::Ml,
+        Unit::L,
+        Unit::Tsp,
+        Unit::Tbsp,
+        Unit::Cup,
+        Unit::FlOz,
+        Unit::Oz,
+        Unit::Lb,
+        Unit::Piece,
+        Unit::Clove,
+        Unit::Pinch,
+        Unit::Slice,
+        Unit::Can,
+        Unit::Bunch,
+    ];
+
+    /// The canonical name, as it appears in every response.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::G => "g",
+            Unit::Kg => "kg",
+            Unit::Mg => "mg",
+            Unit::Ml => "ml",
+            Unit::L => "l",
+            Unit::Tsp => "tsp",
+            Unit::Tbsp => "tbsp",
+            Unit::Cup => "cup",
+            Unit::FlOz => "fl_oz",
+            Unit::Oz => "oz",
+            Unit::Lb => "lb",
+            Unit::Piece => "piece",
+            Unit::Clove => "clove",
+            Unit::Pinch => "pinch",
+            Unit::Slice => "slice",
+            Unit::Can => "can",
+            Unit::Bunch => "bunch",
+        }
+    }
+
+    /// A canonical name or a common spelling (`grams`, `Tablespoon`, `fl. oz`…),
+    /// case-insensitively.
+    pub fn parse(s: &str) -> Result<Unit, String> {
+        let key = text::normalize(s)
+            .to_lowercase()
+            .replace(['.', '_', '-'], " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        SPELLINGS
+            .iter()
+            .find(|(spelling, _)| *spelling == key)
+            .map(|(_, unit)| *unit)
+            .ok_or_else(|| {
+                let expected: Vec<&str> = Unit::ALL.iter().map(|unit| unit.as_str()).collect();
+                format!(
+                    "unknown unit {}; expected one of {}",
+                    text::quoted(&text::normalize(s)),
+                    expected.join(", ")
+                )
+            })
+    }
+
+    /// The next larger metric unit and how many of `self` make one of it, for scaled
+    /// amounts that outgrow [`limits::AMOUNT_MAX`].
+    pub(crate) fn larger(self) -> Option<(Unit, f64)> {
+        match self {
+            Unit::Mg => Some((Unit::G, 1000.0)),
+            Unit::G => Some((Unit::Kg, 1000.0)),
+            Unit::Ml => Some((Unit::L, 1000.0)),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Unit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Unit {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Unit::parse(s)
+    }
+}
+
+impl TryFrom<String> for Unit {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Unit::parse(&s)
+    }
+}
+
+/// How much of an ingredient: an amount greater than 0 and at most 1000000, and an optional
+/// unit ("3 eggs" has none).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Quantity {
+    /// Greater than 0 and at most 1000000; whole amounts are written as JSON integers.
+    #[serde(serialize_with = "serialize_amount")]
+    #[schema(value_type = f64, exclusive_minimum = 0, maximum = 1000000, example = 200)]
+    amount: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    unit: Option<Unit>,
+}
+
+impl Quantity {
+    /// Checks the amount: finite, greater than 0, at most 1,000,000.
+    pub fn new(amount: f64, unit: Option<Unit>) -> Result<Quantity, String> {
+        valid_amount(amount).map(|amount| Quantity { amount, unit })
+    }
+
+    /// The amount, finite and greater than 0.
+    pub fn amount(&self) -> f64 {
+        self.amount
+    }
+
+    /// The unit, if the amount has one.
+    pub fn unit(&self) -> Option<Unit> {
+        self.unit
+    }
+
+    /// The amount as a JSON number: an integer when whole, so `200` never reads `200.0`.
+    pub(crate) fn amount_number(&self) -> serde_json::Number {
+        amount_number(self.amount)
+    }
+}
+
+fn valid_amount(amount: f64) -> Result<f64, String> {
+    if amount.is_finite() && amount > 0.0 && amount <= limits::AMOUNT_MAX {
+        Ok(amount)
+    } else {
+        Err(amount_message())
+    }
+}
+
+fn amount_message() -> String {
+    format!(
+        "must be greater than 0 and at most {}",
+        amount_number(limits::AMOUNT_MAX)
+    )
+}
+
+/// 2^53: above it not every integer is an f64, so "whole" stops meaning anything.
+const EXACT_INTEGER_LIMIT: f64 = 9_007_199_254_740_992.0;
+
+fn amount_number(amount: f64) -> serde_json::Number {
+    if amount.fract() == 0.0 && amount.abs() <= EXACT_INTEGER_LIMIT {
+        // Whole and within ±2^53, so the cast is exact.
+        serde_json::Number::from(amount as i64)
+    } else {
+        // Only non-finite values have no JSON form, and a Quantity is always finite; 0 would
+        // be the visible sign of a broken invariant rather than a crash.
+        serde_json::Number::from_f64(amount).unwrap_or_else(|| serde_json::Number::from(0))
+    }
+}
+
+fn serialize_amount<S: Serializer>(amount: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    amount_number(*amount).serialize(serializer)
+}
+
+/// An ingredient's name: 1–100 characters after NFC and trimming, case kept as written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct IngredientName(String);
+
+impl IngredientName {
+    /// Normalises (NFC, trim) and checks 1–100 characters.
+    pub fn parse(s: &str) -> Result<IngredientName, String> {
+        text::bounded(s, limits::INGREDIENT_NAME_MAX).map(IngredientName)
+    }
+
+    /// The name as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Case-insensitive equality, as the `ingredient` list filter needs.
+    pub fn matches(&self, other: &IngredientName) -> bool {
+        text::fold(&self.0) == text::fold(&other.0)
+    }
+}
+
+impl fmt::Display for IngredientName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One line of the ingredient list.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Ingredient {
+    name: IngredientName,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    quantity: Option<Quantity>,
+    /// At most 200 characters, e.g. "extra virgin".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, max_length = 200)]
+    note: Option<String>,
+}
+
+impl Ingredient {
+    /// The ingredient's name.
+    pub fn name(&self) -> &IngredientName {
+        &self.name
+    }
+
+    /// How much, if the recipe says.
+    pub fn quantity(&self) -> Option<Quantity> {
+        self.quantity
+    }
+
+    /// A remark such as "extra virgin".
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
+    /// The ingredient as a client would send it.
+    pub(crate) fn to_input(&self) -> IngredientInput {
+        IngredientInput {
+            name: Some(self.name.0.clone()),
+            quantity: self.quantity.map(|quantity| QuantityInput {
+                amount: Some(quantity.amount_number()),
+                unit: quantity.unit.map(|unit| unit.as_str().to_owned()),
+            }),
+            note: self.note.clone(),
+        }
+    }
+
+    pub(crate) fn with_quantity(&self, quantity: Option<Quantity>) -> Ingredient {
+        Ingredient {
+            quantity,
+            ..self.clone()
+        }
+    }
+
+    /// Checks one ingredient at `at` (e.g. `/ingredients/3`), recording every failure.
+    pub(crate) fn parse(
+        input: &IngredientInput,
+        at: &str,
+        errors: &mut Collector,
+    ) -> Option<Ingredient> {
+        let name = errors.check(
+            || format!("{at}/name"),
+            text::required(input.name.as_deref(), limits::INGREDIENT_NAME_MAX).map(IngredientName),
+        );
+        let quantity = match &input.quantity {
+            None => Some(None),
+            Some(quantity) => {
+                let amount = errors.check(
+                    || format!("{at}/quantity/amount"),
+                    match &quantity.amount {
+                        None => Err("is required".to_owned()),
+                        Some(n) => n.as_f64().ok_or_else(amount_message).and_then(valid_amount),
+                    },
+                );
+                let unit = errors.check(
+                    || format!("{at}/quantity/unit"),
+                    quantity.unit.as_deref().map(Unit::parse).transpose(),
+                );
+                match (amount, unit) {
+                    (Some(amount), Some(unit)) => Some(Some(Quantity { amount, unit })),
+                    _ => None,
+                }
+            }
+        };
+        let note = errors.check(
+            || format!("{at}/note"),
+            text::optional(input.note.as_deref(), limits::INGREDIENT_NOTE_MAX),
+        );
+        Some(Ingredient {
+            name: name?,
+            quantity: quantity?,
+            note: note?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    #[test]
+    fn every_canonical_unit_name_parses_to_itself() {
+        for unit in Unit::ALL {
+            assert_eq!(Unit::parse(unit.as_str()), Ok(unit));
+        }
+    }
+
+    #[test]
+    fn every_alias_becomes_its_canonical_unit() {
+        let expected = [
+            ("g", ["g", "gr", "grs", "gram", "grams", "gramme", "grammes", "G", "Grams", "g."].as_slice()),
+            ("kg", &["kg", "kgs", "kilo", "kilos", "kilogram", "kilograms", "kilogramme", "kilogrammes", "KG"]),
+            ("mg", &["mg", "milligram", "milligrams", "milligramme", "milligrammes"]),
+            ("ml", &["ml", "millilitre", "millilitres", "milliliter", "milliliters", "mL"]),
+            ("l", &["l", "L", "litre", "litres", "liter", "liters"]),
+            ("tsp", &["tsp", "tsps", "teaspoon", "teaspoons", "Tsp."]),
+            ("tbsp", &["tbsp", "tbsps", "tbs", "tbl", "tbls", "tablespoon", "tablespoons", "Tablespoon"]),
+            ("cup", &["cup", "cups", "Cups"]),
+            ("fl_oz", &["fl_oz", "fl oz", "fl. oz", "fl. oz.", "fl.oz", "floz", "fl-oz", "FL  OZ", "fluid ounce", "fluid ounces"]),
+            ("oz", &["oz", "ounce", "ounces", "oz."]),
+            ("lb", &["lb", "lbs", "pound", "pounds", "LBS"]),
+            ("piece", &["piece", "pieces", "pc", "pcs"]),
+            ("clove", &["clove", "cloves"]),
+            ("pinch", &["pinch", "pinches"]),
+            ("slice", &["slice", "slices"]),
+            ("can", &["can", "cans", "tin", "tins"]),
+            ("bunch", &["bunch", "bunches"]),
+        ];
+        assert_eq!(expected.len(), Unit::ALL.len());
+        for (canonical, spellings) in expected {
+            for spelling in spellings {
+                assert_eq!(
+                    Unit::parse(spelling).map(Unit::as_str),
+                    Ok(canonical),
+                    "{spelling:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn units_are_trimmed_before_matching() {
+        assert_eq!(Unit::parse("  grams \n"), Ok(Unit::G));
+    }
+
+    #[test]
+    fn unknown_unit_lists_the_canonical_ones() {
+        assert_eq!(
+            Unit::parse("cupz"),
+            Err("unknown unit \"cupz\"; expected one of g, kg, mg, ml, l, tsp, tbsp, cup, \
+                 fl_oz, oz, lb, piece, clove, pinch, slice, can, bunch"
+                .to_owned())
+        );
+    }
+
+    #[test]
+    fn ambiguous_abbreviations_are_not_guessed() {
+        for spelling in ["t", "T", "c", "", "dl", "cl"] {
+            assert!(Unit::parse(spelling).is_err(), "{spelling:?}");
+        }
+    }
+
+    #[test]
+    fn units_serialize_canonically_and_deserialize_any_spelling() {
+        assert_eq!(serde_json::to_string(&Unit::FlOz).unwrap(), "\"fl_oz\"");
+        assert_eq!(serde_json::from_str::<Unit>("\"fl. oz\"").unwrap(), Unit::FlOz);
+        assert!(serde_json::from_str::<Unit>("\"cupz\"").is_err());
+    }
+
+    #[test]
+    fn amount_of_one_million_is_accepted() {
+        assert!(Quantity::new(1_000_000.0, None).is_ok());
+    }
+
+    #[test]
+    fn amount_just_over_one_million_is_rejected() {
+        assert_eq!(
+            Quantity::new(1_000_000.001, None),
+            Err("must be greater than 0 and at most 1000000".to_owned())
+        );
+    }
+
+    #[test]
+    fn tiny_positive_amount_is_accepted() {
+        assert!(Quantity::new(0.001, Some(Unit::G)).is_ok());
+    }
+
+    #[test]
+    fn zero_negative_and_non_finite_amounts_are_rejected() {
+        for amount in [0.0, -0.0, -1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert!(Quantity::new(amount, None).is_err(), "{amount}");
+        }
+    }
+
+    #[test]
+    fn whole_amounts_serialize_without_a_fraction() {
+        let quantity = Quantity::new(200.0, Some(Unit::G)).unwrap();
+        assert_eq!(
+            serde_json::to_string(&quantity).unwrap(),
+            r#"{"amount":200,"unit":"g"}"#
+        );
+    }
+
+    #[test]
+    fn fractional_amounts_serialize_as_written() {
+        let quantity = Quantity::new(0.333, None).unwrap();
+        assert_eq!(serde_json::to_string(&quantity).unwrap(), r#"{"amount":0.333}"#);
+    }
+
+    #[test]
+    fn ingredient_name_of_100_characters_is_accepted() {
+        assert!(IngredientName::parse(&"n".repeat(100)).is_ok());
+    }
+
+    #[test]
+    fn ingredient_name_of_101_characters_is_rejected() {
+        assert!(IngredientName::parse(&"n".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn ingredient_names_match_ignoring_case_and_normal_form() {
+        let stored = IngredientName::parse("Cre\u{300}me fraîche").unwrap();
+        let query = IngredientName::parse("CRÈME FRAÎCHE").unwrap();
+        assert!(stored.matches(&query));
+        assert!(!stored.matches(&IngredientName::parse("crème").unwrap()));
+    }
+}

@@ -1,0 +1,57 @@
+//! Every number in the recipe contract, in one place, so validation, the OpenAPI
+//! annotations (checked against these by a test) and the docs cannot drift apart.
+//!
+//! Text lengths count Unicode scalar values after NFC normalisation and trimming.
+
+/// `title`: 1 to this many characters.
+pub const TITLE_MAX: usize = 200;
+/// `description`: at most this many characters.
+pub const DESCRIPTION_MAX: usize = 4000;
+/// `servings`: at least this many.
+pub const SERVINGS_MIN: u16 = 1;
+/// `servings`: at most this many (also the bound of `?servings=` scaling).
+pub const SERVINGS_MAX: u16 = 1000;
+/// `servings` when the client sends none.
+pub const SERVINGS_DEFAULT: u16 = 1;
+/// `prep_time_minutes`, `cook_time_minutes` and a step's `duration_minutes`: 0 to this (one week).
+pub const MINUTES_MAX: u16 = 10_080;
+/// `ingredients`: at least this many.
+pub const INGREDIENTS_MIN: usize = 1;
+/// `ingredients`: at most this many.
+pub const INGREDIENTS_MAX: usize = 100;
+/// An ingredient's `name`: 1 to this many characters.
+pub const INGREDIENT_NAME_MAX: usize = 100;
+/// A quantity's `amount`: greater than 0 and at most this.
+pub const AMOUNT_MAX: f64 = 1_000_000.0;
+/// An ingredient's `note`: at most this many characters.
+pub const INGREDIENT_NOTE_MAX: usize = 200;
+/// `steps`: at least this many.
+pub const STEPS_MIN: usize = 1;
+/// `steps`: at most this many.
+pub const STEPS_MAX: usize = 100;
+/// A step's `text`: 1 to this many characters.
+pub const STEP_TEXT_MAX: usize = 2000;
+/// `tags`: at most this many.
+pub const TAGS_MAX: usize = 20;
+/// One tag: 1 to this many characters of `a-z`, `0-9` and `-`.
+pub const TAG_MAX: usize = 40;
+/// `calories_per_serving`: 0 to this.
+pub const CALORIES_MAX: u16 = 10_000;
+/// `equipment`: at most this many items.
+pub const EQUIPMENT_MAX: usize = 30;
+/// One `equipment` item: 1 to this many characters.
+pub const EQUIPMENT_ITEM_MAX: usize = 100;
+/// `notes`: at most this many items.
+pub const NOTES_MAX: usize = 20;
+/// One `notes` item: 1 to this many characters.
+pub const NOTE_MAX: usize = 500;
+/// `author`: at most this many characters.
+pub const AUTHOR_MAX: usize = 100;
+/// An owner (Cognito `sub` or dev subject): 1 to this many characters.
+pub const OWNER_MAX: usize = 128;
+/// The list filter `q`: 1 to this many characters.
+pub const SEARCH_TEXT_MAX: usize = 200;
+/// Scaled amounts keep at most this many significant digits (see `RecipeContent::scaled_to`).
+pub const SCALED_SIGNIFICANT_DIGITS: i32 = 4;
+/// Scaled amounts keep at most this many decimal places, unless that would round them to 0.
+pub const SCALED_DECIMAL_PLACES: i32 = 3;

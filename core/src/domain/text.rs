@@ -1,0 +1,156 @@
+//! Text as the contract defines it: NFC-normalised, trimmed, and measured in Unicode scalar
+//! values. Everything that checks a length goes through here so "200 characters" means the
+//! same thing for every field, and so does the search text of the list filter `q`.
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::domain::limits;
+
+/// NFC first, trim second: a combining mark at either end must join its base before the
+/// trim decides what is whitespace.
+pub(crate) fn normalize(s: &str) -> String {
+    let composed: String = s.nfc().collect();
+    let trimmed = composed.trim();
+    if trimmed.len() == composed.len() {
+        composed
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+/// Characters as the contract counts them: Unicode scalar values.
+pub(crate) fn char_count(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// Normalises and checks 1..=`max` characters.
+pub(crate) fn bounded(s: &str, max: usize) -> Result<String, String> {
+    let text = normalize(s);
+    let count = char_count(&text);
+    if count == 0 {
+        Err("must not be empty".to_owned())
+    } else if count > max {
+        Err(too_long(max, count))
+    } else {
+        Ok(text)
+    }
+}
+
+/// Like [`bounded`], for a field the contract requires.
+pub(crate) fn required(s: Option<&str>, max: usize) -> Result<String, String> {
+    s.map_or_else(|| Err("is required".to_owned()), |s| bounded(s, max))
+}
+
+/// Optional display text: what is blank after trimming is treated as never sent, so a
+/// client clearing a field with `""` gets the same result as sending `null`.
+pub(crate) fn optional(s: Option<&str>, max: usize) -> Result<Option<String>, String> {
+    let Some(s) = s else { return Ok(None) };
+    let text = normalize(s);
+    let count = char_count(&text);
+    if count == 0 {
+        Ok(None)
+    } else if count > max {
+        Err(too_long(max, count))
+    } else {
+        Ok(Some(text))
+    }
+}
+
+fn too_long(max: usize, count: usize) -> String {
+    format!("must be at most {max} characters (got {count})")
+}
+
+/// Quotes a client's value inside a message, cut short so that a huge value cannot turn
+/// a small error response into a large one.
+pub(crate) fn quoted(s: &str) -> String {
+    const SHOWN: usize = 40;
+    if char_count(s) > SHOWN {
+        let head: String = s.chars().take(SHOWN).collect();
+        format!("{head:?}…")
+    } else {
+        format!("{s:?}")
+    }
+}
+
+/// Case-folded comparison key for the list filters. Full Unicode lower-casing (not just
+/// ASCII) so "Crème" finds "crème", on NFC text so precomposed and decomposed input agree.
+pub(crate) fn fold(s: &str) -> String {
+    s.nfc().collect::<String>().to_lowercase()
+}
+
+/// The `q` list filter: text searched for, case-insensitively, in recipe titles.
+/// Normalised like the titles it is compared with, then stored lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SearchText(String);
+
+impl SearchText {
+    /// Normalises (NFC, trim), checks 1–200 characters and lower-cases.
+    pub fn parse(s: &str) -> Result<SearchText, String> {
+        bounded(s, limits::SEARCH_TEXT_MAX).map(|text| SearchText(text.to_lowercase()))
+    }
+
+    /// The lower-cased search text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_composes_before_trimming() {
+        assert_eq!(normalize("  e\u{301}te\u{301} \n"), "\u{e9}t\u{e9}");
+    }
+
+    #[test]
+    fn normalize_trims_unicode_whitespace() {
+        assert_eq!(normalize("\u{a0}\u{3000}soup\u{2003}"), "soup");
+    }
+
+    #[test]
+    fn a_decomposed_character_counts_once() {
+        assert_eq!(char_count(&normalize("e\u{301}")), 1);
+    }
+
+    #[test]
+    fn blank_required_text_is_rejected() {
+        assert_eq!(bounded(" \t ", 5), Err("must not be empty".to_owned()));
+    }
+
+    #[test]
+    fn blank_optional_text_becomes_absent() {
+        assert_eq!(optional(Some("  "), 5), Ok(None));
+    }
+
+    #[test]
+    fn quoted_values_are_cut_short() {
+        let long = "x".repeat(100);
+        assert_eq!(quoted(&long), format!("\"{}\"…", "x".repeat(40)));
+        assert_eq!(quoted("cupz"), "\"cupz\"");
+    }
+
+    #[test]
+    fn search_text_of_200_characters_is_accepted() {
+        assert!(SearchText::parse(&"a".repeat(200)).is_ok());
+    }
+
+    #[test]
+    fn search_text_of_201_characters_is_rejected() {
+        assert!(SearchText::parse(&"a".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn empty_search_text_is_rejected() {
+        assert!(SearchText::parse("   ").is_err());
+    }
+
+    #[test]
+    fn search_text_is_trimmed_and_lower_cased() {
+        assert_eq!(
+            SearchText::parse("  PASTA e\u{301} ").map(|q| q.as_str().to_owned()),
+            Ok("pasta \u{e9}".to_owned())
+        );
+    }
+}

@@ -1,0 +1,257 @@
+//! The one HTTP error type: every failure becomes an RFC 9457 problem+json response here.
+//!
+//! Internal causes are logged with their whole chain and never sent to clients.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::AuthError;
+use crate::domain::{FieldError, ValidationErrors};
+use crate::store::StoreError;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// RFC 9457 problem details, as every error response carries them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[schema(example = "urn:gota:problem:validation")]
+    pub r#type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Validation failures, each with a JSON pointer into the request body.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<FieldError>)]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("bad request: {detail}")]
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("unauthenticated: {reason}")]
+    Unauthenticated {
+        /// For logs only.
+        reason: String,
+        /// A token was presented but failed verification.
+        token_presented: bool,
+    },
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("precondition failed")]
+    PreconditionFailed,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType { expected: &'static str },
+    #[error("unprocessable: {detail}")]
+    Unprocessable {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("unavailable")]
+    Unavailable {
+        retry_after: Duration,
+        #[source]
+        source: anyhow::Error,
+    },
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::BadRequest {
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn unprocessable(pointer: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::Unprocessable {
+            detail: format!("{pointer}: {message}"),
+            errors: vec![FieldError {
+                pointer: pointer.to_owned(),
+                message,
+            }],
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::BadRequest { .. } => "bad-request",
+            Self::Unauthenticated { .. } => "unauthenticated",
+            Self::NotFound => "not-found",
+            Self::MethodNotAllowed => "method-not-allowed",
+            Self::Conflict(_) => "conflict",
+            Self::PreconditionFailed => "precondition-failed",
+            Self::PayloadTooLarge => "payload-too-large",
+            Self::UnsupportedMediaType { .. } => "unsupported-media-type",
+            Self::Unprocessable { .. } => "validation",
+            Self::Unavailable { .. } => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::BadRequest { detail, .. } | Self::Unprocessable { detail, .. } => detail.clone(),
+            Self::Unauthenticated {
+                token_presented: false,
+                ..
+            } => "This request needs an `Authorization: Bearer <token>` header.".into(),
+            Self::Unauthenticated { .. } => "The bearer token is not valid.".into(),
+            Self::NotFound => "No such resource.".into(),
+            Self::MethodNotAllowed => "This method is not allowed on this path.".into(),
+            Self::Conflict(detail) => detail.clone(),
+            Self::PreconditionFailed => {
+                "The resource has changed: its current ETag does not match If-Match.".into()
+            }
+            Self::PayloadTooLarge => format!(
+                "The request body is larger than {} KiB.",
+                super::extract::BODY_LIMIT_BYTES / 1024
+            ),
+            Self::UnsupportedMediaType { expected } => {
+                format!("The request body must be sent as {expected}.")
+            }
+            Self::Unavailable { .. } => {
+                "The service is temporarily unable to reach its store; retry later.".into()
+            }
+            Self::Internal(_) => "Something went wrong on our side.".into(),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        Problem {
+            r#type: format!("urn:gota:problem:{}", self.kind()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            errors: match self {
+                Self::BadRequest { errors, .. } | Self::Unprocessable { errors, .. } => {
+                    errors.clone()
+                }
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            Self::Internal(source) => tracing::error!(error = format!("{source:#}"), "request failed"),
+            Self::Unavailable { source, .. } => {
+                tracing::warn!(error = format!("{source:#}"), "store unavailable");
+            }
+            Self::Unauthenticated { reason, .. } => tracing::info!(%reason, "unauthenticated"),
+            _ => {}
+        }
+        let mut response = (self.status(), Json(self.problem())).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        match &self {
+            Self::Unauthenticated {
+                token_presented, ..
+            } => {
+                let challenge = if *token_presented {
+                    r#"Bearer error="invalid_token""#
+                } else {
+                    "Bearer"
+                };
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            }
+            Self::Unavailable { retry_after, .. } => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(retry_after.as_secs().max(1)),
+                );
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(errors: ValidationErrors) -> Self {
+        let detail = match errors.0.as_slice() {
+            [one] => format!("{}: {}", one.pointer, one.message),
+            many => format!("{} fields are invalid.", many.len()),
+        };
+        Self::Unprocessable {
+            detail,
+            errors: errors.0,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => Self::NotFound,
+            StoreError::VersionMismatch => Self::PreconditionFailed,
+            StoreError::AlreadyExists => {
+                Self::Internal(anyhow::anyhow!("a freshly generated id already exists"))
+            }
+            StoreError::Unavailable {
+                retry_after,
+                source,
+            } => Self::Unavailable {
+                retry_after,
+                source,
+            },
+            StoreError::Unexpected(source) => Self::Internal(source),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Missing => Self::Unauthenticated {
+                reason: "no bearer token".into(),
+                token_presented: false,
+            },
+            AuthError::KeysUnavailable => Self::Unavailable {
+                retry_after: Duration::from_secs(5),
+                source: anyhow::anyhow!("token signing keys unavailable"),
+            },
+            other => Self::Unauthenticated {
+                reason: other.to_string(),
+                token_presented: true,
+            },
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Request body and query extraction that answers in the API's own error format.
+//!
+//! axum's stock `Json` and `Query` rejections are plain text with their own statuses; these
+//! extractors turn every failure into the contract's 400 / 413 / 415 / 422.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{Method, header, request::Parts};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::error::ApiError;
+use crate::domain::FieldError;
+
+/// Request bodies above this are refused with 413 (contract: 256 KiB).
+pub const BODY_LIMIT_BYTES: usize = 256 * 1024;
+
+/// Fields the server owns; sending one is a 400 (mass assignment), named as such.
+pub const SERVER_CONTROLLED: [&str; 5] = ["id", "owner", "version", "created_at", "updated_at"];
+
+/// A JSON request body, syntactically valid, not yet typed.
+///
+/// `Content-Type` must be JSON (`application/json` or any `+json` type); on PATCH
+/// `application/merge-patch+json` is the natural one.
+#[derive(Debug)]
+pub struct JsonBody(pub Value);
+
+fn is_json_media_type(content_type: &str, method: &Method) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (method == Method::PATCH && essence == "application/merge-patch+json")
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if !is_json_media_type(content_type, req.method()) {
+            return Err(ApiError::UnsupportedMediaType {
+                expected: if req.method() == Method::PATCH {
+                    "application/merge-patch+json or application/json"
+                } else {
+                    "application/json"
+                },
+            });
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::bad_request("The request body could not be read.")
+            }
+        })?;
+        let value = serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::bad_request(format!(
+                "The request body is not valid JSON (line {}, column {}).",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        Ok(Self(value))
+    }
+}
+
+/// Turns a JSON value into `T`, reporting the JSON pointer of the first mismatch as a 400.
+pub fn decode<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    if let Value::Object(map) = &value {
+        let mut owned: Vec<&str> = SERVER_CONTROLLED
+            .iter()
+            .copied()
+            .filter(|f| map.contains_key(*f))
+            .collect();
+        owned.sort_unstable();
+        if !owned.is_empty() {
+            return Err(ApiError::BadRequest {
+                detail: format!(
+                    "These fields are set by the server and cannot be sent: {}.",
+                    owned.join(", ")
+                ),
+                errors: owned
+                    .iter()
+                    .map(|f| FieldError {
+                        pointer: format!("/{f}"),
+                        message: "server-controlled field".into(),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let pointer = json_pointer(e.path());
+        let message = e.inner().to_string();
+        ApiError::BadRequest {
+            detail: format!("{pointer}: {message}"),
+            errors: vec![FieldError { pointer, message }],
+        }
+    })
+}
+
+fn json_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path {
+        pointer.push('/');
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&index.to_string()),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            }
+            Segment::Unknown => pointer.push('?'),
+        }
+    }
+    pointer
+}
+
+/// Query parameters decoded into `T`; any failure is a 422 naming the parameter.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(QueryParams)
+            .map_err(|e| {
+                let name = e.path().to_string();
+                let message = e.inner().to_string();
+                ApiError::Unprocessable {
+                    detail: format!("Query parameter {name}: {message}"),
+                    errors: vec![FieldError {
+                        pointer: format!("/query/{name}"),
+                        message,
+                    }],
+                }
+            })
+    }
+}

@@ -1,0 +1,243 @@
+//! The HTTP API: one router for both modes, with the cross-cutting layers every response gets.
+
+pub mod auth;
+pub mod cursor;
+mod dev;
+pub mod error;
+pub mod extract;
+pub mod lambda;
+pub mod openapi;
+pub mod preconditions;
+pub mod recipes;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::Value;
+use tracing::Instrument as _;
+
+use self::cursor::CursorCodec;
+use self::error::ApiError;
+use self::lambda::BasePath;
+use crate::auth::{DevIssuer, TokenVerifier};
+use crate::store::RecipeStore;
+
+/// Everything a request handler may use.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Services>);
+
+#[derive(Debug)]
+pub struct Services {
+    pub store: Arc<dyn RecipeStore>,
+    pub verifier: TokenVerifier,
+    /// Trust claims in an API Gateway request context (Lambda mode only).
+    pub trust_authorizer_context: bool,
+    pub admin_group: String,
+    pub cursors: CursorCodec,
+    /// Present in dev-auth mode: serves `POST /dev/token` and the dev JWKS.
+    pub dev_issuer: Option<Arc<DevIssuer>>,
+}
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The whole service: stage stripping in front of the router. Both `axum::serve` and
+/// `lambda_http::run` drive this same value.
+#[derive(Debug, Clone)]
+pub struct App {
+    router: Router,
+    /// lambda_http put the stage in the path (`AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH` unset).
+    stage_in_path: bool,
+}
+
+impl App {
+    pub fn new(state: AppState) -> Self {
+        Self {
+            router: router(state),
+            stage_in_path: std::env::var_os("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH").is_none(),
+        }
+    }
+}
+
+impl<B> tower::Service<Request<B>> for App
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = axum::routing::future::RouteFuture<Infallible>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        tower::Service::<Request<B>>::poll_ready(&mut self.router, cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let mut request = lambda::strip_stage(request, self.stage_in_path);
+        request.extensions_mut().get_or_insert_default::<BasePath>();
+        self.router.call(request.map(Body::new))
+    }
+}
+
+/// The router with every route and layer (stage-less paths).
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new()
+        .route("/health", get(health))
+        .route("/openapi.json", get(openapi::serve))
+        .merge(recipes::routes());
+    if state.dev_issuer.is_some() {
+        router = router.merge(dev::routes());
+    }
+    router
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT_BYTES))
+        .layer(middleware::map_response(finish_response))
+        .layer(middleware::from_fn(request_span))
+        .with_state(state)
+}
+
+/// Health of the process; never touches the store, so it stays 200 while the store is down.
+#[utoipa::path(get, path = "/health", tag = "service",
+    responses((status = 200, description = "The process is serving", body = Health)))]
+pub async fn health() -> axum::Json<Health> {
+    axum::Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    status: &'static str,
+    #[schema(example = "0.1.0")]
+    version: &'static str,
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// Headers every response carries, and problem bodies for the router's own bare 405s.
+async fn finish_response(mut response: Response) -> Response {
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED
+        && !response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        let allow = response.headers().get(header::ALLOW).cloned();
+        response = ApiError::MethodNotAllowed.into_response();
+        if let Some(allow) = allow {
+            response.headers_mut().insert(header::ALLOW, allow);
+        }
+    }
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// A span per request with a request id (the client's `X-Request-Id`, else API Gateway's,
+/// else a new one), echoed in the response. Never logs headers, tokens or bodies.
+async fn request_span(request: Request, next: Next) -> Response {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| (0x21..=0x7e).contains(&b)))
+        .map(str::to_owned)
+        .or_else(|| lambda::request_id(&request))
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %request.method(),
+        path = %request.uri().path(),
+    );
+    let started = Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+    span.in_scope(|| {
+        tracing::info!(
+            status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "response"
+        );
+    });
+    if let Ok(value) = HeaderValue::try_from(request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// RFC 7396 JSON Merge Patch: `patch` applied to `target` in place.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(map) = target {
+        for (key, value) in patch {
+            if value.is_null() {
+                map.remove(key);
+            } else {
+                merge_patch(map.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_patch;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_follows_rfc_7396_examples() {
+        // The test cases of RFC 7396 Appendix A.
+        let cases = [
+            (json!({"a":"b"}), json!({"a":"c"}), json!({"a":"c"})),
+            (json!({"a":"b"}), json!({"b":"c"}), json!({"a":"b","b":"c"})),
+            (json!({"a":"b"}), json!({"a":null}), json!({})),
+            (json!({"a":"b","b":"c"}), json!({"a":null}), json!({"b":"c"})),
+            (json!({"a":["b"]}), json!({"a":"c"}), json!({"a":"c"})),
+            (json!({"a":"c"}), json!({"a":["b"]}), json!({"a":["b"]})),
+            (json!({"a":{"b":"c"}}), json!({"a":{"b":"d","c":null}}), json!({"a":{"b":"d"}})),
+            (json!({"a":[{"b":"c"}]}), json!({"a":[1]}), json!({"a":[1]})),
+            (json!(["a","b"]), json!(["c","d"]), json!(["c","d"])),
+            (json!({"a":"b"}), json!(["c"]), json!(["c"])),
+            (json!({"a":"foo"}), json!(null), json!(null)),
+            (json!({"a":"foo"}), json!("bar"), json!("bar")),
+            (json!({"e":null}), json!({"a":1}), json!({"e":null,"a":1})),
+            (json!([1,2]), json!({"a":"b","c":null}), json!({"a":"b"})),
+            (json!({}), json!({"a":{"bb":{"ccc":null}}}), json!({"a":{"bb":{}}})),
+        ];
+        for (mut target, patch, expected) in cases {
+            merge_patch(&mut target, &patch);
+            assert_eq!(target, expected, "patch {patch}");
+        }
+    }
+}

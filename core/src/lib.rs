@@ -1,0 +1,13 @@
+//! Gota: a recipe API that runs as an AWS Lambda behind API Gateway or as a standalone server.
+//!
+//! `main.rs` only wires; everything here is testable without a network: [`domain`] holds the
+//! invariants, [`store`] the storage port and adapters, [`auth`] token verification, and
+//! [`http`] the one router both modes serve.
+
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod service;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,100 @@
+//! Builds the running service from configuration: the store, the verifier, the router, and
+//! the serving loop for each mode.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+
+use crate::auth::{DevIssuer, TokenVerifier, VerifierConfig, JwksSource};
+use crate::config::{AuthConfig, Config, Mode, StoreConfig};
+use crate::http::cursor::CursorCodec;
+use crate::http::{App, AppState, Services};
+use crate::store::RecipeStore;
+use crate::store::embedded::EmbeddedStore;
+
+/// Opens the configured store.
+pub async fn open_store(config: &StoreConfig) -> anyhow::Result<Arc<dyn RecipeStore>> {
+    match config {
+        StoreConfig::Embedded { data_dir } => Ok(Arc::new(EmbeddedStore::open(data_dir)?)),
+        StoreConfig::DynamoDb { table_name } => anyhow::bail!(
+            "GOTA_TABLE_NAME={table_name}: the DynamoDB store is not part of this build yet; unset GOTA_TABLE_NAME to use the embedded store"
+        ),
+    }
+}
+
+/// The application state for `config`, around an already opened store.
+pub fn state(config: &Config, store: Arc<dyn RecipeStore>) -> anyhow::Result<AppState> {
+    let (verifier, dev_issuer) = match &config.auth {
+        AuthConfig::UserPool {
+            issuer,
+            jwks_url,
+            client_ids,
+        } => (
+            TokenVerifier::new(VerifierConfig::new(
+                issuer.clone(),
+                client_ids.clone(),
+                JwksSource::Url(jwks_url.clone()),
+            )),
+            None,
+        ),
+        AuthConfig::Dev => {
+            let issuer = DevIssuer::generate().context("generating the dev signing key")?;
+            (
+                TokenVerifier::new(issuer.verifier_config()),
+                Some(Arc::new(issuer)),
+            )
+        }
+    };
+    let cursors = match &config.cursor_key {
+        Some(key) => CursorCodec::new(key),
+        None => CursorCodec::random()?,
+    };
+    Ok(AppState::new(Services {
+        store,
+        verifier,
+        trust_authorizer_context: config.mode == Mode::Lambda,
+        admin_group: config.admin_group.clone(),
+        cursors,
+        dev_issuer,
+    }))
+}
+
+/// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+pub async fn serve_standalone(listener: TcpListener, app: App) -> anyhow::Result<()> {
+    axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Serves Lambda invocations through the same router.
+pub async fn serve_lambda(app: App) -> anyhow::Result<()> {
+    lambda_http::run(app)
+        .await
+        .map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
+}

@@ -1,0 +1,382 @@
+//! The embedded on-disk store (redb): what `gota-api` uses on a laptop.
+//!
+//! Every write is one redb write transaction committed with `Durability::Immediate`, so a 2xx
+//! means the data is on disk, and redb's single writer makes each version check atomic with
+//! the write it guards. See `doc/adr/0002-embedded-store-redb.md`.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::{
+    ClaimOutcome, ExistingClaim, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListQuery,
+    Page, RecipeStore, Scope, StoreError, StoredResponse,
+};
+use crate::domain::{Owner, Recipe, RecipeId};
+
+/// id → recipe JSON.
+const RECIPES: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("recipes_v1");
+/// "owner\0id" → (): an owner's recipes in id order, which for UUIDv7 is creation order.
+const BY_OWNER: TableDefinition<'static, &str, ()> = TableDefinition::new("recipes_by_owner_v1");
+/// "owner\0key" → idempotency record JSON.
+const IDEMPOTENCY: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("idempotency_v1");
+
+/// Owners never contain control characters (`Owner::parse`), so NUL separates key parts.
+const SEP: char = '\0';
+
+#[derive(Debug, Clone)]
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+}
+
+impl EmbeddedStore {
+    /// Opens (or creates) the store in `dir`, creating the folder if needed.
+    pub fn open(dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating data folder {}", dir.display()))?;
+        let path = dir.join("gota.redb");
+        let db = Database::create(&path)
+            .with_context(|| format!("opening embedded store {}", path.display()))?;
+        // Create the tables once so readers never meet a missing table.
+        let txn = db.begin_write()?;
+        txn.open_table(RECIPES)?;
+        txn.open_table(BY_OWNER)?;
+        txn.open_table(IDEMPOTENCY)?;
+        txn.commit()?;
+        Ok(Self { db: Arc::new(db) })
+    }
+
+    /// Runs blocking redb work off the async executor.
+    async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+    {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || work(&db))
+            .await
+            .map_err(|e| StoreError::Unexpected(anyhow::Error::new(e).context("store task")))?
+    }
+}
+
+fn owner_key(owner: &Owner, suffix: &str) -> String {
+    format!("{}{SEP}{suffix}", owner.as_str())
+}
+
+fn unexpected(e: impl Into<anyhow::Error>) -> StoreError {
+    StoreError::Unexpected(e.into())
+}
+
+fn decode_recipe(bytes: &[u8]) -> Result<Recipe, StoreError> {
+    serde_json::from_slice(bytes)
+        .context("stored recipe does not decode")
+        .map_err(StoreError::Unexpected)
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(unexpected)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct IdempotencyRow {
+    fingerprint: String,
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: OffsetDateTime,
+    state: RowState,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+enum RowState {
+    InFlight {
+        #[serde(with = "time::serde::rfc3339")]
+        claimed_at: OffsetDateTime,
+    },
+    Completed {
+        response: StoredResponse,
+    },
+}
+
+fn lease_expired(claimed_at: OffsetDateTime, now: OffsetDateTime, lease: Duration) -> bool {
+    now - claimed_at >= lease
+}
+
+#[async_trait]
+impl RecipeStore for EmbeddedStore {
+    #[tracing::instrument(skip(self, scope), level = "debug")]
+    async fn get(&self, id: RecipeId, scope: Scope<'_>) -> Result<Option<Recipe>, StoreError> {
+        let recipe = self
+            .run(move |db| {
+                let txn = db.begin_read().map_err(unexpected)?;
+                let table = txn.open_table(RECIPES).map_err(unexpected)?;
+                let key = id.to_string();
+                match table.get(key.as_str()).map_err(unexpected)? {
+                    Some(bytes) => decode_recipe(bytes.value()).map(Some),
+                    None => Ok(None),
+                }
+            })
+            .await?;
+        Ok(recipe.filter(|r| scope.admits(r)))
+    }
+
+    #[tracing::instrument(skip_all, level = "debug")]
+    async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
+        let query = query.clone();
+        self.run(move |db| {
+            let txn = db.begin_read().map_err(unexpected)?;
+            let index = txn.open_table(BY_OWNER).map_err(unexpected)?;
+            let recipes = txn.open_table(RECIPES).map_err(unexpected)?;
+            let start = owner_key(&query.owner, "");
+            let end = match &query.after {
+                Some(after) => owner_key(&query.owner, after),
+                // SEP + 1: the first key past every "owner\0…".
+                None => format!("{}\u{1}", query.owner.as_str()),
+            };
+            let mut items = Vec::with_capacity(query.limit.min(100));
+            let mut next = None;
+            for entry in index
+                .range(start.as_str()..end.as_str())
+                .map_err(unexpected)?
+                .rev()
+            {
+                let (key, _) = entry.map_err(unexpected)?;
+                let Some((_, id)) = key.value().split_once(SEP) else {
+                    continue;
+                };
+                let Some(bytes) = recipes.get(id).map_err(unexpected)? else {
+                    continue;
+                };
+                let recipe = decode_recipe(bytes.value())?;
+                if !query.filter.matches(&recipe.content) {
+                    continue;
+                }
+                if items.len() == query.limit {
+                    // One more match exists: the page is full and not the last.
+                    next = items.last().map(|r: &Recipe| r.id.to_string());
+                    break;
+                }
+                items.push(recipe);
+            }
+            Ok(Page { items, next })
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(recipe_id = %recipe.id), level = "debug")]
+    async fn create(
+        &self,
+        recipe: &Recipe,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<(), StoreError> {
+        let recipe_bytes = encode(recipe)?;
+        let id = recipe.id.to_string();
+        let index_key = owner_key(&recipe.owner, &id);
+        let idempotency = match idempotency {
+            Some(record) => Some((
+                owner_key(&record.scope.owner, &record.scope.key),
+                encode(&IdempotencyRow {
+                    fingerprint: record.fingerprint.clone(),
+                    expires_at: record.expires_at,
+                    state: RowState::Completed {
+                        response: record.response.clone(),
+                    },
+                })?,
+            )),
+            None => None,
+        };
+        self.run(move |db| {
+            let txn = db.begin_write().map_err(unexpected)?;
+            {
+                let mut recipes = txn.open_table(RECIPES).map_err(unexpected)?;
+                if recipes.get(id.as_str()).map_err(unexpected)?.is_some() {
+                    return Err(StoreError::AlreadyExists);
+                }
+                recipes
+                    .insert(id.as_str(), recipe_bytes.as_slice())
+                    .map_err(unexpected)?;
+                let mut index = txn.open_table(BY_OWNER).map_err(unexpected)?;
+                index.insert(index_key.as_str(), ()).map_err(unexpected)?;
+                if let Some((key, row)) = &idempotency {
+                    let mut table = txn.open_table(IDEMPOTENCY).map_err(unexpected)?;
+                    table
+                        .insert(key.as_str(), row.as_slice())
+                        .map_err(unexpected)?;
+                }
+            }
+            txn.commit().map_err(unexpected)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(recipe_id = %recipe.id), level = "debug")]
+    async fn replace(&self, recipe: &Recipe, expected_version: u64) -> Result<(), StoreError> {
+        let bytes = encode(recipe)?;
+        let id = recipe.id.to_string();
+        self.run(move |db| {
+            let txn = db.begin_write().map_err(unexpected)?;
+            {
+                let mut recipes = txn.open_table(RECIPES).map_err(unexpected)?;
+                let current = match recipes.get(id.as_str()).map_err(unexpected)? {
+                    Some(current) => decode_recipe(current.value())?,
+                    None => return Err(StoreError::NotFound),
+                };
+                if current.version != expected_version {
+                    return Err(StoreError::VersionMismatch);
+                }
+                recipes
+                    .insert(id.as_str(), bytes.as_slice())
+                    .map_err(unexpected)?;
+            }
+            txn.commit().map_err(unexpected)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip(self, owner), level = "debug")]
+    async fn delete(
+        &self,
+        id: RecipeId,
+        owner: &Owner,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        let key = id.to_string();
+        let index_key = owner_key(owner, &key);
+        let owner = owner.clone();
+        self.run(move |db| {
+            let txn = db.begin_write().map_err(unexpected)?;
+            {
+                let mut recipes = txn.open_table(RECIPES).map_err(unexpected)?;
+                let current = match recipes.get(key.as_str()).map_err(unexpected)? {
+                    Some(current) => decode_recipe(current.value())?,
+                    None => return Err(StoreError::NotFound),
+                };
+                if current.owner != owner {
+                    return Err(StoreError::NotFound);
+                }
+                if current.version != expected_version {
+                    return Err(StoreError::VersionMismatch);
+                }
+                recipes.remove(key.as_str()).map_err(unexpected)?;
+                let mut index = txn.open_table(BY_OWNER).map_err(unexpected)?;
+                index.remove(index_key.as_str()).map_err(unexpected)?;
+            }
+            txn.commit().map_err(unexpected)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, level = "debug")]
+    async fn claim_idempotency_key(
+        &self,
+        claim: &IdempotencyClaim,
+    ) -> Result<ClaimOutcome, StoreError> {
+        let key = owner_key(&claim.scope.owner, &claim.scope.key);
+        let claim = claim.clone();
+        self.run(move |db| {
+            let txn = db.begin_write().map_err(unexpected)?;
+            let outcome = {
+                let mut table = txn.open_table(IDEMPOTENCY).map_err(unexpected)?;
+                let existing = match table.get(key.as_str()).map_err(unexpected)? {
+                    Some(row) => Some(
+                        serde_json::from_slice::<IdempotencyRow>(row.value())
+                            .map_err(unexpected)?,
+                    ),
+                    None => None,
+                };
+                let live = existing.filter(|row| {
+                    row.expires_at > claim.now
+                        && match row.state {
+                            RowState::InFlight { claimed_at } => {
+                                !lease_expired(claimed_at, claim.now, claim.lease)
+                            }
+                            RowState::Completed { .. } => true,
+                        }
+                });
+                match live {
+                    Some(row) => ClaimOutcome::Existing {
+                        fingerprint: row.fingerprint,
+                        state: match row.state {
+                            RowState::InFlight { .. } => ExistingClaim::InFlight,
+                            RowState::Completed { response } => ExistingClaim::Completed(response),
+                        },
+                    },
+                    None => {
+                        let row = encode(&IdempotencyRow {
+                            fingerprint: claim.fingerprint.clone(),
+                            expires_at: claim.now + claim.retention,
+                            state: RowState::InFlight {
+                                claimed_at: claim.now,
+                            },
+                        })?;
+                        table
+                            .insert(key.as_str(), row.as_slice())
+                            .map_err(unexpected)?;
+                        ClaimOutcome::Claimed
+                    }
+                }
+            };
+            txn.commit().map_err(unexpected)?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, level = "debug")]
+    async fn release_idempotency_key(&self, scope: &IdempotencyScope) -> Result<(), StoreError> {
+        let key = owner_key(&scope.owner, &scope.key);
+        self.run(move |db| {
+            let txn = db.begin_write().map_err(unexpected)?;
+            {
+                let mut table = txn.open_table(IDEMPOTENCY).map_err(unexpected)?;
+                let in_flight = match table.get(key.as_str()).map_err(unexpected)? {
+                    Some(row) => matches!(
+                        serde_json::from_slice::<IdempotencyRow>(row.value())
+                            .map_err(unexpected)?
+                            .state,
+                        RowState::InFlight { .. }
+                    ),
+                    None => false,
+                };
+                // A completed record is the proof of a create: never release it.
+                if in_flight {
+                    table.remove(key.as_str()).map_err(unexpected)?;
+                }
+            }
+            txn.commit().map_err(unexpected)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn embedded_store_passes_the_conformance_suite() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = EmbeddedStore::open(dir.path()).expect("open store");
+        crate::store::conformance::run_all(&store).await;
+        crate::store::conformance::run_concurrency(Arc::new(store)).await;
+    }
+
+    #[tokio::test]
+    async fn recipes_survive_reopening_the_store() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let recipe = crate::store::conformance::sample_recipe("owner-a", "Durable soup");
+        {
+            let store = EmbeddedStore::open(dir.path()).expect("open store");
+            store.create(&recipe, None).await.expect("create");
+        }
+        let store = EmbeddedStore::open(dir.path()).expect("reopen store");
+        let owner = recipe.owner.clone();
+        let found = store.get(recipe.id, Scope::Owner(&owner)).await.expect("get");
+        assert_eq!(found, Some(recipe));
+    }
+}

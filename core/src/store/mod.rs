@@ -1,0 +1,180 @@
+//! The storage port: one trait for the recipe aggregate and its idempotency records.
+//!
+//! Adapters (`embedded` here, DynamoDB later) translate their own failures into [`StoreError`]
+//! where they happen, so the HTTP layer maps storage outcomes to statuses in exactly one place.
+//! Every adapter must pass the shared [`conformance`] suite.
+
+pub mod conformance;
+pub mod embedded;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::domain::{IngredientName, Owner, Recipe, RecipeContent, RecipeId, SearchText, Tag};
+
+/// Whose recipes a read may see: the caller's own, or (admins) anyone's.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    Owner(&'a Owner),
+    Any,
+}
+
+impl Scope<'_> {
+    pub fn admits(&self, recipe: &Recipe) -> bool {
+        match self {
+            Scope::Owner(owner) => recipe.owner == **owner,
+            Scope::Any => true,
+        }
+    }
+}
+
+/// Filters of `GET /recipes`; all present filters must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    pub tag: Option<Tag>,
+    pub ingredient: Option<IngredientName>,
+    pub title: Option<SearchText>,
+}
+
+impl ListFilter {
+    pub fn matches(&self, content: &RecipeContent) -> bool {
+        self.tag.as_ref().is_none_or(|t| content.has_tag(t))
+            && self.ingredient.as_ref().is_none_or(|i| content.has_ingredient(i))
+            && self.title.as_ref().is_none_or(|q| content.title_contains(q))
+    }
+}
+
+/// One page request: an owner's recipes, newest first, after an adapter-specific position.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub owner: Owner,
+    pub filter: ListFilter,
+    pub limit: usize,
+    /// Opaque to everyone but the adapter that produced it (`Page::next`).
+    pub after: Option<String>,
+}
+
+/// Up to `limit` matching recipes; `next` is `None` only when no further match exists.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<Recipe>,
+    pub next: Option<String>,
+}
+
+/// An idempotency key is scoped to the caller who sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyScope {
+    pub owner: Owner,
+    pub key: String,
+}
+
+/// The response a completed idempotent request is replayed with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub recipe_id: RecipeId,
+    pub version: u64,
+    /// The JSON body exactly as first sent.
+    pub body: String,
+}
+
+/// A request to claim a key before doing the work it guards.
+#[derive(Debug, Clone)]
+pub struct IdempotencyClaim {
+    pub scope: IdempotencyScope,
+    /// Hash of the request body; a replay must match it.
+    pub fingerprint: String,
+    pub now: OffsetDateTime,
+    /// An in-flight claim older than this is taken to be abandoned (its holder crashed).
+    pub lease: Duration,
+    /// How long a completed record is honoured.
+    pub retention: Duration,
+}
+
+/// A completed record, written atomically with the recipe it created.
+#[derive(Debug, Clone)]
+pub struct IdempotencyRecord {
+    pub scope: IdempotencyScope,
+    pub fingerprint: String,
+    pub response: StoredResponse,
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// The caller now holds the key and must either complete it (`create`) or release it.
+    Claimed,
+    /// Someone already used the key (and it has not expired).
+    Existing {
+        fingerprint: String,
+        state: ExistingClaim,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExistingClaim {
+    InFlight,
+    Completed(StoredResponse),
+}
+
+/// How a storage operation failed, in the terms the API cares about.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("item not found")]
+    NotFound,
+    #[error("stored version differs from the expected one")]
+    VersionMismatch,
+    #[error("item already exists")]
+    AlreadyExists,
+    #[error("store unavailable")]
+    Unavailable {
+        retry_after: Duration,
+        #[source]
+        source: anyhow::Error,
+    },
+    #[error("unexpected store failure")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+/// Storage for recipes and the idempotency records of their creation.
+#[async_trait]
+pub trait RecipeStore: Send + Sync + std::fmt::Debug + 'static {
+    /// The recipe if it exists and `scope` admits it; `None` otherwise (never a hint which).
+    async fn get(&self, id: RecipeId, scope: Scope<'_>) -> Result<Option<Recipe>, StoreError>;
+
+    /// One page of `query.owner`'s recipes that match the filter, newest first.
+    async fn list(&self, query: &ListQuery) -> Result<Page, StoreError>;
+
+    /// Inserts a new recipe (`AlreadyExists` if the id is taken). With `idempotency`, the
+    /// completed record is written in the same atomic step, so a replay can never see a
+    /// recipe without its record or the reverse.
+    async fn create(
+        &self,
+        recipe: &Recipe,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<(), StoreError>;
+
+    /// Replaces the recipe with `recipe.id` iff its stored version is `expected_version`
+    /// (`NotFound` if it is gone, `VersionMismatch` if it changed). The owner never changes.
+    async fn replace(&self, recipe: &Recipe, expected_version: u64) -> Result<(), StoreError>;
+
+    /// Deletes the recipe iff its stored version is `expected_version`.
+    async fn delete(
+        &self,
+        id: RecipeId,
+        owner: &Owner,
+        expected_version: u64,
+    ) -> Result<(), StoreError>;
+
+    /// Atomically claims an idempotency key, or reports who has it.
+    async fn claim_idempotency_key(
+        &self,
+        claim: &IdempotencyClaim,
+    ) -> Result<ClaimOutcome, StoreError>;
+
+    /// Gives up an in-flight claim after the guarded work failed, so a retry can proceed.
+    async fn release_idempotency_key(&self, scope: &IdempotencyScope) -> Result<(), StoreError>;
+}

@@ -1,0 +1,12 @@
+//! Router-level tests: the whole contract through `tower::ServiceExt::oneshot`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod auth;
+mod concurrency;
+mod crud;
+mod errors;
+mod idempotency;
+mod lambda_events;
+mod openapi;
+mod pagination;
+mod support;

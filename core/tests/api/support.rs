@@ -1,0 +1,206 @@
+//! One harness for router tests: a real embedded store in a temp folder, a token verifier that
+//! trusts the test's own RSA key, and `oneshot` requests (no server, no Lambda).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use gota_core::auth::{JwksSource, RsaSigner, TokenVerifier, VerifierConfig};
+use gota_core::http::cursor::CursorCodec;
+use gota_core::http::{App, AppState, Services};
+use gota_core::store::RecipeStore;
+use gota_core::store::embedded::EmbeddedStore;
+use http_body_util::BodyExt as _;
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+pub const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_test";
+pub const CLIENT_ID: &str = "test-client";
+
+pub struct TestApp {
+    pub app: App,
+    pub signer: Arc<RsaSigner>,
+    pub store: Arc<dyn RecipeStore>,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+    pub raw: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+fn signer() -> Arc<RsaSigner> {
+    // Key generation is the slow part of start-up: share one key across the tests of a binary.
+    static SIGNER: std::sync::OnceLock<Arc<RsaSigner>> = std::sync::OnceLock::new();
+    Arc::clone(SIGNER.get_or_init(|| Arc::new(RsaSigner::generate("test-kid").expect("rsa key"))))
+}
+
+pub fn spawn_app() -> TestApp {
+    spawn_app_with(false)
+}
+
+/// `lambda`: trust API Gateway authorizer claims, as in Lambda mode.
+pub fn spawn_app_with(lambda: bool) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(EmbeddedStore::open(dir.path()).expect("store"));
+    build(store, lambda, dir)
+}
+
+pub fn spawn_app_with_store(store: Arc<dyn RecipeStore>) -> TestApp {
+    build(store, false, tempfile::tempdir().expect("temp dir"))
+}
+
+fn build(store: Arc<dyn RecipeStore>, lambda: bool, dir: tempfile::TempDir) -> TestApp {
+    let signer = signer();
+    let verifier = TokenVerifier::new(VerifierConfig::new(
+        ISSUER.to_owned(),
+        vec![CLIENT_ID.to_owned()],
+        JwksSource::Static(signer.jwks()),
+    ));
+    let state = AppState::new(Services {
+        store: store.clone(),
+        verifier,
+        trust_authorizer_context: lambda,
+        admin_group: "admin".into(),
+        cursors: CursorCodec::new(&[9; 32]),
+        dev_issuer: None,
+    });
+    TestApp { app: App::new(state), signer, store, _dir: dir }
+}
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Claims of a valid ID token for `sub`.
+pub fn id_claims(sub: &str, groups: &[&str]) -> Value {
+    let mut claims = json!({
+        "sub": sub,
+        "iss": ISSUER,
+        "aud": CLIENT_ID,
+        "token_use": "id",
+        "iat": now(),
+        "exp": now() + 600,
+        "cognito:username": sub,
+    });
+    if !groups.is_empty() {
+        claims["cognito:groups"] = json!(groups);
+    }
+    claims
+}
+
+impl TestApp {
+    pub fn token(&self, sub: &str) -> String {
+        self.signer.sign(&id_claims(sub, &[])).expect("sign")
+    }
+
+    pub fn admin_token(&self, sub: &str) -> String {
+        self.signer.sign(&id_claims(sub, &["admin"])).expect("sign")
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response: Response<axum::body::Body> =
+            self.app.clone().oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let raw = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+        let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        Reply { status, headers, body, raw }
+    }
+
+    /// A request with a bearer token (when given) and a JSON body (when given).
+    pub async fn call(&self, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        self.call_with(method, uri, token, body, &[]).await
+    }
+
+    pub async fn call_with(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut builder = Request::builder().method(method).uri(uri);
+        if let Some(token) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let has_body = body.is_some();
+        if has_body && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
+            builder = builder.header(header::CONTENT_TYPE, "application/json");
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let body = match body {
+            Some(body) => Body::from(serde_json::to_vec(&body).expect("json")),
+            None => Body::empty(),
+        };
+        self.send(builder.body(body).expect("request")).await
+    }
+
+    /// Creates a recipe as `token`'s owner and returns the response body.
+    pub async fn create(&self, token: &str, recipe: Value) -> Value {
+        let reply = self.call("POST", "/recipes", Some(token), Some(recipe)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "create failed: {}", reply.body);
+        reply.body
+    }
+}
+
+pub fn recipe(title: &str) -> Value {
+    json!({
+        "title": title,
+        "description": "Quick weeknight pasta.",
+        "servings": 2,
+        "prep_time_minutes": 5,
+        "cook_time_minutes": 12,
+        "ingredients": [
+            {"name": "spaghetti", "quantity": {"amount": 200, "unit": "g"}},
+            {"name": "olive oil", "quantity": {"amount": 50, "unit": "grams"}, "note": "extra virgin"},
+            {"name": "garlic", "quantity": {"amount": 3, "unit": "clove"}},
+            {"name": "salt"}
+        ],
+        "steps": [
+            {"text": "Boil the spaghetti in salted water.", "duration_minutes": 10},
+            {"text": "Warm the oil with sliced garlic until golden."},
+            {"text": "Toss the pasta in the oil."}
+        ],
+        "tags": ["italian", "Quick"],
+        "difficulty": "easy",
+        "calories_per_serving": 620,
+        "equipment": ["large pot", "frying pan"],
+        "notes": ["Keep some pasta water to loosen the sauce."],
+        "author": "Nonna Lucia"
+    })
+}
+
+/// Every error response is problem+json with the contract's members and headers.
+pub fn assert_problem(reply: &Reply, status: StatusCode) {
+    assert_eq!(reply.status, status, "body: {}", reply.body);
+    assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+    assert_eq!(reply.body["status"], status.as_u16());
+    for member in ["type", "title", "detail"] {
+        assert!(reply.body[member].is_string(), "problem lacks {member}: {}", reply.body);
+    }
+    assert_common_headers(reply);
+}
+
+pub fn assert_common_headers(reply: &Reply) {
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+}
+
+pub fn pointers(reply: &Reply) -> Vec<String> {
+    reply.body["errors"]
+        .as_array()
+        .map(|errors| errors.iter().filter_map(|e| e["pointer"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
