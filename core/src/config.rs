@@ -99,7 +99,10 @@ impl Config {
         } else {
             let raw = get("GOTA_LISTEN").unwrap_or("127.0.0.1:3000");
             let listen = raw.parse::<SocketAddr>().map_err(|_| {
-                err("GOTA_LISTEN", format!("{raw:?} is not an address like 127.0.0.1:3000"))
+                err(
+                    "GOTA_LISTEN",
+                    format!("{raw:?} is not an address like 127.0.0.1:3000"),
+                )
             })?;
             Mode::Standalone { listen }
         };
@@ -136,8 +139,17 @@ impl Config {
                 let region = pool_id
                     .split_once('_')
                     .map(|(region, _)| region)
-                    .filter(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
-                    .ok_or_else(|| err("GOTA_USER_POOL_ID", format!("{pool_id:?} is not a pool id like eu-west-1_AbC123")))?;
+                    .filter(|r| {
+                        !r.is_empty()
+                            && r.chars()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    })
+                    .ok_or_else(|| {
+                        err(
+                            "GOTA_USER_POOL_ID",
+                            format!("{pool_id:?} is not a pool id like eu-west-1_AbC123"),
+                        )
+                    })?;
                 let client_ids: Vec<String> = get("GOTA_USER_POOL_CLIENT_IDS")
                     .map(|ids| {
                         ids.split(',')
@@ -172,7 +184,11 @@ impl Config {
             }
             None => {
                 // Fail closed: a half-configured pool must never fall back to dev auth.
-                for variable in ["GOTA_USER_POOL_CLIENT_IDS", "GOTA_JWT_ISSUER", "GOTA_JWKS_URL"] {
+                for variable in [
+                    "GOTA_USER_POOL_CLIENT_IDS",
+                    "GOTA_JWT_ISSUER",
+                    "GOTA_JWKS_URL",
+                ] {
                     if get(variable).is_some() {
                         return Err(err(
                             "GOTA_USER_POOL_ID",
@@ -290,7 +306,10 @@ mod tests {
 
     #[test]
     fn dev_auth_refuses_a_non_loopback_listen_address() {
-        assert_eq!(failing(&[("GOTA_LISTEN", "0.0.0.0:3000")]).variable, "GOTA_LISTEN");
+        assert_eq!(
+            failing(&[("GOTA_LISTEN", "0.0.0.0:3000")]).variable,
+            "GOTA_LISTEN"
+        );
     }
 
     #[test]
@@ -327,7 +346,13 @@ mod tests {
         ];
         assert_eq!(failing(&with_pool).variable, "GOTA_CURSOR_KEY");
         let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
-        let complete = [with_pool[0], with_pool[1], with_pool[2], with_pool[3], ("GOTA_CURSOR_KEY", key.as_str())];
+        let complete = [
+            with_pool[0],
+            with_pool[1],
+            with_pool[2],
+            with_pool[3],
+            ("GOTA_CURSOR_KEY", key.as_str()),
+        ];
         let config = Config::from_vars(&vars(&complete)).unwrap();
         assert_eq!(config.mode, Mode::Lambda);
         assert_eq!(config.log_format, LogFormat::Json);
@@ -335,16 +360,37 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_variable() {
-        assert_eq!(failing(&[("GOTA_LISTEN", "localhost")]).variable, "GOTA_LISTEN");
-        assert_eq!(failing(&[("GOTA_LOG_FORMAT", "xml")]).variable, "GOTA_LOG_FORMAT");
-        assert_eq!(failing(&[("GOTA_CURSOR_KEY", "c2hvcnQ=")]).variable, "GOTA_CURSOR_KEY");
-        assert_eq!(failing(&[("GOTA_CURSOR_KEY", "!!!")]).variable, "GOTA_CURSOR_KEY");
-        assert_eq!(failing(&[("GOTA_USER_POOL_ID", "nounderscore")]).variable, "GOTA_USER_POOL_ID");
+        assert_eq!(
+            failing(&[("GOTA_LISTEN", "localhost")]).variable,
+            "GOTA_LISTEN"
+        );
+        assert_eq!(
+            failing(&[("GOTA_LOG_FORMAT", "xml")]).variable,
+            "GOTA_LOG_FORMAT"
+        );
+        assert_eq!(
+            failing(&[("GOTA_CURSOR_KEY", "c2hvcnQ=")]).variable,
+            "GOTA_CURSOR_KEY"
+        );
+        assert_eq!(
+            failing(&[("GOTA_CURSOR_KEY", "!!!")]).variable,
+            "GOTA_CURSOR_KEY"
+        );
+        assert_eq!(
+            failing(&[("GOTA_USER_POOL_ID", "nounderscore")]).variable,
+            "GOTA_USER_POOL_ID"
+        );
         assert_eq!(
             failing(&[("GOTA_USER_POOL_ID", "us-east-1_x")]).variable,
             "GOTA_USER_POOL_CLIENT_IDS"
         );
-        assert_eq!(failing(&[("GOTA_JWKS_URL", "http://x")]).variable, "GOTA_USER_POOL_ID");
-        assert_eq!(failing(&[("GOTA_TABLE_NAME", "a b")]).variable, "GOTA_TABLE_NAME");
+        assert_eq!(
+            failing(&[("GOTA_JWKS_URL", "http://x")]).variable,
+            "GOTA_USER_POOL_ID"
+        );
+        assert_eq!(
+            failing(&[("GOTA_TABLE_NAME", "a b")]).variable,
+            "GOTA_TABLE_NAME"
+        );
     }
 }

@@ -33,7 +33,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
         Mode::Standalone { listen } => {
             let listener = tokio::net::TcpListener::bind(listen).await?;
             if config.auth == AuthConfig::Dev {
-                tracing::warn!("DEV AUTH: tokens are minted by POST /dev/token for anyone who asks; never expose this server");
+                tracing::warn!(
+                    "DEV AUTH: tokens are minted by POST /dev/token for anyone who asks; never expose this server"
+                );
             }
             tracing::info!(address = %listener.local_addr()?, "gota-api listening");
             service::serve_standalone(listener, app).await

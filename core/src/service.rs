@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 
-use crate::auth::{DevIssuer, TokenVerifier, VerifierConfig, JwksSource};
+use crate::auth::{DevIssuer, JwksSource, TokenVerifier, VerifierConfig};
 use crate::config::{AuthConfig, Config, Mode, StoreConfig};
 use crate::http::cursor::CursorCodec;
 use crate::http::{App, AppState, Services};
@@ -62,10 +62,13 @@ pub fn state(config: &Config, store: Arc<dyn RecipeStore>) -> anyhow::Result<App
 
 /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
 pub async fn serve_standalone(listener: TcpListener, app: App) -> anyhow::Result<()> {
-    axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")
+    axum::serve(
+        listener,
+        axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving HTTP")
 }
 
 async fn shutdown_signal() {

@@ -10,8 +10,7 @@ use uuid::Uuid;
 use crate::domain::limits;
 
 /// A recipe's id: a UUIDv7, so ids sort by creation time. Written hyphenated and lower-case.
-#[derive(
-Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct RecipeId(Uuid);
 
@@ -53,8 +52,7 @@ impl FromStr for RecipeId {
 /// Whoever a recipe belongs to: the caller's Cognito `sub`, or the dev issuer's subject.
 /// 1–128 characters, no control characters; compared exactly, never normalised, because it
 /// must equal the token's claim byte for byte.
-#[derive(
-Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Owner(String);
 
@@ -104,7 +102,12 @@ impl From<Owner> for String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
 
     use super::*;
 

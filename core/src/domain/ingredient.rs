@@ -14,7 +14,17 @@ use crate::domain::validation::Collector;
 /// A unit of measure, from a closed set. Responses always use these canonical names;
 /// requests may also use common spellings such as `grams` or `tablespoon`.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case", try_from = "String")]
 pub enum Unit {
@@ -352,11 +362,8 @@ impl Ingredient {
         }
     }
 
-    pub(crate) fn with_quantity(&self, quantity: Option<Quantity>) -> Ingredient {
-        Ingredient {
-            quantity,
-            ..self.clone()
-        }
+    pub(crate) fn map_quantity(&mut self, f: impl FnOnce(Quantity) -> Quantity) {
+        self.quantity = self.quantity.map(f);
     }
 
     /// Checks one ingredient at `at` (e.g. `/ingredients/3`), recording every failure.
@@ -403,7 +410,12 @@ impl Ingredient {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
 
     use super::*;
 
@@ -417,15 +429,79 @@ mod tests {
     #[test]
     fn every_alias_becomes_its_canonical_unit() {
         let expected = [
-            ("g", ["g", "gr", "grs", "gram", "grams", "gramme", "grammes", "G", "Grams", "g."].as_slice()),
-            ("kg", &["kg", "kgs", "kilo", "kilos", "kilogram", "kilograms", "kilogramme", "kilogrammes", "KG"]),
-            ("mg", &["mg", "milligram", "milligrams", "milligramme", "milligrammes"]),
-            ("ml", &["ml", "millilitre", "millilitres", "milliliter", "milliliters", "mL"]),
+            (
+                "g",
+                [
+                    "g", "gr", "grs", "gram", "grams", "gramme", "grammes", "G", "Grams", "g.",
+                ]
+                .as_slice(),
+            ),
+            (
+                "kg",
+                &[
+                    "kg",
+                    "kgs",
+                    "kilo",
+                    "kilos",
+                    "kilogram",
+                    "kilograms",
+                    "kilogramme",
+                    "kilogrammes",
+                    "KG",
+                ],
+            ),
+            (
+                "mg",
+                &[
+                    "mg",
+                    "milligram",
+                    "milligrams",
+                    "milligramme",
+                    "milligrammes",
+                ],
+            ),
+            (
+                "ml",
+                &[
+                    "ml",
+                    "millilitre",
+                    "millilitres",
+                    "milliliter",
+                    "milliliters",
+                    "mL",
+                ],
+            ),
             ("l", &["l", "L", "litre", "litres", "liter", "liters"]),
             ("tsp", &["tsp", "tsps", "teaspoon", "teaspoons", "Tsp."]),
-            ("tbsp", &["tbsp", "tbsps", "tbs", "tbl", "tbls", "tablespoon", "tablespoons", "Tablespoon"]),
+            (
+                "tbsp",
+                &[
+                    "tbsp",
+                    "tbsps",
+                    "tbs",
+                    "tbl",
+                    "tbls",
+                    "tablespoon",
+                    "tablespoons",
+                    "Tablespoon",
+                ],
+            ),
             ("cup", &["cup", "cups", "Cups"]),
-            ("fl_oz", &["fl_oz", "fl oz", "fl. oz", "fl. oz.", "fl.oz", "floz", "fl-oz", "FL  OZ", "fluid ounce", "fluid ounces"]),
+            (
+                "fl_oz",
+                &[
+                    "fl_oz",
+                    "fl oz",
+                    "fl. oz",
+                    "fl. oz.",
+                    "fl.oz",
+                    "floz",
+                    "fl-oz",
+                    "FL  OZ",
+                    "fluid ounce",
+                    "fluid ounces",
+                ],
+            ),
             ("oz", &["oz", "ounce", "ounces", "oz."]),
             ("lb", &["lb", "lbs", "pound", "pounds", "LBS"]),
             ("piece", &["piece", "pieces", "pc", "pcs"]),
@@ -456,9 +532,11 @@ mod tests {
     fn unknown_unit_lists_the_canonical_ones() {
         assert_eq!(
             Unit::parse("cupz"),
-            Err("unknown unit \"cupz\"; expected one of g, kg, mg, ml, l, tsp, tbsp, cup, \
+            Err(
+                "unknown unit \"cupz\"; expected one of g, kg, mg, ml, l, tsp, tbsp, cup, \
                  fl_oz, oz, lb, piece, clove, pinch, slice, can, bunch"
-                .to_owned())
+                    .to_owned()
+            )
         );
     }
 
@@ -472,7 +550,10 @@ mod tests {
     #[test]
     fn units_serialize_canonically_and_deserialize_any_spelling() {
         assert_eq!(serde_json::to_string(&Unit::FlOz).unwrap(), "\"fl_oz\"");
-        assert_eq!(serde_json::from_str::<Unit>("\"fl. oz\"").unwrap(), Unit::FlOz);
+        assert_eq!(
+            serde_json::from_str::<Unit>("\"fl. oz\"").unwrap(),
+            Unit::FlOz
+        );
         assert!(serde_json::from_str::<Unit>("\"cupz\"").is_err());
     }
 
@@ -513,7 +594,10 @@ mod tests {
     #[test]
     fn fractional_amounts_serialize_as_written() {
         let quantity = Quantity::new(0.333, None).unwrap();
-        assert_eq!(serde_json::to_string(&quantity).unwrap(), r#"{"amount":0.333}"#);
+        assert_eq!(
+            serde_json::to_string(&quantity).unwrap(),
+            r#"{"amount":0.333}"#
+        );
     }
 
     #[test]

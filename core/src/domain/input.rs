@@ -21,7 +21,13 @@ pub struct RecipeInput {
     /// 1–200 characters. Text fields are NFC-normalised and trimmed before they are checked;
     /// lengths count Unicode scalar values.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 200, example = "Spaghetti aglio e olio")]
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        example = "Spaghetti aglio e olio"
+    )]
     pub title: Option<String>,
     /// At most 4000 characters; blank means absent.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -81,7 +87,13 @@ pub struct RecipeInput {
 pub struct IngredientInput {
     /// 1–100 characters.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 100, example = "spaghetti")]
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 100,
+        example = "spaghetti"
+    )]
     pub name: Option<String>,
     /// Absent for "to taste".
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -119,4 +131,225 @@ pub struct StepInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<u16>, minimum = 0, maximum = 10080)]
     pub duration_minutes: Option<serde_json::Number>,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
+
+    use serde_json::{Value, json};
+    use utoipa::{PartialSchema, ToSchema};
+
+    use super::*;
+    use crate::domain::{Recipe, limits};
+
+    fn schema_of<T: PartialSchema>() -> Value {
+        serde_json::to_value(T::schema()).unwrap()
+    }
+
+    /// Every schema `T` refers to, by name, as an OpenAPI document would register them.
+    fn components_of<T: ToSchema>() -> Vec<(String, Value)> {
+        let mut schemas = Vec::new();
+        T::schemas(&mut schemas);
+        schemas
+            .into_iter()
+            .map(|(name, schema)| (name, serde_json::to_value(schema).unwrap()))
+            .collect()
+    }
+
+    fn usize_at(schema: &Value, pointer: &str) -> usize {
+        let value = schema
+            .pointer(pointer)
+            .unwrap_or_else(|| panic!("no {pointer}"));
+        usize::try_from(value.as_u64().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn recipe_input_schema_requires_title_ingredients_and_steps() {
+        let schema = schema_of::<RecipeInput>();
+        assert_eq!(schema["required"], json!(["title", "ingredients", "steps"]));
+        assert_eq!(schema["additionalProperties"], json!(false));
+        assert_eq!(schema["properties"]["title"]["type"], json!("string"));
+        assert_eq!(schema["properties"]["ingredients"]["type"], json!("array"));
+    }
+
+    #[test]
+    fn nested_input_schemas_require_what_parse_requires() {
+        assert_eq!(schema_of::<IngredientInput>()["required"], json!(["name"]));
+        assert_eq!(schema_of::<QuantityInput>()["required"], json!(["amount"]));
+        assert_eq!(schema_of::<StepInput>()["required"], json!(["text"]));
+    }
+
+    #[test]
+    fn input_schemas_state_the_limits() {
+        let recipe = schema_of::<RecipeInput>();
+        let p = "/properties";
+        for (pointer, limit) in [
+            ("/title/maxLength", limits::TITLE_MAX),
+            ("/description/maxLength", limits::DESCRIPTION_MAX),
+            ("/servings/minimum", limits::SERVINGS_MIN.into()),
+            ("/servings/maximum", limits::SERVINGS_MAX.into()),
+            ("/servings/default", limits::SERVINGS_DEFAULT.into()),
+            ("/prep_time_minutes/maximum", limits::MINUTES_MAX.into()),
+            ("/cook_time_minutes/maximum", limits::MINUTES_MAX.into()),
+            ("/ingredients/minItems", limits::INGREDIENTS_MIN),
+            ("/ingredients/maxItems", limits::INGREDIENTS_MAX),
+            ("/steps/minItems", limits::STEPS_MIN),
+            ("/steps/maxItems", limits::STEPS_MAX),
+            ("/tags/maxItems", limits::TAGS_MAX),
+            ("/calories_per_serving/maximum", limits::CALORIES_MAX.into()),
+            ("/equipment/maxItems", limits::EQUIPMENT_MAX),
+            ("/notes/maxItems", limits::NOTES_MAX),
+            ("/author/maxLength", limits::AUTHOR_MAX),
+        ] {
+            assert_eq!(
+                usize_at(&recipe, &format!("{p}{pointer}")),
+                limit,
+                "{pointer}"
+            );
+        }
+        let ingredient = schema_of::<IngredientInput>();
+        assert_eq!(
+            usize_at(&ingredient, "/properties/name/maxLength"),
+            limits::INGREDIENT_NAME_MAX
+        );
+        assert_eq!(
+            usize_at(&ingredient, "/properties/note/maxLength"),
+            limits::INGREDIENT_NOTE_MAX
+        );
+        let quantity = schema_of::<QuantityInput>();
+        assert_eq!(
+            quantity
+                .pointer("/properties/amount/maximum")
+                .and_then(Value::as_f64),
+            Some(limits::AMOUNT_MAX)
+        );
+        assert_eq!(
+            usize_at(&quantity, "/properties/amount/exclusiveMinimum"),
+            0
+        );
+        let step = schema_of::<StepInput>();
+        assert_eq!(
+            usize_at(&step, "/properties/text/maxLength"),
+            limits::STEP_TEXT_MAX
+        );
+        assert_eq!(
+            usize_at(&step, "/properties/duration_minutes/maximum"),
+            usize::from(limits::MINUTES_MAX)
+        );
+    }
+
+    #[test]
+    fn output_schemas_state_the_limits() {
+        let components: std::collections::HashMap<_, _> =
+            components_of::<Recipe>().into_iter().collect();
+        let content = &components["RecipeContent"];
+        assert_eq!(
+            usize_at(content, "/properties/title/maxLength"),
+            limits::TITLE_MAX
+        );
+        assert_eq!(
+            usize_at(content, "/properties/ingredients/maxItems"),
+            limits::INGREDIENTS_MAX
+        );
+        assert_eq!(
+            usize_at(content, "/properties/notes/maxItems"),
+            limits::NOTES_MAX
+        );
+        assert_eq!(usize_at(&components["Tag"], "/maxLength"), limits::TAG_MAX);
+        assert_eq!(
+            usize_at(&components["Servings"], "/maximum"),
+            usize::from(limits::SERVINGS_MAX)
+        );
+        assert_eq!(
+            usize_at(&components["IngredientName"], "/maxLength"),
+            limits::INGREDIENT_NAME_MAX
+        );
+        assert_eq!(
+            usize_at(&components["Owner"], "/maxLength"),
+            limits::OWNER_MAX
+        );
+        assert_eq!(
+            content["required"],
+            json!([
+                "title",
+                "servings",
+                "ingredients",
+                "steps",
+                "tags",
+                "equipment",
+                "notes"
+            ])
+        );
+    }
+
+    #[test]
+    fn unit_schema_lists_exactly_the_canonical_units() {
+        let names: Vec<&str> = Unit::ALL.iter().map(|unit| unit.as_str()).collect();
+        assert_eq!(schema_of::<Unit>()["enum"], json!(names));
+    }
+
+    #[test]
+    fn difficulty_schema_lists_the_three_levels() {
+        assert_eq!(
+            schema_of::<Difficulty>()["enum"],
+            json!(["easy", "medium", "hard"])
+        );
+    }
+
+    #[test]
+    fn every_schema_a_recipe_refers_to_is_registered() {
+        let mut names: Vec<String> = components_of::<Recipe>()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        names.extend(components_of::<RecipeInput>().into_iter().map(|(n, _)| n));
+        names.sort();
+        names.dedup();
+        assert_eq!(
+            names,
+            [
+                "Difficulty",
+                "Ingredient",
+                "IngredientInput",
+                "IngredientName",
+                "Owner",
+                "Quantity",
+                "QuantityInput",
+                "RecipeContent",
+                "RecipeId",
+                "Servings",
+                "Step",
+                "StepInput",
+                "Tag",
+                "Unit",
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_optional_fields_read_as_none() {
+        let input: RecipeInput = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(input, RecipeInput::default());
+        let input: RecipeInput =
+            serde_json::from_value(json!({"title": null, "tags": null})).unwrap();
+        assert_eq!(input, RecipeInput::default());
+    }
+
+    #[test]
+    fn input_serializes_without_absent_fields() {
+        let input = RecipeInput {
+            title: Some("Soup".to_owned()),
+            ..RecipeInput::default()
+        };
+        assert_eq!(
+            serde_json::to_value(input).unwrap(),
+            json!({"title": "Soup"})
+        );
+    }
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::IngredientName;
 use crate::domain::ingredient::Ingredient;
 use crate::domain::input::{RecipeInput, StepInput};
 use crate::domain::limits;
@@ -12,11 +13,9 @@ use crate::domain::scaling;
 use crate::domain::tag::Tag;
 use crate::domain::text::{self, SearchText};
 use crate::domain::validation::{Collector, ValidationErrors, whole_number};
-use crate::domain::IngredientName;
 
 /// How many people a recipe's amounts feed: 1–1000.
-#[derive(
-Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "u64", into = "u16")]
 pub struct Servings(u16);
 
@@ -67,7 +66,17 @@ impl TryFrom<u64> for Servings {
 
 /// How hard a recipe is.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Difficulty {
@@ -85,7 +94,7 @@ impl Difficulty {
             "hard" => Ok(Difficulty::Hard),
             _ => Err(format!(
                 "unknown difficulty {}; expected one of easy, medium, hard",
-                text::quoted(s)
+                text::quoted(&text::normalize(s))
             )),
         }
     }
@@ -152,8 +161,10 @@ impl Step {
 /// [`RecipeInput`] and `parse`, so stored data is checked again when it is read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "RecipeInput")]
-#[schema(description = "A recipe's content, normalised: text is NFC and trimmed, units are \
-canonical, tags lower-case. Lists are always present; absent optional values are left out.")]
+#[schema(
+    description = "A recipe's content, normalised: text is NFC and trimmed, units are \
+canonical, tags lower-case. Lists are always present; absent optional values are left out."
+)]
 pub struct RecipeContent {
     /// 1–200 characters.
     #[schema(min_length = 1, max_length = 200, example = "Spaghetti aglio e olio")]
@@ -237,12 +248,8 @@ impl RecipeContent {
         let servings = errors.check(
             || "/servings".to_owned(),
             servings.as_ref().map_or(Ok(Servings::DEFAULT), |n| {
-                whole_number(
-                    n,
-                    limits::SERVINGS_MIN.into(),
-                    limits::SERVINGS_MAX.into(),
-                )
-                .and_then(Servings::parse)
+                whole_number(n, limits::SERVINGS_MIN.into(), limits::SERVINGS_MAX.into())
+                    .and_then(Servings::parse)
             }),
         );
         let prep_time_minutes = errors.check(
@@ -369,7 +376,12 @@ impl RecipeContent {
             cook_time_minutes: self.cook_time_minutes.map(Into::into),
             ingredients: Some(self.ingredients.iter().map(Ingredient::to_input).collect()),
             steps: Some(self.steps.iter().map(Step::to_input).collect()),
-            tags: Some(self.tags.iter().map(|tag| tag.as_str().to_owned()).collect()),
+            tags: Some(
+                self.tags
+                    .iter()
+                    .map(|tag| tag.as_str().to_owned())
+                    .collect(),
+            ),
             difficulty: self.difficulty.map(|d| d.as_str().to_owned()),
             calories_per_serving: self.calories_per_serving.map(Into::into),
             equipment: Some(self.equipment.clone()),
@@ -384,29 +396,22 @@ impl RecipeContent {
     /// Scaled amounts are rounded for a cook to read: to 4 significant digits, then to 3
     /// decimal places unless that would make them 0 (so 1/3 clove reads 0.333, 1234.56 g
     /// reads 1235, 0.0001234 g keeps 0.0001234); an amount never becomes 0. An amount
-    /// that outgrows 1,000,000 moves to the next metric unit (mg → g → kg, ml → l) and is
-    /// otherwise capped there, which only a recipe with over 1000 kg-sized units per
-    /// serving can reach. Scaling to the recipe's own servings changes nothing.
+    /// that outgrows the 1,000,000 limit moves to the next metric unit (mg → g, g → kg,
+    /// ml → l), so the result is still valid content that reads back; in any other unit it
+    /// is capped at 1,000,000, which takes more than 1000 of that unit per serving.
+    /// Scaling to the recipe's own servings changes nothing.
     pub fn scaled_to(&self, servings: Servings) -> RecipeContent {
         if servings == self.servings {
             return self.clone();
         }
         let from = f64::from(self.servings.get());
         let to = f64::from(servings.get());
-        RecipeContent {
-            servings,
-            ingredients: self
-                .ingredients
-                .iter()
-                .map(|ingredient| match ingredient.quantity() {
-                    Some(quantity) => {
-                        ingredient.with_quantity(Some(scaling::scale(quantity, from, to)))
-                    }
-                    None => ingredient.clone(),
-                })
-                .collect(),
-            ..self.clone()
+        let mut scaled = self.clone();
+        scaled.servings = servings;
+        for ingredient in &mut scaled.ingredients {
+            ingredient.map_quantity(|quantity| scaling::scale(quantity, from, to));
         }
+        scaled
     }
 
     /// 1–200 characters.
@@ -610,7 +615,12 @@ fn parse_tags(errors: &mut Collector, tags: Option<&[String]>) -> Option<Vec<Tag
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
 
     use serde_json::{Value, json};
 
@@ -736,13 +746,19 @@ mod tests {
 
     #[test]
     fn title_of_201_decomposed_characters_is_rejected() {
-        rejected_at(with(minimal(), "/title", json!("e\u{301}".repeat(201))), "/title");
+        rejected_at(
+            with(minimal(), "/title", json!("e\u{301}".repeat(201))),
+            "/title",
+        );
     }
 
     #[test]
     fn title_is_trimmed_before_it_is_counted() {
         let padded = format!("  {}\n\t", "t".repeat(200));
-        assert_eq!(accepted(with(minimal(), "/title", json!(padded))).title(), "t".repeat(200));
+        assert_eq!(
+            accepted(with(minimal(), "/title", json!(padded))).title(),
+            "t".repeat(200)
+        );
     }
 
     #[test]
@@ -770,7 +786,10 @@ mod tests {
 
     #[test]
     fn description_of_4001_characters_is_rejected() {
-        rejected_at(with(minimal(), "/description", json!("d".repeat(4001))), "/description");
+        rejected_at(
+            with(minimal(), "/description", json!("d".repeat(4001))),
+            "/description",
+        );
     }
 
     #[test]
@@ -786,12 +805,18 @@ mod tests {
 
     #[test]
     fn author_of_101_characters_is_rejected() {
-        rejected_at(with(minimal(), "/author", json!("a".repeat(101))), "/author");
+        rejected_at(
+            with(minimal(), "/author", json!("a".repeat(101))),
+            "/author",
+        );
     }
 
     #[test]
     fn blank_author_becomes_absent() {
-        assert_eq!(accepted(with(minimal(), "/author", json!("\t"))).author(), None);
+        assert_eq!(
+            accepted(with(minimal(), "/author", json!("\t"))).author(),
+            None
+        );
     }
 
     // --- servings --------------------------------------------------------------------
@@ -803,13 +828,28 @@ mod tests {
 
     #[test]
     fn null_servings_default_to_one() {
-        assert_eq!(accepted(with(minimal(), "/servings", Value::Null)).servings().get(), 1);
+        assert_eq!(
+            accepted(with(minimal(), "/servings", Value::Null))
+                .servings()
+                .get(),
+            1
+        );
     }
 
     #[test]
     fn servings_of_1_and_1000_are_accepted() {
-        assert_eq!(accepted(with(minimal(), "/servings", json!(1))).servings().get(), 1);
-        assert_eq!(accepted(with(minimal(), "/servings", json!(1000))).servings().get(), 1000);
+        assert_eq!(
+            accepted(with(minimal(), "/servings", json!(1)))
+                .servings()
+                .get(),
+            1
+        );
+        assert_eq!(
+            accepted(with(minimal(), "/servings", json!(1000)))
+                .servings()
+                .get(),
+            1000
+        );
     }
 
     #[test]
@@ -825,14 +865,25 @@ mod tests {
 
     #[test]
     fn negative_fractional_and_huge_servings_are_rejected_with_a_pointer() {
-        for value in [json!(-1), json!(2.5), json!(1e30), json!(u64::MAX), json!(i64::MIN)] {
+        for value in [
+            json!(-1),
+            json!(2.5),
+            json!(1e30),
+            json!(u64::MAX),
+            json!(i64::MIN),
+        ] {
             rejected_at(with(minimal(), "/servings", value), "/servings");
         }
     }
 
     #[test]
     fn servings_written_as_a_whole_float_are_accepted() {
-        assert_eq!(accepted(with(minimal(), "/servings", json!(2.0))).servings().get(), 2);
+        assert_eq!(
+            accepted(with(minimal(), "/servings", json!(2.0)))
+                .servings()
+                .get(),
+            2
+        );
     }
 
     #[test]
@@ -848,7 +899,11 @@ mod tests {
 
     #[test]
     fn minutes_of_0_and_10080_are_accepted() {
-        for pointer in ["/prep_time_minutes", "/cook_time_minutes", "/steps/0/duration_minutes"] {
+        for pointer in [
+            "/prep_time_minutes",
+            "/cook_time_minutes",
+            "/steps/0/duration_minutes",
+        ] {
             accepted(with(minimal(), pointer, json!(0)));
             accepted(with(minimal(), pointer, json!(10080)));
         }
@@ -856,7 +911,11 @@ mod tests {
 
     #[test]
     fn minutes_of_10081_or_minus_1_are_rejected() {
-        for pointer in ["/prep_time_minutes", "/cook_time_minutes", "/steps/0/duration_minutes"] {
+        for pointer in [
+            "/prep_time_minutes",
+            "/cook_time_minutes",
+            "/steps/0/duration_minutes",
+        ] {
             rejected_at(with(minimal(), pointer, json!(10081)), pointer);
             rejected_at(with(minimal(), pointer, json!(-1)), pointer);
             rejected_at(with(minimal(), pointer, json!(1.5)), pointer);
@@ -872,8 +931,14 @@ mod tests {
 
     #[test]
     fn calories_of_10001_or_minus_1_are_rejected() {
-        rejected_at(with(minimal(), "/calories_per_serving", json!(10001)), "/calories_per_serving");
-        rejected_at(with(minimal(), "/calories_per_serving", json!(-1)), "/calories_per_serving");
+        rejected_at(
+            with(minimal(), "/calories_per_serving", json!(10001)),
+            "/calories_per_serving",
+        );
+        rejected_at(
+            with(minimal(), "/calories_per_serving", json!(-1)),
+            "/calories_per_serving",
+        );
     }
 
     // --- ingredients -----------------------------------------------------------------
@@ -891,18 +956,30 @@ mod tests {
 
     #[test]
     fn a_hundred_ingredients_are_accepted() {
-        accepted(with(minimal(), "/ingredients", n_times(100, json!({"name": "salt"}))));
+        accepted(with(
+            minimal(),
+            "/ingredients",
+            n_times(100, json!({"name": "salt"})),
+        ));
     }
 
     #[test]
     fn a_hundred_and_one_ingredients_are_rejected() {
-        let body = with(minimal(), "/ingredients", n_times(101, json!({"name": "salt"})));
+        let body = with(
+            minimal(),
+            "/ingredients",
+            n_times(101, json!({"name": "salt"})),
+        );
         assert_eq!(message(body), "must have at most 100 items (got 101)");
     }
 
     #[test]
     fn ingredient_name_of_100_characters_is_accepted() {
-        accepted(with(minimal(), "/ingredients/0/name", json!("n".repeat(100))));
+        accepted(with(
+            minimal(),
+            "/ingredients/0/name",
+            json!("n".repeat(100)),
+        ));
     }
 
     #[test]
@@ -913,7 +990,10 @@ mod tests {
 
     #[test]
     fn ingredient_without_a_name_is_rejected() {
-        rejected_at(with(minimal(), "/ingredients/0", json!({})), "/ingredients/0/name");
+        rejected_at(
+            with(minimal(), "/ingredients/0", json!({})),
+            "/ingredients/0/name",
+        );
     }
 
     #[test]
@@ -930,14 +1010,22 @@ mod tests {
 
     #[test]
     fn amount_of_one_million_is_accepted() {
-        let body = with(minimal(), "/ingredients/0/quantity", json!({"amount": 1_000_000}));
+        let body = with(
+            minimal(),
+            "/ingredients/0/quantity",
+            json!({"amount": 1_000_000}),
+        );
         accepted(body);
     }
 
     #[test]
     fn amount_over_one_million_is_rejected() {
         for amount in [json!(1_000_000.5), json!(1_000_001), json!(1e30)] {
-            let body = with(minimal(), "/ingredients/0/quantity", json!({"amount": amount}));
+            let body = with(
+                minimal(),
+                "/ingredients/0/quantity",
+                json!({"amount": amount}),
+            );
             rejected_at(body, "/ingredients/0/quantity/amount");
         }
     }
@@ -945,16 +1033,27 @@ mod tests {
     #[test]
     fn amount_of_zero_or_less_is_rejected() {
         for amount in [json!(0), json!(0.0), json!(-1), json!(-0.5)] {
-            let body = with(minimal(), "/ingredients/0/quantity", json!({"amount": amount}));
+            let body = with(
+                minimal(),
+                "/ingredients/0/quantity",
+                json!({"amount": amount}),
+            );
             assert_eq!(message(body), "must be greater than 0 and at most 1000000");
         }
     }
 
     #[test]
     fn a_small_fractional_amount_is_accepted() {
-        let body = with(minimal(), "/ingredients/0/quantity", json!({"amount": 0.25, "unit": "tsp"}));
+        let body = with(
+            minimal(),
+            "/ingredients/0/quantity",
+            json!({"amount": 0.25, "unit": "tsp"}),
+        );
         let quantity = accepted(body).ingredients()[0].quantity().unwrap();
-        assert_eq!((quantity.amount(), quantity.unit()), (0.25, Some(Unit::Tsp)));
+        assert_eq!(
+            (quantity.amount(), quantity.unit()),
+            (0.25, Some(Unit::Tsp))
+        );
     }
 
     #[test]
@@ -966,14 +1065,24 @@ mod tests {
     #[test]
     fn amount_without_a_unit_is_accepted() {
         let body = with(minimal(), "/ingredients/0/quantity", json!({"amount": 3}));
-        assert_eq!(accepted(body).ingredients()[0].quantity().unwrap().unit(), None);
+        assert_eq!(
+            accepted(body).ingredients()[0].quantity().unwrap().unit(),
+            None
+        );
     }
 
     #[test]
     fn unit_spellings_are_stored_canonically() {
-        let body = with(minimal(), "/ingredients/0/quantity", json!({"amount": 1, "unit": " Tablespoons "}));
+        let body = with(
+            minimal(),
+            "/ingredients/0/quantity",
+            json!({"amount": 1, "unit": " Tablespoons "}),
+        );
         let content = accepted(body);
-        assert_eq!(content.ingredients()[0].quantity().unwrap().unit(), Some(Unit::Tbsp));
+        assert_eq!(
+            content.ingredients()[0].quantity().unwrap().unit(),
+            Some(Unit::Tbsp)
+        );
         assert_eq!(
             serde_json::to_value(&content).unwrap()["ingredients"][0]["quantity"]["unit"],
             json!("tbsp")
@@ -982,28 +1091,46 @@ mod tests {
 
     #[test]
     fn unknown_unit_is_rejected_at_the_unit() {
-        let body = with(minimal(), "/ingredients/0/quantity", json!({"amount": 1, "unit": "cupz"}));
+        let body = with(
+            minimal(),
+            "/ingredients/0/quantity",
+            json!({"amount": 1, "unit": "cupz"}),
+        );
         assert!(message(body.clone()).starts_with("unknown unit \"cupz\"; expected one of g, kg,"));
         rejected_at(body, "/ingredients/0/quantity/unit");
     }
 
     #[test]
     fn bad_amount_and_bad_unit_are_both_reported() {
-        let body = with(minimal(), "/ingredients/0/quantity", json!({"amount": -1, "unit": "cupz"}));
+        let body = with(
+            minimal(),
+            "/ingredients/0/quantity",
+            json!({"amount": -1, "unit": "cupz"}),
+        );
         assert_eq!(
             pointers(body),
-            ["/ingredients/0/quantity/amount", "/ingredients/0/quantity/unit"]
+            [
+                "/ingredients/0/quantity/amount",
+                "/ingredients/0/quantity/unit"
+            ]
         );
     }
 
     #[test]
     fn ingredient_note_of_200_characters_is_accepted() {
-        accepted(with(minimal(), "/ingredients/0/note", json!("n".repeat(200))));
+        accepted(with(
+            minimal(),
+            "/ingredients/0/note",
+            json!("n".repeat(200)),
+        ));
     }
 
     #[test]
     fn ingredient_note_of_201_characters_is_rejected() {
-        rejected_at(with(minimal(), "/ingredients/0/note", json!("n".repeat(201))), "/ingredients/0/note");
+        rejected_at(
+            with(minimal(), "/ingredients/0/note", json!("n".repeat(201))),
+            "/ingredients/0/note",
+        );
     }
 
     #[test]
@@ -1036,12 +1163,19 @@ mod tests {
 
     #[test]
     fn a_hundred_steps_are_accepted() {
-        accepted(with(minimal(), "/steps", n_times(100, json!({"text": "Stir."}))));
+        accepted(with(
+            minimal(),
+            "/steps",
+            n_times(100, json!({"text": "Stir."})),
+        ));
     }
 
     #[test]
     fn a_hundred_and_one_steps_are_rejected() {
-        rejected_at(with(minimal(), "/steps", n_times(101, json!({"text": "Stir."}))), "/steps");
+        rejected_at(
+            with(minimal(), "/steps", n_times(101, json!({"text": "Stir."}))),
+            "/steps",
+        );
     }
 
     #[test]
@@ -1051,12 +1185,18 @@ mod tests {
 
     #[test]
     fn step_text_of_2001_characters_is_rejected() {
-        rejected_at(with(minimal(), "/steps/0/text", json!("s".repeat(2001))), "/steps/0/text");
+        rejected_at(
+            with(minimal(), "/steps/0/text", json!("s".repeat(2001))),
+            "/steps/0/text",
+        );
     }
 
     #[test]
     fn step_without_text_is_rejected() {
-        rejected_at(with(minimal(), "/steps/0", json!({"duration_minutes": 5})), "/steps/0/text");
+        rejected_at(
+            with(minimal(), "/steps/0", json!({"duration_minutes": 5})),
+            "/steps/0/text",
+        );
     }
 
     // --- tags ------------------------------------------------------------------------
@@ -1078,7 +1218,10 @@ mod tests {
 
     #[test]
     fn tag_of_41_characters_is_rejected() {
-        rejected_at(with(minimal(), "/tags", json!(["ok", "t".repeat(41)])), "/tags/1");
+        rejected_at(
+            with(minimal(), "/tags", json!(["ok", "t".repeat(41)])),
+            "/tags/1",
+        );
     }
 
     #[test]
@@ -1105,7 +1248,11 @@ mod tests {
 
     #[test]
     fn tag_duplicated_after_lower_casing_is_rejected_at_the_duplicate() {
-        let body = with(minimal(), "/tags", json!(["italian", "quick", "vegan", "Italian"]));
+        let body = with(
+            minimal(),
+            "/tags",
+            json!(["italian", "quick", "vegan", "Italian"]),
+        );
         assert_eq!(
             message(body.clone()),
             "\"italian\" is already at /tags/0 (tags are compared in lower case)"
@@ -1120,8 +1267,14 @@ mod tests {
             Err(ValidationErrors(errors)) => assert_eq!(
                 errors,
                 [
-                    FieldError::new("/tags/0", "\"bad tag\" may contain only letters a-z, digits 0-9 and hyphens"),
-                    FieldError::new("/tags/3", "\"b\" is already at /tags/2 (tags are compared in lower case)"),
+                    FieldError::new(
+                        "/tags/0",
+                        "\"bad tag\" may contain only letters a-z, digits 0-9 and hyphens"
+                    ),
+                    FieldError::new(
+                        "/tags/3",
+                        "\"b\" is already at /tags/2 (tags are compared in lower case)"
+                    ),
                 ]
             ),
             Ok(_) => panic!("should be rejected"),
@@ -1159,7 +1312,10 @@ mod tests {
 
     #[test]
     fn thirty_one_equipment_items_are_rejected() {
-        rejected_at(with(minimal(), "/equipment", strings(31, "pot ")), "/equipment");
+        rejected_at(
+            with(minimal(), "/equipment", strings(31, "pot ")),
+            "/equipment",
+        );
     }
 
     #[test]
@@ -1169,7 +1325,10 @@ mod tests {
 
     #[test]
     fn equipment_item_of_101_characters_is_rejected() {
-        rejected_at(with(minimal(), "/equipment", json!(["pot", "e".repeat(101)])), "/equipment/1");
+        rejected_at(
+            with(minimal(), "/equipment", json!(["pot", "e".repeat(101)])),
+            "/equipment/1",
+        );
     }
 
     #[test]
@@ -1194,7 +1353,10 @@ mod tests {
 
     #[test]
     fn note_of_501_characters_is_rejected() {
-        rejected_at(with(minimal(), "/notes", json!(["n".repeat(501)])), "/notes/0");
+        rejected_at(
+            with(minimal(), "/notes", json!(["n".repeat(501)])),
+            "/notes/0",
+        );
     }
 
     #[test]
@@ -1202,7 +1364,10 @@ mod tests {
         let mut notes = vec![json!("fine"); 25];
         notes[1] = json!("");
         notes[22] = json!("");
-        assert_eq!(pointers(with(minimal(), "/notes", json!(notes))), ["/notes", "/notes/1"]);
+        assert_eq!(
+            pointers(with(minimal(), "/notes", json!(notes))),
+            ["/notes", "/notes/1"]
+        );
     }
 
     // --- the whole body --------------------------------------------------------------
@@ -1259,13 +1424,27 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused_by_deserialization() {
-        for field in ["id", "owner", "version", "created_at", "updated_at", "colour"] {
+        for field in [
+            "id",
+            "owner",
+            "version",
+            "created_at",
+            "updated_at",
+            "colour",
+        ] {
             let body = with(minimal(), &format!("/{field}"), json!("x"));
-            assert!(serde_json::from_value::<RecipeInput>(body).is_err(), "{field}");
+            assert!(
+                serde_json::from_value::<RecipeInput>(body).is_err(),
+                "{field}"
+            );
         }
         let nested = with(minimal(), "/ingredients/0/colour", json!("red"));
         assert!(serde_json::from_value::<RecipeInput>(nested).is_err());
-        let in_quantity = with(minimal(), "/ingredients/0/quantity", json!({"amount": 1, "x": 1}));
+        let in_quantity = with(
+            minimal(),
+            "/ingredients/0/quantity",
+            json!({"amount": 1, "x": 1}),
+        );
         assert!(serde_json::from_value::<RecipeInput>(in_quantity).is_err());
         let in_step = with(minimal(), "/steps/0/x", json!(1));
         assert!(serde_json::from_value::<RecipeInput>(in_step).is_err());
@@ -1319,9 +1498,16 @@ mod tests {
 
     #[test]
     fn whole_amounts_are_written_without_a_fraction() {
-        let body = with(minimal(), "/ingredients/0/quantity", json!({"amount": 200.0, "unit": "gr"}));
+        let body = with(
+            minimal(),
+            "/ingredients/0/quantity",
+            json!({"amount": 200.0, "unit": "gr"}),
+        );
         let json = serde_json::to_string(&accepted(body)).unwrap();
-        assert!(json.contains(r#""quantity":{"amount":200,"unit":"g"}"#), "{json}");
+        assert!(
+            json.contains(r#""quantity":{"amount":200,"unit":"g"}"#),
+            "{json}"
+        );
     }
 
     #[test]
@@ -1421,7 +1607,11 @@ mod tests {
 
     #[test]
     fn scaling_to_the_same_servings_changes_nothing() {
-        let body = with(minimal(), "/ingredients/0/quantity", json!({"amount": 1.23456}));
+        let body = with(
+            minimal(),
+            "/ingredients/0/quantity",
+            json!({"amount": 1.23456}),
+        );
         let original = accepted(body);
         assert_eq!(original.scaled_to(original.servings()), original);
     }
@@ -1435,8 +1625,14 @@ mod tests {
         );
         let scaled = accepted(body).scaled_to(Servings::parse(1000).unwrap());
         let json = serde_json::to_value(&scaled).unwrap();
-        assert_eq!(json["ingredients"][0]["quantity"], json!({"amount": 1_000_000, "unit": "l"}));
-        assert_eq!(serde_json::from_value::<RecipeContent>(json).unwrap(), scaled);
+        assert_eq!(
+            json["ingredients"][0]["quantity"],
+            json!({"amount": 1_000_000, "unit": "l"})
+        );
+        assert_eq!(
+            serde_json::from_value::<RecipeContent>(json).unwrap(),
+            scaled
+        );
     }
 
     // --- list filters ----------------------------------------------------------------

@@ -97,7 +97,10 @@ mod tests {
 
     #[test]
     fn whole_results_stay_whole() {
-        assert_eq!(scale(quantity(200.0, Some(Unit::G)), 2.0, 3.0).amount(), 300.0);
+        assert_eq!(
+            scale(quantity(200.0, Some(Unit::G)), 2.0, 3.0).amount(),
+            300.0
+        );
     }
 
     #[test]
@@ -109,7 +112,10 @@ mod tests {
     #[test]
     fn milligrams_that_outgrow_the_limit_become_grams() {
         let scaled = scale(quantity(1_000_000.0, Some(Unit::Mg)), 1.0, 1000.0);
-        assert_eq!((scaled.amount(), scaled.unit()), (1_000_000.0, Some(Unit::G)));
+        assert_eq!(
+            (scaled.amount(), scaled.unit()),
+            (1_000_000.0, Some(Unit::G))
+        );
     }
 
     #[test]
@@ -121,7 +127,10 @@ mod tests {
     #[test]
     fn amounts_without_a_larger_unit_are_capped_at_the_limit() {
         let scaled = scale(quantity(5000.0, Some(Unit::Piece)), 1.0, 1000.0);
-        assert_eq!((scaled.amount(), scaled.unit()), (1_000_000.0, Some(Unit::Piece)));
+        assert_eq!(
+            (scaled.amount(), scaled.unit()),
+            (1_000_000.0, Some(Unit::Piece))
+        );
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! OpenAPI schemas written by hand for the newtypes: utoipa's derive cannot put length or
 //! range limits on a tuple struct, and by hand they come straight from [`limits`].
 
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, Type};
 
 use crate::domain::limits;
 use crate::domain::{IngredientName, Owner, RecipeId, Servings, Tag};

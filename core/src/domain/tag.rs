@@ -74,7 +74,10 @@ mod tests {
 
     #[test]
     fn tag_is_trimmed_and_lower_cased() {
-        assert_eq!(Tag::parse(" Quick-30 ").map(|t| t.to_string()), Ok("quick-30".to_owned()));
+        assert_eq!(
+            Tag::parse(" Quick-30 ").map(|t| t.to_string()),
+            Ok("quick-30".to_owned())
+        );
     }
 
     #[test]

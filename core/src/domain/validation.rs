@@ -127,7 +127,12 @@ pub(crate) fn whole_number(n: &serde_json::Number, min: u64, max: u64) -> Result
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
 
     use super::*;
 
@@ -149,7 +154,15 @@ mod tests {
 
     #[test]
     fn fractions_negatives_and_huge_numbers_are_rejected() {
-        for json in ["2.5", "-1", "1e30", "0", "11", "18446744073709551615", "-0.5"] {
+        for json in [
+            "2.5",
+            "-1",
+            "1e30",
+            "0",
+            "11",
+            "18446744073709551615",
+            "-0.5",
+        ] {
             assert_eq!(
                 whole_number(&number(json), 1, 10),
                 Err("must be a whole number between 1 and 10".to_owned()),
@@ -175,7 +188,9 @@ mod tests {
         let json = serde_json::to_value(FieldError::new("/servings", "must be between 1 and 1000"));
         assert_eq!(
             json.ok(),
-            Some(serde_json::json!({"pointer": "/servings", "message": "must be between 1 and 1000"}))
+            Some(
+                serde_json::json!({"pointer": "/servings", "message": "must be between 1 and 1000"})
+            )
         );
     }
 

@@ -70,7 +70,9 @@ impl FromRequestParts<AppState> for Caller {
             None => match bearer_token(parts) {
                 Some(token) => state.verifier.verify(token).await?,
                 None if parts.headers.contains_key(header::AUTHORIZATION) => {
-                    return Err(AuthError::Invalid("authorization header is not a bearer token").into());
+                    return Err(
+                        AuthError::Invalid("authorization header is not a bearer token").into(),
+                    );
                 }
                 None => return Err(AuthError::Missing.into()),
             },

@@ -51,8 +51,16 @@ fn filter_digest(filter: &ListFilter) -> String {
     let canonical = format!(
         "tag={}\0ingredient={}\0q={}",
         filter.tag.as_ref().map(|t| t.as_str()).unwrap_or_default(),
-        filter.ingredient.as_ref().map(|i| i.as_str().to_lowercase()).unwrap_or_default(),
-        filter.title.as_ref().map(|q| q.as_str()).unwrap_or_default(),
+        filter
+            .ingredient
+            .as_ref()
+            .map(|i| i.as_str().to_lowercase())
+            .unwrap_or_default(),
+        filter
+            .title
+            .as_ref()
+            .map(|q| q.as_str())
+            .unwrap_or_default(),
     );
     let hash = digest::digest(&digest::SHA256, canonical.as_bytes());
     B64.encode(hash.as_ref().get(..16).unwrap_or_default())
@@ -98,7 +106,11 @@ impl CursorCodec {
             && payload.c == binding.caller
             && payload.o == binding.owner
             && payload.f == filter_digest(binding.filter);
-        if bound { Ok(payload.p) } else { Err(CursorError) }
+        if bound {
+            Ok(payload.p)
+        } else {
+            Err(CursorError)
+        }
     }
 }
 
@@ -109,7 +121,11 @@ mod tests {
     use crate::domain::Tag;
 
     fn binding<'a>(caller: &'a str, owner: &'a str, filter: &'a ListFilter) -> CursorBinding<'a> {
-        CursorBinding { caller, owner, filter }
+        CursorBinding {
+            caller,
+            owner,
+            filter,
+        }
     }
 
     #[test]
@@ -117,20 +133,38 @@ mod tests {
         let codec = CursorCodec::new(&[1; 32]);
         let filter = ListFilter::default();
         let cursor = codec.encode(binding("alice", "alice", &filter), "pos-1");
-        assert_eq!(codec.decode(binding("alice", "alice", &filter), &cursor), Ok("pos-1".into()));
+        assert_eq!(
+            codec.decode(binding("alice", "alice", &filter), &cursor),
+            Ok("pos-1".into())
+        );
     }
 
     #[test]
     fn a_cursor_is_refused_for_another_caller_owner_filter_or_key() {
         let codec = CursorCodec::new(&[1; 32]);
         let none = ListFilter::default();
-        let vegan = ListFilter { tag: Some(Tag::parse("vegan").unwrap()), ..ListFilter::default() };
+        let vegan = ListFilter {
+            tag: Some(Tag::parse("vegan").unwrap()),
+            ..ListFilter::default()
+        };
         let cursor = codec.encode(binding("alice", "alice", &none), "pos");
-        assert_eq!(codec.decode(binding("bob", "alice", &none), &cursor), Err(CursorError));
-        assert_eq!(codec.decode(binding("alice", "bob", &none), &cursor), Err(CursorError));
-        assert_eq!(codec.decode(binding("alice", "alice", &vegan), &cursor), Err(CursorError));
+        assert_eq!(
+            codec.decode(binding("bob", "alice", &none), &cursor),
+            Err(CursorError)
+        );
+        assert_eq!(
+            codec.decode(binding("alice", "bob", &none), &cursor),
+            Err(CursorError)
+        );
+        assert_eq!(
+            codec.decode(binding("alice", "alice", &vegan), &cursor),
+            Err(CursorError)
+        );
         let other_key = CursorCodec::new(&[2; 32]);
-        assert_eq!(other_key.decode(binding("alice", "alice", &none), &cursor), Err(CursorError));
+        assert_eq!(
+            other_key.decode(binding("alice", "alice", &none), &cursor),
+            Err(CursorError)
+        );
     }
 
     #[test]
@@ -140,12 +174,20 @@ mod tests {
         let cursor = codec.encode(binding("alice", "alice", &filter), "pos");
         let (payload, tag) = cursor.split_once('.').unwrap();
         let mut json = B64.decode(payload).unwrap();
-        let text = String::from_utf8(json.clone()).unwrap().replace("pos", "pot");
+        let text = String::from_utf8(json.clone())
+            .unwrap()
+            .replace("pos", "pot");
         json = text.into_bytes();
         let forged = format!("{}.{tag}", B64.encode(json));
-        assert_eq!(codec.decode(binding("alice", "alice", &filter), &forged), Err(CursorError));
+        assert_eq!(
+            codec.decode(binding("alice", "alice", &filter), &forged),
+            Err(CursorError)
+        );
         for garbage in ["", ".", "abc", "a.b", "!!!.???"] {
-            assert_eq!(codec.decode(binding("alice", "alice", &filter), garbage), Err(CursorError));
+            assert_eq!(
+                codec.decode(binding("alice", "alice", &filter), garbage),
+                Err(CursorError)
+            );
         }
     }
 }

@@ -171,7 +171,9 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
-            Self::Internal(source) => tracing::error!(error = format!("{source:#}"), "request failed"),
+            Self::Internal(source) => {
+                tracing::error!(error = format!("{source:#}"), "request failed");
+            }
             Self::Unavailable { source, .. } => {
                 tracing::warn!(error = format!("{source:#}"), "store unavailable");
             }
@@ -190,7 +192,10 @@ impl IntoResponse for ApiError {
                 } else {
                     "Bearer"
                 };
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(challenge),
+                );
             }
             Self::Unavailable { retry_after, .. } => {
                 headers.insert(

@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 use super::AppState;
 use super::error::Problem;
 use super::{dev, recipes};
-use crate::domain::{FieldError, IngredientInput, QuantityInput, RecipeInput, StepInput};
+use crate::domain::{FieldError, IngredientInput, QuantityInput, Recipe, RecipeInput, StepInput};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,6 +32,7 @@ use crate::domain::{FieldError, IngredientInput, QuantityInput, RecipeInput, Ste
         Problem,
         FieldError,
         RecipeInput,
+        Recipe,
         IngredientInput,
         QuantityInput,
         StepInput,
@@ -44,6 +45,7 @@ use crate::domain::{FieldError, IngredientInput, QuantityInput, RecipeInput, Ste
         (name = "service", description = "Service health")
     )
 )]
+#[derive(Debug)]
 pub struct ApiDoc;
 
 #[derive(OpenApi)]
@@ -52,8 +54,10 @@ pub struct ApiDoc;
     components(schemas(dev::DevTokenRequest, dev::DevTokenResponse)),
     tags((name = "dev", description = "Dev auth: only on a standalone server without a user pool"))
 )]
+#[derive(Debug)]
 struct DevDoc;
 
+#[derive(Debug)]
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -88,7 +92,10 @@ pub async fn serve(State(state): State<AppState>) -> Response {
     let cell = if with_dev { &WITH_DEV } else { &PLAIN };
     let body = cell.get_or_init(|| document(with_dev).to_json().unwrap_or_default());
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         body.clone(),
     )
         .into_response()

@@ -39,10 +39,17 @@ fn parse_list(value: &str) -> Option<Vec<Tag<'_>>> {
         let end = quoted.find('"')?;
         let opaque = quoted.get(..end)?;
         // etagc = %x21 / %x23-7E / obs-text
-        if !opaque.bytes().all(|b| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80) {
+        if !opaque
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80)
+        {
             return None;
         }
-        tags.push(if weak { Tag::Weak(opaque) } else { Tag::Strong(opaque) });
+        tags.push(if weak {
+            Tag::Weak(opaque)
+        } else {
+            Tag::Strong(opaque)
+        });
         rest = quoted.get(end + 1..)?;
         let trimmed = rest.trim_start_matches([' ', '\t']);
         if !(trimmed.is_empty() || trimmed.starts_with(',')) {
@@ -105,36 +112,72 @@ pub fn if_none_match_hits(headers: &HeaderMap, current_version: u64) -> bool {
 mod tests {
     use super::*;
 
-    fn headers(name: header::HeaderName, values: &[&str]) -> HeaderMap {
+    fn headers(name: &header::HeaderName, values: &[&str]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for v in values {
-            map.append(name.clone(), HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static("x")));
+            map.append(
+                name.clone(),
+                HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static("x")),
+            );
         }
         map
     }
 
     #[test]
     fn if_match_uses_strong_comparison() {
-        assert!(if_match_passes(&HeaderMap::new(), 3), "absent header passes");
-        assert!(if_match_passes(&headers(header::IF_MATCH, &["\"3\""]), 3));
-        assert!(!if_match_passes(&headers(header::IF_MATCH, &["\"2\""]), 3));
-        assert!(!if_match_passes(&headers(header::IF_MATCH, &["W/\"3\""]), 3), "weak never matches");
-        assert!(if_match_passes(&headers(header::IF_MATCH, &["*"]), 3));
-        assert!(if_match_passes(&headers(header::IF_MATCH, &["\"1\", \"3\""]), 3), "lists");
-        assert!(if_match_passes(&headers(header::IF_MATCH, &["\"1\"", "\"3\""]), 3), "repeated headers");
-        assert!(!if_match_passes(&headers(header::IF_MATCH, &["3"]), 3), "unquoted is malformed");
-        assert!(!if_match_passes(&headers(header::IF_MATCH, &["\"3\" junk"]), 3));
-        assert!(!if_match_passes(&headers(header::IF_MATCH, &[""]), 3));
+        assert!(
+            if_match_passes(&HeaderMap::new(), 3),
+            "absent header passes"
+        );
+        assert!(if_match_passes(&headers(&header::IF_MATCH, &["\"3\""]), 3));
+        assert!(!if_match_passes(&headers(&header::IF_MATCH, &["\"2\""]), 3));
+        assert!(
+            !if_match_passes(&headers(&header::IF_MATCH, &["W/\"3\""]), 3),
+            "weak never matches"
+        );
+        assert!(if_match_passes(&headers(&header::IF_MATCH, &["*"]), 3));
+        assert!(
+            if_match_passes(&headers(&header::IF_MATCH, &["\"1\", \"3\""]), 3),
+            "lists"
+        );
+        assert!(
+            if_match_passes(&headers(&header::IF_MATCH, &["\"1\"", "\"3\""]), 3),
+            "repeated headers"
+        );
+        assert!(
+            !if_match_passes(&headers(&header::IF_MATCH, &["3"]), 3),
+            "unquoted is malformed"
+        );
+        assert!(!if_match_passes(
+            &headers(&header::IF_MATCH, &["\"3\" junk"]),
+            3
+        ));
+        assert!(!if_match_passes(&headers(&header::IF_MATCH, &[""]), 3));
     }
 
     #[test]
     fn if_none_match_uses_weak_comparison() {
         assert!(!if_none_match_hits(&HeaderMap::new(), 1));
-        assert!(if_none_match_hits(&headers(header::IF_NONE_MATCH, &["\"1\""]), 1));
-        assert!(if_none_match_hits(&headers(header::IF_NONE_MATCH, &["W/\"1\""]), 1));
-        assert!(if_none_match_hits(&headers(header::IF_NONE_MATCH, &["\"0\", W/\"1\""]), 1));
-        assert!(if_none_match_hits(&headers(header::IF_NONE_MATCH, &["*"]), 1));
-        assert!(!if_none_match_hits(&headers(header::IF_NONE_MATCH, &["\"2\""]), 1));
+        assert!(if_none_match_hits(
+            &headers(&header::IF_NONE_MATCH, &["\"1\""]),
+            1
+        ));
+        assert!(if_none_match_hits(
+            &headers(&header::IF_NONE_MATCH, &["W/\"1\""]),
+            1
+        ));
+        assert!(if_none_match_hits(
+            &headers(&header::IF_NONE_MATCH, &["\"0\", W/\"1\""]),
+            1
+        ));
+        assert!(if_none_match_hits(
+            &headers(&header::IF_NONE_MATCH, &["*"]),
+            1
+        ));
+        assert!(!if_none_match_hits(
+            &headers(&header::IF_NONE_MATCH, &["\"2\""]),
+            1
+        ));
     }
 
     #[test]

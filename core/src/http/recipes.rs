@@ -20,12 +20,12 @@ use super::lambda::BasePath;
 use super::preconditions::{etag, if_match_passes, if_none_match_hits};
 use super::{AppState, merge_patch};
 use crate::domain::{
-    IngredientName, Owner, Recipe, RecipeContent, RecipeId, RecipeInput, SearchText, Servings,
-    Tag, now_utc,
+    IngredientName, Owner, Recipe, RecipeContent, RecipeId, RecipeInput, SearchText, Servings, Tag,
+    now_utc,
 };
 use crate::store::{
-    ClaimOutcome, ExistingClaim, IdempotencyClaim, IdempotencyRecord, IdempotencyScope,
-    ListFilter, ListQuery, Scope, StoreError, StoredResponse,
+    ClaimOutcome, ExistingClaim, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListFilter,
+    ListQuery, Scope, StoreError, StoredResponse,
 };
 
 /// How long a completed `Idempotency-Key` is honoured (contract: 24 h).
@@ -67,7 +67,6 @@ impl<S: Send + Sync> FromRequestParts<S> for RecipePath {
 /// A page of recipes.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecipePage {
-    #[schema(value_type = Vec<Object>)]
     items: Vec<Recipe>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
     next_cursor: Option<String>,
@@ -129,7 +128,10 @@ fn json_response(status: StatusCode, body: String, version: u64) -> Response {
     (
         status,
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
             (header::ETAG, etag(version)),
         ],
         body,
@@ -149,14 +151,20 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         return Ok(None);
     };
     let invalid = || {
-        ApiError::bad_request("Idempotency-Key must be sent once, as 1-255 visible ASCII characters.")
+        ApiError::bad_request(
+            "Idempotency-Key must be sent once, as 1-255 visible ASCII characters.",
+        )
     };
     if values.next().is_some() {
         return Err(invalid());
     }
     let key = value.to_str().map_err(|_| invalid())?;
     let valid = (1..=255).contains(&key.len()) && key.bytes().all(|b| (0x21..=0x7e).contains(&b));
-    if valid { Ok(Some(key.to_owned())) } else { Err(invalid()) }
+    if valid {
+        Ok(Some(key.to_owned()))
+    } else {
+        Err(invalid())
+    }
 }
 
 /// A digest of the request body's meaning: key order and white space do not count.
@@ -202,7 +210,7 @@ pub fn fingerprint(body: &Value) -> String {
     request_body(content = RecipeInput, content_type = "application/json"),
     params(("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; a retry with the same key and body within 24 h replays the first response")),
     responses(
-        (status = 201, description = "Created", body = Object,
+        (status = 201, description = "Created", body = Recipe,
             headers(("Location" = String, description = "URL of the new recipe"), ("ETag" = String, description = "Strong validator \"<version>\""))),
         (status = 400, description = "Malformed JSON, wrong type, unknown or server-controlled field, invalid Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
@@ -238,24 +246,22 @@ pub async fn create_recipe(
         }),
         _ => None,
     };
-    if let Some(claim) = &claim {
-        if let ClaimOutcome::Existing { fingerprint, state } =
+    if let Some(claim) = &claim
+        && let ClaimOutcome::Existing { fingerprint, state } =
             state.store.claim_idempotency_key(claim).await?
-        {
-            if fingerprint != claim.fingerprint {
-                return Err(ApiError::unprocessable(
-                    "/headers/idempotency-key",
-                    "this Idempotency-Key was already used with a different request body",
-                ));
-            }
-            return match state {
-                ExistingClaim::InFlight => Err(ApiError::Conflict(
-                    "A request with this Idempotency-Key is still in progress; retry shortly."
-                        .into(),
-                )),
-                ExistingClaim::Completed(stored) => Ok(replay(&base, stored)),
-            };
+    {
+        if fingerprint != claim.fingerprint {
+            return Err(ApiError::unprocessable(
+                "/headers/idempotency-key",
+                "this Idempotency-Key was already used with a different request body",
+            ));
         }
+        return match state {
+            ExistingClaim::InFlight => Err(ApiError::Conflict(
+                "A request with this Idempotency-Key is still in progress; retry shortly.".into(),
+            )),
+            ExistingClaim::Completed(stored) => Ok(replay(&base, stored)),
+        };
     }
 
     let recipe = Recipe {
@@ -282,7 +288,10 @@ pub async fn create_recipe(
         if let Some(record) = &record {
             // Nothing was created: free the key so the client's retry can succeed.
             if let Err(release) = state.store.release_idempotency_key(&record.scope).await {
-                tracing::warn!(error = format!("{release:#}"), "could not release idempotency key");
+                tracing::warn!(
+                    error = format!("{release:#}"),
+                    "could not release idempotency key"
+                );
             }
         }
         return Err(error.into());
@@ -326,7 +335,12 @@ pub async fn list_recipes(
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-            .ok_or_else(|| query_error("limit", format!("must be an integer from 1 to {MAX_PAGE_SIZE}")))?,
+            .ok_or_else(|| {
+                query_error(
+                    "limit",
+                    format!("must be an integer from 1 to {MAX_PAGE_SIZE}"),
+                )
+            })?,
     };
     let filter = ListFilter {
         tag: params
@@ -351,7 +365,12 @@ pub async fn list_recipes(
     let owner = match params.owner.as_deref() {
         None => caller.owner.clone(),
         Some(raw) if caller.is_admin => Owner::parse(raw).map_err(|m| query_error("owner", m))?,
-        Some(_) => return Err(query_error("owner", "only admins may list another user's recipes")),
+        Some(_) => {
+            return Err(query_error(
+                "owner",
+                "only admins may list another user's recipes",
+            ));
+        }
     };
     let binding = CursorBinding {
         caller: caller.owner.as_str(),
@@ -363,7 +382,12 @@ pub async fn list_recipes(
         .as_deref()
         .map(|cursor| state.cursors.decode(binding, cursor))
         .transpose()
-        .map_err(|_| query_error("cursor", "is not a cursor issued for this caller and these filters"))?;
+        .map_err(|_| {
+            query_error(
+                "cursor",
+                "is not a cursor issued for this caller and these filters",
+            )
+        })?;
     let page = state
         .store
         .list(&ListQuery {
@@ -373,7 +397,9 @@ pub async fn list_recipes(
             after,
         })
         .await?;
-    let next_cursor = page.next.map(|position| state.cursors.encode(binding, &position));
+    let next_cursor = page
+        .next
+        .map(|position| state.cursors.encode(binding, &position));
     Ok(Json(RecipePage {
         items: page.items,
         next_cursor,
@@ -386,7 +412,7 @@ pub async fn list_recipes(
     params(("id" = String, Path, description = "Recipe id (UUID)"), GetParams,
         ("If-None-Match" = Option<String>, Header, description = "ETags the client holds; a match answers 304")),
     responses(
-        (status = 200, description = "The recipe", body = Object, headers(("ETag" = String, description = "Strong validator \"<version>\""))),
+        (status = 200, description = "The recipe", body = Recipe, headers(("ETag" = String, description = "Strong validator \"<version>\""))),
         (status = 304, description = "The client's copy is current"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such recipe, or not yours", body = Problem, content_type = "application/problem+json"),
@@ -414,7 +440,11 @@ pub async fn get_recipe(
         .map_err(|m| query_error("servings", m))?;
     let recipe = load(&state, &caller, id).await?;
     if if_none_match_hits(&headers, recipe.version) {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag(recipe.version))]).into_response());
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag(recipe.version))],
+        )
+            .into_response());
     }
     match servings {
         Some(servings) => {
@@ -482,7 +512,7 @@ async fn update(
         ("If-Match" = Option<String>, Header, description = "Only replace if the current ETag matches")),
     request_body(content = RecipeInput, content_type = "application/json"),
     responses(
-        (status = 200, description = "Replaced", body = Object, headers(("ETag" = String, description = "New strong validator"))),
+        (status = 200, description = "Replaced", body = Recipe, headers(("ETag" = String, description = "New strong validator"))),
         (status = 400, description = "Malformed JSON, wrong type, unknown or server-controlled field", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such recipe, or not yours", body = Problem, content_type = "application/problem+json"),
@@ -514,7 +544,7 @@ pub async fn replace_recipe(
     request_body(content = Object, content_type = "application/merge-patch+json",
         description = "Fields to change; null removes an optional field. `{}` changes nothing."),
     responses(
-        (status = 200, description = "Patched", body = Object, headers(("ETag" = String, description = "New strong validator"))),
+        (status = 200, description = "Patched", body = Recipe, headers(("ETag" = String, description = "New strong validator"))),
         (status = 400, description = "Malformed JSON, wrong type, unknown or server-controlled field", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such recipe, or not yours", body = Problem, content_type = "application/problem+json"),
@@ -535,7 +565,9 @@ pub async fn patch_recipe(
     JsonBody(patch): JsonBody,
 ) -> Result<Response, ApiError> {
     let Value::Object(fields) = &patch else {
-        return Err(ApiError::bad_request("A merge patch for a recipe must be a JSON object."));
+        return Err(ApiError::bad_request(
+            "A merge patch for a recipe must be a JSON object.",
+        ));
     };
     // Even `"id": null` is an attempt to set a server-controlled field.
     if let Some(field) = SERVER_CONTROLLED.iter().find(|f| fields.contains_key(**f)) {
@@ -548,8 +580,8 @@ pub async fn patch_recipe(
         });
     }
     update(&state, &caller, id, &headers, |current| {
-        let mut document =
-            serde_json::to_value(current.content.to_input()).map_err(|e| ApiError::Internal(e.into()))?;
+        let mut document = serde_json::to_value(current.content.to_input())
+            .map_err(|e| ApiError::Internal(e.into()))?;
         merge_patch(&mut document, &patch);
         Ok(RecipeContent::parse(decode::<RecipeInput>(document)?)?)
     })
@@ -582,7 +614,11 @@ pub async fn delete_recipe(
         if !if_match_passes(&headers, current.version) {
             return Err(ApiError::PreconditionFailed);
         }
-        match state.store.delete(id, &current.owner, current.version).await {
+        match state
+            .store
+            .delete(id, &current.owner, current.version)
+            .await
+        {
             Ok(()) => {
                 tracing::info!(recipe_id = %id, "recipe deleted");
                 return Ok(StatusCode::NO_CONTENT);

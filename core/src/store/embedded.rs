@@ -376,7 +376,10 @@ mod tests {
         }
         let store = EmbeddedStore::open(dir.path()).expect("reopen store");
         let owner = recipe.owner.clone();
-        let found = store.get(recipe.id, Scope::Owner(&owner)).await.expect("get");
+        let found = store
+            .get(recipe.id, Scope::Owner(&owner))
+            .await
+            .expect("get");
         assert_eq!(found, Some(recipe));
     }
 }

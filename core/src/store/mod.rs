@@ -42,8 +42,14 @@ pub struct ListFilter {
 impl ListFilter {
     pub fn matches(&self, content: &RecipeContent) -> bool {
         self.tag.as_ref().is_none_or(|t| content.has_tag(t))
-            && self.ingredient.as_ref().is_none_or(|i| content.has_ingredient(i))
-            && self.title.as_ref().is_none_or(|q| content.title_contains(q))
+            && self
+                .ingredient
+                .as_ref()
+                .is_none_or(|i| content.has_ingredient(i))
+            && self
+                .title
+                .as_ref()
+                .is_none_or(|q| content.title_contains(q))
     }
 }
 

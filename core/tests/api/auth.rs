@@ -24,10 +24,10 @@ fn without(claims: Value, key: &str) -> Value {
     claims
 }
 
-fn hs256(header: Value, claims: &Value, key: &[u8]) -> String {
+fn hs256(header: &Value, claims: &Value, key: &[u8]) -> String {
     let signing_input = format!(
         "{}.{}",
-        B64.encode(serde_json::to_vec(&header).unwrap()),
+        B64.encode(serde_json::to_vec(header).unwrap()),
         B64.encode(serde_json::to_vec(claims).unwrap())
     );
     let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
@@ -44,7 +44,10 @@ async fn valid_id_and_access_tokens_are_accepted() {
         "sub": "alice", "iss": ISSUER, "client_id": CLIENT_ID, "token_use": "access",
         "iat": now(), "exp": now() + 600, "username": "alice", "scope": "aws.cognito.signin.user.admin"
     });
-    assert_eq!(status_with(&t, &t.signer.sign(&access).unwrap()).await, StatusCode::OK);
+    assert_eq!(
+        status_with(&t, &t.signer.sign(&access).unwrap()).await,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -55,7 +58,8 @@ async fn every_kind_of_bad_token_is_a_401() {
     let stranger = RsaSigner::generate("unknown-kid").unwrap();
     let signed = t.signer.sign(&good).unwrap();
     let parts: Vec<&str> = signed.split('.').collect();
-    let tampered_payload = B64.encode(serde_json::to_vec(&with(good.clone(), "sub", json!("mallory"))).unwrap());
+    let tampered_payload =
+        B64.encode(serde_json::to_vec(&with(good.clone(), "sub", json!("mallory"))).unwrap());
 
     let cases: Vec<(&str, String)> = vec![
         ("expired", t.signer.sign(&with(good.clone(), "exp", json!(now() - 600))).unwrap()),
@@ -72,7 +76,7 @@ async fn every_kind_of_bad_token_is_a_401() {
         ("no exp", t.signer.sign(&without(good.clone(), "exp")).unwrap()),
         ("no iss", t.signer.sign(&without(good.clone(), "iss")).unwrap()),
         ("alg none", format!("{}.{}.", B64.encode(br#"{"alg":"none","typ":"JWT"}"#), parts[1])),
-        ("HS256 keyed with the public key", hs256(json!({"alg": "HS256", "typ": "JWT", "kid": "test-kid"}), &good, &t.signer.public_key_der())),
+        ("HS256 keyed with the public key", hs256(&json!({"alg": "HS256", "typ": "JWT", "kid": "test-kid"}), &good, &t.signer.public_key_der())),
         ("same kid, other key", foreign.sign(&good).unwrap()),
         ("unknown kid", stranger.sign(&good).unwrap()),
         ("tampered payload", format!("{}.{}.{}", parts[0], tampered_payload, parts[2])),
@@ -82,9 +86,19 @@ async fn every_kind_of_bad_token_is_a_401() {
     for (label, token) in cases {
         let reply = t.call("GET", "/recipes", Some(&token), None).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{label}");
-        assert_eq!(reply.header("www-authenticate"), Some("Bearer error=\"invalid_token\""), "{label}");
-        assert!(!reply.raw.windows(10).any(|w| token.as_bytes().windows(10).any(|x| x == w)) || token.len() < 10,
-            "{label}: the response must not echo the token");
+        assert_eq!(
+            reply.header("www-authenticate"),
+            Some("Bearer error=\"invalid_token\""),
+            "{label}"
+        );
+        assert!(
+            !reply
+                .raw
+                .windows(10)
+                .any(|w| token.as_bytes().windows(10).any(|x| x == w))
+                || token.len() < 10,
+            "{label}: the response must not echo the token"
+        );
     }
 }
 
@@ -93,13 +107,24 @@ async fn identity_never_comes_from_the_body_query_or_other_headers() {
     let t = spawn_app();
     let token = t.token("alice");
     let reply = t
-        .call_with("POST", "/recipes?owner=bob&sub=bob", Some(&token), Some(recipe("Mine")),
-            &[("x-user-id", "bob"), ("x-amzn-oidc-identity", "bob")])
+        .call_with(
+            "POST",
+            "/recipes?owner=bob&sub=bob",
+            Some(&token),
+            Some(recipe("Mine")),
+            &[("x-user-id", "bob"), ("x-amzn-oidc-identity", "bob")],
+        )
         .await;
     assert_eq!(reply.status, StatusCode::CREATED);
     assert_eq!(reply.body["owner"], "alice");
     let claims_header = t
-        .call_with("GET", "/recipes", None, None, &[("x-apigateway-claims", "{\"sub\":\"alice\"}")])
+        .call_with(
+            "GET",
+            "/recipes",
+            None,
+            None,
+            &[("x-apigateway-claims", "{\"sub\":\"alice\"}")],
+        )
         .await;
     assert_eq!(claims_header.status, StatusCode::UNAUTHORIZED);
 }

@@ -16,9 +16,15 @@ async fn thirty_concurrent_puts_with_one_if_match_have_exactly_one_winner() {
     for n in 0..30 {
         let (t, token, uri) = (t.clone(), token.clone(), uri.clone());
         tasks.push(tokio::spawn(async move {
-            t.call_with("PUT", &uri, Some(&token), Some(recipe(&format!("Writer {n}"))), &[("if-match", "\"1\"")])
-                .await
-                .status
+            t.call_with(
+                "PUT",
+                &uri,
+                Some(&token),
+                Some(recipe(&format!("Writer {n}"))),
+                &[("if-match", "\"1\"")],
+            )
+            .await
+            .status
         }));
     }
     let mut ok = 0;
@@ -44,7 +50,13 @@ async fn twenty_concurrent_posts_with_one_idempotency_key_create_exactly_one_rec
         let (t, token) = (t.clone(), token.clone());
         tasks.push(tokio::spawn(async move {
             let reply = t
-                .call_with("POST", "/recipes", Some(&token), Some(recipe("Once only")), &[("idempotency-key", "same")])
+                .call_with(
+                    "POST",
+                    "/recipes",
+                    Some(&token),
+                    Some(recipe("Once only")),
+                    &[("idempotency-key", "same")],
+                )
                 .await;
             (reply.status, reply.body["id"].as_str().map(str::to_owned))
         }));
@@ -52,14 +64,21 @@ async fn twenty_concurrent_posts_with_one_idempotency_key_create_exactly_one_rec
     let mut ids = HashSet::new();
     for task in tasks {
         let (status, id) = task.await.unwrap();
-        assert!([StatusCode::CREATED, StatusCode::CONFLICT].contains(&status), "{status}");
+        assert!(
+            [StatusCode::CREATED, StatusCode::CONFLICT].contains(&status),
+            "{status}"
+        );
         if status == StatusCode::CREATED {
             ids.insert(id.unwrap());
         }
     }
     assert_eq!(ids.len(), 1, "every 201 names the same recipe");
     let list = t.call("GET", "/recipes", Some(&token), None).await;
-    assert_eq!(list.body["items"].as_array().unwrap().len(), 1, "exactly one recipe exists");
+    assert_eq!(
+        list.body["items"].as_array().unwrap().len(),
+        1,
+        "exactly one recipe exists"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -72,13 +91,22 @@ async fn concurrent_patches_without_if_match_all_apply() {
     for n in 0..4 {
         let (t, token, uri) = (t.clone(), token.clone(), uri.clone());
         tasks.push(tokio::spawn(async move {
-            t.call("PATCH", &uri, Some(&token), Some(serde_json::json!({"title": format!("Title {n}")})))
-                .await
-                .status
+            t.call(
+                "PATCH",
+                &uri,
+                Some(&token),
+                Some(serde_json::json!({"title": format!("Title {n}")})),
+            )
+            .await
+            .status
         }));
     }
     for task in tasks {
-        assert_eq!(task.await.unwrap(), StatusCode::OK, "unpinned writes retry on a lost race");
+        assert_eq!(
+            task.await.unwrap(),
+            StatusCode::OK,
+            "unpinned writes retry on a lost race"
+        );
     }
     let now = t.call("GET", &uri, Some(&token), None).await;
     assert_eq!(now.body["version"], 5, "four changes, four versions");

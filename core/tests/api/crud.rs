@@ -12,11 +12,21 @@ fn id_of(body: &Value) -> String {
 #[tokio::test]
 async fn create_returns_201_with_location_etag_and_server_fields() {
     let t = spawn_app();
-    let reply = t.call("POST", "/recipes", Some(&t.token("alice")), Some(recipe("Aglio e olio"))).await;
+    let reply = t
+        .call(
+            "POST",
+            "/recipes",
+            Some(&t.token("alice")),
+            Some(recipe("Aglio e olio")),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::CREATED);
     assert_common_headers(&reply);
     let id = id_of(&reply.body);
-    assert_eq!(reply.header("location"), Some(format!("/recipes/{id}").as_str()));
+    assert_eq!(
+        reply.header("location"),
+        Some(format!("/recipes/{id}").as_str())
+    );
     assert_eq!(reply.header("etag"), Some("\"1\""));
     assert_eq!(reply.header("content-type"), Some("application/json"));
     let body = &reply.body;
@@ -24,9 +34,16 @@ async fn create_returns_201_with_location_etag_and_server_fields() {
     assert_eq!(body["version"], 1);
     assert_eq!(body["created_at"], body["updated_at"]);
     assert!(body["created_at"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(uuid::Uuid::parse_str(&id).unwrap().get_version_num(), 7, "ids are UUIDv7");
+    assert_eq!(
+        uuid::Uuid::parse_str(&id).unwrap().get_version_num(),
+        7,
+        "ids are UUIDv7"
+    );
     // Normalised on the way in: unit spelling, tag case.
-    assert_eq!(body["ingredients"][1]["quantity"], json!({"amount": 50, "unit": "g"}));
+    assert_eq!(
+        body["ingredients"][1]["quantity"],
+        json!({"amount": 50, "unit": "g"})
+    );
     assert_eq!(body["tags"], json!(["italian", "quick"]));
     assert_eq!(body["ingredients"][3], json!({"name": "salt"}));
 }
@@ -42,13 +59,27 @@ async fn get_returns_the_recipe_with_its_etag_and_304_when_current() {
     assert_eq!(reply.body, created);
     assert_eq!(reply.header("etag"), Some("\"1\""));
     for tag in ["\"1\"", "W/\"1\"", "\"0\", \"1\"", "*"] {
-        let cached = t.call_with("GET", &uri, Some(&token), None, &[("if-none-match", tag)]).await;
-        assert_eq!(cached.status, StatusCode::NOT_MODIFIED, "If-None-Match: {tag}");
+        let cached = t
+            .call_with("GET", &uri, Some(&token), None, &[("if-none-match", tag)])
+            .await;
+        assert_eq!(
+            cached.status,
+            StatusCode::NOT_MODIFIED,
+            "If-None-Match: {tag}"
+        );
         assert!(cached.raw.is_empty());
         assert_eq!(cached.header("etag"), Some("\"1\""));
         assert_common_headers(&cached);
     }
-    let stale = t.call_with("GET", &uri, Some(&token), None, &[("if-none-match", "\"2\"")]).await;
+    let stale = t
+        .call_with(
+            "GET",
+            &uri,
+            Some(&token),
+            None,
+            &[("if-none-match", "\"2\"")],
+        )
+        .await;
     assert_eq!(stale.status, StatusCode::OK);
 }
 
@@ -58,7 +89,9 @@ async fn servings_scale_amounts_without_changing_what_is_stored() {
     let token = t.token("alice");
     let created = t.create(&token, recipe("Scalable")).await;
     let uri = format!("/recipes/{}", id_of(&created));
-    let scaled = t.call("GET", &format!("{uri}?servings=3"), Some(&token), None).await;
+    let scaled = t
+        .call("GET", &format!("{uri}?servings=3"), Some(&token), None)
+        .await;
     assert_eq!(scaled.status, StatusCode::OK);
     assert_eq!(scaled.body["servings"], 3);
     assert_eq!(scaled.body["ingredients"][0]["quantity"]["amount"], 300);
@@ -77,20 +110,53 @@ async fn put_replaces_bumps_the_version_and_honours_if_match() {
     let uri = format!("/recipes/{}", id_of(&created));
     let mut next = recipe("Second");
     next.as_object_mut().unwrap().remove("author");
-    let reply = t.call_with("PUT", &uri, Some(&token), Some(next), &[("if-match", "\"1\"")]).await;
+    let reply = t
+        .call_with(
+            "PUT",
+            &uri,
+            Some(&token),
+            Some(next),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(reply.header("etag"), Some("\"2\""));
     assert_eq!(reply.body["title"], "Second");
     assert_eq!(reply.body["version"], 2);
     assert_eq!(reply.body["created_at"], created["created_at"]);
     assert_eq!(reply.body["owner"], "alice");
-    assert!(reply.body.get("author").is_none(), "a full replace drops omitted fields");
+    assert!(
+        reply.body.get("author").is_none(),
+        "a full replace drops omitted fields"
+    );
 
-    let weak = t.call_with("PUT", &uri, Some(&token), Some(recipe("Third")), &[("if-match", "W/\"2\"")]).await;
-    assert_eq!(weak.status, StatusCode::PRECONDITION_FAILED, "W/ never matches If-Match");
-    let any = t.call_with("PUT", &uri, Some(&token), Some(recipe("Third")), &[("if-match", "*")]).await;
+    let weak = t
+        .call_with(
+            "PUT",
+            &uri,
+            Some(&token),
+            Some(recipe("Third")),
+            &[("if-match", "W/\"2\"")],
+        )
+        .await;
+    assert_eq!(
+        weak.status,
+        StatusCode::PRECONDITION_FAILED,
+        "W/ never matches If-Match"
+    );
+    let any = t
+        .call_with(
+            "PUT",
+            &uri,
+            Some(&token),
+            Some(recipe("Third")),
+            &[("if-match", "*")],
+        )
+        .await;
     assert_eq!(any.body["version"], 3);
-    let unconditional = t.call("PUT", &uri, Some(&token), Some(recipe("Fourth"))).await;
+    let unconditional = t
+        .call("PUT", &uri, Some(&token), Some(recipe("Fourth")))
+        .await;
     assert_eq!(unconditional.body["version"], 4);
 }
 
@@ -103,16 +169,27 @@ async fn merge_patch_changes_only_what_it_names() {
 
     let reply = t
         .call_with(
-            "PATCH", &uri, Some(&token),
+            "PATCH",
+            &uri,
+            Some(&token),
             Some(json!({"title": "Patched", "author": null, "tags": ["new"]})),
-            &[("content-type", "application/merge-patch+json"), ("if-match", "\"1\"")],
+            &[
+                ("content-type", "application/merge-patch+json"),
+                ("if-match", "\"1\""),
+            ],
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(reply.body["title"], "Patched");
-    assert!(reply.body.get("author").is_none(), "null removes an optional field");
+    assert!(
+        reply.body.get("author").is_none(),
+        "null removes an optional field"
+    );
     assert_eq!(reply.body["tags"], json!(["new"]));
-    assert_eq!(reply.body["steps"], created["steps"], "untouched fields stay");
+    assert_eq!(
+        reply.body["steps"], created["steps"],
+        "untouched fields stay"
+    );
     assert_eq!(reply.body["version"], 2);
     assert_eq!(reply.header("etag"), Some("\"2\""));
 
@@ -121,18 +198,45 @@ async fn merge_patch_changes_only_what_it_names() {
     assert_eq!(empty.body["version"], 2, "an empty patch keeps the version");
     assert_eq!(empty.body["updated_at"], reply.body["updated_at"]);
 
-    let invalid = t.call("PATCH", &uri, Some(&token), Some(json!({"servings": 0}))).await;
+    let invalid = t
+        .call("PATCH", &uri, Some(&token), Some(json!({"servings": 0})))
+        .await;
     assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(pointers(&invalid), vec!["/servings"]);
-    let required = t.call("PATCH", &uri, Some(&token), Some(json!({"title": null}))).await;
-    assert_eq!(required.status, StatusCode::UNPROCESSABLE_ENTITY, "removing a required field");
-    let owner = t.call("PATCH", &uri, Some(&token), Some(json!({"owner": "mallory"}))).await;
+    let required = t
+        .call("PATCH", &uri, Some(&token), Some(json!({"title": null})))
+        .await;
+    assert_eq!(
+        required.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "removing a required field"
+    );
+    let owner = t
+        .call(
+            "PATCH",
+            &uri,
+            Some(&token),
+            Some(json!({"owner": "mallory"})),
+        )
+        .await;
     assert_eq!(owner.status, StatusCode::BAD_REQUEST);
-    let null_id = t.call("PATCH", &uri, Some(&token), Some(json!({"id": null}))).await;
+    let null_id = t
+        .call("PATCH", &uri, Some(&token), Some(json!({"id": null})))
+        .await;
     assert_eq!(null_id.status, StatusCode::BAD_REQUEST);
-    let array = t.call("PATCH", &uri, Some(&token), Some(json!(["x"]))).await;
+    let array = t
+        .call("PATCH", &uri, Some(&token), Some(json!(["x"])))
+        .await;
     assert_eq!(array.status, StatusCode::BAD_REQUEST);
-    let stale = t.call_with("PATCH", &uri, Some(&token), Some(json!({"title": "x"})), &[("if-match", "\"1\"")]).await;
+    let stale = t
+        .call_with(
+            "PATCH",
+            &uri,
+            Some(&token),
+            Some(json!({"title": "x"})),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
     let after = t.call("GET", &uri, Some(&token), None).await;
     assert_eq!(after.body["version"], 2, "failed patches change nothing");
@@ -144,14 +248,24 @@ async fn delete_honours_if_match_and_then_the_recipe_is_gone() {
     let token = t.token("alice");
     let created = t.create(&token, recipe("Deletable")).await;
     let uri = format!("/recipes/{}", id_of(&created));
-    let stale = t.call_with("DELETE", &uri, Some(&token), None, &[("if-match", "\"2\"")]).await;
+    let stale = t
+        .call_with("DELETE", &uri, Some(&token), None, &[("if-match", "\"2\"")])
+        .await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
-    let reply = t.call_with("DELETE", &uri, Some(&token), None, &[("if-match", "\"1\"")]).await;
+    let reply = t
+        .call_with("DELETE", &uri, Some(&token), None, &[("if-match", "\"1\"")])
+        .await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
     assert!(reply.raw.is_empty());
     assert_common_headers(&reply);
-    assert_eq!(t.call("GET", &uri, Some(&token), None).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(t.call("DELETE", &uri, Some(&token), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        t.call("GET", &uri, Some(&token), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        t.call("DELETE", &uri, Some(&token), None).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -168,13 +282,20 @@ async fn another_users_recipe_is_a_404_on_every_verb_even_with_a_valid_if_match(
         ("DELETE", None),
     ] {
         for if_match in [None, Some("\"1\""), Some("\"9\""), Some("*")] {
-            let headers: Vec<(&str, &str)> = if_match.map(|v| vec![("if-match", v)]).unwrap_or_default();
-            let reply = t.call_with(method, &uri, Some(&bob), body.clone(), &headers).await;
+            let headers: Vec<(&str, &str)> =
+                if_match.map(|v| vec![("if-match", v)]).unwrap_or_default();
+            let reply = t
+                .call_with(method, &uri, Some(&bob), body.clone(), &headers)
+                .await;
             assert_problem(&reply, StatusCode::NOT_FOUND);
         }
     }
     let list = t.call("GET", "/recipes", Some(&bob), None).await;
-    assert_eq!(list.body["items"], json!([]), "bob's list does not show alice's recipe");
+    assert_eq!(
+        list.body["items"],
+        json!([]),
+        "bob's list does not show alice's recipe"
+    );
     let untouched = t.call("GET", &uri, Some(&alice), None).await;
     assert_eq!(untouched.body, created, "nothing bob did changed it");
 }
@@ -186,22 +307,60 @@ async fn admins_reach_every_recipe_and_keep_the_original_owner() {
     let admin = t.admin_token("root");
     let created = t.create(&alice, recipe("Moderated")).await;
     let uri = format!("/recipes/{}", id_of(&created));
-    assert_eq!(t.call("GET", &uri, Some(&admin), None).await.status, StatusCode::OK);
-    let patched = t.call("PATCH", &uri, Some(&admin), Some(json!({"title": "Moderated!"}))).await;
+    assert_eq!(
+        t.call("GET", &uri, Some(&admin), None).await.status,
+        StatusCode::OK
+    );
+    let patched = t
+        .call(
+            "PATCH",
+            &uri,
+            Some(&admin),
+            Some(json!({"title": "Moderated!"})),
+        )
+        .await;
     assert_eq!(patched.status, StatusCode::OK);
-    assert_eq!(patched.body["owner"], "alice", "an admin's write keeps the owner");
-    let replaced = t.call("PUT", &uri, Some(&admin), Some(recipe("Replaced by admin"))).await;
+    assert_eq!(
+        patched.body["owner"], "alice",
+        "an admin's write keeps the owner"
+    );
+    let replaced = t
+        .call("PUT", &uri, Some(&admin), Some(recipe("Replaced by admin")))
+        .await;
     assert_eq!(replaced.body["owner"], "alice");
-    let listed = t.call("GET", "/recipes?owner=alice", Some(&admin), None).await;
+    let listed = t
+        .call("GET", "/recipes?owner=alice", Some(&admin), None)
+        .await;
     assert_eq!(listed.body["items"][0]["id"], created["id"]);
     let own = t.call("GET", "/recipes", Some(&admin), None).await;
-    assert_eq!(own.body["items"], json!([]), "without owner an admin lists their own");
-    assert_eq!(t.call("DELETE", &uri, Some(&admin), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        own.body["items"],
+        json!([]),
+        "without owner an admin lists their own"
+    );
+    assert_eq!(
+        t.call("DELETE", &uri, Some(&admin), None).await.status,
+        StatusCode::NO_CONTENT
+    );
 
-    let lookalike = t.signer.sign(&id_claims("eve", &["Admin", "admins"])).unwrap();
+    let lookalike = t
+        .signer
+        .sign(&id_claims("eve", &["Admin", "admins"]))
+        .unwrap();
     let other = t.create(&alice, recipe("Not for eve")).await;
-    let reply = t.call("GET", &format!("/recipes/{}", id_of(&other)), Some(&lookalike), None).await;
-    assert_eq!(reply.status, StatusCode::NOT_FOUND, "group names match exactly");
+    let reply = t
+        .call(
+            "GET",
+            &format!("/recipes/{}", id_of(&other)),
+            Some(&lookalike),
+            None,
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::NOT_FOUND,
+        "group names match exactly"
+    );
 }
 
 #[tokio::test]
@@ -209,7 +368,10 @@ async fn health_and_openapi_need_no_token() {
     let t = spawn_app();
     let health = t.call("GET", "/health", None, None).await;
     assert_eq!(health.status, StatusCode::OK);
-    assert_eq!(health.body, json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}));
+    assert_eq!(
+        health.body,
+        json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})
+    );
     assert_common_headers(&health);
     let doc = t.call("GET", "/openapi.json", None, None).await;
     assert_eq!(doc.status, StatusCode::OK);

@@ -31,7 +31,9 @@ async fn a_json_type_mismatch_is_a_400_with_a_pointer() {
     let t = spawn_app();
     let mut body = recipe("Typed");
     body["steps"][1]["text"] = json!(42);
-    let reply = t.call("POST", "/recipes", Some(&t.token("alice")), Some(body)).await;
+    let reply = t
+        .call("POST", "/recipes", Some(&t.token("alice")), Some(body))
+        .await;
     assert_problem(&reply, StatusCode::BAD_REQUEST);
     assert_eq!(pointers(&reply), vec!["/steps/1/text"]);
 }
@@ -42,7 +44,9 @@ async fn unknown_and_server_controlled_fields_are_400s() {
     let token = t.token("alice");
     let mut unknown = recipe("Unknown");
     unknown["rating"] = json!(5);
-    let reply = t.call("POST", "/recipes", Some(&token), Some(unknown)).await;
+    let reply = t
+        .call("POST", "/recipes", Some(&token), Some(unknown))
+        .await;
     assert_problem(&reply, StatusCode::BAD_REQUEST);
 
     let mut nested = recipe("Nested unknown");
@@ -68,15 +72,31 @@ async fn an_invalid_idempotency_key_is_a_400() {
     let long = "k".repeat(256);
     for key in ["has space", long.as_str(), "tab\there"] {
         let reply = t
-            .call_with("POST", "/recipes", Some(&token), Some(recipe("Keyed")), &[("idempotency-key", key)])
+            .call_with(
+                "POST",
+                "/recipes",
+                Some(&token),
+                Some(recipe("Keyed")),
+                &[("idempotency-key", key)],
+            )
             .await;
         assert_problem(&reply, StatusCode::BAD_REQUEST);
     }
     let ok = "k".repeat(255);
     let reply = t
-        .call_with("POST", "/recipes", Some(&token), Some(recipe("Keyed")), &[("idempotency-key", ok.as_str())])
+        .call_with(
+            "POST",
+            "/recipes",
+            Some(&token),
+            Some(recipe("Keyed")),
+            &[("idempotency-key", ok.as_str())],
+        )
         .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "255 visible characters are a valid key");
+    assert_eq!(
+        reply.status,
+        StatusCode::CREATED,
+        "255 visible characters are a valid key"
+    );
 }
 
 #[tokio::test]
@@ -86,8 +106,14 @@ async fn missing_bad_and_expired_tokens_are_401s_with_a_bearer_challenge() {
     expired["exp"] = json!(now() - 3600);
     let cases = [
         (None, "Bearer"),
-        (Some("not-a-jwt".to_owned()), "Bearer error=\"invalid_token\""),
-        (Some(t.signer.sign(&expired).unwrap()), "Bearer error=\"invalid_token\""),
+        (
+            Some("not-a-jwt".to_owned()),
+            "Bearer error=\"invalid_token\"",
+        ),
+        (
+            Some(t.signer.sign(&expired).unwrap()),
+            "Bearer error=\"invalid_token\"",
+        ),
     ];
     for (token, challenge) in cases {
         let reply = t.call("GET", "/recipes", token.as_deref(), None).await;
@@ -95,7 +121,13 @@ async fn missing_bad_and_expired_tokens_are_401s_with_a_bearer_challenge() {
         assert_eq!(reply.header("www-authenticate"), Some(challenge));
     }
     let basic = t
-        .call_with("GET", "/recipes", None, None, &[("authorization", "Basic YWxpY2U6eA==")])
+        .call_with(
+            "GET",
+            "/recipes",
+            None,
+            None,
+            &[("authorization", "Basic YWxpY2U6eA==")],
+        )
         .await;
     assert_problem(&basic, StatusCode::UNAUTHORIZED);
 }
@@ -106,19 +138,46 @@ async fn authentication_is_checked_before_anything_else_on_recipes() {
     let id = RecipeId::new();
     let huge = "x".repeat(300 * 1024);
     let cases: Vec<Request<Body>> = vec![
-        Request::post("/recipes").header(header::CONTENT_TYPE, "text/plain").body(Body::from("hi")).unwrap(),
-        Request::post("/recipes").header(header::CONTENT_TYPE, "application/json").body(Body::from("{bad")).unwrap(),
-        Request::post("/recipes").header(header::CONTENT_TYPE, "application/json").body(Body::from(huge)).unwrap(),
-        Request::post("/recipes").header("idempotency-key", "bad key").header(header::CONTENT_TYPE, "application/json").body(Body::from("{}")).unwrap(),
-        Request::get("/recipes?limit=0").body(Body::empty()).unwrap(),
-        Request::get(format!("/recipes/{id}?servings=0")).body(Body::empty()).unwrap(),
-        Request::get("/recipes/not-a-uuid").body(Body::empty()).unwrap(),
-        Request::delete(format!("/recipes/{id}")).header(header::IF_MATCH, "\"1\"").body(Body::empty()).unwrap(),
+        Request::post("/recipes")
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from("hi"))
+            .unwrap(),
+        Request::post("/recipes")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{bad"))
+            .unwrap(),
+        Request::post("/recipes")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(huge))
+            .unwrap(),
+        Request::post("/recipes")
+            .header("idempotency-key", "bad key")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{}"))
+            .unwrap(),
+        Request::get("/recipes?limit=0")
+            .body(Body::empty())
+            .unwrap(),
+        Request::get(format!("/recipes/{id}?servings=0"))
+            .body(Body::empty())
+            .unwrap(),
+        Request::get("/recipes/not-a-uuid")
+            .body(Body::empty())
+            .unwrap(),
+        Request::delete(format!("/recipes/{id}"))
+            .header(header::IF_MATCH, "\"1\"")
+            .body(Body::empty())
+            .unwrap(),
     ];
     for request in cases {
         let label = format!("{} {}", request.method(), request.uri());
         let reply = t.send(request).await;
-        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{label}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{label}: {}",
+            reply.body
+        );
     }
 }
 
@@ -132,9 +191,15 @@ async fn missing_foreign_and_malformed_ids_are_404s() {
         format!("/recipes/{}", created["id"].as_str().unwrap()),
         "/recipes/not-a-uuid".to_owned(),
     ] {
-        assert_problem(&t.call("GET", &uri, Some(&bob), None).await, StatusCode::NOT_FOUND);
+        assert_problem(
+            &t.call("GET", &uri, Some(&bob), None).await,
+            StatusCode::NOT_FOUND,
+        );
     }
-    assert_problem(&t.call("GET", "/nope", None, None).await, StatusCode::NOT_FOUND);
+    assert_problem(
+        &t.call("GET", "/nope", None, None).await,
+        StatusCode::NOT_FOUND,
+    );
 }
 
 #[tokio::test]
@@ -147,7 +212,14 @@ async fn a_wrong_method_is_a_405_with_allow() {
     for method in ["GET", "POST"] {
         assert!(allow.contains(method), "Allow: {allow}");
     }
-    let reply = t.call("POST", &format!("/recipes/{}", RecipeId::new()), Some(&token), None).await;
+    let reply = t
+        .call(
+            "POST",
+            &format!("/recipes/{}", RecipeId::new()),
+            Some(&token),
+            None,
+        )
+        .await;
     assert_problem(&reply, StatusCode::METHOD_NOT_ALLOWED);
     let allow = reply.header("allow").unwrap_or_default().to_owned();
     for method in ["GET", "PUT", "PATCH", "DELETE"] {
@@ -165,7 +237,13 @@ async fn a_stale_if_match_is_a_412_and_changes_nothing() {
     let created = t.create(&token, recipe("Original")).await;
     let uri = format!("/recipes/{}", created["id"].as_str().unwrap());
     let reply = t
-        .call_with("PUT", &uri, Some(&token), Some(recipe("Changed")), &[("if-match", "\"7\"")])
+        .call_with(
+            "PUT",
+            &uri,
+            Some(&token),
+            Some(recipe("Changed")),
+            &[("if-match", "\"7\"")],
+        )
         .await;
     assert_problem(&reply, StatusCode::PRECONDITION_FAILED);
     let now = t.call("GET", &uri, Some(&token), None).await;
@@ -178,7 +256,9 @@ async fn a_body_over_256_kib_is_a_413() {
     let t = spawn_app();
     let mut body = recipe("Huge");
     body["description"] = json!("x".repeat(256 * 1024));
-    let reply = t.call("POST", "/recipes", Some(&t.token("alice")), Some(body)).await;
+    let reply = t
+        .call("POST", "/recipes", Some(&t.token("alice")), Some(body))
+        .await;
     assert_problem(&reply, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
@@ -186,22 +266,46 @@ async fn a_body_over_256_kib_is_a_413() {
 async fn a_body_that_is_not_json_is_a_415() {
     let t = spawn_app();
     let token = t.token("alice");
-    for content_type in [None, Some("text/plain"), Some("application/x-www-form-urlencoded")] {
-        let mut builder = Request::post("/recipes").header(header::AUTHORIZATION, format!("Bearer {token}"));
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let mut builder =
+            Request::post("/recipes").header(header::AUTHORIZATION, format!("Bearer {token}"));
         if let Some(ct) = content_type {
             builder = builder.header(header::CONTENT_TYPE, ct);
         }
         let body = Body::from(serde_json::to_vec(&recipe("Typed")).unwrap());
-        assert_problem(&t.send(builder.body(body).unwrap()).await, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_problem(
+            &t.send(builder.body(body).unwrap()).await,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        );
     }
     let reply = t
-        .call_with("POST", "/recipes", Some(&token), Some(recipe("merge")), &[("content-type", "application/merge-patch+json")])
+        .call_with(
+            "POST",
+            "/recipes",
+            Some(&token),
+            Some(recipe("merge")),
+            &[("content-type", "application/merge-patch+json")],
+        )
         .await;
     assert_problem(&reply, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let reply = t
-        .call_with("POST", "/recipes", Some(&token), Some(recipe("charset")), &[("content-type", "application/json; charset=utf-8")])
+        .call_with(
+            "POST",
+            "/recipes",
+            Some(&token),
+            Some(recipe("charset")),
+            &[("content-type", "application/json; charset=utf-8")],
+        )
         .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "JSON with a charset parameter is JSON");
+    assert_eq!(
+        reply.status,
+        StatusCode::CREATED,
+        "JSON with a charset parameter is JSON"
+    );
 }
 
 #[tokio::test]
@@ -210,13 +314,17 @@ async fn invalid_values_are_422s_with_pointers() {
     let token = t.token("alice");
     let mut negative = recipe("Negative");
     negative["servings"] = json!(-1);
-    let reply = t.call("POST", "/recipes", Some(&token), Some(negative)).await;
+    let reply = t
+        .call("POST", "/recipes", Some(&token), Some(negative))
+        .await;
     assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(pointers(&reply), vec!["/servings"]);
 
     let mut missing = recipe("Missing");
     missing.as_object_mut().unwrap().remove("title");
-    let reply = t.call("POST", "/recipes", Some(&token), Some(missing)).await;
+    let reply = t
+        .call("POST", "/recipes", Some(&token), Some(missing))
+        .await;
     assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(pointers(&reply), vec!["/title"]);
 
@@ -226,7 +334,10 @@ async fn invalid_values_are_422s_with_pointers() {
     let reply = t.call("POST", "/recipes", Some(&token), Some(amount)).await;
     assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
     let found = pointers(&reply);
-    assert!(found.contains(&"/ingredients/0/quantity/amount".to_owned()), "{found:?}");
+    assert!(
+        found.contains(&"/ingredients/0/quantity/amount".to_owned()),
+        "{found:?}"
+    );
     assert!(found.contains(&"/tags/1".to_owned()), "{found:?}");
 }
 
@@ -234,18 +345,44 @@ async fn invalid_values_are_422s_with_pointers() {
 async fn bad_list_parameters_are_422s() {
     let t = spawn_app();
     let token = t.token("alice");
-    for query in ["limit=0", "limit=101", "limit=ten", "cursor=forged", "owner=bob", "tag=", "tag=no%20spaces", "limit=5&limit=6"] {
-        let reply = t.call("GET", &format!("/recipes?{query}"), Some(&token), None).await;
+    for query in [
+        "limit=0",
+        "limit=101",
+        "limit=ten",
+        "cursor=forged",
+        "owner=bob",
+        "tag=",
+        "tag=no%20spaces",
+        "limit=5&limit=6",
+    ] {
+        let reply = t
+            .call("GET", &format!("/recipes?{query}"), Some(&token), None)
+            .await;
         assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    for query in ["limit=1", "limit=100", "tag=Italian", "ingredient=Garlic", "q=pasta", "unknown=ignored"] {
-        let reply = t.call("GET", &format!("/recipes?{query}"), Some(&token), None).await;
+    for query in [
+        "limit=1",
+        "limit=100",
+        "tag=Italian",
+        "ingredient=Garlic",
+        "q=pasta",
+        "unknown=ignored",
+    ] {
+        let reply = t
+            .call("GET", &format!("/recipes?{query}"), Some(&token), None)
+            .await;
         assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.body);
     }
     for servings in ["0", "1001", "two", "-1"] {
         let created = t.create(&token, recipe("Scaled")).await;
-        let uri = format!("/recipes/{}?servings={servings}", created["id"].as_str().unwrap());
-        assert_problem(&t.call("GET", &uri, Some(&token), None).await, StatusCode::UNPROCESSABLE_ENTITY);
+        let uri = format!(
+            "/recipes/{}?servings={servings}",
+            created["id"].as_str().unwrap()
+        );
+        assert_problem(
+            &t.call("GET", &uri, Some(&token), None).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     }
 }
 
@@ -254,18 +391,38 @@ async fn bad_list_parameters_are_422s() {
 struct DownStore;
 
 fn down() -> StoreError {
-    StoreError::Unavailable { retry_after: Duration::from_secs(2), source: anyhow::anyhow!("connection refused") }
+    StoreError::Unavailable {
+        retry_after: Duration::from_secs(2),
+        source: anyhow::anyhow!("connection refused"),
+    }
 }
 
 #[async_trait]
 impl RecipeStore for DownStore {
-    async fn get(&self, _: RecipeId, _: Scope<'_>) -> Result<Option<Recipe>, StoreError> { Err(down()) }
-    async fn list(&self, _: &ListQuery) -> Result<Page, StoreError> { Err(down()) }
-    async fn create(&self, _: &Recipe, _: Option<&IdempotencyRecord>) -> Result<(), StoreError> { Err(down()) }
-    async fn replace(&self, _: &Recipe, _: u64) -> Result<(), StoreError> { Err(down()) }
-    async fn delete(&self, _: RecipeId, _: &Owner, _: u64) -> Result<(), StoreError> { Err(down()) }
-    async fn claim_idempotency_key(&self, _: &IdempotencyClaim) -> Result<ClaimOutcome, StoreError> { Err(down()) }
-    async fn release_idempotency_key(&self, _: &IdempotencyScope) -> Result<(), StoreError> { Err(down()) }
+    async fn get(&self, _: RecipeId, _: Scope<'_>) -> Result<Option<Recipe>, StoreError> {
+        Err(down())
+    }
+    async fn list(&self, _: &ListQuery) -> Result<Page, StoreError> {
+        Err(down())
+    }
+    async fn create(&self, _: &Recipe, _: Option<&IdempotencyRecord>) -> Result<(), StoreError> {
+        Err(down())
+    }
+    async fn replace(&self, _: &Recipe, _: u64) -> Result<(), StoreError> {
+        Err(down())
+    }
+    async fn delete(&self, _: RecipeId, _: &Owner, _: u64) -> Result<(), StoreError> {
+        Err(down())
+    }
+    async fn claim_idempotency_key(
+        &self,
+        _: &IdempotencyClaim,
+    ) -> Result<ClaimOutcome, StoreError> {
+        Err(down())
+    }
+    async fn release_idempotency_key(&self, _: &IdempotencyScope) -> Result<(), StoreError> {
+        Err(down())
+    }
 }
 
 #[tokio::test]
@@ -280,7 +437,13 @@ async fn an_unavailable_store_is_a_503_with_retry_after_and_health_stays_up() {
         let reply = t.call(method, &uri, Some(&token), body).await;
         assert_problem(&reply, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(reply.header("retry-after"), Some("2"));
-        assert!(!reply.body["detail"].as_str().unwrap().contains("connection refused"), "no internals leak");
+        assert!(
+            !reply.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("connection refused"),
+            "no internals leak"
+        );
     }
     let health = t.call("GET", "/health", None, None).await;
     assert_eq!(health.status, StatusCode::OK);

@@ -1,7 +1,13 @@
 //! Router-level tests: the whole contract through `tower::ServiceExt::oneshot`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod auth;
+mod binary;
 mod concurrency;
 mod crud;
 mod errors;

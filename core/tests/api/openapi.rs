@@ -20,7 +20,10 @@ async fn the_document_is_openapi_3_1_with_bearer_security_and_the_problem_schema
     let t = spawn_app();
     let doc = t.call("GET", "/openapi.json", None, None).await.body;
     assert_eq!(doc["openapi"], "3.1.0");
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
     for schema in ["Problem", "RecipeInput", "FieldError"] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
@@ -29,11 +32,21 @@ async fn the_document_is_openapi_3_1_with_bearer_security_and_the_problem_schema
         ("/recipes/{id}", vec!["get", "put", "patch", "delete"]),
     ] {
         for method in methods {
-            assert_eq!(doc["paths"][path][method]["security"], json!([{"bearer": []}]), "{method} {path}");
+            assert_eq!(
+                doc["paths"][path][method]["security"],
+                json!([{"bearer": []}]),
+                "{method} {path}"
+            );
         }
     }
-    assert!(doc["paths"]["/health"]["get"]["security"].is_null(), "health is public");
-    assert!(doc["paths"].get("/dev/token").is_none(), "dev routes only appear in dev mode");
+    assert!(
+        doc["paths"]["/health"]["get"]["security"].is_null(),
+        "health is public"
+    );
+    assert!(
+        doc["paths"].get("/dev/token").is_none(),
+        "dev routes only appear in dev mode"
+    );
 }
 
 #[tokio::test]
@@ -43,20 +56,97 @@ async fn documented_statuses_match_real_responses() {
     let token = t.token("alice");
     let mut observed: Vec<(&str, &str, StatusCode)> = Vec::new();
 
-    let created = t.call("POST", "/recipes", Some(&token), Some(recipe("Doc"))).await;
+    let created = t
+        .call("POST", "/recipes", Some(&token), Some(recipe("Doc")))
+        .await;
     observed.push(("/recipes", "post", created.status));
-    observed.push(("/recipes", "post", t.call("POST", "/recipes", None, Some(recipe("x"))).await.status));
-    observed.push(("/recipes", "post", t.call("POST", "/recipes", Some(&token), Some(json!({}))).await.status));
-    observed.push(("/recipes", "get", t.call("GET", "/recipes", Some(&token), None).await.status));
-    observed.push(("/recipes", "get", t.call("GET", "/recipes?limit=0", Some(&token), None).await.status));
+    observed.push((
+        "/recipes",
+        "post",
+        t.call("POST", "/recipes", None, Some(recipe("x")))
+            .await
+            .status,
+    ));
+    observed.push((
+        "/recipes",
+        "post",
+        t.call("POST", "/recipes", Some(&token), Some(json!({})))
+            .await
+            .status,
+    ));
+    observed.push((
+        "/recipes",
+        "get",
+        t.call("GET", "/recipes", Some(&token), None).await.status,
+    ));
+    observed.push((
+        "/recipes",
+        "get",
+        t.call("GET", "/recipes?limit=0", Some(&token), None)
+            .await
+            .status,
+    ));
     let uri = format!("/recipes/{}", created.body["id"].as_str().unwrap());
-    observed.push(("/recipes/{id}", "get", t.call("GET", &uri, Some(&token), None).await.status));
-    observed.push(("/recipes/{id}", "get", t.call_with("GET", &uri, Some(&token), None, &[("if-none-match", "\"1\"")]).await.status));
-    observed.push(("/recipes/{id}", "get", t.call("GET", &format!("/recipes/{}", RecipeId::new()), Some(&token), None).await.status));
-    observed.push(("/recipes/{id}", "put", t.call_with("PUT", &uri, Some(&token), Some(recipe("y")), &[("if-match", "\"9\"")]).await.status));
-    observed.push(("/recipes/{id}", "patch", t.call("PATCH", &uri, Some(&token), Some(json!({"title": "z"}))).await.status));
-    observed.push(("/recipes/{id}", "delete", t.call("DELETE", &uri, Some(&token), None).await.status));
-    observed.push(("/health", "get", t.call("GET", "/health", None, None).await.status));
+    observed.push((
+        "/recipes/{id}",
+        "get",
+        t.call("GET", &uri, Some(&token), None).await.status,
+    ));
+    observed.push((
+        "/recipes/{id}",
+        "get",
+        t.call_with(
+            "GET",
+            &uri,
+            Some(&token),
+            None,
+            &[("if-none-match", "\"1\"")],
+        )
+        .await
+        .status,
+    ));
+    observed.push((
+        "/recipes/{id}",
+        "get",
+        t.call(
+            "GET",
+            &format!("/recipes/{}", RecipeId::new()),
+            Some(&token),
+            None,
+        )
+        .await
+        .status,
+    ));
+    observed.push((
+        "/recipes/{id}",
+        "put",
+        t.call_with(
+            "PUT",
+            &uri,
+            Some(&token),
+            Some(recipe("y")),
+            &[("if-match", "\"9\"")],
+        )
+        .await
+        .status,
+    ));
+    observed.push((
+        "/recipes/{id}",
+        "patch",
+        t.call("PATCH", &uri, Some(&token), Some(json!({"title": "z"})))
+            .await
+            .status,
+    ));
+    observed.push((
+        "/recipes/{id}",
+        "delete",
+        t.call("DELETE", &uri, Some(&token), None).await.status,
+    ));
+    observed.push((
+        "/health",
+        "get",
+        t.call("GET", "/health", None, None).await.status,
+    ));
 
     for (path, method, status) in observed {
         assert!(

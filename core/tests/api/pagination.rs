@@ -40,7 +40,9 @@ async fn forty_five_recipes_in_pages_of_ten_are_each_seen_once_newest_first() {
 #[tokio::test]
 async fn the_last_page_carries_a_null_next_cursor() {
     let t = spawn_app();
-    let reply = t.call("GET", "/recipes", Some(&t.token("alice")), None).await;
+    let reply = t
+        .call("GET", "/recipes", Some(&t.token("alice")), None)
+        .await;
     assert_eq!(reply.body, json!({"items": [], "next_cursor": null}));
 }
 
@@ -57,8 +59,18 @@ async fn default_page_size_is_twenty() {
 }
 
 async fn first_cursor(t: &TestApp, token: &str, query: &str) -> String {
-    let reply = t.call("GET", &format!("/recipes?limit=1{query}"), Some(token), None).await;
-    reply.body["next_cursor"].as_str().expect("a next cursor").to_owned()
+    let reply = t
+        .call(
+            "GET",
+            &format!("/recipes?limit=1{query}"),
+            Some(token),
+            None,
+        )
+        .await;
+    reply.body["next_cursor"]
+        .as_str()
+        .expect("a next cursor")
+        .to_owned()
 }
 
 #[tokio::test]
@@ -76,21 +88,60 @@ async fn tampered_and_foreign_cursors_are_422s_never_data() {
     let mut tampered: Vec<char> = cursor.chars().collect();
     tampered[3] = if tampered[3] == 'A' { 'B' } else { 'A' };
     let tampered: String = tampered.into_iter().collect();
-    let reply = t.call("GET", &format!("/recipes?cursor={tampered}"), Some(&alice), None).await;
+    let reply = t
+        .call(
+            "GET",
+            &format!("/recipes?cursor={tampered}"),
+            Some(&alice),
+            None,
+        )
+        .await;
     assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let foreign = t.call("GET", &format!("/recipes?cursor={cursor}"), Some(&bob), None).await;
+    let foreign = t
+        .call(
+            "GET",
+            &format!("/recipes?cursor={cursor}"),
+            Some(&bob),
+            None,
+        )
+        .await;
     assert_problem(&foreign, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let other_filter = t.call("GET", &format!("/recipes?cursor={cursor}&tag=quick"), Some(&alice), None).await;
+    let other_filter = t
+        .call(
+            "GET",
+            &format!("/recipes?cursor={cursor}&tag=quick"),
+            Some(&alice),
+            None,
+        )
+        .await;
     assert_problem(&other_filter, StatusCode::UNPROCESSABLE_ENTITY);
 
     let admin = t.admin_token("root");
-    let admin_replay = t.call("GET", &format!("/recipes?cursor={cursor}&owner=alice"), Some(&admin), None).await;
+    let admin_replay = t
+        .call(
+            "GET",
+            &format!("/recipes?cursor={cursor}&owner=alice"),
+            Some(&admin),
+            None,
+        )
+        .await;
     assert_problem(&admin_replay, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let good = t.call("GET", &format!("/recipes?cursor={cursor}&limit=5"), Some(&alice), None).await;
-    assert_eq!(good.status, StatusCode::OK, "a cursor may change the page size");
+    let good = t
+        .call(
+            "GET",
+            &format!("/recipes?cursor={cursor}&limit=5"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(
+        good.status,
+        StatusCode::OK,
+        "a cursor may change the page size"
+    );
     assert_eq!(good.body["items"].as_array().unwrap().len(), 2);
 }
 
@@ -110,13 +161,26 @@ async fn filters_combine_and_match_case_insensitively() {
     let count = |body: &Value| body["items"].as_array().unwrap().len();
     let q = t.call("GET", "/recipes?q=CURRY", Some(&token), None).await;
     assert_eq!(count(&q.body), 2);
-    let tag = t.call("GET", "/recipes?tag=THAI&q=green", Some(&token), None).await;
+    let tag = t
+        .call("GET", "/recipes?tag=THAI&q=green", Some(&token), None)
+        .await;
     assert_eq!(count(&tag.body), 1);
     assert_eq!(tag.body["items"][0]["title"], "Green Curry");
-    let ingredient = t.call("GET", "/recipes?ingredient=coconut%20milk", Some(&token), None).await;
+    let ingredient = t
+        .call(
+            "GET",
+            "/recipes?ingredient=coconut%20milk",
+            Some(&token),
+            None,
+        )
+        .await;
     assert_eq!(count(&ingredient.body), 1);
-    let partial = t.call("GET", "/recipes?ingredient=coconut", Some(&token), None).await;
+    let partial = t
+        .call("GET", "/recipes?ingredient=coconut", Some(&token), None)
+        .await;
     assert_eq!(count(&partial.body), 0, "ingredient matches a whole name");
-    let none = t.call("GET", "/recipes?tag=vegan&q=soup", Some(&token), None).await;
+    let none = t
+        .call("GET", "/recipes?tag=vegan&q=soup", Some(&token), None)
+        .await;
     assert_eq!(none.body, json!({"items": [], "next_cursor": null}));
 }

@@ -73,7 +73,12 @@ fn build(store: Arc<dyn RecipeStore>, lambda: bool, dir: tempfile::TempDir) -> T
         cursors: CursorCodec::new(&[9; 32]),
         dev_issuer: None,
     });
-    TestApp { app: App::new(state), signer, store, _dir: dir }
+    TestApp {
+        app: App::new(state),
+        signer,
+        store,
+        _dir: dir,
+    }
 }
 
 pub fn now() -> i64 {
@@ -111,13 +116,30 @@ impl TestApp {
             self.app.clone().oneshot(request).await.expect("infallible");
         let status = response.status();
         let headers = response.headers().clone();
-        let raw = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+        let raw = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
         let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-        Reply { status, headers, body, raw }
+        Reply {
+            status,
+            headers,
+            body,
+            raw,
+        }
     }
 
     /// A request with a bearer token (when given) and a JSON body (when given).
-    pub async fn call(&self, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+    pub async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         self.call_with(method, uri, token, body, &[]).await
     }
 
@@ -134,7 +156,11 @@ impl TestApp {
             builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
         let has_body = body.is_some();
-        if has_body && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
+        if has_body
+            && !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        {
             builder = builder.header(header::CONTENT_TYPE, "application/json");
         }
         for (name, value) in headers {
@@ -149,8 +175,15 @@ impl TestApp {
 
     /// Creates a recipe as `token`'s owner and returns the response body.
     pub async fn create(&self, token: &str, recipe: Value) -> Value {
-        let reply = self.call("POST", "/recipes", Some(token), Some(recipe)).await;
-        assert_eq!(reply.status, StatusCode::CREATED, "create failed: {}", reply.body);
+        let reply = self
+            .call("POST", "/recipes", Some(token), Some(recipe))
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "create failed: {}",
+            reply.body
+        );
         reply.body
     }
 }
@@ -185,10 +218,17 @@ pub fn recipe(title: &str) -> Value {
 /// Every error response is problem+json with the contract's members and headers.
 pub fn assert_problem(reply: &Reply, status: StatusCode) {
     assert_eq!(reply.status, status, "body: {}", reply.body);
-    assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/problem+json")
+    );
     assert_eq!(reply.body["status"], status.as_u16());
     for member in ["type", "title", "detail"] {
-        assert!(reply.body[member].is_string(), "problem lacks {member}: {}", reply.body);
+        assert!(
+            reply.body[member].is_string(),
+            "problem lacks {member}: {}",
+            reply.body
+        );
     }
     assert_common_headers(reply);
 }
@@ -201,6 +241,11 @@ pub fn assert_common_headers(reply: &Reply) {
 pub fn pointers(reply: &Reply) -> Vec<String> {
     reply.body["errors"]
         .as_array()
-        .map(|errors| errors.iter().filter_map(|e| e["pointer"].as_str().map(str::to_owned)).collect())
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["pointer"].as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }

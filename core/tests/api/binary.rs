@@ -1,0 +1,208 @@
+//! The real `gota-api` binary: start-up checks, graceful shutdown, and data across restarts.
+
+use std::io::Read as _;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// A running `gota-api`, killed when dropped (also when a test fails).
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn command(envs: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gota-api"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn");
+    for (k, v) in envs {
+        command.env(k, v);
+    }
+    command
+}
+
+async fn start(data_dir: &std::path::Path) -> Server {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = command(&[
+        ("GOTA_DATA_DIR", data_dir.to_str().unwrap()),
+        ("GOTA_LISTEN", &listen),
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let server = Server {
+        child,
+        base: format!("http://{listen}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let client = reqwest::Client::new();
+    loop {
+        if let Ok(r) = client.get(format!("{}/health", server.base)).send().await
+            && r.status() == 200
+        {
+            return server;
+        }
+        assert!(Instant::now() < deadline, "gota-api did not become healthy");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn dev_token(base: &str, username: &str) -> String {
+    let reply: Value = reqwest::Client::new()
+        .post(format!("{base}/dev/token"))
+        .json(&json!({"username": username}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply["token_type"], "Bearer");
+    assert_eq!(reply["expires_in"], 3600);
+    reply["token"].as_str().unwrap().to_owned()
+}
+
+fn terminate(server: &mut Server) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(server.child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "gota-api did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test]
+async fn data_written_before_a_restart_is_there_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let mut server = start(dir.path()).await;
+    let token = dev_token(&server.base, "alice").await;
+    let created: Value = client
+        .post(format!("{}/recipes", server.base))
+        .bearer_auth(&token)
+        .json(&crate::support::recipe("Survivor"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(terminate(&mut server).success(), "SIGTERM is a clean exit");
+    drop(server);
+
+    let server = start(dir.path()).await;
+    // A new process has a new dev key, but the same username maps to the same owner.
+    let token = dev_token(&server.base, "alice").await;
+    let read = client
+        .get(format!("{}/recipes/{id}", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let read: Value = read.json().await.unwrap();
+    assert_eq!(read, created);
+}
+
+#[tokio::test]
+async fn dev_tokens_from_another_process_are_refused() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (first, second) = (start(a.path()).await, start(b.path()).await);
+    let token = dev_token(&first.base, "alice").await;
+    let reply = reqwest::Client::new()
+        .get(format!("{}/recipes", second.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 401);
+}
+
+fn refused(envs: &[(&str, &str)]) -> (i32, String) {
+    let mut child = command(envs)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("gota-api started with {envs:?} instead of refusing");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (status.code().unwrap_or(-1), stderr)
+}
+
+#[test]
+fn a_bad_configuration_stops_start_up_with_one_line_naming_the_variable() {
+    let cases: [(&[(&str, &str)], &str); 5] = [
+        (&[("GOTA_LISTEN", "0.0.0.0:3000")], "GOTA_LISTEN"),
+        (&[("GOTA_LISTEN", "nonsense")], "GOTA_LISTEN"),
+        (&[("GOTA_LOG_FORMAT", "yaml")], "GOTA_LOG_FORMAT"),
+        (
+            &[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")],
+            "GOTA_TABLE_NAME",
+        ),
+        (
+            &[
+                ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9"),
+                ("GOTA_TABLE_NAME", "recipes"),
+            ],
+            "GOTA_USER_POOL_ID",
+        ),
+    ];
+    for (envs, variable) in cases {
+        let (code, stderr) = refused(envs);
+        assert_eq!(code, 2, "{envs:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(
+            stderr.contains(variable),
+            "{envs:?} should name {variable}: {stderr}"
+        );
+    }
+}
