@@ -206,3 +206,43 @@ fn a_bad_configuration_stops_start_up_with_one_line_naming_the_variable() {
         );
     }
 }
+
+/// The README's walkthrough, run as written against a fresh server.
+#[tokio::test]
+async fn the_readme_walkthrough_works_as_written() {
+    let readme = include_str!("../../../README.md");
+    let block = readme
+        .split("<!-- walkthrough:start -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- walkthrough:end -->").next())
+        .expect("README has a walkthrough block");
+    let script = block
+        .trim()
+        .trim_start_matches("```bash")
+        .trim_end_matches("```")
+        .to_owned();
+    assert!(script.contains("API=http://127.0.0.1:3000"), "the walkthrough targets make run's address");
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let script = script.replace("API=http://127.0.0.1:3000", &format!("API={}", server.base));
+    let output = tokio::process::Command::new("bash")
+        .arg("-euo")
+        .arg("pipefail")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "walkthrough failed: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let statuses: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("HTTP/"))
+        .map(|l| l.split_whitespace().nth(1).unwrap_or_default())
+        .collect();
+    assert_eq!(statuses, ["200", "412", "204"], "{stdout}");
+    assert!(stdout.contains("\"version\":1"), "create printed the recipe: {stdout}");
+    assert!(stdout.contains("\"amount\":400"), "scaled to 4 servings: {stdout}");
+    assert!(stdout.contains("etag: \"2\""), "the update's new ETag: {stdout}");
+}
