@@ -227,6 +227,10 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound => Self::NotFound,
             StoreError::VersionMismatch => Self::PreconditionFailed,
+            StoreError::ClaimLost => Self::Conflict(
+                "This request outlived its claim on the Idempotency-Key; retry to get the result."
+                    .into(),
+            ),
             StoreError::AlreadyExists => {
                 Self::Internal(anyhow::anyhow!("a freshly generated id already exists"))
             }

@@ -20,8 +20,8 @@ pub const SERVER_CONTROLLED: [&str; 5] = ["id", "owner", "version", "created_at"
 
 /// A JSON request body, syntactically valid, not yet typed.
 ///
-/// `Content-Type` must be JSON (`application/json` or any `+json` type); on PATCH
-/// `application/merge-patch+json` is the natural one.
+/// `Content-Type` must be `application/json` (parameters such as `charset` allowed); PATCH
+/// also accepts `application/merge-patch+json`, its natural type.
 #[derive(Debug)]
 pub struct JsonBody(pub Value);
 
@@ -132,6 +132,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        let mut seen = std::collections::HashSet::new();
+        for (name, _) in form_urlencoded::parse(query.as_bytes()) {
+            if !seen.insert(name.clone()) {
+                return Err(ApiError::unprocessable(
+                    &format!("/query/{name}"),
+                    "must be given at most once",
+                ));
+            }
+        }
         let deserializer =
             serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer)

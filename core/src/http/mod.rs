@@ -111,6 +111,9 @@ pub fn router(state: AppState) -> Router {
     router
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT_BYTES))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
         .layer(middleware::map_response(finish_response))
         .layer(middleware::from_fn(request_span))
         .with_state(state)
@@ -132,6 +135,11 @@ pub struct Health {
     status: &'static str,
     #[schema(example = "0.1.0")]
     version: &'static str,
+}
+
+/// A bug must still answer as the API does: a 500 problem, logged, with the usual headers.
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
 }
 
 async fn not_found() -> ApiError {

@@ -274,6 +274,7 @@ pub async fn create_recipe(
     };
     let body = serde_json::to_string(&recipe).map_err(|e| ApiError::Internal(e.into()))?;
     let record = claim.map(|claim| IdempotencyRecord {
+        claimed_at: claim.now,
         scope: claim.scope,
         fingerprint: claim.fingerprint,
         response: StoredResponse {

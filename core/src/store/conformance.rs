@@ -378,6 +378,7 @@ pub async fn idempotency_claims_are_exclusive_scoped_and_replayable<S: RecipeSto
     };
     let record = IdempotencyRecord {
         scope: scope.clone(),
+        claimed_at: now,
         fingerprint: "fp-a".into(),
         response: response.clone(),
         expires_at: now + Duration::from_secs(24 * 3600),
@@ -421,18 +422,45 @@ pub async fn idempotency_claims_expire<S: RecipeStore>(store: &S) {
             .unwrap(),
         ClaimOutcome::Claimed
     );
+    let reclaimed_at = now_utc();
     assert_eq!(
         store
-            .claim_idempotency_key(&claim(&scope, "fp", now_utc()))
+            .claim_idempotency_key(&claim(&scope, "fp", reclaimed_at))
             .await
             .unwrap(),
         ClaimOutcome::Claimed,
         "an in-flight claim past its lease is abandoned and can be re-claimed"
     );
 
+    // The first claimant finishes late: its claim is gone, so it must not complete the key.
+    let late = sample_recipe(scope.owner.as_str(), "Late");
+    let late_record = IdempotencyRecord {
+        scope: scope.clone(),
+        claimed_at: then,
+        fingerprint: "fp".into(),
+        response: StoredResponse {
+            status: 201,
+            recipe_id: late.id,
+            version: 1,
+            body: "{}".into(),
+        },
+        expires_at: then + Duration::from_secs(24 * 3600),
+    };
+    let lost = store.create(&late, Some(&late_record)).await;
+    assert!(
+        matches!(lost, Err(StoreError::ClaimLost)),
+        "a create whose claim was taken over is ClaimLost, got {lost:?}"
+    );
+    assert_eq!(
+        store.get(late.id, Scope::Any).await.unwrap(),
+        None,
+        "and it writes nothing"
+    );
+
     let recipe = sample_recipe(scope.owner.as_str(), "Old");
     let long_ago = now_utc() - Duration::from_secs(25 * 3600);
     let record = IdempotencyRecord {
+        claimed_at: reclaimed_at,
         scope: scope.clone(),
         fingerprint: "fp".into(),
         response: StoredResponse {

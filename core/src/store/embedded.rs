@@ -187,6 +187,7 @@ impl RecipeStore for EmbeddedStore {
                         response: record.response.clone(),
                     },
                 })?,
+                record.claimed_at,
             )),
             None => None,
         };
@@ -202,8 +203,20 @@ impl RecipeStore for EmbeddedStore {
                     .map_err(unexpected)?;
                 let mut index = txn.open_table(BY_OWNER).map_err(unexpected)?;
                 index.insert(index_key.as_str(), ()).map_err(unexpected)?;
-                if let Some((key, row)) = &idempotency {
+                if let Some((key, row, claimed_at)) = &idempotency {
                     let mut table = txn.open_table(IDEMPOTENCY).map_err(unexpected)?;
+                    let still_ours = match table.get(key.as_str()).map_err(unexpected)? {
+                        Some(current) => matches!(
+                            serde_json::from_slice::<IdempotencyRow>(current.value())
+                                .map_err(unexpected)?
+                                .state,
+                            RowState::InFlight { claimed_at: at } if at == *claimed_at
+                        ),
+                        None => false,
+                    };
+                    if !still_ours {
+                        return Err(StoreError::ClaimLost);
+                    }
                     table
                         .insert(key.as_str(), row.as_slice())
                         .map_err(unexpected)?;

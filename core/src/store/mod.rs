@@ -104,6 +104,10 @@ pub struct IdempotencyClaim {
 #[derive(Debug, Clone)]
 pub struct IdempotencyRecord {
     pub scope: IdempotencyScope,
+    /// When this request claimed the key (`IdempotencyClaim::now`): the record is only
+    /// written while that claim is still the key's, so a request that outlived its lease
+    /// can never complete a key someone else has since claimed.
+    pub claimed_at: OffsetDateTime,
     pub fingerprint: String,
     pub response: StoredResponse,
     pub expires_at: OffsetDateTime,
@@ -135,6 +139,9 @@ pub enum StoreError {
     VersionMismatch,
     #[error("item already exists")]
     AlreadyExists,
+    /// The idempotency claim this write depended on was taken over (its lease ran out).
+    #[error("idempotency claim lost")]
+    ClaimLost,
     #[error("store unavailable")]
     Unavailable {
         retry_after: Duration,
@@ -156,7 +163,8 @@ pub trait RecipeStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// Inserts a new recipe (`AlreadyExists` if the id is taken). With `idempotency`, the
     /// completed record is written in the same atomic step, so a replay can never see a
-    /// recipe without its record or the reverse.
+    /// recipe without its record or the reverse — and only while the caller's in-flight
+    /// claim is still the key's (`ClaimLost` otherwise, and nothing is written).
     async fn create(
         &self,
         recipe: &Recipe,

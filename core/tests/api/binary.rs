@@ -221,7 +221,10 @@ async fn the_readme_walkthrough_works_as_written() {
         .trim_start_matches("```bash")
         .trim_end_matches("```")
         .to_owned();
-    assert!(script.contains("API=http://127.0.0.1:3000"), "the walkthrough targets make run's address");
+    assert!(
+        script.contains("API=http://127.0.0.1:3000"),
+        "the walkthrough targets make run's address"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path()).await;
@@ -235,14 +238,27 @@ async fn the_readme_walkthrough_works_as_written() {
         .await
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "walkthrough failed: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "walkthrough failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let statuses: Vec<&str> = stdout
         .lines()
         .filter(|l| l.starts_with("HTTP/"))
         .map(|l| l.split_whitespace().nth(1).unwrap_or_default())
         .collect();
     assert_eq!(statuses, ["200", "412", "204"], "{stdout}");
-    assert!(stdout.contains("\"version\":1"), "create printed the recipe: {stdout}");
-    assert!(stdout.contains("\"amount\":400"), "scaled to 4 servings: {stdout}");
-    assert!(stdout.contains("etag: \"2\""), "the update's new ETag: {stdout}");
+    assert!(
+        stdout.contains("\"version\":1"),
+        "create printed the recipe: {stdout}"
+    );
+    assert!(
+        stdout.contains("\"amount\":400"),
+        "scaled to 4 servings: {stdout}"
+    );
+    assert!(
+        stdout.contains("etag: \"2\""),
+        "the update's new ETag: {stdout}"
+    );
 }
