@@ -1,13 +1,14 @@
 //! `gota-api`: Lambda mode under `AWS_LAMBDA_RUNTIME_API`, otherwise a standalone server.
-//! Configuration comes from the environment; see `doc/architecture.md`.
+//! `gota-api create-table` and `gota-api table-schema` serve emulators and the CDK parity test.
 
 use std::process::ExitCode;
 
-use gota_core::config::{AuthConfig, Config, Mode};
+use gota_core::config::{Config, Mode};
 use gota_core::{http::App, service, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let command = std::env::args().nth(1);
     let config = match Config::from_env().and_then(|c| telemetry::init(c.log_format).map(|()| c)) {
         Ok(config) => config,
         Err(error) => {
@@ -15,7 +16,18 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(config).await {
+    let result = match command.as_deref() {
+        None => run(config).await,
+        Some("create-table") => service::create_table(&config).await,
+        Some("table-schema") => service::print_table_schema(),
+        Some(other) => {
+            eprintln!(
+                "gota-api: unknown command {other:?}; expected no argument, create-table or table-schema"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(error = format!("{error:#}"), "gota-api stopped");
@@ -30,15 +42,6 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let app = App::new(service::state(&config, store)?);
     match config.mode {
         Mode::Lambda => service::serve_lambda(app).await,
-        Mode::Standalone { listen } => {
-            let listener = tokio::net::TcpListener::bind(listen).await?;
-            if config.auth == AuthConfig::Dev {
-                tracing::warn!(
-                    "DEV AUTH: tokens are minted by POST /dev/token for anyone who asks; never expose this server"
-                );
-            }
-            tracing::info!(address = %listener.local_addr()?, "gota-api listening");
-            service::serve_standalone(listener, app).await
-        }
+        Mode::Standalone { listen } => service::serve_standalone(listen, &config, app).await,
     }
 }

@@ -1,6 +1,7 @@
 //! Builds the running service from configuration: the store, the verifier, the router, and
 //! the serving loop for each mode.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -11,15 +12,16 @@ use crate::config::{AuthConfig, Config, Mode, StoreConfig};
 use crate::http::cursor::CursorCodec;
 use crate::http::{App, AppState, Services};
 use crate::store::RecipeStore;
+use crate::store::dynamodb::DynamoStore;
 use crate::store::embedded::EmbeddedStore;
 
 /// Opens the configured store.
 pub async fn open_store(config: &StoreConfig) -> anyhow::Result<Arc<dyn RecipeStore>> {
     match config {
         StoreConfig::Embedded { data_dir } => Ok(Arc::new(EmbeddedStore::open(data_dir)?)),
-        StoreConfig::DynamoDb { table_name } => anyhow::bail!(
-            "GOTA_TABLE_NAME={table_name}: the DynamoDB store is not part of this build yet; unset GOTA_TABLE_NAME to use the embedded store"
-        ),
+        StoreConfig::DynamoDb { table_name } => {
+            Ok(Arc::new(DynamoStore::connect(table_name).await))
+        }
     }
 }
 
@@ -60,8 +62,17 @@ pub fn state(config: &Config, store: Arc<dyn RecipeStore>) -> anyhow::Result<App
     }))
 }
 
-/// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
-pub async fn serve_standalone(listener: TcpListener, app: App) -> anyhow::Result<()> {
+/// Binds `listen` and serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+pub async fn serve_standalone(listen: SocketAddr, config: &Config, app: App) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding GOTA_LISTEN={listen}"))?;
+    if config.auth == AuthConfig::Dev {
+        tracing::warn!(
+            "DEV AUTH: tokens are minted by POST /dev/token for anyone who asks; never expose this server"
+        );
+    }
+    tracing::info!(address = %listener.local_addr()?, "gota-api listening");
     axum::serve(
         listener,
         axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
@@ -93,6 +104,26 @@ async fn shutdown_signal() {
         () = terminate => {}
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// `gota-api create-table`: the configured DynamoDB table at the SDK's endpoint, if missing.
+pub async fn create_table(config: &Config) -> anyhow::Result<()> {
+    let StoreConfig::DynamoDb { table_name } = &config.store else {
+        anyhow::bail!("GOTA_TABLE_NAME: create-table needs the DynamoDB table name");
+    };
+    let created = DynamoStore::connect(table_name)
+        .await
+        .create_table()
+        .await?;
+    tracing::info!(table = %table_name, created, "table ready");
+    Ok(())
+}
+
+/// `gota-api table-schema`: the table definition as JSON (the CDK stack's test compares it).
+#[allow(clippy::print_stdout)] // printing is this command's whole job
+pub fn print_table_schema() -> anyhow::Result<()> {
+    println!("{:#}", crate::store::dynamodb::schema::describe());
+    Ok(())
 }
 
 /// Serves Lambda invocations through the same router.

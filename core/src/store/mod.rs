@@ -5,6 +5,7 @@
 //! Every adapter must pass the shared [`conformance`] suite.
 
 pub mod conformance;
+pub mod dynamodb;
 pub mod embedded;
 
 use std::time::Duration;

@@ -1,0 +1,691 @@
+//! The DynamoDB adapter: what `gota-api` uses in Lambda (and standalone with `GOTA_TABLE_NAME`).
+//!
+//! One table, keyed for the access patterns (see `doc/data-model.md`):
+//!
+//! | item | `pk` | `sk` | notes |
+//! |---|---|---|---|
+//! | recipe | `OWNER#<sub>` | `RECIPE#<uuidv7>` | also in GSI `by_id` (`id`) for admins |
+//! | idempotency record | `OWNER#<sub>` | `IDEMPOTENCY#<key>` | `expires_at` is the TTL attribute |
+//!
+//! A recipe is addressed by its owner's partition, so another user's id is unreachable by
+//! construction; only `Scope::Any` (admins) goes through the `by_id` index. Every write is
+//! conditional, and `ReturnValuesOnConditionCheckFailure=ALL_OLD` tells 404 from 412 in one
+//! call. The key layout stays in this file: the domain never sees `pk` or `sk`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow};
+use async_trait::async_trait;
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, Put, ReturnValuesOnConditionCheckFailure,
+    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+};
+use serde::{Deserialize, Serialize};
+use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
+use time::OffsetDateTime;
+
+use super::{
+    ClaimOutcome, ExistingClaim, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListQuery,
+    Page, RecipeStore, Scope, StoreError, StoredResponse,
+};
+use crate::domain::{Owner, Recipe, RecipeId};
+
+/// The table's shape, shared by `create-table`, `table-schema` and (through the latter) the
+/// CDK stack's parity test.
+pub mod schema {
+    pub const PARTITION_KEY: &str = "pk";
+    pub const SORT_KEY: &str = "sk";
+    pub const BY_ID_INDEX: &str = "by_id";
+    pub const BY_ID_KEY: &str = "id";
+    pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+    /// The table definition as JSON, in CloudFormation's vocabulary.
+    pub fn describe() -> serde_json::Value {
+        serde_json::json!({
+            "KeySchema": [
+                {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+                {"AttributeName": SORT_KEY, "KeyType": "RANGE"}
+            ],
+            "AttributeDefinitions": [
+                {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
+                {"AttributeName": SORT_KEY, "AttributeType": "S"},
+                {"AttributeName": BY_ID_KEY, "AttributeType": "S"}
+            ],
+            "GlobalSecondaryIndexes": [{
+                "IndexName": BY_ID_INDEX,
+                "KeySchema": [{"AttributeName": BY_ID_KEY, "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"}
+            }],
+            "BillingMode": "PAY_PER_REQUEST",
+            "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": true}
+        })
+    }
+}
+
+use schema::{BY_ID_INDEX, BY_ID_KEY, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
+
+const RECIPE_PREFIX: &str = "RECIPE#";
+const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
+/// How long a client should wait after throttling or an outage.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+/// Query pages a filtered list may read before it returns a short page with a cursor, so one
+/// request stays well inside API Gateway's 29 s however sparse the matches are.
+const MAX_QUERY_PAGES: usize = 20;
+
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+fn owner_pk(owner: &Owner) -> String {
+    format!("OWNER#{}", owner.as_str())
+}
+
+fn recipe_sk(id: RecipeId) -> String {
+    format!("{RECIPE_PREFIX}{id}")
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// A recipe as stored: the domain's JSON shape plus the keys.
+#[derive(Serialize)]
+struct RecipeItem<'a> {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    recipe: &'a Recipe,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct IdempotencyItem {
+    pk: String,
+    sk: String,
+    fingerprint: String,
+    /// Epoch seconds: DynamoDB's TTL removes the item some time after this.
+    expires_at: i64,
+    state: String,
+    /// Epoch nanoseconds of the in-flight claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    claimed_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    response: Option<StoredResponse>,
+}
+
+const IN_FLIGHT: &str = "in_flight";
+const COMPLETED: &str = "completed";
+
+fn unexpected(e: impl Into<anyhow::Error>) -> StoreError {
+    StoreError::Unexpected(e.into())
+}
+
+/// Maps an SDK failure to the API's terms: throttling, timeouts, unreachable endpoints and
+/// 5xx are "unavailable" (503 + Retry-After); anything else is unexpected (500, logged).
+fn classify<E, R>(error: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let transient = match &error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+        SdkError::ServiceError(service) => {
+            matches!(
+                service.err().code(),
+                Some(
+                    "ThrottlingException"
+                        | "ProvisionedThroughputExceededException"
+                        | "RequestLimitExceeded"
+                        | "InternalServerError"
+                        | "ServiceUnavailable"
+                        | "TransactionConflictException"
+                        | "TransactionInProgressException"
+                )
+            )
+        }
+        SdkError::ResponseError(_) => true,
+        _ => false,
+    };
+    let source = sdk_error(&error).context("DynamoDB request failed");
+    if transient {
+        StoreError::Unavailable {
+            retry_after: RETRY_AFTER,
+            source,
+        }
+    } else {
+        StoreError::Unexpected(source)
+    }
+}
+
+/// The SDK error with its whole cause chain, as text (the SDK's own types do not chain).
+fn sdk_error(error: &impl std::error::Error) -> anyhow::Error {
+    anyhow!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(error))
+}
+
+fn decode_recipe(item: HashMap<String, AttributeValue>) -> Result<Recipe, StoreError> {
+    from_item(item)
+        .context("stored recipe does not decode")
+        .map_err(StoreError::Unexpected)
+}
+
+fn recipe_item(recipe: &Recipe) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    to_item(RecipeItem {
+        pk: owner_pk(&recipe.owner),
+        sk: recipe_sk(recipe.id),
+        recipe,
+    })
+    .map_err(unexpected)
+}
+
+fn epoch_seconds(at: OffsetDateTime) -> i64 {
+    at.unix_timestamp()
+}
+
+/// Epoch nanoseconds fit an i64 until the year 2262.
+fn epoch_nanos(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos()).unwrap_or(i64::MAX)
+}
+
+impl DynamoStore {
+    /// A store on `table`, with the SDK's own configuration chain (region, credentials,
+    /// `AWS_ENDPOINT_URL_DYNAMODB`), standard retries and timeouts bounded well inside API
+    /// Gateway's 29 s. Does no I/O.
+    pub async fn connect(table: &str) -> Self {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_max_backoff(Duration::from_secs(1)),
+            )
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_millis(1500))
+                    .operation_attempt_timeout(Duration::from_secs(3))
+                    .operation_timeout(Duration::from_secs(8))
+                    .build(),
+            )
+            .load()
+            .await;
+        Self::with_client(Client::new(&config), table)
+    }
+
+    pub fn with_client(client: Client, table: &str) -> Self {
+        Self {
+            client,
+            table: table.to_owned(),
+        }
+    }
+
+    /// Creates the table (and its TTL) if it is missing; returns whether it created it.
+    pub async fn create_table(&self) -> anyhow::Result<bool> {
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+        };
+        let attribute = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+        };
+        let created = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key(PARTITION_KEY, KeyType::Hash)?)
+            .key_schema(key(SORT_KEY, KeyType::Range)?)
+            .attribute_definitions(attribute(PARTITION_KEY)?)
+            .attribute_definitions(attribute(SORT_KEY)?)
+            .attribute_definitions(attribute(BY_ID_KEY)?)
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(BY_ID_INDEX)
+                    .key_schema(key(BY_ID_KEY, KeyType::Hash)?)
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()?,
+            )
+            .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
+            {
+                return Ok(false);
+            }
+            Err(error) => {
+                return Err(sdk_error(&error).context(format!("creating table {}", self.table)));
+            }
+        }
+        for _ in 0..120 {
+            let table = self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await
+                .map_err(|e| sdk_error(&e))?;
+            let active = table
+                .table()
+                .and_then(|t| t.table_status())
+                .is_some_and(|s| s.as_str() == "ACTIVE");
+            if active {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(TTL_ATTRIBUTE)
+                    .enabled(true)
+                    .build()?,
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_error(&e))
+            .context("enabling TTL")?;
+        Ok(true)
+    }
+
+    async fn get_consistent(
+        &self,
+        pk: String,
+        sk: String,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(pk))
+            .key(SORT_KEY, s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(output.item)
+    }
+
+    /// After a failed version check: was the item gone (404) or changed (412)? DynamoDB
+    /// answers with the old item; an emulator that does not gets a consistent read.
+    async fn mismatch_or_missing(
+        &self,
+        old: Option<&HashMap<String, AttributeValue>>,
+        pk: String,
+        sk: String,
+    ) -> StoreError {
+        let exists = match old {
+            Some(item) => !item.is_empty(),
+            None => match self.get_consistent(pk, sk).await {
+                Ok(item) => item.is_some(),
+                Err(error) => return error,
+            },
+        };
+        if exists {
+            StoreError::VersionMismatch
+        } else {
+            StoreError::NotFound
+        }
+    }
+
+    fn existing_claim(item: HashMap<String, AttributeValue>) -> Result<ClaimOutcome, StoreError> {
+        let item: IdempotencyItem = from_item(item).map_err(unexpected)?;
+        let state = match (item.state.as_str(), item.response) {
+            (COMPLETED, Some(response)) => ExistingClaim::Completed(response),
+            (IN_FLIGHT, _) => ExistingClaim::InFlight,
+            (other, _) => return Err(unexpected(anyhow!("unknown idempotency state {other:?}"))),
+        };
+        Ok(ClaimOutcome::Existing {
+            fingerprint: item.fingerprint,
+            state,
+        })
+    }
+}
+
+#[async_trait]
+impl RecipeStore for DynamoStore {
+    #[tracing::instrument(skip(self, scope), level = "debug")]
+    async fn get(&self, id: RecipeId, scope: Scope<'_>) -> Result<Option<Recipe>, StoreError> {
+        let item = match scope {
+            Scope::Owner(owner) => self.get_consistent(owner_pk(owner), recipe_sk(id)).await?,
+            Scope::Any => {
+                // GSIs are eventually consistent: an admin may miss a recipe created a moment ago.
+                let output = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(BY_ID_INDEX)
+                    .key_condition_expression("#id = :id")
+                    .expression_attribute_names("#id", BY_ID_KEY)
+                    .expression_attribute_values(":id", s(id.to_string()))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                output.items.and_then(|items| items.into_iter().next())
+            }
+        };
+        item.map(decode_recipe).transpose()
+    }
+
+    #[tracing::instrument(skip_all, level = "debug")]
+    async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
+        let pk = owner_pk(&query.owner);
+        let mut start = query.after.as_ref().map(|after| {
+            HashMap::from([
+                (PARTITION_KEY.to_owned(), s(pk.clone())),
+                (SORT_KEY.to_owned(), s(format!("{RECIPE_PREFIX}{after}"))),
+            ])
+        });
+        // Filters apply after DynamoDB's Limit, so read in larger pages when filtering.
+        let unfiltered = query.filter == super::ListFilter::default();
+        let page_size = if unfiltered {
+            query.limit + 1
+        } else {
+            (query.limit * 4).clamp(25, 400)
+        };
+        let mut items: Vec<Recipe> = Vec::with_capacity(query.limit + 1);
+        let mut last_scanned: Option<RecipeId> = None;
+        for _ in 0..MAX_QUERY_PAGES {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .expression_attribute_names("#sk", SORT_KEY)
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":prefix", s(RECIPE_PREFIX))
+                .scan_index_forward(false)
+                .consistent_read(true)
+                .limit(i32::try_from(page_size).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in output.items.unwrap_or_default() {
+                let recipe = decode_recipe(item)?;
+                last_scanned = Some(recipe.id);
+                if query.filter.matches(&recipe.content) {
+                    items.push(recipe);
+                    if items.len() > query.limit {
+                        // One match past the page: the page is full and not the last.
+                        items.truncate(query.limit);
+                        let next = items.last().map(|r| r.id.to_string());
+                        return Ok(Page { items, next });
+                    }
+                }
+            }
+            match output.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(Page { items, next: None }),
+            }
+        }
+        // Read budget spent: a short page, resuming after the last recipe examined.
+        Ok(Page {
+            items,
+            next: last_scanned.map(|id| id.to_string()),
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(recipe_id = %recipe.id), level = "debug")]
+    async fn create(
+        &self,
+        recipe: &Recipe,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<(), StoreError> {
+        let item = recipe_item(recipe)?;
+        let Some(record) = idempotency else {
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .send()
+                .await;
+            return match result {
+                Ok(_) => Ok(()),
+                Err(error)
+                    if error
+                        .as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                {
+                    Err(StoreError::AlreadyExists)
+                }
+                Err(error) => Err(classify(error)),
+            };
+        };
+
+        let record_item = to_item(IdempotencyItem {
+            pk: owner_pk(&record.scope.owner),
+            sk: format!("{IDEMPOTENCY_PREFIX}{}", record.scope.key),
+            fingerprint: record.fingerprint.clone(),
+            expires_at: epoch_seconds(record.expires_at),
+            state: COMPLETED.to_owned(),
+            claimed_at: None,
+            response: Some(record.response.clone()),
+        })
+        .map_err(unexpected)?;
+        let put_recipe = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .build()
+            .map_err(unexpected)?;
+        // Complete the key only while this request's claim is still the key's.
+        let put_record = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(record_item))
+            .condition_expression("#state = :in_flight AND claimed_at = :claimed_at")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":in_flight", s(IN_FLIGHT))
+            .expression_attribute_values(":claimed_at", n(epoch_nanos(record.claimed_at)))
+            .build()
+            .map_err(unexpected)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put_recipe).build())
+            .transact_items(TransactWriteItem::builder().put(put_record).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                let reasons: Vec<Option<String>> = error
+                    .as_service_error()
+                    .and_then(|e| match e {
+                        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => Some(
+                            c.cancellation_reasons()
+                                .iter()
+                                .map(|r| r.code().map(str::to_owned))
+                                .collect(),
+                        ),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                let failed = |i: usize| {
+                    reasons
+                        .get(i)
+                        .and_then(Option::as_deref)
+                        .is_some_and(|code| code == "ConditionalCheckFailed")
+                };
+                if failed(0) {
+                    Err(StoreError::AlreadyExists)
+                } else if failed(1) {
+                    Err(StoreError::ClaimLost)
+                } else {
+                    Err(classify(error))
+                }
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(recipe_id = %recipe.id), level = "debug")]
+    async fn replace(&self, recipe: &Recipe, expected_version: u64) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(recipe_item(recipe)?))
+            .condition_expression("attribute_exists(#pk) AND #version = :expected")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":expected", n(expected_version))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match error.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e)) => Err(self
+                    .mismatch_or_missing(e.item(), owner_pk(&recipe.owner), recipe_sk(recipe.id))
+                    .await),
+                _ => Err(classify(error)),
+            },
+        }
+    }
+
+    #[tracing::instrument(skip(self, owner), level = "debug")]
+    async fn delete(
+        &self,
+        id: RecipeId,
+        owner: &Owner,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(owner_pk(owner)))
+            .key(SORT_KEY, s(recipe_sk(id)))
+            .condition_expression("attribute_exists(#pk) AND #version = :expected")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":expected", n(expected_version))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match error.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(e)) => Err(self
+                    .mismatch_or_missing(e.item(), owner_pk(owner), recipe_sk(id))
+                    .await),
+                _ => Err(classify(error)),
+            },
+        }
+    }
+
+    #[tracing::instrument(skip_all, level = "debug")]
+    async fn claim_idempotency_key(
+        &self,
+        claim: &IdempotencyClaim,
+    ) -> Result<ClaimOutcome, StoreError> {
+        let pk = owner_pk(&claim.scope.owner);
+        let sk = format!("{IDEMPOTENCY_PREFIX}{}", claim.scope.key);
+        let claimed_at = epoch_nanos(claim.now);
+        let lease_cutoff = epoch_nanos(claim.now - claim.lease);
+        let item = to_item(IdempotencyItem {
+            pk: pk.clone(),
+            sk: sk.clone(),
+            fingerprint: claim.fingerprint.clone(),
+            expires_at: epoch_seconds(claim.now + claim.retention),
+            state: IN_FLIGHT.to_owned(),
+            claimed_at: Some(claimed_at),
+            response: None,
+        })
+        .map_err(unexpected)?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            // Free, expired (TTL deletion lags), or an abandoned in-flight claim.
+            .condition_expression(
+                "attribute_not_exists(#pk) OR #expires <= :now \
+                 OR (#state = :in_flight AND claimed_at <= :cutoff)",
+            )
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#expires", TTL_ATTRIBUTE)
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":now", n(epoch_seconds(claim.now)))
+            .expression_attribute_values(":in_flight", s(IN_FLIGHT))
+            .expression_attribute_values(":cutoff", n(lease_cutoff))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(ClaimOutcome::Claimed),
+            Err(error) => match error.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e)) => {
+                    let existing = match e.item() {
+                        Some(item) if !item.is_empty() => Some(item.clone()),
+                        _ => self.get_consistent(pk, sk).await?,
+                    };
+                    match existing {
+                        Some(item) => Self::existing_claim(item),
+                        // Gone between our write and our read: let the client retry.
+                        None => Err(StoreError::Unavailable {
+                            retry_after: RETRY_AFTER,
+                            source: anyhow!("idempotency record vanished during a claim"),
+                        }),
+                    }
+                }
+                _ => Err(classify(error)),
+            },
+        }
+    }
+
+    #[tracing::instrument(skip_all, level = "debug")]
+    async fn release_idempotency_key(&self, scope: &IdempotencyScope) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(owner_pk(&scope.owner)))
+            .key(SORT_KEY, s(format!("{IDEMPOTENCY_PREFIX}{}", scope.key)))
+            // A completed record is the proof of a create: never release it.
+            .condition_expression("#state = :in_flight")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":in_flight", s(IN_FLIGHT))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(classify(error)),
+        }
+    }
+}

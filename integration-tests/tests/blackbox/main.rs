@@ -1,0 +1,10 @@
+//! Black-box tests: the real binary and the real AWS SDK against moto on loopback.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod api_on_moto;
+mod store_on_moto;
