@@ -97,8 +97,8 @@ fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn n(value: impl ToString) -> AttributeValue {
-    AttributeValue::N(value.to_string())
+fn n(value: impl Into<i128>) -> AttributeValue {
+    AttributeValue::N(value.into().to_string())
 }
 
 /// A recipe as stored: the domain's JSON shape plus the keys.
@@ -158,7 +158,8 @@ where
         SdkError::ResponseError(_) => true,
         _ => false,
     };
-    let source = sdk_error(&error).context("DynamoDB request failed");
+    let source = anyhow!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(error))
+        .context("DynamoDB request failed");
     if transient {
         StoreError::Unavailable {
             retry_after: RETRY_AFTER,
