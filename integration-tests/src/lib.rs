@@ -3,7 +3,12 @@
 //!
 //! moto comes from `./.venv` (installed by `make deps` from `requirements.txt`); the binary
 //! is the one `cargo test --workspace` built next to this test executable.
-#![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::indexing_slicing
+)]
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

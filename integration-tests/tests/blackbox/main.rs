@@ -7,4 +7,6 @@
 )]
 
 mod api_on_moto;
+mod faults;
+mod lambda;
 mod store_on_moto;

@@ -1,0 +1,220 @@
+//! The same binary under a Lambda runtime: cargo-lambda's emulator of the Runtime API and its
+//! HTTP front (HTTP API v2 events without authorizer claims → in-process bearer verification),
+//! and `cargo lambda invoke` with a REST v1 proxy event that carries authorizer claims.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use gota_integration_tests::{
+    Moto, Process, UserPool, free_port, gota_api_bin, recipe, repo_root, venv_bin,
+};
+
+fn cargo_lambda(args: &[&str]) -> Command {
+    let mut command = Command::new(venv_bin("cargo-lambda"));
+    command.arg("lambda").args(args).current_dir(repo_root());
+    // cargo-lambda finds Zig and helpers next to itself.
+    let path = format!(
+        "{}:{}",
+        venv_bin("python").parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    command.env("PATH", path);
+    command
+}
+
+fn subject_of(token: &str) -> String {
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    claims["sub"].as_str().unwrap().to_owned()
+}
+
+/// A REST API (v1) proxy event through stage `prod`, as API Gateway sends it after its Cognito
+/// authorizer accepted a token for `sub`.
+fn rest_v1_event(method: &str, path: &str, sub: &str, body: Option<&Value>) -> Value {
+    json!({
+        "resource": "/recipes",
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json", "Host": "abc.execute-api.us-east-1.amazonaws.com"},
+        "multiValueHeaders": {"Content-Type": ["application/json"], "Host": ["abc.execute-api.us-east-1.amazonaws.com"]},
+        "queryStringParameters": null,
+        "multiValueQueryStringParameters": null,
+        "pathParameters": null,
+        "stageVariables": null,
+        "requestContext": {
+            "accountId": "123456789012", "resourceId": "r1", "stage": "prod",
+            "requestId": "0f0e0d0c-aaaa-bbbb-cccc-000000000001", "path": format!("/prod{path}"),
+            "resourcePath": "/recipes", "httpMethod": method, "apiId": "abc", "protocol": "HTTP/1.1",
+            "identity": {"sourceIp": "203.0.113.1"},
+            "authorizer": {"claims": {"sub": sub, "cognito:groups": "", "token_use": "id"}}
+        },
+        "body": body.map(Value::to_string),
+        "isBase64Encoded": false
+    })
+}
+
+#[tokio::test]
+async fn the_binary_serves_lambda_invocations_from_both_api_gateway_flavours() {
+    let moto = Moto::start().await;
+    moto.create_table("recipes");
+    let pool = UserPool::create(&moto, "lambda").await;
+    pool.add_user("alice", &[]).await;
+    let alice = pool.login("alice").await;
+
+    let port = free_port();
+    let runtime = format!("127.0.0.1:{port}");
+    let _emulator = Process::spawn(
+        cargo_lambda(&[
+            "watch",
+            "--only-lambda-apis",
+            "-A",
+            "127.0.0.1",
+            "-P",
+            &port.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null()),
+    );
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // The runtime's own routes long-poll: wait for the port, not for an answer.
+    while tokio::net::TcpStream::connect(&runtime).await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "cargo lambda watch did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut env = moto.env();
+    env.extend(pool.env());
+    env.extend([
+        ("GOTA_TABLE_NAME".to_owned(), "recipes".to_owned()),
+        (
+            "GOTA_CURSOR_KEY".into(),
+            base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
+        ),
+        (
+            "AWS_LAMBDA_RUNTIME_API".into(),
+            format!("http://{runtime}/.rt"),
+        ),
+        ("AWS_LAMBDA_FUNCTION_NAME".into(), "_".into()),
+        ("AWS_LAMBDA_FUNCTION_VERSION".into(), "1".into()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), "256".into()),
+        (
+            "AWS_LAMBDA_LOG_GROUP_NAME".into(),
+            "/aws/lambda/gota".into(),
+        ),
+        ("AWS_LAMBDA_LOG_STREAM_NAME".into(), "test".into()),
+        ("RUST_LOG".into(), "warn".into()),
+    ]);
+    let _function = Process::spawn(
+        Command::new(gota_api_bin())
+            .env_clear()
+            .envs(env)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit()),
+    );
+
+    // 1. The HTTP front: an HTTP API v2 event with no claims; the bearer is verified in-process.
+    let front = format!("http://{runtime}/lambda-url/_");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let health = loop {
+        match client.get(format!("{front}/health")).send().await {
+            Ok(r) if r.status() == StatusCode::OK => break r,
+            _ => {}
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the function never answered /health"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(health.json::<Value>().await.unwrap()["status"], "ok");
+    let anonymous = client.get(format!("{front}/recipes")).send().await.unwrap();
+    assert_eq!(
+        anonymous.status(),
+        StatusCode::UNAUTHORIZED,
+        "no claims and no bearer"
+    );
+    let created = client
+        .post(format!("{front}/recipes"))
+        .bearer_auth(&alice.id)
+        .json(&recipe("From the HTTP front"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    // 2. A REST v1 event with authorizer claims and a stage, through `cargo lambda invoke`.
+    let sub = subject_of(&alice.id);
+    let dir = tempfile::tempdir().unwrap();
+    let event_file = dir.path().join("event.json");
+    std::fs::write(
+        &event_file,
+        rest_v1_event("POST", "/recipes", &sub, Some(&recipe("From REST v1"))).to_string(),
+    )
+    .unwrap();
+    let output = cargo_lambda(&[
+        "invoke",
+        "_",
+        "-A",
+        "127.0.0.1",
+        "-P",
+        &port.to_string(),
+        "--data-file",
+        event_file.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "invoke failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let response: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(response["statusCode"], 201, "{response}");
+    let location = response["headers"]["location"]
+        .as_str()
+        .or_else(|| response["multiValueHeaders"]["location"][0].as_str())
+        .unwrap_or_default();
+    assert!(
+        location.starts_with("/prod/recipes/"),
+        "Location keeps the stage: {response}"
+    );
+    let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        body["owner"],
+        sub.as_str(),
+        "identity from the authorizer's claims"
+    );
+
+    // Both paths saw the same identity: alice lists both recipes through the front.
+    let listed: Value = client
+        .get(format!("{front}/recipes"))
+        .bearer_auth(&alice.access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let titles: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["From REST v1", "From the HTTP front"]);
+}
