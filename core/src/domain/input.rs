@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Difficulty, Unit};
+use crate::domain::{Difficulty, Tag, Unit};
 
 /// A recipe as sent by a client. Server-controlled fields (`id`, `owner`, `version`,
 /// `created_at`, `updated_at`) are unknown fields here and so are refused.
@@ -26,6 +26,7 @@ pub struct RecipeInput {
         nullable = false,
         min_length = 1,
         max_length = 200,
+        pattern = r"[^\s\u0085]",
         example = "Spaghetti aglio e olio"
     )]
     pub title: Option<String>,
@@ -56,7 +57,7 @@ pub struct RecipeInput {
     /// At most 20 tags of 1–40 characters from `a-z`, `0-9` and `-`. Input is lower-cased;
     /// two tags equal after lower-casing are refused.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(max_items = 20, example = json!(["italian", "quick"]))]
+    #[schema(value_type = Option<Vec<Tag>>, max_items = 20, example = json!(["italian", "quick"]))]
     pub tags: Option<Vec<String>>,
     /// `easy`, `medium` or `hard` (case-insensitive on input).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,11 +69,11 @@ pub struct RecipeInput {
     pub calories_per_serving: Option<serde_json::Number>,
     /// At most 30 items of 1–100 characters.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(max_items = 30)]
+    #[schema(value_type = Option<Vec<crate::domain::schema::EquipmentItem>>, max_items = 30)]
     pub equipment: Option<Vec<String>>,
     /// At most 20 items of 1–500 characters.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(max_items = 20)]
+    #[schema(value_type = Option<Vec<crate::domain::schema::NoteItem>>, max_items = 20)]
     pub notes: Option<Vec<String>>,
     /// Display name of whoever wrote the recipe, at most 100 characters; unrelated to the
     /// owner. Blank means absent.
@@ -92,6 +93,7 @@ pub struct IngredientInput {
         nullable = false,
         min_length = 1,
         max_length = 100,
+        pattern = r"[^\s\u0085]",
         example = "spaghetti"
     )]
     pub name: Option<String>,
@@ -125,7 +127,13 @@ pub struct QuantityInput {
 pub struct StepInput {
     /// 1–2000 characters.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 2000)]
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"[^\s\u0085]"
+    )]
     pub text: Option<String>,
     /// 0–10080 (one week).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -10,7 +10,7 @@ mod input;
 pub mod limits;
 mod recipe;
 mod scaling;
-mod schema;
+pub mod schema;
 mod stored;
 mod tag;
 mod text;

@@ -69,3 +69,32 @@ impl utoipa::PartialSchema for Servings {
     }
 }
 impl utoipa::ToSchema for Servings {}
+
+/// Text that must hold something besides white space once trimmed. Rust trims Unicode
+/// White_Space, which (unlike ECMA-262 `\s`, what JSON Schema patterns use) includes U+0085.
+const NOT_BLANK: &str = r"[^\s\u0085]";
+
+/// Schema of one `equipment` item (the field itself is a plain string).
+#[derive(Debug)]
+pub struct EquipmentItem;
+
+impl utoipa::PartialSchema for EquipmentItem {
+    fn schema() -> RefOr<Schema> {
+        string(1, limits::EQUIPMENT_ITEM_MAX)
+            .pattern(Some(NOT_BLANK))
+            .examples(["large pot"])
+            .into()
+    }
+}
+impl utoipa::ToSchema for EquipmentItem {}
+
+/// Schema of one `notes` item.
+#[derive(Debug)]
+pub struct NoteItem;
+
+impl utoipa::PartialSchema for NoteItem {
+    fn schema() -> RefOr<Schema> {
+        string(1, limits::NOTE_MAX).pattern(Some(NOT_BLANK)).into()
+    }
+}
+impl utoipa::ToSchema for NoteItem {}

@@ -21,11 +21,28 @@ pub fn routes() -> axum::Router<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct DevTokenRequest {
     /// 1-64 characters of letters, digits, `.`, `_`, `-`, `@`, `+`.
+    #[schema(pattern = r"^[A-Za-z0-9._@+-]{1,64}$", example = "alice")]
     username: String,
-    /// Cognito-style groups, e.g. `["admin"]`.
+    /// Cognito-style groups, e.g. `["admin"]`: at most 10, each like a username.
     #[serde(default)]
+    #[schema(value_type = Vec<DevGroup>, max_items = 10)]
     groups: Vec<String>,
 }
+
+/// Schema of one group name in a dev token request.
+#[derive(Debug)]
+pub struct DevGroup;
+
+impl utoipa::PartialSchema for DevGroup {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(r"^[A-Za-z0-9._@+-]{1,64}$"))
+            .examples(["admin"])
+            .into()
+    }
+}
+impl ToSchema for DevGroup {}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DevTokenResponse {

@@ -64,6 +64,17 @@ impl<S: Send + Sync> FromRequestParts<S> for RecipePath {
     }
 }
 
+/// Schema of a merge patch: any subset of `RecipeInput`'s fields (built from it in `openapi`).
+#[derive(Debug)]
+pub struct RecipePatch;
+
+impl utoipa::PartialSchema for RecipePatch {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        super::openapi::recipe_patch_schema()
+    }
+}
+impl ToSchema for RecipePatch {}
+
 /// A page of recipes.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecipePage {
@@ -81,12 +92,21 @@ pub struct ListParams {
     /// `next_cursor` from the previous page of the same query.
     cursor: Option<String>,
     /// Only recipes with this tag (exact, case-insensitive input).
+    #[param(value_type = Option<crate::domain::Tag>)]
     tag: Option<String>,
     /// Only recipes with an ingredient of this name (case-insensitive).
+    #[param(min_length = 1, max_length = 100, pattern = r"[^\s\u0085]")]
     ingredient: Option<String>,
     /// Only recipes whose title contains this text (case-insensitive).
+    #[param(min_length = 1, max_length = 200, pattern = r"[^\s\u0085]")]
     q: Option<String>,
-    /// Admins only: list this user's recipes instead of their own.
+    /// Admins only: list this user's recipes (their `sub`) instead of their own; a 422 for
+    /// anyone else.
+    #[param(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]+$"
+    )]
     owner: Option<String>,
 }
 
@@ -208,7 +228,7 @@ pub fn fingerprint(body: &Value) -> String {
 #[utoipa::path(
     post, path = "/recipes", tag = "recipes",
     request_body(content = RecipeInput, content_type = "application/json"),
-    params(("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; a retry with the same key and body within 24 h replays the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "1-255 visible ASCII characters; a retry with the same key and body within 24 h replays the first response, the same key with another body is a 422")),
     responses(
         (status = 201, description = "Created", body = Recipe,
             headers(("Location" = String, description = "URL of the new recipe"), ("ETag" = String, description = "Strong validator \"<version>\""))),
@@ -478,10 +498,11 @@ async fn update(
 ) -> Result<Response, ApiError> {
     for _ in 0..MAX_WRITE_ATTEMPTS {
         let current = load(state, caller, id).await?;
+        // Invalid input is refused as such (400/422) whatever the precondition says.
+        let content = change(&current)?;
         if !if_match_passes(headers, current.version) {
             return Err(ApiError::PreconditionFailed);
         }
-        let content = change(&current)?;
         if content == current.content {
             // Nothing changes, so the version stays (e.g. an empty merge patch).
             return recipe_response(StatusCode::OK, &current);
@@ -542,7 +563,7 @@ pub async fn replace_recipe(
     patch, path = "/recipes/{id}", tag = "recipes",
     params(("id" = String, Path, description = "Recipe id (UUID)"),
         ("If-Match" = Option<String>, Header, description = "Only patch if the current ETag matches")),
-    request_body(content = Object, content_type = "application/merge-patch+json",
+    request_body(content = RecipePatch, content_type = "application/merge-patch+json",
         description = "Fields to change; null removes an optional field. `{}` changes nothing."),
     responses(
         (status = 200, description = "Patched", body = Recipe, headers(("ETag" = String, description = "New strong validator"))),

@@ -9,4 +9,5 @@
 mod api_on_moto;
 mod faults;
 mod lambda;
+mod schemathesis;
 mod store_on_moto;
