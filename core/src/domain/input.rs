@@ -323,9 +323,11 @@ mod tests {
             names,
             [
                 "Difficulty",
+                "EquipmentItem",
                 "Ingredient",
                 "IngredientInput",
                 "IngredientName",
+                "NoteItem",
                 "Owner",
                 "Quantity",
                 "QuantityInput",
