@@ -1,5 +1,6 @@
 //! `gota-api`: Lambda mode under `AWS_LAMBDA_RUNTIME_API`, otherwise a standalone server.
-//! `gota-api create-table` and `gota-api table-schema` serve emulators and the CDK parity test.
+//! `gota-api create-table` serves emulators; `table-schema` and `openapi` print what the CDK
+//! stack's parity tests compare with the synthesized template.
 
 use std::process::ExitCode;
 
@@ -20,9 +21,10 @@ async fn main() -> ExitCode {
         None => run(config).await,
         Some("create-table") => service::create_table(&config).await,
         Some("table-schema") => service::print_table_schema(),
+        Some("openapi") => service::print_openapi(),
         Some(other) => {
             eprintln!(
-                "gota-api: unknown command {other:?}; expected no argument, create-table or table-schema"
+                "gota-api: unknown command {other:?}; expected no argument, create-table, table-schema or openapi"
             );
             return ExitCode::from(2);
         }

@@ -126,6 +126,16 @@ pub fn print_table_schema() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `gota-api openapi`: the OpenAPI document as Lambda serves it (no dev routes).
+#[allow(clippy::print_stdout)] // printing is this command's whole job
+pub fn print_openapi() -> anyhow::Result<()> {
+    println!(
+        "{}",
+        crate::http::openapi::document(false).to_pretty_json()?
+    );
+    Ok(())
+}
+
 /// Serves Lambda invocations through the same router.
 pub async fn serve_lambda(app: App) -> anyhow::Result<()> {
     lambda_http::run(app)
