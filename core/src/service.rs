@@ -120,10 +120,20 @@ pub async fn create_table(config: &Config) -> anyhow::Result<()> {
 }
 
 /// `gota-api table-schema`: the table definition as JSON (the CDK stack's test compares it).
-#[allow(clippy::print_stdout)] // printing is this command's whole job
 pub fn print_table_schema() -> anyhow::Result<()> {
-    println!("{:#}", crate::store::dynamodb::schema::describe());
-    Ok(())
+    print_stdout(&format!(
+        "{:#}\n",
+        crate::store::dynamodb::schema::describe()
+    ))
+}
+
+/// Writes a command's output; a closed pipe (`| head`) is not an error.
+fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 /// `gota-api openapi`: the OpenAPI document as Lambda serves it (no dev routes).
