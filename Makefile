@@ -19,7 +19,6 @@ run: ## Serve the API on 127.0.0.1:3000 (embedded store in ./.gota, dev auth)
 
 test: deps lint ## Run every test: fmt, clippy, unit, router, conformance, black-box on moto, Lambda, schemathesis
 	$(CARGO) test --workspace --all-targets
-	$(CARGO) test --workspace --doc
 
 deps: $(VENV_STAMP) ## Install the test tools into ./.venv (pinned in integration-tests/requirements.txt)
 
