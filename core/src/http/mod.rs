@@ -115,8 +115,42 @@ pub fn router(state: AppState) -> Router {
             panic_response,
         ))
         .layer(middleware::map_response(finish_response))
+        .layer(cors())
         .layer(middleware::from_fn(request_span))
         .with_state(state)
+}
+
+/// CORS for browser clients. Any origin may call: credentials are bearer tokens, never cookies,
+/// so a foreign page learns nothing it could not ask for with its own token. In Lambda, API
+/// Gateway answers preflights itself; standalone, this layer does.
+fn cors() -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderName, Method};
+    use tower_http::cors::{Any, CorsLayer};
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            HeaderName::from_static("idempotent-replayed"),
+            HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(std::time::Duration::from_secs(600))
 }
 
 /// Health of the process; never touches the store, so it stays 200 while the store is down.

@@ -377,3 +377,47 @@ async fn health_and_openapi_need_no_token() {
     assert_eq!(doc.status, StatusCode::OK);
     assert_eq!(doc.body["openapi"], "3.1.0");
 }
+
+#[tokio::test]
+async fn browsers_may_call_from_any_origin_and_read_the_validators() {
+    let t = spawn_app();
+    let token = t.token("alice");
+    let reply = t
+        .call_with(
+            "POST",
+            "/recipes",
+            Some(&token),
+            Some(recipe("Cors")),
+            &[("origin", "https://app.example")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    let exposed = reply
+        .header("access-control-expose-headers")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    for name in ["etag", "location", "retry-after"] {
+        assert!(exposed.contains(name), "{exposed}");
+    }
+    let preflight = t
+        .call_with(
+            "OPTIONS",
+            "/recipes",
+            None,
+            None,
+            &[
+                ("origin", "https://app.example"),
+                ("access-control-request-method", "PATCH"),
+                ("access-control-request-headers", "authorization,if-match"),
+            ],
+        )
+        .await;
+    assert!(preflight.status.is_success(), "{}", preflight.status);
+    assert!(
+        preflight
+            .header("access-control-allow-methods")
+            .unwrap_or_default()
+            .contains("PATCH")
+    );
+}
