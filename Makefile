@@ -9,7 +9,15 @@ VENV := .venv
 # Emulators and tools the tests start themselves: moto, schemathesis, cargo-lambda (+ Zig).
 VENV_STAMP := $(VENV)/.installed
 
-.PHONY: help run test lint fmt build deps schemathesis
+INFRA := infra
+STAGE ?= dev
+INFRA_STAMP := $(INFRA)/node_modules/.installed
+# The SAM CLI pins its own AWS libraries: it gets a virtualenv of its own, apart from moto's.
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+TOOLS_PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(SAM_VENV)/bin:$$PATH
+
+.PHONY: help run test lint fmt build deps schemathesis build-lambda synth deploy destroy infra-deps infra-test
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -17,8 +25,9 @@ help: ## List the verbs
 run: ## Serve the API on 127.0.0.1:3000 (embedded store in ./.gota, dev auth)
 	$(CARGO) run -p gota-core --bin gota-api
 
-test: deps lint ## Run every test: fmt, clippy, unit, router, conformance, black-box on moto, Lambda, schemathesis
+test: deps infra-deps lint ## Run every test: Rust (unit, router, conformance, black-box on moto, Lambda, schemathesis), then the CDK app
 	$(CARGO) test --workspace --all-targets
+	$(MAKE) --no-print-directory infra-test
 
 deps: $(VENV_STAMP) ## Install the test tools into ./.venv (pinned in integration-tests/requirements.txt)
 
@@ -40,3 +49,31 @@ fmt: ## Format the code
 
 build: ## Release build of gota-api
 	$(CARGO) build --release -p gota-core --bin gota-api
+
+build-lambda: deps ## arm64 release build for Lambda → target/lambda/gota-api/bootstrap (~8 min cold)
+	PATH="$(TOOLS_PATH)" $(CARGO) lambda build --release --arm64 -p gota-core --bin gota-api
+
+$(INFRA_STAMP): $(INFRA)/package-lock.json
+	cd $(INFRA) && npm ci --no-audit --no-fund
+	touch $@
+
+$(SAM_STAMP): $(INFRA)/requirements.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r $(INFRA)/requirements.txt
+	touch $@
+
+infra-deps: deps $(INFRA_STAMP) $(SAM_STAMP) ## npm ci in infra/; cfn-lint + SAM CLI into .venv-sam
+
+infra-test: infra-deps ## CDK tests: tsc, eslint, assertions, parity with gota-api, cdk-nag, cfn-lint, sam validate
+	cd $(INFRA) && SAM_CLI_TELEMETRY=0 PATH="$(TOOLS_PATH)" npm test
+
+synth: build-lambda $(INFRA_STAMP) ## Synthesize Gota-$(STAGE) into infra/cdk.out (samconfig.toml uses the dev one)
+	cd $(INFRA) && npx cdk synth --quiet -c stage=$(STAGE)
+
+deploy: build-lambda $(INFRA_STAMP) ## Deploy to the current AWS account: make deploy STAGE=dev|prod [CDK_ARGS='-c alarmEmail=…']
+	cd $(INFRA) && npx cdk deploy Gota-$(STAGE) -c stage=$(STAGE) $(CDK_ARGS)
+
+destroy: ## Delete Gota-$(STAGE) (prod keeps table, user pool, secret, logs): make destroy STAGE=dev
+	@read -r -p "Delete stack Gota-$(STAGE)? [y/N] " a && [ "$$a" = y ]
+	aws cloudformation delete-stack --stack-name Gota-$(STAGE)
+	aws cloudformation wait stack-delete-complete --stack-name Gota-$(STAGE)

@@ -142,6 +142,7 @@ fn cors() -> tower_http::cors::CorsLayer {
             header::IF_MATCH,
             header::IF_NONE_MATCH,
             HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("x-request-id"),
         ])
         .expose_headers([
             header::ETAG,

@@ -1,0 +1,22 @@
+/**
+ * `cdk synth|deploy -c stage=dev|prod`: the Lambda code is the output of
+ * `cargo lambda build --release --arm64` (`make build-lambda`), found in the workspace target.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+import { App } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+
+import { buildApp } from '../lib/app.js';
+
+const buildDir = fileURLToPath(new URL('../../target/lambda/gota-api/', import.meta.url));
+if (!existsSync(`${buildDir}bootstrap`)) {
+  console.error(
+    `gota infra: ${buildDir}bootstrap is missing; build it first with \`make build-lambda\` ` +
+      '(cargo lambda build --release --arm64 -p gota-core --bin gota-api).',
+  );
+  process.exit(1);
+}
+
+buildApp({ app: new App(), code: lambda.Code.fromAsset(buildDir) });

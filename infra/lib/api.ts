@@ -1,0 +1,286 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+
+import { gatewayResponses } from './gateway-responses.js';
+
+export interface ApiProps {
+  /** The `bootstrap` of `cargo lambda build --release --arm64`; tests pass a stand-in. */
+  readonly code: lambda.Code;
+  readonly table: dynamodb.ITable;
+  /** Index the store queries by recipe id; the only index the function may read. */
+  readonly tableIndexName: string;
+  readonly userPool: cognito.IUserPool;
+  readonly userPoolClient: cognito.IUserPoolClient;
+  readonly adminGroupName: string;
+  readonly stageName: string;
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * The origin API Gateway's preflights and its own (gateway) responses allow. The function's
+   * responses carry `Access-Control-Allow-Origin: *` from the binary whatever this is.
+   */
+  readonly corsAllowOrigin: string;
+  readonly logRetention: logs.RetentionDays;
+  /** Keep log groups when the stack is deleted. */
+  readonly protectData: boolean;
+}
+
+/**
+ * Headers a browser client sends: auth, bodies, preconditions, idempotency, correlation. Used
+ * by the preflights, which API Gateway answers (a mock): in Lambda they never reach the binary.
+ */
+export const CORS_ALLOW_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'If-Match',
+  'If-None-Match',
+  'Idempotency-Key',
+  'X-Request-Id',
+];
+
+/** Every method API Gateway can route besides OPTIONS (the CORS preflight, answered by a mock). */
+export const ROUTABLE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+type RoutableMethod = (typeof ROUTABLE_METHODS)[number];
+
+/**
+ * The `gota-api` function and the REST API in front of it. Only the paths the binary serves
+ * exist: `/health` and `/openapi.json` public, `/recipes` and `/recipes/{id}` behind the
+ * Cognito authorizer. On those paths every other method also goes to the function, without
+ * auth, so the binary answers it 405 + `Allow` (ADR 0008). No `{proxy+}`, so `/dev/*`
+ * (standalone-only) can never be reached through here, and an unknown path is API Gateway's 404.
+ */
+export class Api extends Construct {
+  readonly function: lambda.Function;
+  readonly functionLogGroup: logs.LogGroup;
+  readonly restApi: apigateway.RestApi;
+  readonly accessLogGroup: logs.LogGroup;
+  readonly authorizer: apigateway.CognitoUserPoolsAuthorizer;
+  /** Signs list cursors; every instance must share it (`GOTA_CURSOR_KEY`). */
+  readonly cursorKey: secretsmanager.Secret;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+    const removalPolicy = props.protectData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    // 64 characters of [A-Za-z0-9] is valid standard base64 (a multiple of 4, no padding) and
+    // decodes to 48 bytes, above the binary's 32-byte minimum.
+    this.cursorKey = new secretsmanager.Secret(this, 'CursorKey', {
+      description: 'GOTA_CURSOR_KEY: base64 key that signs list cursors',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy,
+    });
+    Validations.of(this.cursorKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The cursor key reaches the function as a deploy-time dynamic reference, so a rotation would only take effect on the next deploy and would invalidate every outstanding cursor. Rotate by replacing the secret and redeploying (doc/operations.md).',
+    });
+
+    this.functionLogGroup = new logs.LogGroup(this, 'FunctionLogs', {
+      retention: props.logRetention,
+      removalPolicy,
+    });
+
+    const role = new iam.Role(this, 'FunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'gota-api: its own log group, X-Ray, and the recipes table only',
+    });
+    this.functionLogGroup.grantWrite(role);
+    // Exactly the calls the DynamoDB store makes (core/src/store/dynamodb.rs; a test keeps the
+    // two in step). TransactWriteItems needs the per-item action of each of its parts (Put).
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+        resources: [props.table.tableArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${props.table.tableArn}/index/${props.tableIndexName}`],
+      }),
+    );
+
+    this.function = new lambda.Function(this, 'Function', {
+      description: 'gota-api: the Gota recipe API (Rust, lambda_http)',
+      runtime: lambda.Runtime.PROVIDED_AL2023,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'bootstrap',
+      code: props.code,
+      role,
+      // 512 MB: Lambda allots CPU in proportion to memory; at 512 MB TLS set-up and JSON work
+      // finish several times faster than at 128 MB for the same cost per request, and the
+      // binary itself needs well under 64 MB. 10 s: a DynamoDB call with the SDK's retries
+      // ends in well under a second; anything slower is a fault that should fail before API
+      // Gateway's 29 s integration limit, not hold a concurrency slot.
+      memorySize: 512,
+      timeout: Duration.seconds(10),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup: this.functionLogGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      systemLogLevelV2: lambda.SystemLogLevel.INFO,
+      environment: {
+        GOTA_TABLE_NAME: props.table.tableName,
+        GOTA_USER_POOL_ID: props.userPool.userPoolId,
+        GOTA_USER_POOL_CLIENT_IDS: props.userPoolClient.userPoolClientId,
+        GOTA_ADMIN_GROUP: props.adminGroupName,
+        // Resolved by CloudFormation at deploy time ({{resolve:secretsmanager:…}}): the value
+        // never appears in the template, but is readable in the function's configuration by
+        // anyone allowed lambda:GetFunctionConfiguration. See doc/deploy.md.
+        GOTA_CURSOR_KEY: this.cursorKey.secretValue.unsafeUnwrap(),
+        GOTA_LOG_FORMAT: 'json',
+        RUST_LOG: 'info',
+      },
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only xray:PutTraceSegments and xray:PutTelemetryRecords (added by Tracing.ACTIVE) use "*": X-Ray does not support resource-level permissions for them.',
+    });
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy,
+    });
+
+    this.restApi = new apigateway.RestApi(this, 'RestApi', {
+      // A label in the console and the ApiName dimension of its metrics; not an identifier.
+      restApiName: Stack.of(this).stackName,
+      description: 'Gota recipe API',
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      // API Gateway needs an account-level role to write any log; a fresh account has none.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: props.stageName,
+        throttlingRateLimit: props.throttle.rateLimit,
+        throttlingBurstLimit: props.throttle.burstLimit,
+        tracingEnabled: true,
+        // Execution logs for errors only, and never request/response data: bodies and
+        // Authorization headers must not reach the logs.
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: false,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: accessLogFormat(),
+      },
+    });
+    const accountRole = this.restApi.node.tryFindChild('CloudWatchRole');
+    if (accountRole) {
+      Validations.of(accountRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          "API Gateway's account-level logging role; AWS's managed policy is the documented one for it and grants log writes only.",
+      });
+    }
+    Validations.of(this.restApi).acknowledge(
+      {
+        id: 'AwsSolutions-APIG2',
+        reason:
+          "Requests are validated by the binary, which must answer with the contract's problem+json and JSON pointers; an API Gateway validator would answer in its own shape and duplicate the schema.",
+      },
+    );
+
+    Validations.of(this.restApi.deploymentStage).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'No WAF web ACL by default (it costs per ACL and per request); stage throttling and Cognito cover the baseline. doc/deploy.md shows how to attach one in prod.',
+    });
+
+    for (const response of gatewayResponses(props.corsAllowOrigin)) {
+      this.restApi.addGatewayResponse(response.id, response.options);
+    }
+
+    this.authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+      cognitoUserPools: [props.userPool],
+    });
+
+    const integration = new apigateway.LambdaIntegration(this.function, {
+      proxy: true,
+      // One invoke permission for the API instead of one per method and test-invoke.
+      scopePermissionToMethod: false,
+    });
+    const cors = (allowMethods: string[]): apigateway.CorsOptions => ({
+      allowOrigins: [props.corsAllowOrigin],
+      allowHeaders: CORS_ALLOW_HEADERS,
+      allowMethods,
+      maxAge: Duration.hours(1),
+    });
+    const authenticated: apigateway.MethodOptions = {
+      authorizationType: apigateway.AuthorizationType.COGNITO,
+      authorizer: this.authorizer,
+    };
+    const unauthenticated: apigateway.MethodOptions = { authorizationType: apigateway.AuthorizationType.NONE };
+    /**
+     * The methods the binary serves on `resource`, with their auth, plus HEAD wherever GET is
+     * (axum answers it from the GET handler) and the CORS preflight for them. Every other
+     * method goes to the function unauthenticated: its router answers 405 + `Allow` before
+     * any handler (and so any authentication) runs, as the contract orders.
+     */
+    const route = (resource: apigateway.Resource, access: 'public' | 'bearer', served: RoutableMethod[]) => {
+      const methods = served.includes('GET') ? [...served, 'HEAD' as const] : served;
+      for (const verb of methods) {
+        const method = resource.addMethod(verb, integration, access === 'bearer' ? authenticated : unauthenticated);
+        if (access === 'public') acknowledgeUnauthenticated(method, 'is public by contract (no token)');
+      }
+      for (const verb of ROUTABLE_METHODS.filter((m) => !methods.includes(m))) {
+        acknowledgeUnauthenticated(
+          resource.addMethod(verb, integration, unauthenticated),
+          'is unauthenticated so that the function can answer 405 + Allow before authentication, as the contract orders; it serves no data on this method',
+        );
+      }
+      resource.addCorsPreflight(cors(methods));
+    };
+
+    route(this.restApi.root.addResource('health'), 'public', ['GET']);
+    route(this.restApi.root.addResource('openapi.json'), 'public', ['GET']);
+    const recipes = this.restApi.root.addResource('recipes');
+    route(recipes, 'bearer', ['GET', 'POST']);
+    route(recipes.addResource('{id}'), 'bearer', ['GET', 'PUT', 'PATCH', 'DELETE']);
+  }
+
+  /** `https://…/<stage>/`, the base every route hangs from. */
+  get url(): string {
+    return this.restApi.url;
+  }
+
+  /** Region of the stack, for console links. */
+  get region(): string {
+    return Stack.of(this).region;
+  }
+}
+
+/** cdk-nag: a method without the Cognito authorizer (APIG4, COG4), on that method only. */
+function acknowledgeUnauthenticated(method: apigateway.Method, why: string) {
+  const reason = `${method.httpMethod} ${method.resource.path} ${why}.`;
+  Validations.of(method).acknowledge(
+    { id: 'AwsSolutions-APIG4', reason },
+    { id: 'AwsSolutions-COG4', reason },
+  );
+}
+
+function accessLogFormat(): apigateway.AccessLogFormat {
+  return apigateway.AccessLogFormat.custom(
+    JSON.stringify({
+      requestId: apigateway.AccessLogField.contextRequestId(),
+      requestTime: apigateway.AccessLogField.contextRequestTime(),
+      ip: apigateway.AccessLogField.contextIdentitySourceIp(),
+      userAgent: apigateway.AccessLogField.contextIdentityUserAgent(),
+      method: apigateway.AccessLogField.contextHttpMethod(),
+      resourcePath: apigateway.AccessLogField.contextResourcePath(),
+      status: apigateway.AccessLogField.contextStatus(),
+      responseLength: apigateway.AccessLogField.contextResponseLength(),
+      responseLatency: apigateway.AccessLogField.contextResponseLatency(),
+      integrationLatency: apigateway.AccessLogField.contextIntegrationLatency(),
+      integrationStatus: apigateway.AccessLogField.contextIntegrationStatus(),
+      errorType: apigateway.AccessLogField.contextErrorResponseType(),
+      authorizerError: apigateway.AccessLogField.contextAuthorizerError(),
+      sub: apigateway.AccessLogField.contextAuthorizerClaims('sub'),
+    }),
+  );
+}
