@@ -1,0 +1,174 @@
+//! The API over HTTP: bearer tokens, ETags, problem details turned into [`CliError`]s.
+
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::Deserialize;
+
+use gota_core::domain::{Recipe, RecipeInput};
+
+use crate::error::{CliError, Problem};
+
+#[derive(Debug, Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Page {
+    pub items: Vec<Recipe>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter {
+    pub tag: Option<String>,
+    pub ingredient: Option<String>,
+    pub q: Option<String>,
+    pub limit: Option<u32>,
+}
+
+pub fn network(e: &reqwest::Error) -> CliError {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    CliError::Network(text)
+}
+
+impl Api {
+    pub fn new(base: &str, token: Option<String>) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+        }
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.request_with(method, path, &[])
+    }
+
+    fn request_with(&self, method: Method, path: &str, query: &[(&str, String)]) -> RequestBuilder {
+        let mut url = format!("{}{path}", self.base);
+        if !query.is_empty() {
+            let mut q = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in query {
+                q.append_pair(k, v);
+            }
+            url.push('?');
+            url.push_str(&q.finish());
+        }
+        let builder = self.http.request(method, url);
+        match &self.token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    async fn send(builder: RequestBuilder) -> Result<Response, CliError> {
+        let response = builder.send().await.map_err(|e| network(&e))?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status().as_u16();
+        let body = response.text().await.map_err(|e| network(&e))?;
+        let problem = serde_json::from_str::<Problem>(&body).unwrap_or_else(|_| Problem {
+            title: StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("request failed")
+                .to_owned(),
+            ..Problem::default()
+        });
+        Err(CliError::Api { status, problem })
+    }
+
+    async fn recipe_with_etag(response: Response) -> Result<(Recipe, String), CliError> {
+        let etag = response
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let recipe = response.json::<Recipe>().await.map_err(|e| network(&e))?;
+        Ok((recipe, etag))
+    }
+
+    pub async fn dev_token(&self, username: &str) -> Result<DevToken, CliError> {
+        let response = Self::send(
+            self.request(Method::POST, "/dev/token")
+                .json(&serde_json::json!({ "username": username })),
+        )
+        .await?;
+        response.json().await.map_err(|e| network(&e))
+    }
+
+    pub async fn create(&self, input: &RecipeInput) -> Result<Recipe, CliError> {
+        let response = Self::send(self.request(Method::POST, "/recipes").json(input)).await?;
+        Ok(Self::recipe_with_etag(response).await?.0)
+    }
+
+    pub async fn get(&self, id: &str, servings: Option<u16>) -> Result<(Recipe, String), CliError> {
+        let query: Vec<(&str, String)> = servings
+            .map(|n| ("servings", n.to_string()))
+            .into_iter()
+            .collect();
+        let builder = self.request_with(Method::GET, &format!("/recipes/{id}"), &query);
+        Self::recipe_with_etag(Self::send(builder).await?).await
+    }
+
+    pub async fn replace(
+        &self,
+        id: &str,
+        input: &RecipeInput,
+        if_match: Option<&str>,
+    ) -> Result<Recipe, CliError> {
+        let mut builder = self
+            .request(Method::PUT, &format!("/recipes/{id}"))
+            .json(input);
+        if let Some(etag) = if_match {
+            builder = builder.header(reqwest::header::IF_MATCH, etag);
+        }
+        Ok(Self::recipe_with_etag(Self::send(builder).await?).await?.0)
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<(), CliError> {
+        Self::send(self.request(Method::DELETE, &format!("/recipes/{id}"))).await?;
+        Ok(())
+    }
+
+    pub async fn list_page(
+        &self,
+        filter: &ListFilter,
+        cursor: Option<&str>,
+    ) -> Result<Page, CliError> {
+        let mut query: Vec<(&str, String)> = Vec::new();
+        if let Some(v) = &filter.tag {
+            query.push(("tag", v.clone()));
+        }
+        if let Some(v) = &filter.ingredient {
+            query.push(("ingredient", v.clone()));
+        }
+        if let Some(v) = &filter.q {
+            query.push(("q", v.clone()));
+        }
+        if let Some(v) = filter.limit {
+            query.push(("limit", v.to_string()));
+        }
+        if let Some(c) = cursor {
+            query.push(("cursor", c.to_owned()));
+        }
+        let response = Self::send(self.request_with(Method::GET, "/recipes", &query)).await?;
+        response.json().await.map_err(|e| network(&e))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DevToken {
+    pub token: String,
+    pub expires_in: i64,
+}

@@ -1,0 +1,184 @@
+//! Profiles (`config.json`) and cached tokens (`tokens/<profile>.json`, mode 0600) in the
+//! user's config folder, `GOTA_CONFIG_DIR` overriding it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+
+use crate::error::CliError;
+
+pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:3000";
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_pool_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Cognito endpoint override, for emulators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cognito_endpoint: Option<String>,
+}
+
+pub const PROFILE_KEYS: &[&str] = &[
+    "endpoint",
+    "region",
+    "user_pool_id",
+    "client_id",
+    "cognito_endpoint",
+];
+
+impl Profile {
+    pub fn set(&mut self, key: &str, value: Option<String>) -> Result<(), CliError> {
+        let slot = match key {
+            "endpoint" => &mut self.endpoint,
+            "region" => &mut self.region,
+            "user_pool_id" => &mut self.user_pool_id,
+            "client_id" => &mut self.client_id,
+            "cognito_endpoint" => &mut self.cognito_endpoint,
+            other => {
+                return Err(CliError::Usage(format!(
+                    "unknown setting `{other}`; known: {}",
+                    PROFILE_KEYS.join(", ")
+                )));
+            }
+        };
+        *slot = value;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+/// Where the tokens came from, which decides how they are renewed.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenSource {
+    Dev,
+    Cognito,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CachedTokens {
+    pub source: TokenSource,
+    pub username: String,
+    /// The bearer token sent to the API (the ID token for Cognito).
+    pub token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    pub fn locate() -> anyhow::Result<Self> {
+        let dir = match std::env::var_os("GOTA_CONFIG_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => dirs::config_dir()
+                .context("no config folder for this user (set GOTA_CONFIG_DIR)")?
+                .join("gota"),
+        };
+        Ok(Self { dir })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn config_path(&self) -> PathBuf {
+        self.dir.join("config.json")
+    }
+
+    fn token_path(&self, profile: &str) -> PathBuf {
+        self.dir.join("tokens").join(format!("{profile}.json"))
+    }
+
+    pub fn load(&self) -> anyhow::Result<ConfigFile> {
+        let path = self.config_path();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConfigFile::default()),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    pub fn save(&self, config: &ConfigFile) -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(config)?;
+        write_private(&self.config_path(), &text)
+    }
+
+    pub fn tokens(&self, profile: &str) -> anyhow::Result<Option<CachedTokens>> {
+        let path = self.token_path(profile);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(
+                serde_json::from_str(&text)
+                    .with_context(|| format!("reading {}", path.display()))?,
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    pub fn save_tokens(&self, profile: &str, tokens: &CachedTokens) -> anyhow::Result<()> {
+        write_private(&self.token_path(profile), &serde_json::to_string(tokens)?)
+    }
+
+    /// True when there were tokens to remove.
+    pub fn remove_tokens(&self, profile: &str) -> anyhow::Result<bool> {
+        match std::fs::remove_file(self.token_path(profile)) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Writes a file only its owner can read: created 0600 from the start, never widened later.
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let tmp = path.with_extension("tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(&tmp)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
