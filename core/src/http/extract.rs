@@ -16,7 +16,7 @@ use crate::domain::FieldError;
 pub const BODY_LIMIT_BYTES: usize = 256 * 1024;
 
 /// Fields the server owns; sending one is a 400 (mass assignment), named as such.
-pub const SERVER_CONTROLLED: [&str; 5] = ["id", "owner", "version", "created_at", "updated_at"];
+const SERVER_CONTROLLED: [&str; 5] = ["id", "owner", "version", "created_at", "updated_at"];
 
 /// A JSON request body, syntactically valid, not yet typed.
 ///
@@ -72,30 +72,37 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
+/// A 400 naming every server-controlled field the object sends, even as `null` (mass
+/// assignment); `Ok` when it sends none.
+pub fn refuse_server_controlled(map: &serde_json::Map<String, Value>) -> Result<(), ApiError> {
+    let mut owned: Vec<&str> = SERVER_CONTROLLED
+        .iter()
+        .copied()
+        .filter(|f| map.contains_key(*f))
+        .collect();
+    if owned.is_empty() {
+        return Ok(());
+    }
+    owned.sort_unstable();
+    Err(ApiError::BadRequest {
+        detail: format!(
+            "These fields are set by the server and cannot be sent: {}.",
+            owned.join(", ")
+        ),
+        errors: owned
+            .iter()
+            .map(|f| FieldError {
+                pointer: format!("/{f}"),
+                message: "server-controlled field".into(),
+            })
+            .collect(),
+    })
+}
+
 /// Turns a JSON value into `T`, reporting the JSON pointer of the first mismatch as a 400.
 pub fn decode<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
     if let Value::Object(map) = &value {
-        let mut owned: Vec<&str> = SERVER_CONTROLLED
-            .iter()
-            .copied()
-            .filter(|f| map.contains_key(*f))
-            .collect();
-        owned.sort_unstable();
-        if !owned.is_empty() {
-            return Err(ApiError::BadRequest {
-                detail: format!(
-                    "These fields are set by the server and cannot be sent: {}.",
-                    owned.join(", ")
-                ),
-                errors: owned
-                    .iter()
-                    .map(|f| FieldError {
-                        pointer: format!("/{f}"),
-                        message: "server-controlled field".into(),
-                    })
-                    .collect(),
-            });
-        }
+        refuse_server_controlled(map)?;
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let pointer = json_pointer(e.path());

@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::Caller;
 use super::cursor::CursorBinding;
 use super::error::{ApiError, Problem};
-use super::extract::{JsonBody, QueryParams, SERVER_CONTROLLED, decode};
+use super::extract::{JsonBody, QueryParams, decode, refuse_server_controlled};
 use super::lambda::BasePath;
 use super::preconditions::{etag, if_match_passes, if_none_match_hits};
 use super::{AppState, merge_patch};
@@ -591,16 +591,8 @@ pub async fn patch_recipe(
             "A merge patch for a recipe must be a JSON object.",
         ));
     };
-    // Even `"id": null` is an attempt to set a server-controlled field.
-    if let Some(field) = SERVER_CONTROLLED.iter().find(|f| fields.contains_key(**f)) {
-        return Err(ApiError::BadRequest {
-            detail: format!("`{field}` is set by the server and cannot be patched."),
-            errors: vec![crate::domain::FieldError {
-                pointer: format!("/{field}"),
-                message: "server-controlled field".into(),
-            }],
-        });
-    }
+    // Checked on the patch itself: merging `"id": null` would hide it from the merged document.
+    refuse_server_controlled(fields)?;
     update(&state, &caller, id, &headers, |current| {
         let mut document = serde_json::to_value(current.content.to_input())
             .map_err(|e| ApiError::Internal(e.into()))?;
