@@ -41,11 +41,9 @@ pub fn state(config: &Config, store: Arc<dyn RecipeStore>) -> anyhow::Result<App
             None,
         ),
         AuthConfig::Dev => {
-            let issuer = DevIssuer::generate().context("generating the dev signing key")?;
-            (
-                TokenVerifier::new(issuer.verifier_config()),
-                Some(Arc::new(issuer)),
-            )
+            // Returns at once; the key is generated in the background (see DevIssuer).
+            let issuer = Arc::new(DevIssuer::generate().context("generating the dev signing key")?);
+            (TokenVerifier::new(issuer.verifier_config()), Some(issuer))
         }
     };
     let cursors = match &config.cursor_key {

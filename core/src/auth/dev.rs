@@ -4,16 +4,25 @@
 //! The key lives only in memory, so tokens die with the process; subjects do not, because they
 //! are derived from the username, and a dev user keeps their recipes across restarts.
 //!
+//! Generating an RSA 2048 key takes tens to hundreds of milliseconds, so it runs on a thread of
+//! its own: the server answers `/health` (and everything that needs no token) while it runs,
+//! and the first mint or verification waits for it.
+//!
 //! [`TokenVerifier`]: crate::auth::TokenVerifier
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use jsonwebtoken::jwk::JwkSet;
 use serde_json::{Map, Value, json};
+use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::auth::{JwksSource, RsaSigner, VerifierConfig};
+use crate::auth::{JwksProvider, JwksSource, RsaSigner, VerifierConfig};
+
+/// The key as the generating thread leaves it: `None` until it is done.
+type KeySlot = Option<Result<Arc<RsaSigner>, String>>;
 
 /// Namespace of the UUIDv5 dev subjects. Never change it: stored recipes are owned by the
 /// subjects derived from it.
@@ -22,7 +31,7 @@ const SUBJECT_NAMESPACE: Uuid = uuid::uuid!("9a526617-15cf-4be7-af06-70c05d772f0
 /// The dev token issuer (standalone only).
 #[derive(Debug)]
 pub struct DevIssuer {
-    signer: RsaSigner,
+    key: watch::Receiver<KeySlot>,
 }
 
 impl DevIssuer {
@@ -30,17 +39,41 @@ impl DevIssuer {
     pub const CLIENT_ID: &'static str = "gota-dev-client";
     pub const TOKEN_LIFETIME_SECS: u64 = 3600;
 
-    /// A fresh RSA 2048 key with a `kid` unique to this process, so a token from an earlier
-    /// run is refused as signed by an unknown key.
+    /// Starts generating a fresh RSA 2048 key, with a `kid` unique to this process (so a token
+    /// from an earlier run is refused as signed by an unknown key), and returns at once.
     pub fn generate() -> anyhow::Result<Self> {
         let kid = format!("gota-dev-{}", Uuid::now_v7().simple());
-        let signer = RsaSigner::generate(kid).context("generating the dev signing key")?;
-        Ok(Self { signer })
+        let (done, key) = watch::channel(None);
+        std::thread::Builder::new()
+            .name("gota-dev-key".into())
+            .spawn(move || {
+                let signer = RsaSigner::generate(kid)
+                    .map(Arc::new)
+                    .map_err(|e| format!("{e:#}"));
+                // No receiver left means the issuer is gone: nobody needs the key.
+                let _ = done.send(Some(signer));
+            })
+            .context("starting the dev key thread")?;
+        Ok(Self { key })
+    }
+
+    /// The signing key, once generated.
+    async fn signer(&self) -> anyhow::Result<Arc<RsaSigner>> {
+        let mut key = self.key.clone();
+        let slot = key
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| anyhow::anyhow!("the dev key thread ended without a key"))?;
+        match &*slot {
+            Some(Ok(signer)) => Ok(Arc::clone(signer)),
+            Some(Err(error)) => Err(anyhow::anyhow!("generating the dev signing key: {error}")),
+            None => Err(anyhow::anyhow!("the dev key is not ready")),
+        }
     }
 
     /// The public key, to serve as this issuer's JWKS.
-    pub fn jwks(&self) -> JwkSet {
-        self.signer.jwks()
+    pub async fn jwks(&self) -> anyhow::Result<JwkSet> {
+        Ok(self.signer().await?.jwks())
     }
 
     /// A token for `username` with `groups`, valid [`Self::TOKEN_LIFETIME_SECS`]: `iss`
@@ -50,7 +83,7 @@ impl DevIssuer {
     ///
     /// Errors on an empty username or group name; callers validate input first (that is a
     /// client error, not this function's to answer).
-    pub fn mint(&self, username: &str, groups: &[String]) -> anyhow::Result<String> {
+    pub async fn mint(&self, username: &str, groups: &[String]) -> anyhow::Result<String> {
         anyhow::ensure!(!username.is_empty(), "a dev token needs a username");
         anyhow::ensure!(
             groups.iter().all(|g| !g.is_empty()),
@@ -72,16 +105,16 @@ impl DevIssuer {
         claims.insert("iat".into(), json!(now));
         claims.insert("exp".into(), json!(now + Self::TOKEN_LIFETIME_SECS));
         claims.insert("jti".into(), json!(Uuid::now_v7().to_string()));
-        self.signer.sign(&Value::Object(claims))
+        self.signer().await?.sign(&Value::Object(claims))
     }
 
-    /// Verifies this issuer's tokens through the ordinary [`crate::auth::TokenVerifier`], with
-    /// the keys given statically (no HTTP round trip to itself).
-    pub fn verifier_config(&self) -> VerifierConfig {
+    /// Verifies this issuer's tokens through the ordinary [`crate::auth::TokenVerifier`], which
+    /// asks the issuer itself for the keys (no HTTP round trip to itself).
+    pub fn verifier_config(self: &Arc<Self>) -> VerifierConfig {
         VerifierConfig::new(
             Self::ISSUER,
             vec![Self::CLIENT_ID.to_owned()],
-            JwksSource::Static(self.jwks()),
+            JwksSource::Provided(Arc::clone(self) as Arc<dyn JwksProvider>),
         )
     }
 
@@ -89,6 +122,13 @@ impl DevIssuer {
     /// restarts. Usernames are taken byte for byte (`Alice` and `alice` are two users).
     pub fn subject_for(username: &str) -> String {
         Uuid::new_v5(&SUBJECT_NAMESPACE, username.as_bytes()).to_string()
+    }
+}
+
+#[async_trait::async_trait]
+impl JwksProvider for DevIssuer {
+    async fn jwks(&self) -> anyhow::Result<JwkSet> {
+        DevIssuer::jwks(self).await
     }
 }
 
@@ -113,9 +153,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_minted_token_verifies_through_the_verifier_config() {
-        let issuer = DevIssuer::generate().unwrap();
+        let issuer = Arc::new(DevIssuer::generate().unwrap());
         let verifier = TokenVerifier::new(issuer.verifier_config());
-        let token = issuer.mint("alice", &groups(&["admin"])).unwrap();
+        let token = issuer.mint("alice", &groups(&["admin"])).await.unwrap();
 
         let who = verifier.verify(&token).await.unwrap();
 
@@ -124,12 +164,13 @@ mod tests {
         assert_eq!(who.username.as_deref(), Some("alice"));
     }
 
-    #[test]
-    fn a_minted_token_is_shaped_like_a_cognito_id_token() {
-        let issuer = DevIssuer::generate().unwrap();
+    #[tokio::test]
+    async fn a_minted_token_is_shaped_like_a_cognito_id_token() {
+        let issuer = Arc::new(DevIssuer::generate().unwrap());
         let claims = payload_of(
             &issuer
                 .mint("alice", &groups(&["admin", "editors"]))
+                .await
                 .unwrap(),
         );
 
@@ -146,31 +187,31 @@ mod tests {
         assert!(Uuid::parse_str(claims["jti"].as_str().unwrap()).is_ok());
     }
 
-    #[test]
-    fn groups_are_omitted_when_there_are_none() {
-        let issuer = DevIssuer::generate().unwrap();
-        let claims = payload_of(&issuer.mint("bob", &[]).unwrap());
+    #[tokio::test]
+    async fn groups_are_omitted_when_there_are_none() {
+        let issuer = Arc::new(DevIssuer::generate().unwrap());
+        let claims = payload_of(&issuer.mint("bob", &[]).await.unwrap());
         assert!(claims.get("cognito:groups").is_none());
     }
 
-    #[test]
-    fn each_token_gets_its_own_jti() {
-        let issuer = DevIssuer::generate().unwrap();
-        let a = payload_of(&issuer.mint("bob", &[]).unwrap());
-        let b = payload_of(&issuer.mint("bob", &[]).unwrap());
+    #[tokio::test]
+    async fn each_token_gets_its_own_jti() {
+        let issuer = Arc::new(DevIssuer::generate().unwrap());
+        let a = payload_of(&issuer.mint("bob", &[]).await.unwrap());
+        let b = payload_of(&issuer.mint("bob", &[]).await.unwrap());
         assert_ne!(a["jti"], b["jti"]);
     }
 
     #[tokio::test]
     async fn the_subject_is_stable_for_a_username_across_issuers() {
-        let first = DevIssuer::generate().unwrap();
-        let second = DevIssuer::generate().unwrap();
+        let first = Arc::new(DevIssuer::generate().unwrap());
+        let second = Arc::new(DevIssuer::generate().unwrap());
         let from_first = TokenVerifier::new(first.verifier_config())
-            .verify(&first.mint("alice", &[]).unwrap())
+            .verify(&first.mint("alice", &[]).await.unwrap())
             .await
             .unwrap();
         let from_second = TokenVerifier::new(second.verifier_config())
-            .verify(&second.mint("alice", &[]).unwrap())
+            .verify(&second.mint("alice", &[]).await.unwrap())
             .await
             .unwrap();
 
@@ -192,8 +233,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn different_usernames_get_different_subjects() {
+    #[tokio::test]
+    async fn different_usernames_get_different_subjects() {
         assert_ne!(
             DevIssuer::subject_for("alice"),
             DevIssuer::subject_for("bob")
@@ -206,11 +247,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_token_from_an_earlier_process_is_refused() {
-        let earlier = DevIssuer::generate().unwrap();
-        let current = DevIssuer::generate().unwrap();
+        let earlier = Arc::new(DevIssuer::generate().unwrap());
+        let current = Arc::new(DevIssuer::generate().unwrap());
         let verifier = TokenVerifier::new(current.verifier_config());
 
-        let result = verifier.verify(&earlier.mint("alice", &[]).unwrap()).await;
+        let result = verifier
+            .verify(&earlier.mint("alice", &[]).await.unwrap())
+            .await;
 
         assert!(
             matches!(result, Err(AuthError::Invalid("unknown kid"))),
@@ -218,17 +261,17 @@ mod tests {
         );
     }
 
-    #[test]
-    fn an_empty_username_or_group_is_refused() {
-        let issuer = DevIssuer::generate().unwrap();
-        assert!(issuer.mint("", &[]).is_err());
-        assert!(issuer.mint("alice", &groups(&[""])).is_err());
+    #[tokio::test]
+    async fn an_empty_username_or_group_is_refused() {
+        let issuer = Arc::new(DevIssuer::generate().unwrap());
+        assert!(issuer.mint("", &[]).await.is_err());
+        assert!(issuer.mint("alice", &groups(&[""])).await.is_err());
     }
 
-    #[test]
-    fn the_jwks_publishes_one_rs256_key() {
-        let issuer = DevIssuer::generate().unwrap();
-        let jwks = serde_json::to_value(issuer.jwks()).unwrap();
+    #[tokio::test]
+    async fn the_jwks_publishes_one_rs256_key() {
+        let issuer = Arc::new(DevIssuer::generate().unwrap());
+        let jwks = serde_json::to_value(issuer.jwks().await.unwrap()).unwrap();
         assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
         assert_eq!(jwks["keys"][0]["alg"], "RS256");
         assert!(

@@ -13,7 +13,7 @@ mod verifier;
 pub use claims::identity_from_claims;
 pub use dev::DevIssuer;
 pub use signer::RsaSigner;
-pub use verifier::{JwksSource, TokenVerifier, VerifierConfig};
+pub use verifier::{JwksProvider, JwksSource, TokenVerifier, VerifierConfig};
 
 /// Who is calling. `subject` is the token's `sub`: the only thing ownership is keyed on.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 //! single-flight, so tokens with forged `kid`s cannot make this service hammer the JWKS URL.
 
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
@@ -17,7 +17,10 @@ use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet, KeyAlgorithm, PublicKe
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
+use self::recent::RecentTokens;
 use crate::auth::{AuthError, Identity};
+
+mod recent;
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat`.
 const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
@@ -57,8 +60,18 @@ pub struct VerifierConfig {
 pub enum JwksSource {
     /// Fetched over HTTP(S) on first use and on unknown `kid`s (a Cognito pool, an emulator).
     Url(String),
-    /// Fixed keys, never refreshed (the dev issuer, tests).
+    /// Fixed keys, never refreshed (tests).
     Static(JwkSet),
+    /// Asked on first use and on unknown `kid`s, like a URL, but in-process: the dev issuer,
+    /// whose key is still being generated while the server starts.
+    Provided(Arc<dyn JwksProvider>),
+}
+
+/// An in-process source of signing keys, asked under the same single-flight and cooldown rules
+/// as a JWKS URL.
+#[async_trait::async_trait]
+pub trait JwksProvider: std::fmt::Debug + Send + Sync {
+    async fn jwks(&self) -> anyhow::Result<JwkSet>;
 }
 
 impl VerifierConfig {
@@ -83,11 +96,12 @@ pub struct TokenVerifier {
     leeway_secs: u64,
     validation: Validation,
     keys: KeyCache,
+    recent: RecentTokens,
 }
 
 impl TokenVerifier {
-    /// For a [`JwksSource::Url`], builds the HTTP client (connect timeout 2 s, total 5 s, no
-    /// redirects); for a [`JwksSource::Static`], parses the keys.
+    /// For a [`JwksSource::Static`], parses the keys; otherwise does nothing that can wait
+    /// (the HTTP client for a [`JwksSource::Url`] is built on the first fetch).
     pub fn new(config: VerifierConfig) -> Self {
         let leeway_secs = config.leeway.as_secs().min(MAX_LEEWAY_SECS);
         let mut validation = Validation::new(Algorithm::RS256);
@@ -105,15 +119,16 @@ impl TokenVerifier {
                 current: RwLock::new(Arc::new(KeySet::from_jwks(set.keys.iter()))),
                 remote: None,
             },
-            JwksSource::Url(url) => KeyCache {
-                current: RwLock::new(Arc::new(KeySet::default())),
-                remote: Some(RemoteJwks {
-                    http: http_client(),
+            JwksSource::Url(url) => KeyCache::fetched(
+                Origin::Url {
                     url,
-                    cooldown: config.refresh_cooldown,
-                    gate: tokio::sync::Mutex::new(FetchGate::default()),
-                }),
-            },
+                    http: OnceLock::new(),
+                },
+                config.refresh_cooldown,
+            ),
+            JwksSource::Provided(provider) => {
+                KeyCache::fetched(Origin::Provided(provider), config.refresh_cooldown)
+            }
         };
         Self {
             issuer: config.issuer,
@@ -121,6 +136,7 @@ impl TokenVerifier {
             leeway_secs,
             validation,
             keys,
+            recent: RecentTokens::new(recent::CAPACITY),
         }
     }
 
@@ -129,13 +145,33 @@ impl TokenVerifier {
     ///
     /// [`AuthError::KeysUnavailable`] only when the JWKS could not be fetched and no cached key
     /// matches the token's `kid`; every other failure is [`AuthError::Invalid`].
+    ///
+    /// A token that passed every check in the last few minutes is not verified again, only its
+    /// `exp` (see `recent.rs`).
     pub async fn verify(&self, token: &str) -> Result<Identity, AuthError> {
         let kid = screen_header(token)?;
+        let digest = RecentTokens::digest(token);
+        let now = unix_now();
+        if let Some(identity) = self.recent.get(&digest, now) {
+            // Only while the signing key is still published: a refresh that drops it ends
+            // the reuse of everything it signed.
+            if self.keys.snapshot().contains(&kid) {
+                return Ok(identity);
+            }
+        }
         let keys = self.keys.key_set_with(&kid).await?;
         let key = keys.get(&kid).ok_or(AuthError::Invalid("unknown kid"))?;
         let data = jsonwebtoken::decode::<TokenClaims>(token, key, &self.validation)
             .map_err(|e| rejection(&e))?;
-        self.accept(data.claims)
+        let exp = data.claims.exp;
+        let identity = self.accept(data.claims)?;
+        // Whole seconds down: never later than the token says.
+        if let Some(exp) = exp.filter(|e| e.is_finite() && *e >= 0.0) {
+            let valid_until = (exp as u64).saturating_add(self.leeway_secs);
+            self.recent
+                .insert(digest, identity.clone(), valid_until, now);
+        }
+        Ok(identity)
     }
 
     /// The checks `jsonwebtoken::Validation` does not do (or does more loosely).
@@ -196,6 +232,7 @@ struct TokenClaims {
     aud: Option<Audience>,
     client_id: Option<String>,
     iat: Option<f64>,
+    exp: Option<f64>,
     #[serde(rename = "cognito:groups")]
     groups: Option<Vec<String>>,
     #[serde(rename = "cognito:username")]
@@ -279,6 +316,7 @@ fn unix_now() -> u64 {
 }
 
 fn http_client() -> Option<reqwest::Client> {
+    // Loading the TLS roots costs milliseconds: this runs on the first fetch, not at start.
     let built = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
@@ -366,12 +404,21 @@ struct KeyCache {
 
 #[derive(Debug)]
 struct RemoteJwks {
-    url: String,
-    http: Option<reqwest::Client>,
+    origin: Origin,
     cooldown: Duration,
     /// Held for the whole fetch: concurrent misses queue here and then find either the fresh
     /// keys or a recent attempt, so N misses cause at most one request.
     gate: tokio::sync::Mutex<FetchGate>,
+}
+
+#[derive(Debug)]
+enum Origin {
+    Url {
+        url: String,
+        /// Built on first use; `None` inside if it could not be built (every fetch then fails).
+        http: OnceLock<Option<reqwest::Client>>,
+    },
+    Provided(Arc<dyn JwksProvider>),
 }
 
 #[derive(Debug, Default)]
@@ -381,6 +428,18 @@ struct FetchGate {
 }
 
 impl KeyCache {
+    /// Empty until the first fetch from `origin`.
+    fn fetched(origin: Origin, cooldown: Duration) -> Self {
+        Self {
+            current: RwLock::new(Arc::new(KeySet::default())),
+            remote: Some(RemoteJwks {
+                origin,
+                cooldown,
+                gate: tokio::sync::Mutex::new(FetchGate::default()),
+            }),
+        }
+    }
+
     fn snapshot(&self) -> Arc<KeySet> {
         // A poisoned lock only means a writer panicked after replacing a whole Arc: the value
         // is still a complete key set.
@@ -436,41 +495,51 @@ impl KeyCache {
 }
 
 impl RemoteJwks {
-    #[tracing::instrument(skip_all, fields(url = %self.url))]
     async fn fetch(&self) -> anyhow::Result<KeySet> {
-        let http = self
-            .http
-            .as_ref()
-            .context("no HTTP client (it failed to build at start)")?;
-        let mut response = http
-            .get(&self.url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .context("requesting the JWKS")?;
-        let status = response.status();
-        anyhow::ensure!(status.is_success(), "the JWKS endpoint answered {status}");
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.context("reading the JWKS")? {
-            anyhow::ensure!(
-                body.len() + chunk.len() <= MAX_JWKS_BYTES,
-                "the JWKS is larger than {MAX_JWKS_BYTES} bytes"
-            );
-            body.extend_from_slice(&chunk);
-        }
-        // Keys are parsed one by one so that one exotic key cannot hide all the others.
-        let raw: RawJwks = serde_json::from_slice(&body).context("the JWKS is not a JWK set")?;
-        let jwks: Vec<Jwk> = raw
-            .keys
-            .into_iter()
-            .filter_map(|key| serde_json::from_value(key).ok())
-            .collect();
+        let jwks = match &self.origin {
+            Origin::Url { url, http } => fetch_url(url, http).await?,
+            Origin::Provided(provider) => provider.jwks().await?.keys,
+        };
         let keys = KeySet::from_jwks(jwks.iter());
         // An empty answer must not wipe keys that still verify tokens.
         anyhow::ensure!(!keys.is_empty(), "the JWKS holds no RS256 signing key");
         tracing::info!(keys = keys.by_kid.len(), "JWKS fetched");
         Ok(keys)
     }
+}
+
+#[tracing::instrument(skip(http))]
+async fn fetch_url(
+    url: &str,
+    http: &OnceLock<Option<reqwest::Client>>,
+) -> anyhow::Result<Vec<Jwk>> {
+    let http = http
+        .get_or_init(http_client)
+        .as_ref()
+        .context("no HTTP client (it failed to build)")?;
+    let mut response = http
+        .get(url)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .context("requesting the JWKS")?;
+    let status = response.status();
+    anyhow::ensure!(status.is_success(), "the JWKS endpoint answered {status}");
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.context("reading the JWKS")? {
+        anyhow::ensure!(
+            body.len() + chunk.len() <= MAX_JWKS_BYTES,
+            "the JWKS is larger than {MAX_JWKS_BYTES} bytes"
+        );
+        body.extend_from_slice(&chunk);
+    }
+    // Keys are parsed one by one so that one exotic key cannot hide all the others.
+    let raw: RawJwks = serde_json::from_slice(&body).context("the JWKS is not a JWK set")?;
+    Ok(raw
+        .keys
+        .into_iter()
+        .filter_map(|key| serde_json::from_value(key).ok())
+        .collect())
 }
 
 #[derive(Deserialize)]

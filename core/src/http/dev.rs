@@ -91,6 +91,7 @@ pub async fn mint_token(
     }
     let token = issuer
         .mint(&request.username, &request.groups)
+        .await
         .map_err(ApiError::Internal)?;
     Ok(Json(DevTokenResponse {
         token,
@@ -100,9 +101,6 @@ pub async fn mint_token(
 }
 
 async fn jwks(State(state): State<AppState>) -> Result<Json<jsonwebtoken::jwk::JwkSet>, ApiError> {
-    state
-        .dev_issuer
-        .as_ref()
-        .map(|issuer| Json(issuer.jwks()))
-        .ok_or(ApiError::NotFound)
+    let issuer = state.dev_issuer.as_ref().ok_or(ApiError::NotFound)?;
+    Ok(Json(issuer.jwks().await.map_err(ApiError::Internal)?))
 }

@@ -853,3 +853,55 @@ async fn a_jwks_endpoint_that_never_answers_times_out_as_keys_unavailable() {
     );
     holder.abort();
 }
+
+// --- recently verified tokens -------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_remembered_token_is_refused_once_it_expires() {
+    let mut config = config(JwksSource::Static(SIGNER.jwks()));
+    config.leeway = Duration::ZERO;
+    let verifier = TokenVerifier::new(config);
+    let exp = now() + 1;
+    let token = sign(&with(id_claims(), "exp", json!(exp)));
+    assert!(verifier.verify(&token).await.is_ok());
+    assert!(verifier.verify(&token).await.is_ok(), "served from memory");
+
+    while now() <= exp {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    assert_eq!(rejection_of(&verifier, &token).await, "token expired");
+}
+
+#[tokio::test]
+async fn a_tampered_copy_of_a_remembered_token_is_verified_in_full() {
+    let verifier = static_verifier();
+    let token = sign(&id_claims());
+    assert!(verifier.verify(&token).await.is_ok());
+
+    // Same header and signature, another subject in the payload.
+    let mut parts: Vec<&str> = token.split('.').collect();
+    let forged_payload = URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(&with(id_claims(), "sub", json!("mallory"))).unwrap());
+    parts[1] = &forged_payload;
+    let forged = parts.join(".");
+
+    assert_eq!(rejection_of(&verifier, &forged).await, "bad signature");
+    assert_eq!(
+        verifier.verify(&token).await.unwrap().subject,
+        "4f2c0d1e-sub",
+        "the genuine token still verifies"
+    );
+}
+
+#[tokio::test]
+async fn a_token_refused_once_is_refused_again() {
+    let verifier = static_verifier();
+    let token = sign(&with(id_claims(), "aud", json!("someone-else")));
+    for _ in 0..2 {
+        assert_eq!(
+            rejection_of(&verifier, &token).await,
+            "aud is not an allowed client"
+        );
+    }
+}
