@@ -5,13 +5,21 @@
 use std::process::ExitCode;
 
 use gota_core::config::{Config, Mode};
-use gota_core::{http::App, service, telemetry};
+use gota_core::telemetry::{self, LogWriter};
+use gota_core::{http::App, service};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let command = std::env::args().nth(1);
-    let config = match Config::from_env().and_then(|c| telemetry::init(c.log_format).map(|()| c)) {
-        Ok(config) => config,
+    // Only a serving standalone process logs enough per second to want the background writer.
+    let writer = |config: &Config| match (&config.mode, command.as_deref()) {
+        (Mode::Standalone { .. }, None) => LogWriter::Background,
+        _ => LogWriter::Direct,
+    };
+    let started = Config::from_env()
+        .and_then(|c| telemetry::init(c.log_format, writer(&c)).map(|guard| (c, guard)));
+    let (config, _log_guard) = match started {
+        Ok(started) => started,
         Err(error) => {
             eprintln!("gota-api: configuration error: {error}");
             return ExitCode::from(2);

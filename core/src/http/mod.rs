@@ -214,10 +214,17 @@ async fn request_span(request: Request, next: Next) -> Response {
         .map(str::to_owned)
         .or_else(|| lambda::request_id(&request))
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    // The route template (`/recipes/{id}`), so logs can be grouped per route; empty when
+    // nothing matched.
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("", |p| p.as_str());
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
         method = %request.method(),
+        route = route,
         path = %request.uri().path(),
     );
     let started = Instant::now();

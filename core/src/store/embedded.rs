@@ -27,6 +27,10 @@ const BY_OWNER: TableDefinition<'static, &str, ()> = TableDefinition::new("recip
 /// "owner\0key" → idempotency record JSON.
 const IDEMPOTENCY: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("idempotency_v1");
 
+/// redb's page cache. Its default (1 GiB) lets the process grow with the data; a laptop's
+/// working set fits in far less, and the OS page cache still holds the rest of the file.
+const CACHE_BYTES: usize = 16 * 1024 * 1024;
+
 /// Owners never contain control characters (`Owner::parse`), so NUL separates key parts.
 const SEP: char = '\0';
 
@@ -41,7 +45,9 @@ impl EmbeddedStore {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("creating data folder {}", dir.display()))?;
         let path = dir.join("gota.redb");
-        let db = Database::create(&path)
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)
             .with_context(|| format!("opening embedded store {}", path.display()))?;
         Self::with_tables(db)
     }
