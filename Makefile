@@ -17,7 +17,7 @@ SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 TOOLS_PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(SAM_VENV)/bin:$$PATH
 
-.PHONY: help run test lint fmt build deps schemathesis build-lambda synth deploy destroy infra-deps infra-test
+.PHONY: help run test lint fmt build deps schemathesis build-lambda synth deploy destroy infra-deps infra-test bench
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -25,8 +25,9 @@ help: ## List the verbs
 run: ## Serve the API on 127.0.0.1:3000 (embedded store in ./.gota, dev auth)
 	$(CARGO) run -p gota-core --bin gota-api
 
-test: deps infra-deps lint ## Run every test: Rust (unit, router, conformance, black-box on moto, Lambda, schemathesis), then the CDK app
+test: deps infra-deps lint ## Run every test: Rust (unit, router, conformance, black-box on moto, Lambda, schemathesis, benches once), the stage load script, then the CDK app
 	$(CARGO) test --workspace --all-targets
+	$(PYTHON) -m unittest discover -s bench/stage
 	$(MAKE) --no-print-directory infra-test
 
 deps: $(VENV_STAMP) ## Install the test tools into ./.venv (pinned in integration-tests/requirements.txt)
@@ -46,6 +47,9 @@ lint: ## cargo fmt --check and clippy with warnings denied
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
+
+bench: deps ## Benchmarks: in-process (criterion), arm64 zip size, start-up and wrk load vs bare axum → target/bench/report.md
+	bench/run.sh $(BENCH_ARGS)
 
 build: ## Release build of gota-api
 	$(CARGO) build --release -p gota-core --bin gota-api

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark of the project, in one run, on this machine.
+#   1. criterion in-process benches (cargo bench -p gota-core --bench inprocess)
+#   2. the arm64 Lambda zip (cargo lambda build --release --arm64 --output-format zip)
+#   3. gota-bench: start-up and wrk load, release gota-api vs bare axum / bare lambda_http
+# Results: target/bench/report.md (the tables doc/performance.md quotes).
+# Needs: the repo's .venv (cargo-lambda, Zig; `make deps`) and wrk (installed here if missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+out=target/bench
+mkdir -p "$out"
+
+if ! command -v wrk >/dev/null; then
+  echo "bench: installing wrk (Debian package)" >&2
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get install -y -q wrk >/dev/null 2>&1 \
+    || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q wrk >/dev/null; }
+fi
+
+echo "bench: release build of gota-api and the baselines" >&2
+cargo build --release --locked -p gota-core -p gota-bench --bins
+
+echo "bench: in-process (criterion)" >&2
+cargo bench --locked -p gota-core --bench inprocess -- --noplot | tee "$out/inprocess.txt"
+
+echo "bench: arm64 Lambda zip" >&2
+# cargo-lambda finds Zig as `python3 -m ziglang`: the venv's python must come first.
+PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --arm64 --output-format zip \
+  -p gota-core --bin gota-api
+
+echo "bench: start-up and load" >&2
+target/release/gota-bench --report "$out/servers.md" "$@"
+
+{
+  echo "# make bench — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m), $(rustc --version)"
+  echo
+  echo '## In-process (criterion medians; baseline = same path answering constant JSON)'
+  echo
+  echo '```'
+  sed -n '/^case (median)/,$p' "$out/inprocess.txt"
+  echo '```'
+  echo
+  cat "$out/servers.md"
+  echo
+  echo "make bench took $(( $(date +%s) - started )) s"
+} > "$out/report.md"
+echo "bench: report in $out/report.md" >&2

@@ -1,0 +1,464 @@
+//! In-process benchmarks: an API Gateway REST v1 event, as the Lambda runtime hands it over
+//! (JSON bytes), through lambda_http's adapter, the real router and middleware and the embedded
+//! store on redb's in-memory backend, to the serialized Lambda response. Token verification is
+//! measured cold (JWKS parsed first) and warm (key cached).
+//!
+//! Every case runs next to a baseline measured in the same run — the same lambda_http + axum
+//! path answering constant JSON, or jsonwebtoken's own `decode` with a ready key — and the run
+//! ends with a table of medians and ratios, so the cost of Gota's own code is visible whatever
+//! the machine's speed. `cargo bench -p gota-core --bench inprocess [-- FILTER]`.
+
+// Bench code, held to the same rules as tests (clippy.toml): a failed set-up should panic.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout
+)]
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use axum::http::header;
+use axum::routing::get;
+use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
+use gota_core::auth::{JwksSource, RsaSigner, TokenVerifier, VerifierConfig};
+use gota_core::http::cursor::CursorCodec;
+use gota_core::http::{App, AppState, Services};
+use gota_core::store::embedded::EmbeddedStore;
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Adapter, Context, LambdaEvent, Service as _};
+use serde_json::{Value, json};
+use tokio::runtime::Runtime;
+
+const OWNER: &str = "6f1d0c9e-1b2a-4c3d-9e8f-0a1b2c3d4e5f";
+const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123";
+const CLIENT_ID: &str = "4k2example";
+/// Recipes the owner has before measuring, so a list has a full page of 20.
+const SEEDED: usize = 25;
+
+/// A realistic recipe: 8 ingredients, 6 steps, 3 tags, what a POST validates in full.
+fn recipe(title: &str) -> Value {
+    let ingredients: Vec<Value> = [
+        ("flour", 500, "g"),
+        ("water", 350, "ml"),
+        ("salt", 10, "g"),
+        ("yeast", 7, "g"),
+        ("olive oil", 2, "tbsp"),
+        ("tomatoes", 400, "g"),
+        ("mozzarella", 250, "g"),
+        ("basil", 10, "piece"),
+    ]
+    .iter()
+    .map(|(name, amount, unit)| json!({"name": name, "quantity": {"amount": amount, "unit": unit}}))
+    .collect();
+    let steps: Vec<Value> = [
+        "Mix flour, water, salt and yeast into a dough.",
+        "Knead for ten minutes until smooth.",
+        "Let rise for two hours, covered.",
+        "Shape into two rounds and top with crushed tomatoes.",
+        "Bake at 250 °C for eight minutes.",
+        "Add mozzarella and basil; bake two more minutes.",
+    ]
+    .iter()
+    .map(|text| json!({"text": text}))
+    .collect();
+    json!({
+        "title": title,
+        "description": "A simple home-oven pizza.",
+        "servings": 4,
+        "prep_time_minutes": 30,
+        "cook_time_minutes": 10,
+        "difficulty": "easy",
+        "ingredients": ingredients,
+        "steps": steps,
+        "tags": ["italian", "baking", "dinner"],
+    })
+}
+
+/// A REST v1 proxy event for stage `prod`, with Cognito authorizer claims (or, when `bearer` is
+/// given, no claims and that Authorization header), serialized as the runtime receives it.
+fn rest_v1_event(
+    method: &str,
+    path: &str,
+    query: Option<&Value>,
+    body: Option<&Value>,
+    bearer: Option<&str>,
+) -> Vec<u8> {
+    let mut headers = json!({
+        "Accept": "application/json",
+        "Host": "abc123.execute-api.eu-west-1.amazonaws.com",
+        "X-Forwarded-Proto": "https",
+    });
+    if body.is_some() {
+        headers["Content-Type"] = json!(if method == "PATCH" {
+            "application/merge-patch+json"
+        } else {
+            "application/json"
+        });
+    }
+    if let Some(token) = bearer {
+        headers["Authorization"] = json!(format!("Bearer {token}"));
+    }
+    let multi: serde_json::Map<String, Value> = headers
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), json!([v])))
+        .collect();
+    let authorizer = if bearer.is_some() {
+        json!({})
+    } else {
+        json!({"claims": {
+            "sub": OWNER,
+            "cognito:groups": "editors",
+            "iss": ISSUER,
+            "cognito:username": "alice",
+            "aud": CLIENT_ID,
+            "token_use": "id",
+            "auth_time": "1795000000",
+            "exp": "Mon Nov 23 13:00:00 UTC 2026",
+            "iat": "Mon Nov 23 12:00:00 UTC 2026",
+        }})
+    };
+    let multi_query = query.as_ref().map(|q| {
+        q.as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), json!([v])))
+            .collect::<serde_json::Map<_, _>>()
+    });
+    let event = json!({
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": multi,
+        "queryStringParameters": query.cloned(),
+        "multiValueQueryStringParameters": multi_query,
+        "pathParameters": null,
+        "stageVariables": null,
+        "requestContext": {
+            "accountId": "123456789012",
+            "resourceId": "abc123",
+            "stage": "prod",
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "requestTimeEpoch": 1795000000000_i64,
+            "path": format!("/prod{path}"),
+            "resourcePath": path,
+            "httpMethod": method,
+            "apiId": "abc123",
+            "protocol": "HTTP/1.1",
+            "domainName": "abc123.execute-api.eu-west-1.amazonaws.com",
+            "identity": {"sourceIp": "203.0.113.7", "userAgent": "bench"},
+            "authorizer": authorizer,
+        },
+        "body": body.map(Value::to_string),
+        "isBase64Encoded": false,
+    });
+    serde_json::to_vec(&event).unwrap()
+}
+
+/// What the Lambda runtime does with one invocation once the event bytes are in: parse the
+/// event, call the service through lambda_http's adapter, serialize the response.
+async fn invoke<S>(
+    adapter: &mut Adapter<'static, axum::response::Response, S>,
+    event: &[u8],
+) -> Vec<u8>
+where
+    S: tower::Service<
+            lambda_http::Request,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        >,
+    S::Future: Send + 'static,
+{
+    let request: LambdaRequest = serde_json::from_slice(event).unwrap();
+    let response = adapter
+        .call(LambdaEvent::new(request, Context::default()))
+        .await
+        .unwrap();
+    serde_json::to_vec(&response).unwrap()
+}
+
+fn status_of(response: &[u8]) -> u64 {
+    serde_json::from_slice::<Value>(response).unwrap()["statusCode"]
+        .as_u64()
+        .unwrap()
+}
+
+fn body_of(response: &[u8]) -> Value {
+    let outer: Value = serde_json::from_slice(response).unwrap();
+    serde_json::from_str(outer["body"].as_str().unwrap()).unwrap()
+}
+
+/// Gota in Lambda mode (trusts authorizer claims), embedded store in memory.
+fn gota_app(signer: &RsaSigner) -> App {
+    let store = Arc::new(EmbeddedStore::in_memory().unwrap());
+    App::new(AppState::new(Services {
+        store,
+        verifier: TokenVerifier::new(VerifierConfig::new(
+            ISSUER,
+            vec![CLIENT_ID.to_owned()],
+            JwksSource::Static(signer.jwks()),
+        )),
+        trust_authorizer_context: true,
+        admin_group: "admin".into(),
+        cursors: CursorCodec::new(&[7; 32]),
+        dev_issuer: None,
+    }))
+}
+
+/// The baseline: the same routes under lambda_http + axum, answering constant JSON.
+fn baseline_router() -> Router {
+    const BODY: &str = r#"{"id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","title":"constant"}"#;
+    let constant = || async { ([(header::CONTENT_TYPE, "application/json")], BODY) };
+    Router::new()
+        .route("/prod/recipes", get(constant).post(constant))
+        .route("/prod/recipes/{id}", get(constant).patch(constant))
+}
+
+struct Case {
+    name: &'static str,
+    event: Vec<u8>,
+    expect: u64,
+}
+
+fn bench_requests(c: &mut Criterion, rt: &Runtime, signer: &RsaSigner) {
+    let mut gota = Adapter::from(gota_app(signer));
+    let mut baseline = Adapter::from(baseline_router());
+
+    // Seed through the API itself, so stored items are exactly what POST writes.
+    let mut ids = Vec::new();
+    for i in 0..SEEDED {
+        let created = rt.block_on(invoke(
+            &mut gota,
+            &rest_v1_event(
+                "POST",
+                "/recipes",
+                None,
+                Some(&recipe(&format!("Pizza {i}"))),
+                None,
+            ),
+        ));
+        assert_eq!(
+            status_of(&created),
+            201,
+            "seeding: {}",
+            String::from_utf8_lossy(&created)
+        );
+        ids.push(body_of(&created)["id"].as_str().unwrap().to_owned());
+    }
+    let id = &ids[0];
+    let token = signer
+        .sign(&json!({
+            "sub": OWNER, "iss": ISSUER, "aud": CLIENT_ID, "token_use": "id",
+            "iat": unix_now(), "exp": unix_now() + 24 * 3600, "cognito:username": "alice",
+        }))
+        .unwrap();
+
+    let cases = [
+        Case {
+            name: "get_by_id",
+            event: rest_v1_event("GET", &format!("/recipes/{id}"), None, None, None),
+            expect: 200,
+        },
+        Case {
+            name: "get_by_id_bearer",
+            event: rest_v1_event("GET", &format!("/recipes/{id}"), None, None, Some(&token)),
+            expect: 200,
+        },
+        Case {
+            name: "list_20",
+            event: rest_v1_event("GET", "/recipes", Some(&json!({"limit": "20"})), None, None),
+            expect: 200,
+        },
+        Case {
+            name: "post",
+            event: rest_v1_event("POST", "/recipes", None, Some(&recipe("Margherita")), None),
+            expect: 201,
+        },
+        Case {
+            name: "patch",
+            event: rest_v1_event(
+                "PATCH",
+                &format!("/recipes/{}", ids[1]),
+                None,
+                Some(&json!({"title": "Marinara", "servings": 3, "tags": ["italian"]})),
+                None,
+            ),
+            expect: 200,
+        },
+    ];
+
+    let mut group = c.benchmark_group("request");
+    configure(&mut group);
+    for case in &cases {
+        // The bench measures the success path: check it is the one taken.
+        let first = rt.block_on(invoke(&mut gota, &case.event));
+        assert_eq!(
+            status_of(&first),
+            case.expect,
+            "{}: {}",
+            case.name,
+            String::from_utf8_lossy(&first)
+        );
+        if case.name == "list_20" {
+            assert_eq!(body_of(&first)["items"].as_array().unwrap().len(), 20);
+        }
+        assert_eq!(
+            status_of(&rt.block_on(invoke(&mut baseline, &case.event))),
+            200
+        );
+
+        group.bench_function(format!("{}/gota", case.name), |b| {
+            b.iter(|| black_box(rt.block_on(invoke(&mut gota, black_box(&case.event)))));
+        });
+        group.bench_function(format!("{}/baseline", case.name), |b| {
+            b.iter(|| black_box(rt.block_on(invoke(&mut baseline, black_box(&case.event)))));
+        });
+    }
+    group.finish();
+}
+
+fn bench_tokens(c: &mut Criterion, rt: &Runtime, signer: &RsaSigner) {
+    let config = VerifierConfig::new(
+        ISSUER,
+        vec![CLIENT_ID.to_owned()],
+        JwksSource::Static(signer.jwks()),
+    );
+    let token = signer
+        .sign(&json!({
+            "sub": OWNER, "iss": ISSUER, "aud": CLIENT_ID, "token_use": "id",
+            "iat": unix_now(), "exp": unix_now() + 24 * 3600, "cognito:groups": ["editors"],
+        }))
+        .unwrap();
+    let warm = TokenVerifier::new(config.clone());
+    assert!(rt.block_on(warm.verify(&token)).is_ok());
+
+    // The floor: jsonwebtoken's RS256 decode with the key already parsed.
+    let jwk = &signer.jwks().keys[0];
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_issuer(&[ISSUER]);
+    validation.validate_aud = false;
+    assert!(jsonwebtoken::decode::<Value>(&token, &key, &validation).is_ok());
+
+    let mut group = c.benchmark_group("token");
+    configure(&mut group);
+    group.bench_function("verify_warm/gota", |b| {
+        b.iter(|| black_box(rt.block_on(warm.verify(black_box(&token))).is_ok()));
+    });
+    group.bench_function("verify_cold/gota", |b| {
+        b.iter(|| {
+            let verifier = TokenVerifier::new(black_box(config.clone()));
+            black_box(rt.block_on(verifier.verify(black_box(&token))).is_ok())
+        });
+    });
+    group.bench_function("verify/baseline", |b| {
+        b.iter(|| {
+            black_box(jsonwebtoken::decode::<Value>(black_box(&token), &key, &validation).is_ok())
+        });
+    });
+    group.finish();
+}
+
+fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
+    group
+        .sample_size(60)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// `target/criterion`, beside the bench executable's `target/<profile>/deps`.
+fn criterion_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.ancestors().nth(3).unwrap().join("criterion")
+}
+
+/// Criterion's median estimate (ns) of a benchmark, if it ran in this run (since `started`).
+fn median_ns(dir: &Path, started: SystemTime, group: &str, id: &str) -> Option<f64> {
+    let path = dir
+        .join(group)
+        .join(id.replace('/', "_"))
+        .join("new/estimates.json");
+    if std::fs::metadata(&path).ok()?.modified().ok()? < started {
+        return None;
+    }
+    let estimates: Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    estimates["median"]["point_estimate"].as_f64()
+}
+
+/// The summary: each case's median next to its baseline's, and the ratio.
+fn print_table(dir: &Path, started: SystemTime) {
+    let rows = [
+        ("request", "get_by_id", "get_by_id/baseline", 20_000.0),
+        (
+            "request",
+            "get_by_id_bearer",
+            "get_by_id_bearer/baseline",
+            f64::NAN,
+        ),
+        ("request", "list_20", "list_20/baseline", f64::NAN),
+        ("request", "post", "post/baseline", 60_000.0),
+        ("request", "patch", "patch/baseline", f64::NAN),
+        ("token", "verify_warm", "verify/baseline", f64::NAN),
+        ("token", "verify_cold", "verify/baseline", f64::NAN),
+    ];
+    println!(
+        "\n{:<28} {:>12} {:>12} {:>8} {:>10}",
+        "case (median)", "gota", "baseline", "ratio", "target"
+    );
+    for (group, case, baseline, target_ns) in rows {
+        let Some(ours) = median_ns(dir, started, group, &format!("{case}/gota")) else {
+            continue;
+        };
+        let base = median_ns(dir, started, group, baseline);
+        let target = if target_ns.is_nan() {
+            "-".to_owned()
+        } else if ours <= target_ns {
+            format!("≤{} ok", micros(target_ns))
+        } else {
+            format!("≤{} MISS", micros(target_ns))
+        };
+        println!(
+            "{:<28} {:>12} {:>12} {:>8} {:>10}",
+            format!("{group}/{case}"),
+            micros(ours),
+            base.map_or("-".to_owned(), micros),
+            base.map_or("-".to_owned(), |b| format!("{:.1}x", ours / b)),
+            target,
+        );
+    }
+}
+
+fn micros(ns: f64) -> String {
+    format!("{:.1}µs", ns / 1000.0)
+}
+
+fn main() {
+    let started = SystemTime::now();
+    let dir = criterion_dir();
+    let mut c = Criterion::default()
+        .output_directory(&dir)
+        .configure_from_args();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let signer = RsaSigner::generate("bench-kid").unwrap();
+    bench_requests(&mut c, &rt, &signer);
+    bench_tokens(&mut c, &rt, &signer);
+    c.final_summary();
+    print_table(&dir, started);
+}
