@@ -5,10 +5,13 @@
 #   3. gota-bench: start-up and wrk load, release gota-api vs bare axum / bare lambda_http
 # Results: target/bench/report.md (the tables doc/performance.md quotes).
 # Needs: the repo's .venv (cargo-lambda, Zig; `make deps`) and wrk (installed here if missing).
+# BENCH_ZIP=0 skips step 2 (a second compile of everything, for aarch64: ~8 min cold on 2 cores).
+# Arguments go to gota-bench (--rounds N --duration SECS --starts N …).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
-out=target/bench
+target=${CARGO_TARGET_DIR:-target}
+out=$target/bench
 mkdir -p "$out"
 
 if ! command -v wrk >/dev/null; then
@@ -18,19 +21,23 @@ if ! command -v wrk >/dev/null; then
     || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q wrk >/dev/null; }
 fi
 
-echo "bench: release build of gota-api and the baselines" >&2
-cargo build --release --locked -p gota-core -p gota-bench --bins
+echo "bench: release build of gota-api, the baselines and the criterion benches" >&2
+# One invocation: the benches' dev-dependencies unify features with the binaries', so every
+# crate is compiled once (a separate `cargo bench` build would compile the SDK again).
+cargo build --release --locked -p gota-core -p gota-bench --bins --benches
 
 echo "bench: in-process (criterion)" >&2
 cargo bench --locked -p gota-core --bench inprocess -- --noplot | tee "$out/inprocess.txt"
 
-echo "bench: arm64 Lambda zip" >&2
-# cargo-lambda finds Zig as `python3 -m ziglang`: the venv's python must come first.
-PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --arm64 --output-format zip \
-  -p gota-core --bin gota-api
+if [ "${BENCH_ZIP:-1}" != 0 ]; then
+  echo "bench: arm64 Lambda zip" >&2
+  # cargo-lambda finds Zig as `python3 -m ziglang`: the venv's python must come first.
+  PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --arm64 --output-format zip \
+    -p gota-core --bin gota-api
+fi
 
 echo "bench: start-up and load" >&2
-target/release/gota-bench --report "$out/servers.md" "$@"
+"$target/release/gota-bench" --report "$out/servers.md" "$@"
 
 {
   echo "# make bench — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m), $(rustc --version)"

@@ -490,6 +490,22 @@ struct Report {
     zip_path: PathBuf,
 }
 
+/// `| label | gota | baseline | gota/baseline | target |`, values shown with `show`.
+fn ratio_row(
+    out: &mut String,
+    label: &str,
+    (gota, bare, show): (f64, f64, impl Fn(f64) -> String),
+    target: &str,
+) {
+    let _ = writeln!(
+        out,
+        "| {label} | {} | {} | {:.2}× | {target} |",
+        show(gota),
+        show(bare),
+        gota / bare
+    );
+}
+
 fn verdict(ok: bool) -> &'static str {
     if ok { "ok" } else { "MISS" }
 }
@@ -506,27 +522,24 @@ impl Report {
         );
         let _ = writeln!(out, "| measure | gota-api | baseline | ratio | target |");
         let _ = writeln!(out, "|---|---:|---:|---:|---|");
-        let _ = writeln!(
-            out,
-            "| standalone exec → first 200 on /health (baseline bare-axum) | {:.1} ms | {:.1} ms | {:.2}× | ≤ 15 ms {} |",
-            s.gota,
-            s.bare,
-            s.gota / s.bare,
-            verdict(s.gota <= 15.0)
+        let ms = |v: f64| format!("{v:.1} ms");
+        ratio_row(
+            &mut out,
+            "standalone exec → first 200 on /health (baseline bare-axum)",
+            (s.gota, s.bare, ms),
+            &format!("≤ 15 ms {}", verdict(s.gota <= 15.0)),
         );
-        let _ = writeln!(
-            out,
-            "| Lambda exec → first /invocation/next (init; baseline bare-lambda) | {:.1} ms | {:.1} ms | {:.2}× | |",
-            l.gota.init_ms,
-            l.bare.init_ms,
-            l.gota.init_ms / l.bare.init_ms
+        ratio_row(
+            &mut out,
+            "Lambda exec → first /invocation/next (init; baseline bare-lambda)",
+            (l.gota.init_ms, l.bare.init_ms, ms),
+            "",
         );
-        let _ = writeln!(
-            out,
-            "| Lambda exec → first response posted (GET /health event) | {:.1} ms | {:.1} ms | {:.2}× | |",
-            l.gota.first_response_ms,
-            l.bare.first_response_ms,
-            l.gota.first_response_ms / l.bare.first_response_ms
+        ratio_row(
+            &mut out,
+            "Lambda exec → first response posted (GET /health event)",
+            (l.gota.first_response_ms, l.bare.first_response_ms, ms),
+            "",
         );
 
         let _ = writeln!(
@@ -586,13 +599,13 @@ impl Report {
         let _ = writeln!(out, "\n## Memory and artifact\n");
         let _ = writeln!(out, "| measure | gota-api | baseline | ratio | target |");
         let _ = writeln!(out, "|---|---:|---:|---:|---|");
-        let _ = writeln!(
-            out,
-            "| peak RSS after all load (VmHWM; baseline bare-axum) | {:.1} MiB | {:.1} MiB | {:.2}× | ≤ 30 MiB {} |",
-            rss.gota / 1024.0,
-            rss.bare / 1024.0,
-            rss.gota / rss.bare,
-            verdict(rss.gota <= 30.0 * 1024.0)
+        ratio_row(
+            &mut out,
+            "peak RSS after all load (VmHWM; baseline bare-axum)",
+            (rss.gota, rss.bare, |kib: f64| {
+                format!("{:.1} MiB", kib / 1024.0)
+            }),
+            &format!("≤ 30 MiB {}", verdict(rss.gota <= 30.0 * 1024.0)),
         );
         match self.zip_bytes {
             Some(bytes) => {

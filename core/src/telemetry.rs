@@ -48,6 +48,8 @@ pub fn init(format: LogFormat, writer: LogWriter) -> Result<LogGuard, ConfigErro
         LogWriter::Background => {
             let (writer, guard) = NonBlockingBuilder::default()
                 .lossy(false)
+                // ~2 MB of queued lines at most; past that, requests wait for the writer.
+                .buffered_lines_limit(8192)
                 .thread_name("gota-log")
                 .finish(std::io::BufWriter::new(std::io::stderr()));
             install(format, filter, ansi, writer);

@@ -53,6 +53,9 @@ pub struct VerifierConfig {
     /// `kid` or to retry after a failed fetch (the lazy first fetch is never delayed); default
     /// 30 s. Within it, an unknown `kid` is Invalid, or KeysUnavailable if the last fetch failed.
     pub refresh_cooldown: Duration,
+    /// Reuse the result for a token that passed every check in the last 5 minutes (see
+    /// `verifier/recent.rs`); default true. Off, every call checks the signature.
+    pub remember_verified: bool,
 }
 
 /// Where the signing keys come from.
@@ -83,6 +86,7 @@ impl VerifierConfig {
             jwks,
             leeway: DEFAULT_LEEWAY,
             refresh_cooldown: DEFAULT_REFRESH_COOLDOWN,
+            remember_verified: true,
         }
     }
 }
@@ -136,7 +140,11 @@ impl TokenVerifier {
             leeway_secs,
             validation,
             keys,
-            recent: RecentTokens::new(recent::CAPACITY),
+            recent: RecentTokens::new(if config.remember_verified {
+                recent::CAPACITY
+            } else {
+                0
+            }),
         }
     }
 
