@@ -44,7 +44,8 @@ fn options(target: &Path) -> anyhow::Result<Options> {
             connections: 32,
             threads: 1,
         },
-        zip: target.join("lambda/gota-api/bootstrap.zip"),
+        // Where bench/run.sh has cargo-lambda build it.
+        zip: target.join("lambda-zip/lambda/gota-api/bootstrap.zip"),
         report: target.join("bench/report.md"),
     };
     let mut args = std::env::args().skip(1);
