@@ -36,6 +36,24 @@ fn create(gota: &Gota, title: &str, tag: &str, ingredient: &str) -> Value {
     serde_json::from_str(&out).unwrap()
 }
 
+/// Logs in as alice and creates her "Plain rice"; its id.
+fn alice_with_plain_rice(gota: &Gota) -> String {
+    gota.ok(&["login", "--dev", "alice"]);
+    create(gota, "Plain rice", "quick", "rice")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Writes a minimal rice recipe titled `title` to `path`.
+fn write_rice(path: &std::path::Path, title: &str) {
+    std::fs::write(
+        path,
+        format!("title: {title}\ningredients: [{{name: rice}}]\nsteps: [{{text: Cook.}}]\n"),
+    )
+    .unwrap();
+}
+
 #[tokio::test]
 async fn login_dev_then_create_from_a_yaml_file_and_get_it_scaled() {
     let (_api, gota) = standalone().await;
@@ -180,11 +198,7 @@ async fn list_filters_and_all_follows_cursors_over_several_pages() {
 #[tokio::test]
 async fn edit_through_a_scripted_editor_saves_with_if_match() {
     let (_api, gota) = standalone().await;
-    gota.ok(&["login", "--dev", "alice"]);
-    let id = create(&gota, "Plain rice", "quick", "rice")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = alice_with_plain_rice(&gota);
     let editor = gota.script(
         "editor.sh",
         "sed -i 's/^title: .*/title: Fancy rice/' \"$1\"",
@@ -203,11 +217,7 @@ async fn edit_through_a_scripted_editor_saves_with_if_match() {
 #[tokio::test]
 async fn an_edit_that_changes_nothing_sends_nothing_and_an_invalid_one_is_kept() {
     let (_api, gota) = standalone().await;
-    gota.ok(&["login", "--dev", "alice"]);
-    let id = create(&gota, "Plain rice", "quick", "rice")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = alice_with_plain_rice(&gota);
     let out = gota.run(&["recipes", "edit", &id], &[("EDITOR", "true")], None);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "No changes.");
 
@@ -239,17 +249,9 @@ async fn an_edit_that_changes_nothing_sends_nothing_and_an_invalid_one_is_kept()
 #[tokio::test]
 async fn a_concurrent_change_during_edit_fails_with_the_412_message_and_exit_5() {
     let (_api, gota) = standalone().await;
-    gota.ok(&["login", "--dev", "alice"]);
-    let id = create(&gota, "Plain rice", "quick", "rice")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = alice_with_plain_rice(&gota);
     let other = gota.dir.path().join("other.yaml");
-    std::fs::write(
-        &other,
-        "title: Someone else's rice\ningredients: [{name: rice}]\nsteps: [{text: Cook.}]\n",
-    )
-    .unwrap();
+    write_rice(&other, "Someone else's rice");
     // The "editor" is another client updating the recipe while this one edits it.
     let editor = gota.script(
         "racing-editor.sh",
@@ -278,26 +280,14 @@ async fn a_concurrent_change_during_edit_fails_with_the_412_message_and_exit_5()
 #[tokio::test]
 async fn update_sends_if_match_unless_forced_and_delete_then_gives_not_found() {
     let (_api, gota) = standalone().await;
-    gota.ok(&["login", "--dev", "alice"]);
-    let id = create(&gota, "Plain rice", "quick", "rice")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = alice_with_plain_rice(&gota);
     let file = gota.dir.path().join("new.yaml");
-    std::fs::write(
-        &file,
-        "title: New rice\ningredients: [{name: rice}]\nsteps: [{text: Cook.}]\n",
-    )
-    .unwrap();
+    write_rice(&file, "New rice");
     let f = file.to_str().unwrap();
     let updated: Value =
         serde_json::from_str(&gota.ok(&["recipes", "update", &id, "-f", f])).unwrap();
     assert_eq!(updated["version"], 2);
-    std::fs::write(
-        &file,
-        "title: Forced rice\ningredients: [{name: rice}]\nsteps: [{text: Cook.}]\n",
-    )
-    .unwrap();
+    write_rice(&file, "Forced rice");
     let forced: Value =
         serde_json::from_str(&gota.ok(&["recipes", "update", &id, "-f", f, "--force"])).unwrap();
     assert_eq!(forced["version"], 3);

@@ -100,7 +100,8 @@ pub struct TokenVerifier {
     leeway_secs: u64,
     validation: Validation,
     keys: KeyCache,
-    recent: RecentTokens,
+    /// `None` when `remember_verified` is off.
+    recent: Option<RecentTokens>,
 }
 
 impl TokenVerifier {
@@ -140,11 +141,9 @@ impl TokenVerifier {
             leeway_secs,
             validation,
             keys,
-            recent: RecentTokens::new(if config.remember_verified {
-                recent::CAPACITY
-            } else {
-                0
-            }),
+            recent: config
+                .remember_verified
+                .then(|| RecentTokens::new(recent::CAPACITY)),
         }
     }
 
@@ -158,12 +157,14 @@ impl TokenVerifier {
     /// `exp` (see `recent.rs`).
     pub async fn verify(&self, token: &str) -> Result<Identity, AuthError> {
         let kid = screen_header(token)?;
-        let digest = RecentTokens::digest(token);
         let now = unix_now();
-        if let Some(identity) = self.recent.get(&digest, now) {
+        let digest = self.recent.as_ref().map(|_| RecentTokens::digest(token));
+        if let Some((recent, digest)) = self.recent.as_ref().zip(digest.as_ref()) {
             // Only while the signing key is still published: a refresh that drops it ends
             // the reuse of everything it signed.
-            if self.keys.snapshot().contains(&kid) {
+            if let Some(identity) = recent.get(digest, now)
+                && self.keys.snapshot().contains(&kid)
+            {
                 return Ok(identity);
             }
         }
@@ -174,10 +175,13 @@ impl TokenVerifier {
         let exp = data.claims.exp;
         let identity = self.accept(data.claims)?;
         // Whole seconds down: never later than the token says.
-        if let Some(exp) = exp.filter(|e| e.is_finite() && *e >= 0.0) {
+        if let (Some(recent), Some(digest), Some(exp)) = (
+            &self.recent,
+            digest,
+            exp.filter(|e| e.is_finite() && *e >= 0.0),
+        ) {
             let valid_until = (exp as u64).saturating_add(self.leeway_secs);
-            self.recent
-                .insert(digest, identity.clone(), valid_until, now);
+            recent.insert(digest, identity.clone(), valid_until, now);
         }
         Ok(identity)
     }

@@ -76,9 +76,6 @@ impl RecentTokens {
         valid_until: u64,
         now_unix: u64,
     ) {
-        if self.capacity == 0 {
-            return;
-        }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         if entries.len() >= self.capacity && !entries.contains_key(&token) {
             let now = Instant::now();
@@ -127,14 +124,6 @@ mod tests {
         assert_eq!(recent.get(&token, 999), Some(identity("alice")));
         assert_eq!(recent.get(&token, 1_000), Some(identity("alice")));
         assert_eq!(recent.get(&token, 1_001), None, "expired");
-    }
-
-    #[test]
-    fn with_no_capacity_nothing_is_remembered() {
-        let recent = RecentTokens::new(0);
-        let token = RecentTokens::digest("a.b.c");
-        recent.insert(token, identity("alice"), 1_000, 900);
-        assert_eq!(recent.get(&token, 900), None);
     }
 
     #[test]

@@ -905,3 +905,11 @@ async fn a_token_refused_once_is_refused_again() {
         );
     }
 }
+
+#[test]
+fn remembering_verified_tokens_can_be_switched_off() {
+    let mut off = config(JwksSource::Static(SIGNER.jwks()));
+    off.remember_verified = false;
+    assert!(TokenVerifier::new(off).recent.is_none());
+    assert!(static_verifier().recent.is_some());
+}
