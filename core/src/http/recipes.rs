@@ -591,8 +591,12 @@ pub async fn patch_recipe(
             "A merge patch for a recipe must be a JSON object.",
         ));
     };
-    // Checked on the patch itself: merging `"id": null` would hide it from the merged document.
+    // Checked on the patch itself: merging `"id": null` (or `"descripton": null`) would hide the
+    // field from the merged document. Every recipe field is optional on its own, so the names
+    // alone, each set to null, decode as a recipe input exactly when they are all known.
     refuse_server_controlled(fields)?;
+    let names = fields.keys().map(|k| (k.clone(), Value::Null)).collect();
+    decode::<RecipeInput>(Value::Object(names))?;
     update(&state, &caller, id, &headers, |current| {
         let mut document = serde_json::to_value(current.content.to_input())
             .map_err(|e| ApiError::Internal(e.into()))?;

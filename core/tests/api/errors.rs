@@ -66,6 +66,33 @@ async fn unknown_and_server_controlled_fields_are_400s() {
 }
 
 #[tokio::test]
+async fn a_merge_patch_naming_an_unknown_field_is_a_400_even_when_it_removes_it() {
+    let t = spawn_app();
+    let token = t.token("alice");
+    let created = t
+        .call("POST", "/recipes", Some(&token), Some(recipe("Patched")))
+        .await;
+    let uri = format!("/recipes/{}", created.body["id"].as_str().unwrap());
+    for patch in [
+        json!({"descripton": null}),
+        json!({"title": "Soup", "rating": null}),
+    ] {
+        let reply = t
+            .call_with(
+                "PATCH",
+                &uri,
+                Some(&token),
+                Some(patch.clone()),
+                &[("content-type", "application/merge-patch+json")],
+            )
+            .await;
+        assert_problem(&reply, StatusCode::BAD_REQUEST);
+    }
+    let now = t.call("GET", &uri, Some(&token), None).await;
+    assert_eq!(now.body["version"], 1, "nothing changed");
+}
+
+#[tokio::test]
 async fn an_invalid_idempotency_key_is_a_400() {
     let t = spawn_app();
     let token = t.token("alice");
