@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::domain::input::{IngredientInput, QuantityInput};
 use crate::domain::limits;
 use crate::domain::text;
-use crate::domain::validation::Collector;
+use crate::domain::validation::{Collector, Origin};
 
 /// A unit of measure, from a closed set. Responses always use these canonical names;
 /// requests may also use common spellings such as `grams` or `tablespoon`.
@@ -225,11 +225,12 @@ impl TryFrom<String> for Unit {
     }
 }
 
-/// How much of an ingredient: an amount greater than 0 and at most 1000000, and an optional
-/// unit ("3 eggs" has none).
+/// How much of an ingredient: an amount from 0.001 to 1000000 with at most 15 significant
+/// digits, and an optional unit ("3 eggs" has none).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Quantity {
-    /// Greater than 0 and at most 1000000; whole amounts are written as JSON integers.
+    /// 0.001 to 1000000, at most 15 significant digits; whole amounts are written as JSON
+    /// integers. (A recipe stored before these bounds may still hold a smaller amount above 0.)
     #[serde(serialize_with = "serialize_amount")]
     #[schema(value_type = f64, exclusive_minimum = 0, maximum = 1000000, example = 200)]
     amount: f64,
@@ -239,12 +240,20 @@ pub struct Quantity {
 }
 
 impl Quantity {
-    /// Checks the amount: finite, greater than 0, at most 1,000,000.
+    /// Checks the amount: 0.001 to 1,000,000, at most 15 significant digits.
     pub fn new(amount: f64, unit: Option<Unit>) -> Result<Quantity, String> {
-        valid_amount(amount).map(|amount| Quantity { amount, unit })
+        valid_amount(amount, Origin::Client).map(|amount| Quantity { amount, unit })
     }
 
-    /// The amount, finite and greater than 0.
+    /// A quantity as an older version may have stored it: only finite, above 0 and at most
+    /// 1,000,000.
+    #[cfg(test)]
+    pub(crate) fn from_store(amount: f64, unit: Option<Unit>) -> Result<Quantity, String> {
+        valid_amount(amount, Origin::Store).map(|amount| Quantity { amount, unit })
+    }
+
+    /// The amount: 0.001 to 1,000,000 with at most 15 significant digits, unless it was
+    /// stored before those bounds (then finite, above 0 and at most 1,000,000).
     pub fn amount(&self) -> f64 {
         self.amount
     }
@@ -260,19 +269,44 @@ impl Quantity {
     }
 }
 
-fn valid_amount(amount: f64) -> Result<f64, String> {
-    if amount.is_finite() && amount > 0.0 && amount <= limits::AMOUNT_MAX {
-        Ok(amount)
-    } else {
+/// The bounds keep every amount a number DynamoDB stores (1e-130 to 1e126, 38 significant
+/// digits: see "Supported data types" in the DynamoDB developer guide) and a cook can read.
+/// Amounts read back from a store only need what earlier versions accepted (finite, above 0,
+/// at most the maximum), so a tightened bound never makes a stored recipe unreadable.
+fn valid_amount(amount: f64, origin: Origin) -> Result<f64, String> {
+    let in_range = match origin {
+        Origin::Client => amount >= limits::AMOUNT_MIN && amount <= limits::AMOUNT_MAX,
+        Origin::Store => amount.is_finite() && amount > 0.0 && amount <= limits::AMOUNT_MAX,
+    };
+    if !in_range {
         Err(amount_message())
+    } else if origin == Origin::Client
+        && significant_digits(amount) > limits::AMOUNT_SIGNIFICANT_DIGITS
+    {
+        Err(format!(
+            "must have at most {} significant digits",
+            limits::AMOUNT_SIGNIFICANT_DIGITS
+        ))
+    } else {
+        Ok(amount)
     }
 }
 
 fn amount_message() -> String {
     format!(
-        "must be greater than 0 and at most {}",
+        "must be between {} and {}",
+        amount_number(limits::AMOUNT_MIN),
         amount_number(limits::AMOUNT_MAX)
     )
+}
+
+/// Significant digits of the shortest decimal that reads back as `x` (what serde_json and
+/// serde_dynamo write): `{:e}` prints exactly that, as `d.ddde±x`, without trailing zeros.
+pub(crate) fn significant_digits(x: f64) -> usize {
+    let written = format!("{:e}", x.abs());
+    written.split('e').next().map_or(0, |mantissa| {
+        mantissa.bytes().filter(u8::is_ascii_digit).count()
+    })
 }
 
 /// 2^53: above it not every integer is an f64, so "whole" stops meaning anything.
@@ -370,6 +404,7 @@ impl Ingredient {
     pub(crate) fn parse(
         input: &IngredientInput,
         at: &str,
+        origin: Origin,
         errors: &mut Collector,
     ) -> Option<Ingredient> {
         let name = errors.check(
@@ -383,7 +418,10 @@ impl Ingredient {
                     || format!("{at}/quantity/amount"),
                     match &quantity.amount {
                         None => Err("is required".to_owned()),
-                        Some(n) => n.as_f64().ok_or_else(amount_message).and_then(valid_amount),
+                        Some(n) => n
+                            .as_f64()
+                            .ok_or_else(amount_message)
+                            .and_then(|amount| valid_amount(amount, origin)),
                     },
                 );
                 let unit = errors.check(
@@ -566,13 +604,77 @@ mod tests {
     fn amount_just_over_one_million_is_rejected() {
         assert_eq!(
             Quantity::new(1_000_000.001, None),
-            Err("must be greater than 0 and at most 1000000".to_owned())
+            Err("must be between 0.001 and 1000000".to_owned())
         );
     }
 
     #[test]
-    fn tiny_positive_amount_is_accepted() {
-        assert!(Quantity::new(0.001, Some(Unit::G)).is_ok());
+    fn the_smallest_amount_is_accepted_and_anything_below_it_is_not() {
+        assert!(Quantity::new(limits::AMOUNT_MIN, Some(Unit::Mg)).is_ok());
+        for amount in [
+            0.000_999_999,
+            0.0005,
+            1e-7,
+            1e-131,
+            1e-200,
+            f64::MIN_POSITIVE,
+        ] {
+            assert_eq!(
+                Quantity::new(amount, None),
+                Err("must be between 0.001 and 1000000".to_owned()),
+                "{amount:e}"
+            );
+        }
+    }
+
+    #[test]
+    fn amounts_of_up_to_15_significant_digits_are_accepted() {
+        for amount in [
+            123_456.789_012_345,
+            0.123_456_789_012_345,
+            999_999.999_999_999,
+        ] {
+            assert_eq!(significant_digits(amount), 15, "{amount}");
+            assert!(Quantity::new(amount, None).is_ok(), "{amount}");
+        }
+    }
+
+    #[test]
+    fn amounts_of_more_than_15_significant_digits_are_rejected() {
+        // What a client computing 0.1 + 0.2 in binary floating point sends.
+        for amount in [0.1 + 0.2, 1.0 / 3.0, 123_456.789_012_345_6] {
+            assert!(significant_digits(amount) > 15, "{amount}");
+            assert_eq!(
+                Quantity::new(amount, None),
+                Err("must have at most 15 significant digits".to_owned()),
+                "{amount}"
+            );
+        }
+    }
+
+    #[test]
+    fn significant_digits_are_those_of_the_shortest_decimal() {
+        for (amount, digits) in [
+            (1.0, 1),
+            (200.0, 1),
+            (1_000_000.0, 1),
+            (1_234_000.0, 4),
+            (0.001, 1),
+            (0.0105, 3),
+            (2.5, 2),
+        ] {
+            assert_eq!(significant_digits(amount), digits, "{amount}");
+        }
+    }
+
+    #[test]
+    fn amounts_read_back_from_a_store_only_need_to_be_positive_and_at_most_the_maximum() {
+        for amount in [0.0005, 1e-200, 0.1 + 0.2] {
+            assert!(Quantity::from_store(amount, None).is_ok(), "{amount}");
+        }
+        for amount in [0.0, -1.0, 1_000_000.5, f64::NAN, f64::INFINITY] {
+            assert!(Quantity::from_store(amount, None).is_err(), "{amount}");
+        }
     }
 
     #[test]

@@ -110,9 +110,9 @@ pub struct IngredientInput {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuantityInput {
-    /// A finite number greater than 0 and at most 1000000.
+    /// 0.001 to 1000000, with at most 15 significant digits.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = f64, required = true, nullable = false, exclusive_minimum = 0, maximum = 1000000, example = 200)]
+    #[schema(value_type = f64, required = true, nullable = false, minimum = 0.001, maximum = 1000000, example = 200)]
     pub amount: Option<serde_json::Number>,
     /// One of the canonical units. Common spellings are also accepted on input (`gr`, `grams`,
     /// `Tablespoon`, `fl. oz`, `lbs`, `pcs`…) and stored as the canonical unit.
@@ -238,8 +238,10 @@ mod tests {
             Some(limits::AMOUNT_MAX)
         );
         assert_eq!(
-            usize_at(&quantity, "/properties/amount/exclusiveMinimum"),
-            0
+            quantity
+                .pointer("/properties/amount/minimum")
+                .and_then(Value::as_f64),
+            Some(limits::AMOUNT_MIN)
         );
         let step = schema_of::<StepInput>();
         assert_eq!(

@@ -21,8 +21,16 @@ pub const INGREDIENTS_MIN: usize = 1;
 pub const INGREDIENTS_MAX: usize = 100;
 /// An ingredient's `name`: 1 to this many characters.
 pub const INGREDIENT_NAME_MAX: usize = 100;
-/// A quantity's `amount`: greater than 0 and at most this.
+/// A quantity's `amount`: at least this (a microgram is 0.001 mg). DynamoDB refuses numbers
+/// below 1e-130 ("Number underflow"); no cook needs anything near that, and a floor keeps
+/// scaled amounts readable too.
+pub const AMOUNT_MIN: f64 = 0.001;
+/// A quantity's `amount`: at most this.
 pub const AMOUNT_MAX: f64 = 1_000_000.0;
+/// A quantity's `amount`: at most this many significant digits. Any decimal with 15 digits
+/// survives the trip through an f64 and back unchanged (f64 holds 15.95 decimal digits), so
+/// what is stored is exactly what was sent; DynamoDB allows 38.
+pub const AMOUNT_SIGNIFICANT_DIGITS: usize = 15;
 /// An ingredient's `note`: at most this many characters.
 pub const INGREDIENT_NOTE_MAX: usize = 200;
 /// `steps`: at least this many.
@@ -47,6 +55,12 @@ pub const NOTES_MAX: usize = 20;
 pub const NOTE_MAX: usize = 500;
 /// `author`: at most this many characters.
 pub const AUTHOR_MAX: usize = 100;
+/// A recipe's content, as stored: at most this many bytes of compact JSON (UTF-8, the
+/// response body without the server-controlled fields), measured after normalisation. It
+/// bounds every stored form with room to spare under DynamoDB's 400 KB item limit: the
+/// recipe item (DynamoDB's measure of it is never more than the JSON's, plus the keys) and
+/// the idempotency record that keeps the whole response body. See ADR 0012.
+pub const CONTENT_BYTES_MAX: usize = 350_000;
 /// An owner (Cognito `sub` or dev subject): 1 to this many characters.
 pub const OWNER_MAX: usize = 128;
 /// The list filter `q`: 1 to this many characters.

@@ -12,7 +12,7 @@ use crate::domain::limits;
 use crate::domain::scaling;
 use crate::domain::tag::Tag;
 use crate::domain::text::{self, SearchText};
-use crate::domain::validation::{Collector, ValidationErrors, whole_number};
+use crate::domain::validation::{Collector, Origin, ValidationErrors, whole_number};
 
 /// How many people a recipe's amounts feed: 1–1000.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -160,7 +160,7 @@ impl Step {
 /// (possibly `[]`) and absent optional values left out. Deserializing goes through
 /// [`RecipeInput`] and `parse`, so stored data is checked again when it is read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(try_from = "RecipeInput")]
+#[serde(try_from = "StoredContent")]
 #[schema(
     description = "A recipe's content, normalised: text is NFC and trimmed, units are \
 canonical, tags lower-case. Lists are always present; absent optional values are left out."
@@ -219,7 +219,49 @@ impl RecipeContent {
     /// to an earlier one after lower-casing is an error at the later one's index. Lists
     /// longer than their limit get one error for the list, and only the items within the
     /// limit are checked, which keeps the error list bounded.
+    ///
+    /// Once every field is valid, the whole content must fit in
+    /// [`limits::CONTENT_BYTES_MAX`] bytes as stored ([`RecipeContent::stored_bytes`]), or
+    /// the one error is at pointer `""`: normalisation can make text longer than it was sent
+    /// (U+1D160 is 4 bytes, its NFC 12), and a merge patch adds to what is already stored,
+    /// so the request body's size bounds neither.
     pub fn parse(input: RecipeInput) -> Result<RecipeContent, ValidationErrors> {
+        let content = RecipeContent::parse_from(input, Origin::Client)?;
+        let bytes = content.stored_bytes();
+        if bytes > limits::CONTENT_BYTES_MAX {
+            return Err(ValidationErrors::single(
+                "",
+                format!(
+                    "the recipe would take {bytes} bytes once stored (as JSON, after \
+                     normalisation); at most {} are allowed",
+                    limits::CONTENT_BYTES_MAX
+                ),
+            ));
+        }
+        Ok(content)
+    }
+
+    /// A recipe read back from a store: every rule of [`parse`](RecipeContent::parse) except
+    /// those that only guard writes (see [`Origin`]).
+    pub(crate) fn parse_stored(input: RecipeInput) -> Result<RecipeContent, ValidationErrors> {
+        RecipeContent::parse_from(input, Origin::Store)
+    }
+
+    /// How many bytes the content takes as stored: its compact JSON in UTF-8, exactly the
+    /// response body less the server-controlled fields. Every store's form of a recipe is
+    /// bounded by this plus a fixed allowance for keys and server fields (tested on the
+    /// DynamoDB item in `store::item_size`).
+    pub fn stored_bytes(&self) -> usize {
+        let mut counter = ByteCounter(0);
+        match serde_json::to_writer(&mut counter, self) {
+            Ok(()) => counter.0,
+            // Serializing plain strings and numbers cannot fail; if it ever did, the recipe
+            // is refused rather than stored unmeasured.
+            Err(_) => usize::MAX,
+        }
+    }
+
+    fn parse_from(input: RecipeInput, origin: Origin) -> Result<RecipeContent, ValidationErrors> {
         let RecipeInput {
             title,
             description,
@@ -265,7 +307,7 @@ impl RecipeContent {
             "/ingredients",
             ingredients.as_deref(),
             Bounds::required(limits::INGREDIENTS_MIN, limits::INGREDIENTS_MAX),
-            Ingredient::parse,
+            |item, at, errors| Ingredient::parse(item, at, origin, errors),
         );
         let steps = list(
             &mut errors,
@@ -394,8 +436,8 @@ impl RecipeContent {
     /// `servings / self.servings()`; ingredients without a quantity are unchanged.
     ///
     /// Scaled amounts are rounded for a cook to read: to 4 significant digits, then to 3
-    /// decimal places unless that would make them 0 (so 1/3 clove reads 0.333, 1234.56 g
-    /// reads 1235, 0.0001234 g keeps 0.0001234); an amount never becomes 0. An amount
+    /// decimal places, and never below 0.001, the smallest amount a client may send (so 1/3
+    /// clove reads 0.333, 1234.56 g reads 1235, 0.0001234 g reads 0.001). An amount
     /// that outgrows the 1,000,000 limit moves to the next metric unit (mg → g, g → kg,
     /// ml → l), so the result is still valid content that reads back; in any other unit it
     /// is capped at 1,000,000, which takes more than 1000 of that unit per serving.
@@ -502,6 +544,34 @@ impl TryFrom<RecipeInput> for RecipeContent {
 
     fn try_from(input: RecipeInput) -> Result<Self, Self::Error> {
         RecipeContent::parse(input)
+    }
+}
+
+/// What deserializing a [`RecipeContent`] reads: content that was stored or sent by this
+/// service, so it is checked with the store's rules (see [`Origin`]).
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct StoredContent(RecipeInput);
+
+impl TryFrom<StoredContent> for RecipeContent {
+    type Error = ValidationErrors;
+
+    fn try_from(stored: StoredContent) -> Result<Self, Self::Error> {
+        RecipeContent::parse_stored(stored.0)
+    }
+}
+
+/// A writer that only counts, so measuring a recipe allocates nothing.
+struct ByteCounter(usize);
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 = self.0.saturating_add(buf.len());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -715,6 +785,84 @@ mod tests {
                 errors[0].message.clone()
             }
         }
+    }
+
+    /// A valid body whose content takes exactly `bytes` bytes stored: 100 steps filled with
+    /// `é` (2 bytes, already NFC) and, for an odd remainder, one `x`.
+    fn body_of_stored_size(bytes: usize) -> Value {
+        let steps = |texts: &[String]| {
+            Value::Array(texts.iter().map(|text| json!({"text": text})).collect())
+        };
+        let mut texts = vec!["x".to_owned(); limits::STEPS_MAX];
+        let base = accepted(with(minimal(), "/steps", steps(&texts))).stored_bytes();
+        let mut remaining = bytes.checked_sub(base).expect("a reachable size");
+        for text in &mut texts {
+            let more = (remaining / 2).min(limits::STEP_TEXT_MAX - 2);
+            text.push_str(&"\u{e9}".repeat(more));
+            remaining -= 2 * more;
+        }
+        if remaining == 1 {
+            texts[0].push('x');
+            remaining = 0;
+        }
+        assert_eq!(remaining, 0, "{bytes} bytes do not fit in 100 steps");
+        let body = with(minimal(), "/steps", steps(&texts));
+        assert_eq!(
+            RecipeContent::parse_stored(serde_json::from_value(body.clone()).unwrap())
+                .unwrap()
+                .stored_bytes(),
+            bytes
+        );
+        body
+    }
+
+    #[test]
+    fn a_recipe_of_exactly_the_stored_size_limit_is_accepted() {
+        let content = accepted(body_of_stored_size(limits::CONTENT_BYTES_MAX));
+        assert_eq!(content.stored_bytes(), limits::CONTENT_BYTES_MAX);
+    }
+
+    #[test]
+    fn a_recipe_one_byte_over_the_stored_size_limit_is_rejected_at_the_whole_body() {
+        let body = body_of_stored_size(limits::CONTENT_BYTES_MAX + 1);
+        rejected_at(body.clone(), "");
+        assert_eq!(
+            message(body),
+            "the recipe would take 350001 bytes once stored (as JSON, after normalisation); \
+             at most 350000 are allowed"
+        );
+    }
+
+    #[test]
+    fn text_that_grows_under_nfc_past_the_stored_size_limit_is_rejected() {
+        // U+1D160 is 4 bytes as sent and 3 characters, 12 bytes, after NFC: 100 steps of 600
+        // are 240 kB in the request body and 720 kB once normalised.
+        let step = json!({"text": "\u{1d160}".repeat(600)});
+        let body = with(minimal(), "/steps", Value::Array(vec![step; 100]));
+        assert!(serde_json::to_vec(&body).unwrap().len() < 256 * 1024);
+        rejected_at(body.clone(), "");
+        let message = message(body);
+        assert!(
+            message.starts_with("the recipe would take 72")
+                && message.contains(" bytes once stored"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_stored_recipe_over_the_size_limit_still_reads_back() {
+        let body = body_of_stored_size(limits::CONTENT_BYTES_MAX + 1);
+        let stored: RecipeContent = serde_json::from_value(body).unwrap();
+        assert_eq!(stored.stored_bytes(), limits::CONTENT_BYTES_MAX + 1);
+    }
+
+    #[test]
+    fn stored_bytes_is_the_length_of_the_json_the_api_returns() {
+        let content = accepted(aglio_e_olio());
+        assert_eq!(
+            content.stored_bytes(),
+            serde_json::to_vec(&content).unwrap().len()
+        );
     }
 
     fn strings(n: usize, each: &str) -> Value {
@@ -1031,14 +1179,21 @@ mod tests {
     }
 
     #[test]
-    fn amount_of_zero_or_less_is_rejected() {
-        for amount in [json!(0), json!(0.0), json!(-1), json!(-0.5)] {
+    fn amount_below_the_smallest_is_rejected() {
+        for amount in [
+            json!(0),
+            json!(0.0),
+            json!(-1),
+            json!(-0.5),
+            json!(0.0009),
+            json!(1e-200),
+        ] {
             let body = with(
                 minimal(),
                 "/ingredients/0/quantity",
                 json!({"amount": amount}),
             );
-            assert_eq!(message(body), "must be greater than 0 and at most 1000000");
+            assert_eq!(message(body), "must be between 0.001 and 1000000");
         }
     }
 
@@ -1586,7 +1741,7 @@ mod tests {
     }
 
     #[test]
-    fn scaling_never_makes_an_amount_zero() {
+    fn scaling_never_goes_below_the_smallest_amount() {
         let body = with(
             with(minimal(), "/servings", json!(1000)),
             "/ingredients/0/quantity",
@@ -1594,7 +1749,7 @@ mod tests {
         );
         let scaled = accepted(body).scaled_to(Servings::parse(1).unwrap());
         let amount = scaled.ingredients()[0].quantity().unwrap().amount();
-        assert!(amount > 0.0 && amount <= 0.000_001_000_1, "{amount}");
+        assert_eq!(amount, 0.001);
     }
 
     #[test]

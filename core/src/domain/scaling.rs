@@ -19,24 +19,22 @@ pub(crate) fn scale(quantity: Quantity, from: f64, to: f64) -> Quantity {
         }
     }
     let amount = round_for_cooks(amount.min(limits::AMOUNT_MAX));
-    // The amount is now finite, above 0 and within the limit, so `new` accepts it; keeping
-    // the unscaled quantity is the harmless answer should that ever not hold.
+    // The amount is now within the bounds with at most 4 significant digits, so `new`
+    // accepts it; keeping the unscaled quantity is the harmless answer should that ever not
+    // hold (a property test in `domain::properties` says it does).
     Quantity::new(amount, unit).unwrap_or(quantity)
 }
 
-/// At most 4 significant digits, then at most 3 decimals unless that reaches 0; never 0.
+/// At most 4 significant digits, then at most 3 decimals; never below the smallest amount
+/// the domain accepts (0.001), so a scaled amount is always one a client could have sent.
 pub(crate) fn round_for_cooks(amount: f64) -> f64 {
     let significant = round_significant(amount, limits::SCALED_SIGNIFICANT_DIGITS);
     let decimals = round_at(significant, limits::SCALED_DECIMAL_PLACES);
-    if decimals > 0.0 {
+    // `>=` is false for NaN too, which scaling a finite amount never gives.
+    if decimals >= limits::AMOUNT_MIN {
         decimals
-    } else if significant > 0.0 {
-        significant
-    } else if amount > 0.0 {
-        amount
     } else {
-        // Only an amount that underflowed while scaling gets here; the contract wants > 0.
-        f64::MIN_POSITIVE
+        limits::AMOUNT_MIN
     }
 }
 
@@ -89,10 +87,12 @@ mod tests {
     }
 
     #[test]
-    fn rounding_keeps_small_amounts_above_zero() {
-        assert_eq!(round_for_cooks(0.000_123_456), 0.000_123_5);
-        assert!(round_for_cooks(1e-310) > 0.0);
-        assert!(round_for_cooks(0.0) > 0.0);
+    fn rounding_never_goes_below_the_smallest_amount() {
+        assert_eq!(round_for_cooks(0.000_123_456), 0.001);
+        assert_eq!(round_for_cooks(0.0014), 0.001);
+        assert_eq!(round_for_cooks(0.0016), 0.002);
+        assert_eq!(round_for_cooks(1e-310), 0.001);
+        assert_eq!(round_for_cooks(0.0), 0.001);
     }
 
     #[test]
@@ -134,8 +134,16 @@ mod tests {
     }
 
     #[test]
-    fn the_smallest_amount_scaled_down_stays_above_zero() {
-        let scaled = scale(quantity(f64::from_bits(1), None), 1000.0, 1.0);
-        assert!(scaled.amount() > 0.0);
+    fn the_smallest_amount_scaled_down_stays_the_smallest_amount() {
+        let scaled = scale(quantity(0.001, Some(Unit::Mg)), 1000.0, 1.0);
+        assert_eq!(scaled.amount(), 0.001);
+    }
+
+    #[test]
+    fn a_tiny_amount_stored_before_the_bounds_scales_to_a_valid_one() {
+        let stored =
+            Quantity::from_store(f64::from_bits(1), None).unwrap_or_else(|e| unreachable!("{e}"));
+        let scaled = scale(stored, 1000.0, 1.0);
+        assert_eq!(Quantity::new(scaled.amount(), scaled.unit()), Ok(scaled));
     }
 }

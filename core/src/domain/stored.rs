@@ -35,7 +35,8 @@ pub struct Recipe {
 }
 
 /// Serde cannot deny unknown fields through `flatten`, so the stored form is read into this
-/// and the content then goes through [`RecipeContent::parse`] like any client input.
+/// and the content then goes through the store's reading of `RecipeContent::parse` (every
+/// rule except those that only guard writes).
 #[derive(Deserialize)]
 struct StoredRecipe {
     id: RecipeId,
@@ -55,7 +56,7 @@ impl TryFrom<StoredRecipe> for Recipe {
     fn try_from(stored: StoredRecipe) -> Result<Self, Self::Error> {
         Ok(Recipe {
             id: stored.id,
-            content: RecipeContent::parse(stored.content)?,
+            content: RecipeContent::parse_stored(stored.content)?,
             owner: stored.owner,
             version: stored.version,
             created_at: stored.created_at,

@@ -11,7 +11,7 @@ pub struct FieldError {
     #[schema(example = "/ingredients/0/quantity/amount")]
     pub pointer: String,
     /// What is wrong, for a person to read.
-    #[schema(example = "must be greater than 0 and at most 1000000")]
+    #[schema(example = "must be between 0.001 and 1000000")]
     pub message: String,
 }
 
@@ -64,6 +64,16 @@ impl fmt::Display for ValidationErrors {
 }
 
 impl std::error::Error for ValidationErrors {}
+
+/// Where a recipe being parsed comes from. A client's recipe must meet today's rules in
+/// full; a recipe read back from a store was checked when it was written, so the rules that
+/// only guard what may be written (the stored-size limit, the tighter amount bounds) are not
+/// applied again: tightening them must never make an existing recipe unreadable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Client,
+    Store,
+}
 
 /// Gathers failures while a whole body is checked, so one response lists all of them.
 #[derive(Debug, Default)]
