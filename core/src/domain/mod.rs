@@ -4,10 +4,14 @@
 //!
 //! Only `crate::domain::…` paths are used inside, so the module can be compiled on its own.
 
+#[cfg(test)]
+pub(crate) mod arbitrary;
 mod ids;
 mod ingredient;
 mod input;
 pub mod limits;
+#[cfg(test)]
+mod properties;
 mod recipe;
 mod scaling;
 pub mod schema;

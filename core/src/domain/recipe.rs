@@ -787,33 +787,8 @@ mod tests {
         }
     }
 
-    /// A valid body whose content takes exactly `bytes` bytes stored: 100 steps filled with
-    /// `é` (2 bytes, already NFC) and, for an odd remainder, one `x`.
     fn body_of_stored_size(bytes: usize) -> Value {
-        let steps = |texts: &[String]| {
-            Value::Array(texts.iter().map(|text| json!({"text": text})).collect())
-        };
-        let mut texts = vec!["x".to_owned(); limits::STEPS_MAX];
-        let base = accepted(with(minimal(), "/steps", steps(&texts))).stored_bytes();
-        let mut remaining = bytes.checked_sub(base).expect("a reachable size");
-        for text in &mut texts {
-            let more = (remaining / 2).min(limits::STEP_TEXT_MAX - 2);
-            text.push_str(&"\u{e9}".repeat(more));
-            remaining -= 2 * more;
-        }
-        if remaining == 1 {
-            texts[0].push('x');
-            remaining = 0;
-        }
-        assert_eq!(remaining, 0, "{bytes} bytes do not fit in 100 steps");
-        let body = with(minimal(), "/steps", steps(&texts));
-        assert_eq!(
-            RecipeContent::parse_stored(serde_json::from_value(body.clone()).unwrap())
-                .unwrap()
-                .stored_bytes(),
-            bytes
-        );
-        body
+        serde_json::to_value(crate::domain::arbitrary::input_of_stored_size(bytes)).unwrap()
     }
 
     #[test]

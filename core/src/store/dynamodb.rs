@@ -175,19 +175,34 @@ fn sdk_error(error: &impl std::error::Error) -> anyhow::Error {
     anyhow!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(error))
 }
 
-fn decode_recipe(item: HashMap<String, AttributeValue>) -> Result<Recipe, StoreError> {
+pub(super) fn decode_recipe(item: HashMap<String, AttributeValue>) -> Result<Recipe, StoreError> {
     from_item(item)
         .context("stored recipe does not decode")
         .map_err(StoreError::Unexpected)
 }
 
-fn recipe_item(recipe: &Recipe) -> Result<HashMap<String, AttributeValue>, StoreError> {
+pub(super) fn recipe_item(recipe: &Recipe) -> Result<HashMap<String, AttributeValue>, StoreError> {
     to_item(RecipeItem {
         pk: owner_pk(&recipe.owner),
         sk: recipe_sk(recipe.id),
         recipe,
     })
     .map_err(unexpected)
+    .and_then(storable)
+}
+
+/// The item, if DynamoDB would store it. The domain's limits keep every item well inside
+/// DynamoDB's rules (tests below hold that), so a refusal here is a bug, reported as one
+/// instead of as DynamoDB's bare `ValidationException`.
+fn storable(
+    item: HashMap<String, AttributeValue>,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    super::item_size::check_item(&item).map_err(|e| {
+        unexpected(anyhow!(
+            "refusing to write an item DynamoDB would refuse: {e}"
+        ))
+    })?;
+    Ok(item)
 }
 
 fn epoch_seconds(at: OffsetDateTime) -> i64 {
@@ -490,7 +505,8 @@ impl RecipeStore for DynamoStore {
             claimed_at: None,
             response: Some(record.response.clone()),
         })
-        .map_err(unexpected)?;
+        .map_err(unexpected)
+        .and_then(storable)?;
         let put_recipe = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))

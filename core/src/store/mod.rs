@@ -7,6 +7,9 @@
 pub mod conformance;
 pub mod dynamodb;
 pub mod embedded;
+pub mod item_size;
+#[cfg(test)]
+mod properties;
 
 use std::time::Duration;
 

@@ -1,0 +1,115 @@
+//! What the domain accepts, both adapters store and read back equal; and the DynamoDB item
+//! of any accepted recipe (or of its scaled view) is within DynamoDB's own rules, checked by
+//! `item_size` rather than by an emulator (moto checks neither numbers in lists nor sizes).
+//! Generated input comes from `domain::arbitrary`; `PROPTEST_CASES` sets how many cases run.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use proptest::prelude::*;
+use proptest::test_runner::TestRunner;
+use serde_dynamo::aws_sdk_dynamodb_1::to_item;
+
+use super::dynamodb::{decode_recipe, recipe_item};
+use super::embedded::EmbeddedStore;
+use super::item_size::{ITEM_BYTES_MAX, check_item, item_size};
+use super::{RecipeStore, Scope};
+use crate::domain::arbitrary::{config, input_of_stored_size, recipe_input};
+use crate::domain::{Owner, Recipe, RecipeContent, RecipeId, Servings, limits, now_utc};
+
+/// What the recipe item adds to the content's JSON, at most: `pk` (`OWNER#` + an owner of up
+/// to 128 four-byte characters), `sk`, `id`, `owner` again, `version` (20 digits) and two
+/// timestamps, with their names. DynamoDB's measure of the content itself never exceeds
+/// its JSON (every name, string and list costs at least as much in JSON), which the
+/// property below checks on every case.
+const ITEM_OVERHEAD_MAX: usize =
+    (2 + 6 + 512) + (2 + 43) + (2 + 36) + (5 + 512) + (7 + 11) + 2 * (10 + 20);
+
+/// An owner as Cognito or the dev issuer could name one: 1–128 characters, none a control
+/// character, some multi-byte or escaped in JSON.
+fn owner() -> impl Strategy<Value = Owner> {
+    prop::collection::vec(
+        prop::sample::select(&['a', '0', '-', '\u{e9}', '\u{1f35c}', '"', '\\'][..]),
+        1..=limits::OWNER_MAX,
+    )
+    .prop_map(|chars| Owner::parse(&chars.into_iter().collect::<String>()).unwrap())
+}
+
+fn recipe(content: RecipeContent, owner: Owner, version: u64) -> Recipe {
+    let now = now_utc();
+    Recipe {
+        id: RecipeId::new(),
+        content,
+        owner,
+        version,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    #[test]
+    fn every_accepted_recipe_is_an_item_dynamodb_stores_and_decodes_equal(
+        input in recipe_input(),
+        owner in owner(),
+        version in 1..=u64::MAX,
+        servings in limits::SERVINGS_MIN..=limits::SERVINGS_MAX,
+    ) {
+        let Ok(content) = RecipeContent::parse(input) else { return Ok(()) };
+        let stored_bytes = content.stored_bytes();
+        let recipe = recipe(content, owner, version);
+        // `recipe_item` refuses what `check_item` refuses: sizes and every number.
+        let item = recipe_item(&recipe).unwrap();
+        prop_assert!(item_size(&item) <= stored_bytes + ITEM_OVERHEAD_MAX);
+        prop_assert!(item_size(&item) <= ITEM_BYTES_MAX);
+        prop_assert_eq!(decode_recipe(item).unwrap(), recipe.clone());
+        // The scaled view is never stored, but its numbers are the domain's too.
+        let scaled = recipe.content.scaled_to(Servings::parse(servings.into()).unwrap());
+        prop_assert_eq!(check_item(&to_item(&scaled).unwrap()), Ok(()));
+    }
+}
+
+#[test]
+fn the_largest_recipe_with_the_longest_owner_fits_in_a_dynamodb_item() {
+    let content = RecipeContent::parse(input_of_stored_size(limits::CONTENT_BYTES_MAX)).unwrap();
+    let owner = Owner::parse(&"\u{1f35c}".repeat(limits::OWNER_MAX)).unwrap();
+    let item = recipe_item(&recipe(content, owner, u64::MAX)).unwrap();
+    let size = item_size(&item);
+    assert!(
+        size <= limits::CONTENT_BYTES_MAX + ITEM_OVERHEAD_MAX,
+        "{size}"
+    );
+    assert!(limits::CONTENT_BYTES_MAX + ITEM_OVERHEAD_MAX < ITEM_BYTES_MAX);
+}
+
+#[test]
+fn accepted_recipes_are_stored_and_read_back_equal_by_the_embedded_store() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let mut runner = TestRunner::new(config(48));
+    runner
+        .run(
+            &(recipe_input(), owner(), 1..=u64::MAX),
+            |(input, owner, version)| {
+                let Ok(content) = RecipeContent::parse(input) else {
+                    return Ok(());
+                };
+                let recipe = recipe(content, owner, version);
+                runtime.block_on(store.create(&recipe, None)).unwrap();
+                let read = runtime.block_on(store.get(recipe.id, Scope::Any)).unwrap();
+                prop_assert_eq!(read, Some(recipe));
+                Ok(())
+            },
+        )
+        .unwrap();
+}
