@@ -17,7 +17,7 @@ SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 TOOLS_PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(SAM_VENV)/bin:$$PATH
 
-.PHONY: help run test lint fmt build deps schemathesis build-lambda synth deploy destroy infra-deps infra-test bench
+.PHONY: help run test lint fmt build deps proptest schemathesis build-lambda synth deploy destroy infra-deps infra-test bench
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -36,6 +36,10 @@ $(VENV_STAMP): integration-tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r integration-tests/requirements.txt
 	touch $@
+
+proptest: ## Property tests with many more cases than make test runs: make proptest CASES=20000
+	PROPTEST_CASES="$(or $(CASES),10000)" $(CARGO) test -p gota-core --release --lib -- properties::
+	PROPTEST_CASES="$(or $(CASES),10000)" $(CARGO) test -p gota-core --release --test merge_patch
 
 schemathesis: deps ## Explore the API with schemathesis beyond CI's fixed seed: make schemathesis SEED=42 EXAMPLES=500
 	$(CARGO) build -p gota-core --bin gota-api

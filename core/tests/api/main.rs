@@ -13,6 +13,7 @@ mod crud;
 mod errors;
 mod idempotency;
 mod lambda_events;
+mod limits;
 mod openapi;
 mod pagination;
 mod support;
