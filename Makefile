@@ -38,8 +38,8 @@ $(VENV_STAMP): integration-tests/requirements.txt
 	touch $@
 
 proptest: ## Property tests with many more cases than make test runs: make proptest CASES=20000
-	PROPTEST_CASES="$(or $(CASES),10000)" $(CARGO) test -p gota-core --release --lib -- properties::
-	PROPTEST_CASES="$(or $(CASES),10000)" $(CARGO) test -p gota-core --release --test merge_patch
+	PROPTEST_CASES="$(or $(CASES),10000)" $(CARGO) test -p gota-core --lib -- properties::
+	PROPTEST_CASES="$(or $(CASES),10000)" $(CARGO) test -p gota-core --test merge_patch
 
 schemathesis: deps ## Explore the API with schemathesis beyond CI's fixed seed: make schemathesis SEED=42 EXAMPLES=500
 	$(CARGO) build -p gota-core --bin gota-api

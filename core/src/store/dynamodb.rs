@@ -706,3 +706,43 @@ impl RecipeStore for DynamoStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::domain::arbitrary::input_of_stored_size;
+    use crate::domain::{RecipeContent, limits, now_utc};
+
+    #[test]
+    fn the_idempotency_record_of_the_largest_recipe_fits_in_a_dynamodb_item() {
+        let content =
+            RecipeContent::parse(input_of_stored_size(limits::CONTENT_BYTES_MAX)).unwrap();
+        let now = now_utc();
+        let recipe = Recipe {
+            id: RecipeId::new(),
+            content,
+            owner: Owner::parse(&"\u{1f35c}".repeat(limits::OWNER_MAX)).unwrap(),
+            version: u64::MAX,
+            created_at: now,
+            updated_at: now,
+        };
+        let item = to_item(IdempotencyItem {
+            pk: owner_pk(&recipe.owner),
+            sk: format!("{IDEMPOTENCY_PREFIX}{}", "k".repeat(255)),
+            fingerprint: "f".repeat(64),
+            expires_at: i64::MAX,
+            state: COMPLETED.to_owned(),
+            claimed_at: Some(i64::MAX),
+            response: Some(StoredResponse {
+                status: 201,
+                recipe_id: recipe.id,
+                version: recipe.version,
+                body: serde_json::to_string(&recipe).unwrap(),
+            }),
+        })
+        .unwrap();
+        assert!(storable(item).is_ok());
+    }
+}
