@@ -400,11 +400,11 @@ pub(crate) fn input_of_stored_size(bytes: usize) -> RecipeInput {
         text.push_str(&"\u{e9}".repeat(more));
         remaining -= 2 * more;
     }
-    if remaining == 1 {
-        if let Some(first) = texts.first_mut() {
-            first.push('x');
-            remaining = 0;
-        }
+    if remaining == 1
+        && let Some(first) = texts.first_mut()
+    {
+        first.push('x');
+        remaining = 0;
     }
     assert_eq!(remaining, 0, "{bytes} bytes do not fit in 100 steps");
     let body = input(&texts);

@@ -275,7 +275,7 @@ impl Quantity {
 /// at most the maximum), so a tightened bound never makes a stored recipe unreadable.
 fn valid_amount(amount: f64, origin: Origin) -> Result<f64, String> {
     let in_range = match origin {
-        Origin::Client => amount >= limits::AMOUNT_MIN && amount <= limits::AMOUNT_MAX,
+        Origin::Client => (limits::AMOUNT_MIN..=limits::AMOUNT_MAX).contains(&amount),
         Origin::Store => amount.is_finite() && amount > 0.0 && amount <= limits::AMOUNT_MAX,
     };
     if !in_range {
