@@ -9,6 +9,7 @@
 mod auth;
 mod binary;
 mod concurrency;
+mod contract;
 mod crud;
 mod errors;
 mod idempotency;
