@@ -516,10 +516,11 @@ async fn update(
     change: impl Fn(&Recipe) -> Result<RecipeContent, ApiError> + Send + Sync,
 ) -> Result<Response, ApiError> {
     let apply = |current: &Recipe| -> Result<RecipeContent, Refusal> {
-        // Invalid input is refused as such (400/422) whatever the preconditions say.
-        let content = change(current)?;
+        // Preconditions come before the content is applied (RFC 9110 §13.2.1): a stale
+        // If-Match with a patch that would not validate is a 412. A PUT body has been
+        // checked before the store was asked at all.
         check_preconditions(headers, &method, current)?;
-        Ok(content)
+        Ok(change(current)?)
     };
     let recipe = state
         .store

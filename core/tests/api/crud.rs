@@ -338,6 +338,30 @@ async fn if_none_match_on_a_write_is_a_412_when_it_matches_and_changes_nothing()
 }
 
 #[tokio::test]
+async fn a_failed_precondition_on_a_patch_is_a_412_before_the_merged_recipe_is_validated() {
+    let t = spawn_app();
+    let token = t.token("alice");
+    let created = t.create(&token, recipe("Checked")).await;
+    let uri = format!("/recipes/{}", id_of(&created));
+    for header in [("if-match", "\"9\""), ("if-none-match", "*")] {
+        let reply = t
+            .call_with(
+                "PATCH",
+                &uri,
+                Some(&token),
+                Some(json!({"servings": -1})),
+                &[header],
+            )
+            .await;
+        assert_problem(&reply, StatusCode::PRECONDITION_FAILED);
+    }
+    let reply = t
+        .call("PATCH", &uri, Some(&token), Some(json!({"servings": -1})))
+        .await;
+    assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
 async fn date_preconditions_are_ignored_because_the_etag_is_the_only_validator() {
     let t = spawn_app();
     let token = t.token("alice");
