@@ -354,12 +354,13 @@ impl DynamoStore {
     ///
     /// An owner's recipes live in the owner's partition, so that needs no I/O (and another
     /// user's id is unreachable by construction). For admins the `by_id` index only names the
-    /// partition; every read and write then goes to the base table. Global secondary indexes
-    /// support only eventually consistent reads ("Queries on global secondary indexes support
-    /// eventual consistency only", DynamoDB Developer Guide, "Using Global Secondary Indexes",
-    /// and "Read consistency"), so a recipe created a moment ago may be missing from the index
-    /// for a fraction of a second: the admin then gets a 404 and a retry finds it. An item the
-    /// index still shows after its deletion is caught by the consistent base-table read.
+    /// partition; every read and write then goes to the base table. "All reads from GSIs and
+    /// streams are eventually consistent" (DynamoDB Developer Guide, "DynamoDB read
+    /// consistency"; a `ConsistentRead` query on a GSI is a `ValidationException`), so a recipe
+    /// created a moment ago may be missing from the index for a fraction of a second: an
+    /// admin's read or write of it is then a 404, and a retry finds it. An item the index
+    /// still shows after its deletion, or at an old version, is harmless: only its `pk` is
+    /// used, and the consistent base-table read has the final word.
     async fn locate(&self, id: RecipeId, scope: Scope<'_>) -> Result<Option<String>, StoreError> {
         match scope {
             Scope::Owner(owner) => Ok(Some(owner_pk(owner))),
@@ -389,8 +390,9 @@ impl DynamoStore {
         }
     }
 
-    /// The recipe as stored now: the item a failed condition check returned (DynamoDB
-    /// evaluates conditions on the current item, and `ALL_OLD` hands it back), else a
+    /// The recipe as stored now: the item a failed condition check returned (with
+    /// `ReturnValuesOnConditionCheckFailure=ALL_OLD`, `ConditionalCheckFailedException.Item`
+    /// is "the item which caused the condition check to fail", DynamoDB API Reference), else a
     /// strongly consistent read. `NotFound` when it is gone.
     async fn current(
         &self,
