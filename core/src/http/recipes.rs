@@ -516,11 +516,12 @@ async fn update(
     change: impl Fn(&Recipe) -> Result<RecipeContent, ApiError> + Send + Sync,
 ) -> Result<Response, ApiError> {
     let apply = |current: &Recipe| -> Result<RecipeContent, Refusal> {
-        // Preconditions come before the content is applied (RFC 9110 §13.2.1): a stale
-        // If-Match with a patch that would not validate is a 412. A PUT body has been
-        // checked before the store was asked at all.
+        // Invalid input is a 400/422 whatever the preconditions say, for PUT (checked before
+        // the store is asked) and PATCH alike: a merged recipe is valid exactly when every
+        // patched field is, so this order leaks nothing about the stored recipe.
+        let content = change(current)?;
         check_preconditions(headers, &method, current)?;
-        Ok(change(current)?)
+        Ok(content)
     };
     let recipe = state
         .store

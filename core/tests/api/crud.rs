@@ -338,13 +338,13 @@ async fn if_none_match_on_a_write_is_a_412_when_it_matches_and_changes_nothing()
 }
 
 #[tokio::test]
-async fn a_failed_precondition_on_a_patch_is_a_412_before_the_merged_recipe_is_validated() {
+async fn an_invalid_patch_is_a_422_whatever_the_preconditions_say_as_for_put() {
     let t = spawn_app();
     let token = t.token("alice");
     let created = t.create(&token, recipe("Checked")).await;
     let uri = format!("/recipes/{}", id_of(&created));
     for header in [("if-match", "\"9\""), ("if-none-match", "*")] {
-        let reply = t
+        let patch = t
             .call_with(
                 "PATCH",
                 &uri,
@@ -353,12 +353,14 @@ async fn a_failed_precondition_on_a_patch_is_a_412_before_the_merged_recipe_is_v
                 &[header],
             )
             .await;
-        assert_problem(&reply, StatusCode::PRECONDITION_FAILED);
+        assert_problem(&patch, StatusCode::UNPROCESSABLE_ENTITY);
+        let mut body = recipe("Checked");
+        body["servings"] = json!(-1);
+        let put = t
+            .call_with("PUT", &uri, Some(&token), Some(body), &[header])
+            .await;
+        assert_problem(&put, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let reply = t
-        .call("PATCH", &uri, Some(&token), Some(json!({"servings": -1})))
-        .await;
-    assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]
