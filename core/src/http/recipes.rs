@@ -517,8 +517,8 @@ async fn update(
 ) -> Result<Response, ApiError> {
     let apply = |current: &Recipe| -> Result<RecipeContent, Refusal> {
         // Invalid input is a 400/422 whatever the preconditions say, for PUT (checked before
-        // the store is asked) and PATCH alike: a merged recipe is valid exactly when every
-        // patched field is, so this order leaks nothing about the stored recipe.
+        // the store is asked) and PATCH alike. This tells nothing about a recipe the caller
+        // cannot read: someone else's is a 404 before `change` runs.
         let content = change(current)?;
         check_preconditions(headers, &method, current)?;
         Ok(content)
