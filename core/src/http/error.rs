@@ -226,7 +226,6 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Self::NotFound,
-            StoreError::VersionMismatch => Self::PreconditionFailed,
             StoreError::ClaimLost => Self::Conflict(
                 "This request outlived its claim on the Idempotency-Key; retry to get the result."
                     .into(),

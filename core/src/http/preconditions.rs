@@ -1,9 +1,48 @@
 //! Entity tags and the conditional request headers of RFC 9110 §13.
 //!
 //! Gota's validator is the strong ETag `"<version>"`. `If-Match` uses the strong comparison
-//! (a weak tag never matches); `If-None-Match` the weak one.
+//! (a weak tag never matches); `If-None-Match` the weak one. [`evaluate`] is the one place
+//! every method (GET, PUT, PATCH, DELETE) asks, always against the recipe as stored now and
+//! only once the caller may see it — so a precondition can never tell anyone else's recipe
+//! from a missing one (404 comes first).
+//!
+//! Date preconditions (`If-Unmodified-Since`, `If-Modified-Since`) are ignored: Gota sends no
+//! `Last-Modified`, so a recipe has no modification date a client could have been given
+//! (RFC 9110 §13.1.3 and §13.1.4 have a recipient ignore these fields when the resource has no
+//! modification date available), and a one-second HTTP-date could not tell apart two versions
+//! written in the same second anyway. The ETag is the only validator.
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+
+/// What the conditional headers decide for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// Go on with the method.
+    Proceed,
+    /// 304: the client's copy is current (GET and HEAD only).
+    NotModified,
+    /// 412: the method must not be applied.
+    Failed,
+}
+
+/// Evaluates the request's preconditions against the current version, in the order of
+/// RFC 9110 §13.2.2: `If-Match` (step 1; false → 412), then `If-None-Match` (step 3; a match
+/// is 304 for GET and HEAD, 412 for every other method, RFC 9110 §13.1.2 — so
+/// `If-None-Match: *` on a write to an existing recipe is a 412). Steps 2 and 4 are the date
+/// preconditions, ignored (see the module documentation).
+pub fn evaluate(headers: &HeaderMap, method: &Method, current_version: u64) -> Precondition {
+    if !if_match_passes(headers, current_version) {
+        return Precondition::Failed;
+    }
+    if if_none_match_hits(headers, current_version) {
+        return if method == Method::GET || method == Method::HEAD {
+            Precondition::NotModified
+        } else {
+            Precondition::Failed
+        };
+    }
+    Precondition::Proceed
+}
 
 /// The strong ETag of a recipe version.
 pub fn etag(version: u64) -> HeaderValue {
@@ -72,14 +111,9 @@ fn header_values(headers: &HeaderMap, name: &header::HeaderName) -> Option<Strin
     }
 }
 
-/// Whether the request carries `If-Match` at all.
-pub fn has_if_match(headers: &HeaderMap) -> bool {
-    headers.contains_key(header::IF_MATCH)
-}
-
 /// `If-Match` against the current version: true when absent or when a listed strong tag
 /// (or `*`) matches. A malformed header never matches, so it can never authorise a write.
-pub fn if_match_passes(headers: &HeaderMap, current_version: u64) -> bool {
+fn if_match_passes(headers: &HeaderMap, current_version: u64) -> bool {
     let Some(raw) = header_values(headers, &header::IF_MATCH) else {
         return true;
     };
@@ -95,7 +129,7 @@ pub fn if_match_passes(headers: &HeaderMap, current_version: u64) -> bool {
 
 /// `If-None-Match` against the current version: true when the client's copy is current
 /// (answer 304). Weak comparison, as RFC 9110 prescribes for this header.
-pub fn if_none_match_hits(headers: &HeaderMap, current_version: u64) -> bool {
+fn if_none_match_hits(headers: &HeaderMap, current_version: u64) -> bool {
     let Some(raw) = header_values(headers, &header::IF_NONE_MATCH) else {
         return false;
     };
@@ -178,6 +212,53 @@ mod tests {
             &headers(&header::IF_NONE_MATCH, &["\"2\""]),
             1
         ));
+    }
+
+    #[test]
+    fn preconditions_are_evaluated_in_rfc_9110_order_for_every_method() {
+        let none = HeaderMap::new();
+        let mut stale_match_and_hit = headers(&header::IF_MATCH, &["\"2\""]);
+        stale_match_and_hit.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"3\""));
+        let mut fresh_match_and_star = headers(&header::IF_MATCH, &["\"3\""]);
+        fresh_match_and_star.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        let star = headers(&header::IF_NONE_MATCH, &["*"]);
+        let weak_hit = headers(&header::IF_NONE_MATCH, &["W/\"3\""]);
+        let miss = headers(&header::IF_NONE_MATCH, &["\"2\""]);
+        let date = headers(
+            &header::IF_UNMODIFIED_SINCE,
+            &["Thu, 01 Jan 1970 00:00:00 GMT"],
+        );
+        for method in [Method::GET, Method::HEAD] {
+            assert_eq!(evaluate(&none, &method, 3), Precondition::Proceed);
+            assert_eq!(evaluate(&star, &method, 3), Precondition::NotModified);
+            assert_eq!(evaluate(&weak_hit, &method, 3), Precondition::NotModified);
+            assert_eq!(evaluate(&miss, &method, 3), Precondition::Proceed);
+            assert_eq!(
+                evaluate(&stale_match_and_hit, &method, 3),
+                Precondition::Failed,
+                "If-Match is step 1, before If-None-Match"
+            );
+        }
+        for method in [Method::PUT, Method::PATCH, Method::DELETE] {
+            assert_eq!(evaluate(&none, &method, 3), Precondition::Proceed);
+            assert_eq!(
+                evaluate(&star, &method, 3),
+                Precondition::Failed,
+                "{method} *"
+            );
+            assert_eq!(evaluate(&weak_hit, &method, 3), Precondition::Failed);
+            assert_eq!(evaluate(&miss, &method, 3), Precondition::Proceed);
+            assert_eq!(
+                evaluate(&fresh_match_and_star, &method, 3),
+                Precondition::Failed,
+                "a passing If-Match still leaves If-None-Match to evaluate"
+            );
+            assert_eq!(
+                evaluate(&date, &method, 3),
+                Precondition::Proceed,
+                "date preconditions are ignored"
+            );
+        }
     }
 
     #[test]

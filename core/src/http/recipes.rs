@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Extension, FromRequestParts, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use super::cursor::CursorBinding;
 use super::error::{ApiError, Problem};
 use super::extract::{JsonBody, QueryParams, decode, refuse_server_controlled};
 use super::lambda::BasePath;
-use super::preconditions::{etag, if_match_passes, if_none_match_hits};
+use super::preconditions::{Precondition, etag, evaluate};
 use super::{AppState, merge_patch};
 use crate::domain::{
     IngredientName, Owner, Recipe, RecipeContent, RecipeId, RecipeInput, SearchText, Servings, Tag,
@@ -25,15 +25,13 @@ use crate::domain::{
 };
 use crate::store::{
     ClaimOutcome, ExistingClaim, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListFilter,
-    ListQuery, Scope, StoreError, StoredResponse,
+    ListQuery, Refusal, Scope, StoredResponse,
 };
 
 /// How long a completed `Idempotency-Key` is honoured (contract: 24 h).
 const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 3600);
 /// An in-flight key older than this is taken to be abandoned by a crashed request.
 const IDEMPOTENCY_LEASE: Duration = Duration::from_secs(60);
-/// Read-modify-write attempts when a write without a version pin races another write.
-const MAX_WRITE_ATTEMPTS: usize = 5;
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub const MAX_PAGE_SIZE: usize = 100;
 
@@ -308,7 +306,13 @@ pub async fn create_recipe(
     if let Err(error) = state.store.create(&recipe, record.as_ref()).await {
         if let Some(record) = &record {
             // Nothing was created: free the key so the client's retry can succeed.
-            if let Err(release) = state.store.release_idempotency_key(&record.scope).await {
+            // Only this request's own claim: if it outlived its lease, the key is someone
+            // else's now.
+            let release = state
+                .store
+                .release_idempotency_key(&record.scope, record.claimed_at)
+                .await;
+            if let Err(release) = release {
                 tracing::warn!(
                     error = format!("{release:#}"),
                     "could not release idempotency key"
@@ -460,7 +464,7 @@ pub async fn get_recipe(
         .transpose()
         .map_err(|m| query_error("servings", m))?;
     let recipe = load(&state, &caller, id).await?;
-    if if_none_match_hits(&headers, recipe.version) {
+    if evaluate(&headers, &Method::GET, recipe.version) == Precondition::NotModified {
         return Ok((
             StatusCode::NOT_MODIFIED,
             [(header::ETAG, etag(recipe.version))],
@@ -479,71 +483,73 @@ pub async fn get_recipe(
     }
 }
 
-/// Whether `If-Match` names a specific version (`*` does not: any current version satisfies it).
-fn pins_version(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::IF_MATCH)
-        .iter()
-        .any(|v| v.to_str().map(|s| s.trim() != "*").unwrap_or(true))
+/// A failed precondition, as `update` and `delete` closures refuse a write with it.
+fn check_preconditions(
+    headers: &HeaderMap,
+    method: &Method,
+    current: &Recipe,
+) -> Result<(), ApiError> {
+    match evaluate(headers, method, current.version) {
+        Precondition::Proceed => Ok(()),
+        Precondition::NotModified | Precondition::Failed => Err(ApiError::PreconditionFailed),
+    }
 }
 
-/// Read, check `If-Match`, change, write conditionally; re-read on a lost race unless the
-/// client pinned a version, in which case the race is the client's 412.
+/// The handler's own error back from the store's write protocol.
+fn refused(refusal: Refusal) -> ApiError {
+    match refusal.downcast::<ApiError>() {
+        Ok(error) => *error,
+        Err(other) => ApiError::Internal(anyhow::anyhow!("write refused: {other}")),
+    }
+}
+
+/// Applies `change` to the recipe as stored now, with the preconditions checked against that
+/// same version, in one atomic store step (`RecipeStore::update`). A lost race re-applies
+/// both to the winner's version, so an unconditional write always lands (last writer wins)
+/// and a pinned `If-Match` that lost becomes a 412.
 async fn update(
     state: &AppState,
     caller: &Caller,
     id: RecipeId,
     headers: &HeaderMap,
-    change: impl Fn(&Recipe) -> Result<RecipeContent, ApiError>,
+    method: Method,
+    change: impl Fn(&Recipe) -> Result<RecipeContent, ApiError> + Send + Sync,
 ) -> Result<Response, ApiError> {
-    for _ in 0..MAX_WRITE_ATTEMPTS {
-        let current = load(state, caller, id).await?;
-        // Invalid input is refused as such (400/422) whatever the precondition says.
-        let content = change(&current)?;
-        if !if_match_passes(headers, current.version) {
-            return Err(ApiError::PreconditionFailed);
-        }
-        if content == current.content {
-            // Nothing changes, so the version stays (e.g. an empty merge patch).
-            return recipe_response(StatusCode::OK, &current);
-        }
-        let next = Recipe {
-            content,
-            version: current.version + 1,
-            updated_at: now_utc().max(current.updated_at),
-            ..current.clone()
-        };
-        match state.store.replace(&next, current.version).await {
-            Ok(()) => {
-                tracing::info!(recipe_id = %id, version = next.version, "recipe updated");
-                return recipe_response(StatusCode::OK, &next);
-            }
-            Err(StoreError::VersionMismatch) if !pins_version(headers) => continue,
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Err(ApiError::Conflict(
-        "The recipe is being changed by other requests; retry.".into(),
-    ))
+    let apply = |current: &Recipe| -> Result<RecipeContent, Refusal> {
+        // Invalid input is a 400/422 whatever the preconditions say, for PUT (checked before
+        // the store is asked) and PATCH alike. This tells nothing about a recipe the caller
+        // cannot read: someone else's is a 404 before `change` runs.
+        let content = change(current)?;
+        check_preconditions(headers, &method, current)?;
+        Ok(content)
+    };
+    let recipe = state
+        .store
+        .update(id, scope(caller), &apply)
+        .await?
+        .map_err(refused)?;
+    tracing::info!(recipe_id = %id, version = recipe.version, "recipe updated");
+    recipe_response(StatusCode::OK, &recipe)
 }
 
 /// Replace a recipe (full representation).
 #[utoipa::path(
     put, path = "/recipes/{id}", tag = "recipes",
     params(("id" = String, Path, description = "Recipe id (UUID)"),
-        ("If-Match" = Option<String>, Header, description = "Only replace if the current ETag matches")),
+        ("If-Match" = Option<String>, Header, description = "Only replace if the current ETag matches (strong comparison; `*` matches any version)"),
+        ("If-None-Match" = Option<String>, Header, description = "Only replace if the current ETag matches none of these (weak comparison); `*` or a match is a 412")),
     request_body(content = RecipeInput, content_type = "application/json"),
     responses(
         (status = 200, description = "Replaced", body = Recipe, headers(("ETag" = String, description = "New strong validator"))),
         (status = 400, description = "Malformed JSON, wrong type, unknown or server-controlled field", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such recipe, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Concurrent writers kept winning; retry", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not match the current ETag", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not match the current ETag, or If-None-Match does (`*` always does)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 256 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Content-Type is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid recipe", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable, or the recipe is under such contention that the write could not land in time", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
     security(("bearer" = []))
 )]
@@ -555,14 +561,18 @@ pub async fn replace_recipe(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let content = RecipeContent::parse(decode::<RecipeInput>(body)?)?;
-    update(&state, &caller, id, &headers, |_| Ok(content.clone())).await
+    update(&state, &caller, id, &headers, Method::PUT, |_| {
+        Ok(content.clone())
+    })
+    .await
 }
 
 /// Change part of a recipe with a JSON Merge Patch (RFC 7396).
 #[utoipa::path(
     patch, path = "/recipes/{id}", tag = "recipes",
     params(("id" = String, Path, description = "Recipe id (UUID)"),
-        ("If-Match" = Option<String>, Header, description = "Only patch if the current ETag matches")),
+        ("If-Match" = Option<String>, Header, description = "Only patch if the current ETag matches (strong comparison; `*` matches any version)"),
+        ("If-None-Match" = Option<String>, Header, description = "Only patch if the current ETag matches none of these (weak comparison); `*` or a match is a 412")),
     request_body(content = RecipePatch, content_type = "application/merge-patch+json",
         description = "Fields to change; null removes an optional field. `{}` changes nothing."),
     responses(
@@ -570,12 +580,12 @@ pub async fn replace_recipe(
         (status = 400, description = "Malformed JSON, wrong type, unknown or server-controlled field", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such recipe, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Concurrent writers kept winning; retry", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not match the current ETag", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not match the current ETag, or If-None-Match does (`*` always does)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 256 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Content-Type is not JSON or merge-patch JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The patched recipe is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable, or the recipe is under such contention that the write could not land in time", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
     security(("bearer" = []))
 )]
@@ -597,7 +607,7 @@ pub async fn patch_recipe(
     refuse_server_controlled(fields)?;
     let names = fields.keys().map(|k| (k.clone(), Value::Null)).collect();
     decode::<RecipeInput>(Value::Object(names))?;
-    update(&state, &caller, id, &headers, |current| {
+    update(&state, &caller, id, &headers, Method::PATCH, |current| {
         let mut document = serde_json::to_value(current.content.to_input())
             .map_err(|e| ApiError::Internal(e.into()))?;
         merge_patch(&mut document, &patch);
@@ -610,14 +620,15 @@ pub async fn patch_recipe(
 #[utoipa::path(
     delete, path = "/recipes/{id}", tag = "recipes",
     params(("id" = String, Path, description = "Recipe id (UUID)"),
-        ("If-Match" = Option<String>, Header, description = "Only delete if the current ETag matches")),
+        ("If-Match" = Option<String>, Header, description = "Only delete if the current ETag matches (strong comparison; `*` matches any version)"),
+        ("If-None-Match" = Option<String>, Header, description = "Only delete if the current ETag matches none of these (weak comparison); `*` or a match is a 412")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such recipe, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Concurrent writers kept winning; retry", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not match the current ETag", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not match the current ETag, or If-None-Match does (`*` always does)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable, or the recipe is under such contention that the write could not land in time", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
     security(("bearer" = []))
 )]
@@ -627,25 +638,14 @@ pub async fn delete_recipe(
     RecipePath(id): RecipePath,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    for _ in 0..MAX_WRITE_ATTEMPTS {
-        let current = load(&state, &caller, id).await?;
-        if !if_match_passes(&headers, current.version) {
-            return Err(ApiError::PreconditionFailed);
-        }
-        match state
-            .store
-            .delete(id, &current.owner, current.version)
-            .await
-        {
-            Ok(()) => {
-                tracing::info!(recipe_id = %id, "recipe deleted");
-                return Ok(StatusCode::NO_CONTENT);
-            }
-            Err(StoreError::VersionMismatch) if !pins_version(&headers) => continue,
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Err(ApiError::Conflict(
-        "The recipe is being changed by other requests; retry.".into(),
-    ))
+    let check = |current: &Recipe| -> Result<(), Refusal> {
+        Ok(check_preconditions(&headers, &Method::DELETE, current)?)
+    };
+    state
+        .store
+        .delete(id, scope(&caller), &check)
+        .await?
+        .map_err(refused)?;
+    tracing::info!(recipe_id = %id, "recipe deleted");
+    Ok(StatusCode::NO_CONTENT)
 }

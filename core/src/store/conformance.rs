@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 
 use super::{
     ClaimOutcome, ExistingClaim, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListFilter,
-    ListQuery, RecipeStore, Scope, StoreError, StoredResponse,
+    ListQuery, RecipeStore, Refusal, Scope, StoreError, StoredResponse,
 };
 use crate::domain::{Owner, Recipe, RecipeContent, RecipeId, RecipeInput, Tag, now_utc};
 
@@ -59,17 +59,21 @@ fn unique(prefix: &str) -> String {
 pub async fn run_all<S: RecipeStore>(store: &S) {
     get_respects_scope(store).await;
     create_refuses_a_taken_id(store).await;
-    replace_checks_the_version(store).await;
-    delete_checks_owner_and_version(store).await;
+    update_applies_the_change_to_the_current_version(store).await;
+    delete_checks_scope_and_refusals(store).await;
+    an_admin_never_sees_or_changes_a_deleted_recipe(store).await;
     list_pages_newest_first_without_gaps_or_repeats(store).await;
     list_filters_still_fill_pages(store).await;
     idempotency_claims_are_exclusive_scoped_and_replayable(store).await;
     idempotency_claims_expire(store).await;
+    releasing_a_key_frees_only_the_claim_that_took_it(store).await;
 }
 
 /// Concurrency rules, which need a store shared across tasks.
 pub async fn run_concurrency<S: RecipeStore>(store: Arc<S>) {
-    racing_replaces_have_exactly_one_winner(Arc::clone(&store)).await;
+    racing_unconditional_updates_all_land_once_each(Arc::clone(&store)).await;
+    racing_dependent_updates_lose_nothing(Arc::clone(&store)).await;
+    racing_pinned_updates_have_exactly_one_winner(Arc::clone(&store)).await;
     racing_claims_have_exactly_one_winner(store).await;
 }
 
@@ -111,56 +115,153 @@ pub async fn create_refuses_a_taken_id<S: RecipeStore>(store: &S) {
     );
 }
 
-pub async fn replace_checks_the_version<S: RecipeStore>(store: &S) {
-    let dave = unique("dave");
-    let recipe = sample_recipe(&dave, "Stew");
+/// A refusal a test can recognise.
+#[derive(Debug, thiserror::Error)]
+#[error("refused by the test")]
+struct Refused;
+
+fn refuse() -> Refusal {
+    Box::new(Refused)
+}
+
+fn is_refused(refusal: &Refusal) -> bool {
+    refusal.downcast_ref::<Refused>().is_some()
+}
+
+fn content_titled(title: &str) -> RecipeContent {
+    sample_recipe("anyone", title).content
+}
+
+/// `current`'s content with `suffix` appended to its description: a change that depends on
+/// what is stored, as a merge patch does.
+fn appended(current: &Recipe, suffix: &str) -> RecipeContent {
+    let mut input = serde_json::to_value(current.content.to_input()).unwrap();
+    let description = input["description"].as_str().unwrap_or_default().to_owned();
+    input["description"] = json!(format!("{description} {suffix}"));
+    RecipeContent::parse(serde_json::from_value(input).unwrap()).unwrap()
+}
+
+pub async fn update_applies_the_change_to_the_current_version<S: RecipeStore>(store: &S) {
+    let dave = owner(&unique("dave"));
+    let recipe = sample_recipe(dave.as_str(), "Stew");
     store.create(&recipe, None).await.unwrap();
 
-    let mut v2 = sample_recipe(&dave, "Better stew");
-    v2.id = recipe.id;
-    v2.created_at = recipe.created_at;
-    v2.version = 2;
-    let stale = store.replace(&v2, 7).await;
-    assert!(
-        matches!(stale, Err(StoreError::VersionMismatch)),
-        "wrong version: {stale:?}"
-    );
-    store
-        .replace(&v2, 1)
+    let better = content_titled("Better stew");
+    let shown = std::sync::Mutex::new(Vec::new());
+    let v2 = store
+        .update(recipe.id, Scope::Owner(&dave), &|current| {
+            shown.lock().unwrap().push(current.clone());
+            Ok(better.clone())
+        })
         .await
-        .expect("replace at the current version");
-    let read = store.get(recipe.id, Scope::Any).await.unwrap();
-    assert_eq!(read, Some(v2.clone()), "replace stores the new recipe");
-    let replay = store.replace(&v2, 1).await;
-    assert!(
-        matches!(replay, Err(StoreError::VersionMismatch)),
-        "old version again: {replay:?}"
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        shown.into_inner().unwrap(),
+        vec![recipe.clone()],
+        "the change sees the stored recipe"
+    );
+    assert_eq!(v2.version, 2, "a change bumps the version by one");
+    assert_eq!(v2.content, better);
+    assert_eq!(
+        (&v2.owner, v2.created_at),
+        (&recipe.owner, recipe.created_at),
+        "owner and creation time never change"
+    );
+    assert!(v2.updated_at >= recipe.updated_at);
+    assert_eq!(
+        store.get(recipe.id, Scope::Owner(&dave)).await.unwrap(),
+        Some(v2.clone()),
+        "update stores what it returns"
     );
 
-    let mut ghost = sample_recipe(&dave, "Ghost");
-    ghost.version = 2;
-    let missing = store.replace(&ghost, 1).await;
+    let same = store
+        .update(recipe.id, Scope::Owner(&dave), &|current| {
+            Ok(current.content.clone())
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        same, v2,
+        "unchanged content writes nothing and keeps the version"
+    );
+
+    let refused = store
+        .update(recipe.id, Scope::Owner(&dave), &|_| Err(refuse()))
+        .await
+        .unwrap();
+    assert!(
+        refused.as_ref().is_err_and(is_refused),
+        "the change's refusal comes back as it was: {refused:?}"
+    );
+    assert_eq!(
+        store.get(recipe.id, Scope::Any).await.unwrap(),
+        Some(v2.clone()),
+        "a refused change writes nothing"
+    );
+
+    let foreign = store
+        .update(recipe.id, Scope::Owner(&owner(&unique("eve"))), &|_| {
+            Ok(content_titled("Stolen"))
+        })
+        .await;
+    assert!(
+        matches!(foreign, Err(StoreError::NotFound)),
+        "someone else's recipe is NotFound: {foreign:?}"
+    );
+    let missing = store
+        .update(RecipeId::new(), Scope::Any, &|_| {
+            Ok(content_titled("Ghost"))
+        })
+        .await;
     assert!(
         matches!(missing, Err(StoreError::NotFound)),
         "missing recipe: {missing:?}"
     );
+
+    let moderated = store
+        .update(recipe.id, Scope::Any, &|_| Ok(content_titled("Moderated")))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (moderated.version, &moderated.owner),
+        (3, &dave),
+        "an admin's update bumps the version and keeps the owner"
+    );
 }
 
-pub async fn delete_checks_owner_and_version<S: RecipeStore>(store: &S) {
+pub async fn delete_checks_scope_and_refusals<S: RecipeStore>(store: &S) {
     let erin = owner(&unique("erin"));
     let recipe = sample_recipe(erin.as_str(), "Salad");
     store.create(&recipe, None).await.unwrap();
-    let stale = store.delete(recipe.id, &erin, 2).await;
+    let refused = store
+        .delete(recipe.id, Scope::Owner(&erin), &|current| {
+            assert_eq!(current, &recipe, "the check sees the stored recipe");
+            Err(refuse())
+        })
+        .await
+        .unwrap();
+    assert!(refused.as_ref().is_err_and(is_refused), "{refused:?}");
     assert!(
-        matches!(stale, Err(StoreError::VersionMismatch)),
-        "stale delete: {stale:?}"
+        store.get(recipe.id, Scope::Any).await.unwrap().is_some(),
+        "a refused delete deletes nothing"
     );
-    let foreign = store.delete(recipe.id, &owner(&unique("frank")), 1).await;
+    let foreign = store
+        .delete(recipe.id, Scope::Owner(&owner(&unique("frank"))), &|_| {
+            Ok(())
+        })
+        .await;
     assert!(
         matches!(foreign, Err(StoreError::NotFound)),
         "foreign delete: {foreign:?}"
     );
-    store.delete(recipe.id, &erin, 1).await.expect("delete");
+    store
+        .delete(recipe.id, Scope::Owner(&erin), &|_| Ok(()))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         store.get(recipe.id, Scope::Any).await.unwrap(),
         None,
@@ -179,10 +280,45 @@ pub async fn delete_checks_owner_and_version<S: RecipeStore>(store: &S) {
         listed.items.is_empty(),
         "a deleted recipe leaves the owner's list"
     );
-    let again = store.delete(recipe.id, &erin, 1).await;
+    let again = store
+        .delete(recipe.id, Scope::Owner(&erin), &|_| Ok(()))
+        .await;
     assert!(
         matches!(again, Err(StoreError::NotFound)),
         "second delete: {again:?}"
+    );
+}
+
+pub async fn an_admin_never_sees_or_changes_a_deleted_recipe<S: RecipeStore>(store: &S) {
+    let gus = owner(&unique("gus"));
+    let recipe = sample_recipe(gus.as_str(), "Short-lived");
+    store.create(&recipe, None).await.unwrap();
+    assert_eq!(
+        store.get(recipe.id, Scope::Any).await.unwrap(),
+        Some(recipe.clone()),
+        "an admin reads a recipe as stored"
+    );
+    store
+        .delete(recipe.id, Scope::Any, &|_| Ok(()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store.get(recipe.id, Scope::Any).await.unwrap(),
+        None,
+        "an admin's read right after a delete finds nothing"
+    );
+    let update = store
+        .update(recipe.id, Scope::Any, &|_| Ok(content_titled("Zombie")))
+        .await;
+    assert!(
+        matches!(update, Err(StoreError::NotFound)),
+        "an admin's update of a deleted recipe is NotFound: {update:?}"
+    );
+    let delete = store.delete(recipe.id, Scope::Any, &|_| Ok(())).await;
+    assert!(
+        matches!(delete, Err(StoreError::NotFound)),
+        "an admin's second delete is NotFound: {delete:?}"
     );
 }
 
@@ -360,7 +496,7 @@ pub async fn idempotency_claims_are_exclusive_scoped_and_replayable<S: RecipeSto
     );
 
     // Released in-flight claims can be taken again.
-    store.release_idempotency_key(&other).await.unwrap();
+    store.release_idempotency_key(&other, now).await.unwrap();
     assert_eq!(
         store
             .claim_idempotency_key(&claim(&other, "fp-z", now))
@@ -395,7 +531,7 @@ pub async fn idempotency_claims_are_exclusive_scoped_and_replayable<S: RecipeSto
         },
         "a completed key replays the stored response"
     );
-    store.release_idempotency_key(&scope).await.unwrap();
+    store.release_idempotency_key(&scope, now).await.unwrap();
     assert_eq!(
         store
             .claim_idempotency_key(&claim(&scope, "fp-a", now))
@@ -482,31 +618,182 @@ pub async fn idempotency_claims_expire<S: RecipeStore>(store: &S) {
     );
 }
 
-pub async fn racing_replaces_have_exactly_one_winner<S: RecipeStore>(store: Arc<S>) {
-    let mia = unique("mia");
-    let recipe = sample_recipe(&mia, "Contended");
+pub async fn releasing_a_key_frees_only_the_claim_that_took_it<S: RecipeStore>(store: &S) {
+    let scope = IdempotencyScope {
+        owner: owner(&unique("olga")),
+        key: "slow".into(),
+    };
+    // A claims; its lease runs out while it works; B claims the key.
+    let a_claimed_at = now_utc() - Duration::from_secs(60);
+    assert_eq!(
+        store
+            .claim_idempotency_key(&claim(&scope, "fp", a_claimed_at))
+            .await
+            .unwrap(),
+        ClaimOutcome::Claimed
+    );
+    let b_claimed_at = now_utc();
+    assert_eq!(
+        store
+            .claim_idempotency_key(&claim(&scope, "fp", b_claimed_at))
+            .await
+            .unwrap(),
+        ClaimOutcome::Claimed,
+        "B takes over the expired claim"
+    );
+    // A fails and releases: that must not free B's claim.
+    store
+        .release_idempotency_key(&scope, a_claimed_at)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .claim_idempotency_key(&claim(&scope, "fp", now_utc()))
+            .await
+            .unwrap(),
+        ClaimOutcome::Existing {
+            fingerprint: "fp".into(),
+            state: ExistingClaim::InFlight
+        },
+        "B's claim survives A's release"
+    );
+    let recipe = sample_recipe(scope.owner.as_str(), "B's");
+    let response = StoredResponse {
+        status: 201,
+        recipe_id: recipe.id,
+        version: 1,
+        body: "{}".into(),
+    };
+    let record = IdempotencyRecord {
+        scope: scope.clone(),
+        claimed_at: b_claimed_at,
+        fingerprint: "fp".into(),
+        response: response.clone(),
+        expires_at: b_claimed_at + Duration::from_secs(24 * 3600),
+    };
+    store
+        .create(&recipe, Some(&record))
+        .await
+        .expect("B's create still completes");
+    assert_eq!(
+        store
+            .claim_idempotency_key(&claim(&scope, "fp", now_utc()))
+            .await
+            .unwrap(),
+        ClaimOutcome::Existing {
+            fingerprint: "fp".into(),
+            state: ExistingClaim::Completed(response)
+        }
+    );
+}
+
+/// How many writers race one recipe: enough that every writer loses several rounds.
+const RACERS: u64 = 30;
+
+pub async fn racing_unconditional_updates_all_land_once_each<S: RecipeStore>(store: Arc<S>) {
+    let mia = owner(&unique("mia"));
+    let recipe = sample_recipe(mia.as_str(), "Contended");
     store.create(&recipe, None).await.unwrap();
     let mut tasks = Vec::new();
-    for n in 0..30 {
+    for n in 0..RACERS {
         let store = Arc::clone(&store);
-        let mut next = sample_recipe(&mia, &format!("Writer {n}"));
-        next.id = recipe.id;
-        next.version = 2;
-        tasks.push(tokio::spawn(async move { store.replace(&next, 1).await }));
+        let mia = mia.clone();
+        let content = content_titled(&format!("Writer {n}"));
+        tasks.push(tokio::spawn(async move {
+            store
+                .update(recipe.id, Scope::Owner(&mia), &|_| Ok(content.clone()))
+                .await
+        }));
     }
-    let mut wins = 0;
-    let mut mismatches = 0;
+    let mut versions = Vec::new();
     for task in tasks {
         match task.await.unwrap() {
-            Ok(()) => wins += 1,
-            Err(StoreError::VersionMismatch) => mismatches += 1,
-            Err(other) => panic!("unexpected outcome of a racing replace: {other:?}"),
+            Ok(Ok(written)) => versions.push(written.version),
+            other => panic!("an unconditional update must land, got {other:?}"),
+        }
+    }
+    versions.sort_unstable();
+    assert_eq!(
+        versions,
+        (2..=RACERS + 1).collect::<Vec<_>>(),
+        "each racing write bumps the version exactly once"
+    );
+    let last = store.get(recipe.id, Scope::Any).await.unwrap().unwrap();
+    assert_eq!(last.version, 1 + RACERS, "final version = initial + racers");
+}
+
+pub async fn racing_dependent_updates_lose_nothing<S: RecipeStore>(store: Arc<S>) {
+    let max = owner(&unique("max"));
+    let recipe = sample_recipe(max.as_str(), "Patched");
+    store.create(&recipe, None).await.unwrap();
+    let mut tasks = Vec::new();
+    for n in 0..RACERS {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            let suffix = format!("p{n}");
+            // Scope::Any: the admin path must be just as atomic.
+            store
+                .update(recipe.id, Scope::Any, &|current| {
+                    Ok(appended(current, &suffix))
+                })
+                .await
+        }));
+    }
+    for task in tasks {
+        let outcome = task.await.unwrap();
+        assert!(
+            matches!(outcome, Ok(Ok(_))),
+            "a racing change must land, got {outcome:?}"
+        );
+    }
+    let last = store.get(recipe.id, Scope::Any).await.unwrap().unwrap();
+    assert_eq!(last.version, 1 + RACERS, "final version = initial + racers");
+    let description = serde_json::to_value(last.content.to_input()).unwrap()["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for n in 0..RACERS {
+        assert!(
+            description.split(' ').any(|word| word == format!("p{n}")),
+            "change p{n} was applied to the latest version, not lost: {description:?}"
+        );
+    }
+}
+
+pub async fn racing_pinned_updates_have_exactly_one_winner<S: RecipeStore>(store: Arc<S>) {
+    let nia = owner(&unique("nia"));
+    let recipe = sample_recipe(nia.as_str(), "Pinned");
+    store.create(&recipe, None).await.unwrap();
+    let mut tasks = Vec::new();
+    for n in 0..RACERS {
+        let store = Arc::clone(&store);
+        let nia = nia.clone();
+        let content = content_titled(&format!("Pinned {n}"));
+        tasks.push(tokio::spawn(async move {
+            // As `If-Match: "1"` does: only over version 1.
+            store
+                .update(recipe.id, Scope::Owner(&nia), &|current| {
+                    if current.version == 1 {
+                        Ok(content.clone())
+                    } else {
+                        Err(refuse())
+                    }
+                })
+                .await
+        }));
+    }
+    let (mut wins, mut refusals) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(Ok(_)) => wins += 1,
+            Ok(Err(refusal)) if is_refused(&refusal) => refusals += 1,
+            other => panic!("unexpected outcome of a pinned racing update: {other:?}"),
         }
     }
     assert_eq!(
-        (wins, mismatches),
-        (1, 29),
-        "exactly one conditional write wins"
+        (wins, refusals),
+        (1, RACERS - 1),
+        "exactly one write over version 1 wins; the others see version 2 and refuse"
     );
 }
 

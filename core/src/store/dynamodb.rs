@@ -8,12 +8,15 @@
 //! | idempotency record | `OWNER#<sub>` | `IDEMPOTENCY#<key>` | `expires_at` is the TTL attribute |
 //!
 //! A recipe is addressed by its owner's partition, so another user's id is unreachable by
-//! construction; only `Scope::Any` (admins) goes through the `by_id` index. Every write is
-//! conditional, and `ReturnValuesOnConditionCheckFailure=ALL_OLD` tells 404 from 412 in one
-//! call. The key layout stays in this file: the domain never sees `pk` or `sk`.
+//! construction; only `Scope::Any` (admins) asks the `by_id` index, and only for the owner's
+//! partition: reads are strongly consistent `GetItem`s on the base table. A recipe write is a
+//! read, the caller's change, and a `PutItem`/`DeleteItem` conditional on the version read;
+//! `ReturnValuesOnConditionCheckFailure=ALL_OLD` hands back the item that won, so a lost race
+//! re-applies the change to it without another read. The key layout stays in this file: the
+//! domain never sees `pk` or `sk`.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow};
 use async_trait::async_trait;
@@ -32,8 +35,9 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use time::OffsetDateTime;
 
 use super::{
-    ClaimOutcome, ExistingClaim, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListQuery,
-    Page, RecipeStore, Scope, StoreError, StoredResponse,
+    Change, Check, ClaimOutcome, ExistingClaim, IdempotencyClaim, IdempotencyRecord,
+    IdempotencyScope, ListQuery, Page, RecipeStore, Refusal, Scope, StoreError, StoredResponse,
+    next_version,
 };
 use crate::domain::{Owner, Recipe, RecipeId};
 
@@ -75,6 +79,10 @@ const RECIPE_PREFIX: &str = "RECIPE#";
 const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
 /// How long a client should wait after throttling or an outage.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
+/// How long a write keeps re-reading and re-applying after lost races before it gives up as
+/// "unavailable" (503 + Retry-After): well inside API Gateway's 29 s, and far more than a
+/// realistic number of concurrent writers of one recipe needs.
+const WRITE_BUDGET: Duration = Duration::from_secs(10);
 /// Query pages a filtered list may read before it returns a short page with a cursor, so one
 /// request stays well inside API Gateway's 29 s however sparse the matches are.
 const MAX_QUERY_PAGES: usize = 20;
@@ -203,6 +211,18 @@ fn storable(
         ))
     })?;
     Ok(item)
+}
+
+/// After a lost race: go again, unless the write budget is spent.
+fn lost_race(deadline: Instant) -> Result<(), StoreError> {
+    if Instant::now() < deadline {
+        Ok(())
+    } else {
+        Err(StoreError::Unavailable {
+            retry_after: RETRY_AFTER,
+            source: anyhow!("a recipe write kept losing races for {WRITE_BUDGET:?}"),
+        })
+    }
 }
 
 fn epoch_seconds(at: OffsetDateTime) -> i64 {
@@ -345,26 +365,62 @@ impl DynamoStore {
         Ok(output.item)
     }
 
-    /// After a failed version check: was the item gone (404) or changed (412)? DynamoDB
-    /// answers with the old item; an emulator that does not gets a consistent read.
-    async fn mismatch_or_missing(
-        &self,
-        old: Option<&HashMap<String, AttributeValue>>,
-        pk: String,
-        sk: String,
-    ) -> StoreError {
-        let exists = match old {
-            Some(item) => !item.is_empty(),
-            None => match self.get_consistent(pk, sk).await {
-                Ok(item) => item.is_some(),
-                Err(error) => return error,
-            },
-        };
-        if exists {
-            StoreError::VersionMismatch
-        } else {
-            StoreError::NotFound
+    /// The partition that holds recipe `id`, if `scope` may see it.
+    ///
+    /// An owner's recipes live in the owner's partition, so that needs no I/O (and another
+    /// user's id is unreachable by construction). For admins the `by_id` index only names the
+    /// partition; every read and write then goes to the base table. "All reads from GSIs and
+    /// streams are eventually consistent" (DynamoDB Developer Guide, "DynamoDB read
+    /// consistency"; a `ConsistentRead` query on a GSI is a `ValidationException`), so a recipe
+    /// created a moment ago may be missing from the index for a fraction of a second: an
+    /// admin's read or write of it is then a 404, and a retry finds it. An item the index
+    /// still shows after its deletion, or at an old version, is harmless: only its `pk` is
+    /// used, and the consistent base-table read has the final word.
+    async fn locate(&self, id: RecipeId, scope: Scope<'_>) -> Result<Option<String>, StoreError> {
+        match scope {
+            Scope::Owner(owner) => Ok(Some(owner_pk(owner))),
+            Scope::Any => {
+                let output = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(BY_ID_INDEX)
+                    .key_condition_expression("#id = :id")
+                    .projection_expression("#pk")
+                    .expression_attribute_names("#id", BY_ID_KEY)
+                    .expression_attribute_names("#pk", PARTITION_KEY)
+                    .expression_attribute_values(":id", s(id.to_string()))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                Ok(output
+                    .items
+                    .unwrap_or_default()
+                    .into_iter()
+                    .find_map(|mut item| match item.remove(PARTITION_KEY) {
+                        Some(AttributeValue::S(pk)) => Some(pk),
+                        _ => None,
+                    }))
+            }
         }
+    }
+
+    /// The recipe as stored now: the item a failed condition check returned (with
+    /// `ReturnValuesOnConditionCheckFailure=ALL_OLD`, `ConditionalCheckFailedException.Item`
+    /// is "the item which caused the condition check to fail", DynamoDB API Reference), else a
+    /// strongly consistent read. `NotFound` when it is gone.
+    async fn current(
+        &self,
+        pk: &str,
+        id: RecipeId,
+        returned: Option<HashMap<String, AttributeValue>>,
+    ) -> Result<Recipe, StoreError> {
+        let item = match returned {
+            Some(item) if !item.is_empty() => Some(item),
+            // No item back: either it is gone or the emulator does not return it.
+            _ => self.get_consistent(pk.to_owned(), recipe_sk(id)).await?,
+        };
+        item.map(decode_recipe).ok_or(StoreError::NotFound)?
     }
 
     fn existing_claim(item: HashMap<String, AttributeValue>) -> Result<ClaimOutcome, StoreError> {
@@ -385,25 +441,13 @@ impl DynamoStore {
 impl RecipeStore for DynamoStore {
     #[tracing::instrument(skip(self, scope), level = "debug")]
     async fn get(&self, id: RecipeId, scope: Scope<'_>) -> Result<Option<Recipe>, StoreError> {
-        let item = match scope {
-            Scope::Owner(owner) => self.get_consistent(owner_pk(owner), recipe_sk(id)).await?,
-            Scope::Any => {
-                // GSIs are eventually consistent: an admin may miss a recipe created a moment ago.
-                let output = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(BY_ID_INDEX)
-                    .key_condition_expression("#id = :id")
-                    .expression_attribute_names("#id", BY_ID_KEY)
-                    .expression_attribute_values(":id", s(id.to_string()))
-                    .send()
-                    .await
-                    .map_err(classify)?;
-                output.items.and_then(|items| items.into_iter().next())
-            }
+        let Some(pk) = self.locate(id, scope).await? else {
+            return Ok(None);
         };
-        item.map(decode_recipe).transpose()
+        self.get_consistent(pk, recipe_sk(id))
+            .await?
+            .map(decode_recipe)
+            .transpose()
     }
 
     #[tracing::instrument(skip_all, level = "debug")]
@@ -563,59 +607,91 @@ impl RecipeStore for DynamoStore {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(recipe_id = %recipe.id), level = "debug")]
-    async fn replace(&self, recipe: &Recipe, expected_version: u64) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(recipe_item(recipe)?))
-            .condition_expression("attribute_exists(#pk) AND #version = :expected")
-            .expression_attribute_names("#pk", PARTITION_KEY)
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_values(":expected", n(expected_version))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => match error.as_service_error() {
-                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e)) => Err(self
-                    .mismatch_or_missing(e.item(), owner_pk(&recipe.owner), recipe_sk(recipe.id))
-                    .await),
-                _ => Err(classify(error)),
-            },
+    #[tracing::instrument(skip(self, scope, change), level = "debug")]
+    async fn update(
+        &self,
+        id: RecipeId,
+        scope: Scope<'_>,
+        change: &Change<'_>,
+    ) -> Result<Result<Recipe, Refusal>, StoreError> {
+        let Some(pk) = self.locate(id, scope).await? else {
+            return Err(StoreError::NotFound);
+        };
+        let deadline = Instant::now() + WRITE_BUDGET;
+        let mut current = self.current(&pk, id, None).await?;
+        loop {
+            let content = match change(&current) {
+                Ok(content) => content,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            let Some(next) = next_version(&current, content) else {
+                return Ok(Ok(current));
+            };
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(recipe_item(&next)?))
+                // Only over the version `change` saw; a missing item has no version.
+                .condition_expression("#version = :expected")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":expected", n(current.version))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            let lost = match result {
+                Ok(_) => return Ok(Ok(next)),
+                Err(error) => match error.as_service_error() {
+                    Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e)) => e.item().cloned(),
+                    _ => return Err(classify(error)),
+                },
+            };
+            lost_race(deadline)?;
+            current = self.current(&pk, id, lost).await?;
         }
     }
 
-    #[tracing::instrument(skip(self, owner), level = "debug")]
+    #[tracing::instrument(skip(self, scope, check), level = "debug")]
     async fn delete(
         &self,
         id: RecipeId,
-        owner: &Owner,
-        expected_version: u64,
-    ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key(PARTITION_KEY, s(owner_pk(owner)))
-            .key(SORT_KEY, s(recipe_sk(id)))
-            .condition_expression("attribute_exists(#pk) AND #version = :expected")
-            .expression_attribute_names("#pk", PARTITION_KEY)
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_values(":expected", n(expected_version))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => match error.as_service_error() {
-                Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(e)) => Err(self
-                    .mismatch_or_missing(e.item(), owner_pk(owner), recipe_sk(id))
-                    .await),
-                _ => Err(classify(error)),
-            },
+        scope: Scope<'_>,
+        check: &Check<'_>,
+    ) -> Result<Result<(), Refusal>, StoreError> {
+        let Some(pk) = self.locate(id, scope).await? else {
+            return Err(StoreError::NotFound);
+        };
+        let deadline = Instant::now() + WRITE_BUDGET;
+        let mut current = self.current(&pk, id, None).await?;
+        loop {
+            if let Err(refusal) = check(&current) {
+                return Ok(Err(refusal));
+            }
+            let result = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .key(PARTITION_KEY, s(pk.clone()))
+                .key(SORT_KEY, s(recipe_sk(id)))
+                .condition_expression("#version = :expected")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":expected", n(current.version))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            let lost = match result {
+                Ok(_) => return Ok(Ok(())),
+                Err(error) => match error.as_service_error() {
+                    Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(e)) => e.item().cloned(),
+                    _ => return Err(classify(error)),
+                },
+            };
+            lost_race(deadline)?;
+            current = self.current(&pk, id, lost).await?;
         }
     }
 
@@ -680,17 +756,23 @@ impl RecipeStore for DynamoStore {
     }
 
     #[tracing::instrument(skip_all, level = "debug")]
-    async fn release_idempotency_key(&self, scope: &IdempotencyScope) -> Result<(), StoreError> {
+    async fn release_idempotency_key(
+        &self,
+        scope: &IdempotencyScope,
+        claimed_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
             .key(PARTITION_KEY, s(owner_pk(&scope.owner)))
             .key(SORT_KEY, s(format!("{IDEMPOTENCY_PREFIX}{}", scope.key)))
-            // A completed record is the proof of a create: never release it.
-            .condition_expression("#state = :in_flight")
+            // A completed record is the proof of a create, and a younger claim belongs to the
+            // request that took over an expired lease: release neither.
+            .condition_expression("#state = :in_flight AND claimed_at = :claimed_at")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":in_flight", s(IN_FLIGHT))
+            .expression_attribute_values(":claimed_at", n(epoch_nanos(claimed_at)))
             .send()
             .await;
         match result {

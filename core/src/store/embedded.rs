@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{
-    ClaimOutcome, ExistingClaim, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListQuery,
-    Page, RecipeStore, Scope, StoreError, StoredResponse,
+    Change, Check, ClaimOutcome, ExistingClaim, IdempotencyClaim, IdempotencyRecord,
+    IdempotencyScope, ListQuery, Page, RecipeStore, Refusal, Scope, StoreError, StoredResponse,
+    next_version,
 };
 use crate::domain::{Owner, Recipe, RecipeId};
 
@@ -260,53 +261,81 @@ impl RecipeStore for EmbeddedStore {
         .await
     }
 
-    #[tracing::instrument(skip_all, fields(recipe_id = %recipe.id), level = "debug")]
-    async fn replace(&self, recipe: &Recipe, expected_version: u64) -> Result<(), StoreError> {
-        let bytes = encode(recipe)?;
-        let id = recipe.id.to_string();
-        self.write(move |db| {
+    #[tracing::instrument(skip(self, scope, change), level = "debug")]
+    async fn update(
+        &self,
+        id: RecipeId,
+        scope: Scope<'_>,
+        change: &Change<'_>,
+    ) -> Result<Result<Recipe, Refusal>, StoreError> {
+        // Holding the writer turn from the read to the commit makes read-change-write one
+        // atomic step: no other write can land in between, so there is nothing to retry.
+        let _turn = self.writer.lock().await;
+        let Some(current) = self.get(id, scope).await? else {
+            return Err(StoreError::NotFound);
+        };
+        let content = match change(&current) {
+            Ok(content) => content,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let Some(next) = next_version(&current, content) else {
+            return Ok(Ok(current));
+        };
+        let bytes = encode(&next)?;
+        let key = id.to_string();
+        let expected = current.version;
+        self.run(move |db| {
             let txn = db.begin_write().map_err(unexpected)?;
             {
                 let mut recipes = txn.open_table(RECIPES).map_err(unexpected)?;
-                let current = match recipes.get(id.as_str()).map_err(unexpected)? {
-                    Some(current) => decode_recipe(current.value())?,
+                let stored = match recipes.get(key.as_str()).map_err(unexpected)? {
+                    Some(stored) => decode_recipe(stored.value())?.version,
                     None => return Err(StoreError::NotFound),
                 };
-                if current.version != expected_version {
-                    return Err(StoreError::VersionMismatch);
+                if stored != expected {
+                    return Err(unexpected(anyhow::anyhow!(
+                        "recipe changed outside the writer turn"
+                    )));
                 }
                 recipes
-                    .insert(id.as_str(), bytes.as_slice())
+                    .insert(key.as_str(), bytes.as_slice())
                     .map_err(unexpected)?;
             }
             txn.commit().map_err(unexpected)
         })
-        .await
+        .await?;
+        Ok(Ok(next))
     }
 
-    #[tracing::instrument(skip(self, owner), level = "debug")]
+    #[tracing::instrument(skip(self, scope, check), level = "debug")]
     async fn delete(
         &self,
         id: RecipeId,
-        owner: &Owner,
-        expected_version: u64,
-    ) -> Result<(), StoreError> {
+        scope: Scope<'_>,
+        check: &Check<'_>,
+    ) -> Result<Result<(), Refusal>, StoreError> {
+        let _turn = self.writer.lock().await;
+        let Some(current) = self.get(id, scope).await? else {
+            return Err(StoreError::NotFound);
+        };
+        if let Err(refusal) = check(&current) {
+            return Ok(Err(refusal));
+        }
         let key = id.to_string();
-        let index_key = owner_key(owner, &key);
-        let owner = owner.clone();
-        self.write(move |db| {
+        let index_key = owner_key(&current.owner, &key);
+        let expected = current.version;
+        self.run(move |db| {
             let txn = db.begin_write().map_err(unexpected)?;
             {
                 let mut recipes = txn.open_table(RECIPES).map_err(unexpected)?;
-                let current = match recipes.get(key.as_str()).map_err(unexpected)? {
-                    Some(current) => decode_recipe(current.value())?,
+                let stored = match recipes.get(key.as_str()).map_err(unexpected)? {
+                    Some(stored) => decode_recipe(stored.value())?.version,
                     None => return Err(StoreError::NotFound),
                 };
-                if current.owner != owner {
-                    return Err(StoreError::NotFound);
-                }
-                if current.version != expected_version {
-                    return Err(StoreError::VersionMismatch);
+                if stored != expected {
+                    return Err(unexpected(anyhow::anyhow!(
+                        "recipe changed outside the writer turn"
+                    )));
                 }
                 recipes.remove(key.as_str()).map_err(unexpected)?;
                 let mut index = txn.open_table(BY_OWNER).map_err(unexpected)?;
@@ -314,7 +343,8 @@ impl RecipeStore for EmbeddedStore {
             }
             txn.commit().map_err(unexpected)
         })
-        .await
+        .await?;
+        Ok(Ok(()))
     }
 
     #[tracing::instrument(skip_all, level = "debug")]
@@ -374,23 +404,28 @@ impl RecipeStore for EmbeddedStore {
     }
 
     #[tracing::instrument(skip_all, level = "debug")]
-    async fn release_idempotency_key(&self, scope: &IdempotencyScope) -> Result<(), StoreError> {
+    async fn release_idempotency_key(
+        &self,
+        scope: &IdempotencyScope,
+        claimed_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         let key = owner_key(&scope.owner, &scope.key);
         self.write(move |db| {
             let txn = db.begin_write().map_err(unexpected)?;
             {
                 let mut table = txn.open_table(IDEMPOTENCY).map_err(unexpected)?;
-                let in_flight = match table.get(key.as_str()).map_err(unexpected)? {
+                let ours = match table.get(key.as_str()).map_err(unexpected)? {
                     Some(row) => matches!(
                         serde_json::from_slice::<IdempotencyRow>(row.value())
                             .map_err(unexpected)?
                             .state,
-                        RowState::InFlight { .. }
+                        RowState::InFlight { claimed_at: at } if at == claimed_at
                     ),
                     None => false,
                 };
-                // A completed record is the proof of a create: never release it.
-                if in_flight {
+                // A completed record is the proof of a create, and a younger claim belongs to
+                // the request that took over an expired lease: release neither.
+                if ours {
                     table.remove(key.as_str()).map_err(unexpected)?;
                 }
             }

@@ -134,13 +134,35 @@ pub enum ExistingClaim {
     Completed(StoredResponse),
 }
 
+/// Why a [`Change`] or [`Check`] declined to write: the caller's own error, handed back to it
+/// untouched (the store never looks inside).
+pub type Refusal = Box<dyn std::error::Error + Send + Sync>;
+
+/// The new content of a recipe, computed from the recipe as currently stored.
+pub type Change<'a> = dyn Fn(&Recipe) -> Result<RecipeContent, Refusal> + Send + Sync + 'a;
+
+/// Whether a recipe, as currently stored, may be deleted.
+pub type Check<'a> = dyn Fn(&Recipe) -> Result<(), Refusal> + Send + Sync + 'a;
+
+/// `current` with `content`, one version on; `None` when the content is unchanged (no write).
+pub fn next_version(current: &Recipe, content: RecipeContent) -> Option<Recipe> {
+    if content == current.content {
+        return None;
+    }
+    Some(Recipe {
+        content,
+        version: current.version + 1,
+        // Never before the last change, whatever the clock did.
+        updated_at: crate::domain::now_utc().max(current.updated_at),
+        ..current.clone()
+    })
+}
+
 /// How a storage operation failed, in the terms the API cares about.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("item not found")]
     NotFound,
-    #[error("stored version differs from the expected one")]
-    VersionMismatch,
     #[error("item already exists")]
     AlreadyExists,
     /// The idempotency claim this write depended on was taken over (its lease ran out).
@@ -175,17 +197,29 @@ pub trait RecipeStore: Send + Sync + std::fmt::Debug + 'static {
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<(), StoreError>;
 
-    /// Replaces the recipe with `recipe.id` iff its stored version is `expected_version`
-    /// (`NotFound` if it is gone, `VersionMismatch` if it changed). The owner never changes.
-    async fn replace(&self, recipe: &Recipe, expected_version: u64) -> Result<(), StoreError>;
+    /// Applies `change` to the recipe as it is stored now and writes the result, atomically:
+    /// the stored version moves by exactly one, from the version `change` was shown, however
+    /// many other writers race it. An adapter that cannot hold a lock re-reads and re-applies
+    /// `change` after a lost race, without an attempt cap; only its time budget ends that, as
+    /// `Unavailable` (never a conflict). Content equal to the stored one writes nothing and
+    /// keeps the version. `NotFound` if the recipe is missing or `scope` does not admit it;
+    /// the inner `Err` is `change`'s own refusal (e.g. a failed precondition), and nothing is
+    /// written then. The owner and `created_at` never change.
+    async fn update(
+        &self,
+        id: RecipeId,
+        scope: Scope<'_>,
+        change: &Change<'_>,
+    ) -> Result<Result<Recipe, Refusal>, StoreError>;
 
-    /// Deletes the recipe iff its stored version is `expected_version`.
+    /// Deletes the recipe if `check` accepts it as it is stored now, atomically as `update`
+    /// (same scope, race and refusal rules).
     async fn delete(
         &self,
         id: RecipeId,
-        owner: &Owner,
-        expected_version: u64,
-    ) -> Result<(), StoreError>;
+        scope: Scope<'_>,
+        check: &Check<'_>,
+    ) -> Result<Result<(), Refusal>, StoreError>;
 
     /// Atomically claims an idempotency key, or reports who has it.
     async fn claim_idempotency_key(
@@ -193,6 +227,13 @@ pub trait RecipeStore: Send + Sync + std::fmt::Debug + 'static {
         claim: &IdempotencyClaim,
     ) -> Result<ClaimOutcome, StoreError>;
 
-    /// Gives up an in-flight claim after the guarded work failed, so a retry can proceed.
-    async fn release_idempotency_key(&self, scope: &IdempotencyScope) -> Result<(), StoreError>;
+    /// Gives up an in-flight claim after the guarded work failed, so a retry can proceed —
+    /// only while the claim made at `claimed_at` (`IdempotencyClaim::now`) is still the key's:
+    /// a request that outlived its lease must not free its successor's claim. Releasing a
+    /// claim that is no longer there, or a completed record, does nothing.
+    async fn release_idempotency_key(
+        &self,
+        scope: &IdempotencyScope,
+        claimed_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
 }

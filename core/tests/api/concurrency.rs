@@ -81,33 +81,57 @@ async fn twenty_concurrent_posts_with_one_idempotency_key_create_exactly_one_rec
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_patches_without_if_match_all_apply() {
+const RACERS: u64 = 30;
+
+/// Sends `RACERS` unconditional writes of one recipe at once; every one must be a 200 with
+/// its own version, and the recipe ends `RACERS` versions on.
+async fn race_unconditional_writes(method: &'static str, body: fn(u64) -> serde_json::Value) {
     let t = std::sync::Arc::new(spawn_app());
     let token = t.token("alice");
     let created = t.create(&token, recipe("Counter")).await;
     let uri = format!("/recipes/{}", created["id"].as_str().unwrap());
     let mut tasks = Vec::new();
-    for n in 0..4 {
+    for n in 0..RACERS {
         let (t, token, uri) = (t.clone(), token.clone(), uri.clone());
         tasks.push(tokio::spawn(async move {
-            t.call(
-                "PATCH",
-                &uri,
-                Some(&token),
-                Some(serde_json::json!({"title": format!("Title {n}")})),
-            )
-            .await
-            .status
+            let reply = t.call(method, &uri, Some(&token), Some(body(n))).await;
+            (reply.status, reply.body["version"].as_u64())
         }));
     }
+    let mut versions = Vec::new();
     for task in tasks {
+        let (status, version) = task.await.unwrap();
         assert_eq!(
-            task.await.unwrap(),
+            status,
             StatusCode::OK,
-            "unpinned writes retry on a lost race"
+            "an unconditional {method} always lands"
         );
+        versions.push(version.unwrap());
     }
+    versions.sort_unstable();
+    assert_eq!(
+        versions,
+        (2..=RACERS + 1).collect::<Vec<_>>(),
+        "each {method} bumped the version exactly once"
+    );
     let now = t.call("GET", &uri, Some(&token), None).await;
-    assert_eq!(now.body["version"], 5, "four changes, four versions");
+    assert_eq!(
+        now.body["version"],
+        1 + RACERS,
+        "final version = initial + {RACERS}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_racing_puts_without_if_match_are_thirty_200s_and_thirty_versions() {
+    race_unconditional_writes("PUT", |n| recipe(&format!("Writer {n}"))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_racing_patches_without_if_match_are_thirty_200s_and_thirty_versions() {
+    race_unconditional_writes(
+        "PATCH",
+        |n| serde_json::json!({"title": format!("Title {n}")}),
+    )
+    .await;
 }

@@ -269,6 +269,130 @@ async fn delete_honours_if_match_and_then_the_recipe_is_gone() {
 }
 
 #[tokio::test]
+async fn if_none_match_on_a_write_is_a_412_when_it_matches_and_changes_nothing() {
+    let t = spawn_app();
+    let token = t.token("alice");
+    let created = t.create(&token, recipe("Guarded")).await;
+    let uri = format!("/recipes/{}", id_of(&created));
+    for (method, body) in [
+        ("PUT", Some(recipe("Overwritten"))),
+        ("PATCH", Some(json!({"title": "Overwritten"}))),
+        ("DELETE", None),
+    ] {
+        // `*` matches any current representation; a listed tag by weak comparison.
+        for tag in ["*", "\"1\"", "W/\"1\"", "\"7\", \"1\""] {
+            let reply = t
+                .call_with(
+                    method,
+                    &uri,
+                    Some(&token),
+                    body.clone(),
+                    &[("if-none-match", tag)],
+                )
+                .await;
+            assert_problem(&reply, StatusCode::PRECONDITION_FAILED);
+            assert_eq!(
+                reply.body["type"], "urn:gota:problem:precondition-failed",
+                "{method} If-None-Match: {tag}"
+            );
+        }
+        // Both headers: If-Match passes (step 1), If-None-Match still fails (step 3).
+        let reply = t
+            .call_with(
+                method,
+                &uri,
+                Some(&token),
+                body.clone(),
+                &[("if-match", "\"1\""), ("if-none-match", "*")],
+            )
+            .await;
+        assert_problem(&reply, StatusCode::PRECONDITION_FAILED);
+    }
+    let untouched = t.call("GET", &uri, Some(&token), None).await;
+    assert_eq!(
+        untouched.body, created,
+        "no failed precondition changed anything"
+    );
+
+    let proceeds = t
+        .call_with(
+            "PUT",
+            &uri,
+            Some(&token),
+            Some(recipe("Newer")),
+            &[("if-none-match", "\"7\"")],
+        )
+        .await;
+    assert_eq!(
+        proceeds.status,
+        StatusCode::OK,
+        "a tag that does not match lets the write go on"
+    );
+    assert_eq!(proceeds.body["version"], 2);
+
+    let bob = t.token("bob");
+    let foreign = t
+        .call_with("DELETE", &uri, Some(&bob), None, &[("if-none-match", "*")])
+        .await;
+    assert_problem(&foreign, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_invalid_patch_is_a_422_whatever_the_preconditions_say_as_for_put() {
+    let t = spawn_app();
+    let token = t.token("alice");
+    let created = t.create(&token, recipe("Checked")).await;
+    let uri = format!("/recipes/{}", id_of(&created));
+    for header in [("if-match", "\"9\""), ("if-none-match", "*")] {
+        let patch = t
+            .call_with(
+                "PATCH",
+                &uri,
+                Some(&token),
+                Some(json!({"servings": -1})),
+                &[header],
+            )
+            .await;
+        assert_problem(&patch, StatusCode::UNPROCESSABLE_ENTITY);
+        let mut body = recipe("Checked");
+        body["servings"] = json!(-1);
+        let put = t
+            .call_with("PUT", &uri, Some(&token), Some(body), &[header])
+            .await;
+        assert_problem(&put, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
+
+#[tokio::test]
+async fn date_preconditions_are_ignored_because_the_etag_is_the_only_validator() {
+    let t = spawn_app();
+    let token = t.token("alice");
+    let created = t.create(&token, recipe("Dated")).await;
+    let uri = format!("/recipes/{}", id_of(&created));
+    let epoch = "Thu, 01 Jan 1970 00:00:00 GMT";
+    let put = t
+        .call_with(
+            "PUT",
+            &uri,
+            Some(&token),
+            Some(recipe("Still written")),
+            &[("if-unmodified-since", epoch)],
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::OK);
+    let get = t
+        .call_with(
+            "GET",
+            &uri,
+            Some(&token),
+            None,
+            &[("if-modified-since", "Fri, 01 Jan 9999 00:00:00 GMT")],
+        )
+        .await;
+    assert_eq!(get.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn another_users_recipe_is_a_404_on_every_verb_even_with_a_valid_if_match() {
     let t = spawn_app();
     let alice = t.token("alice");

@@ -5,10 +5,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use gota_core::domain::{Owner, Recipe, RecipeId};
+use gota_core::domain::{Recipe, RecipeId};
 use gota_core::store::{
-    ClaimOutcome, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListQuery, Page,
-    RecipeStore, Scope, StoreError,
+    Change, Check, ClaimOutcome, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListQuery,
+    Page, RecipeStore, Refusal, Scope, StoreError,
 };
 use serde_json::json;
 
@@ -435,10 +435,20 @@ impl RecipeStore for DownStore {
     async fn create(&self, _: &Recipe, _: Option<&IdempotencyRecord>) -> Result<(), StoreError> {
         Err(down())
     }
-    async fn replace(&self, _: &Recipe, _: u64) -> Result<(), StoreError> {
+    async fn update(
+        &self,
+        _: RecipeId,
+        _: Scope<'_>,
+        _: &Change<'_>,
+    ) -> Result<Result<Recipe, Refusal>, StoreError> {
         Err(down())
     }
-    async fn delete(&self, _: RecipeId, _: &Owner, _: u64) -> Result<(), StoreError> {
+    async fn delete(
+        &self,
+        _: RecipeId,
+        _: Scope<'_>,
+        _: &Check<'_>,
+    ) -> Result<Result<(), Refusal>, StoreError> {
         Err(down())
     }
     async fn claim_idempotency_key(
@@ -447,7 +457,11 @@ impl RecipeStore for DownStore {
     ) -> Result<ClaimOutcome, StoreError> {
         Err(down())
     }
-    async fn release_idempotency_key(&self, _: &IdempotencyScope) -> Result<(), StoreError> {
+    async fn release_idempotency_key(
+        &self,
+        _: &IdempotencyScope,
+        _: time::OffsetDateTime,
+    ) -> Result<(), StoreError> {
         Err(down())
     }
 }

@@ -246,3 +246,81 @@ async fn tokens_from_another_pool_or_no_token_are_401s() {
     let response = w.http.get(w.api.url("/recipes")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// Racing writers through the real binary on DynamoDB: unconditional writes all land, each
+/// one version; the count stays modest because moto serves one request at a time.
+#[tokio::test]
+async fn racing_unconditional_writes_all_land_and_admins_see_deletes_at_once_on_dynamodb() {
+    const RACERS: u64 = 10;
+    let w = std::sync::Arc::new(world().await);
+    let alice = w.pool.login("alice").await;
+    let root = w.pool.login("root").await;
+    let (status, _, created) = w
+        .send("POST", "/recipes", &alice.id, Some(recipe("Raced")), &[])
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let uri = format!("/recipes/{}", created["id"].as_str().unwrap());
+
+    let mut tasks = Vec::new();
+    for n in 0..RACERS {
+        let (w, uri) = (std::sync::Arc::clone(&w), uri.clone());
+        // Alice's PUTs and an admin's PATCHes, none with If-Match.
+        let (method, token, body) = if n % 2 == 0 {
+            ("PUT", alice.id.clone(), recipe(&format!("Put {n}")))
+        } else {
+            (
+                "PATCH",
+                root.id.clone(),
+                json!({"title": format!("Patch {n}")}),
+            )
+        };
+        tasks.push(tokio::spawn(async move {
+            let (status, _, body) = w.send(method, &uri, &token, Some(body), &[]).await;
+            (method, status, body["version"].as_u64())
+        }));
+    }
+    let mut versions = Vec::new();
+    for task in tasks {
+        let (method, status, version) = task.await.unwrap();
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "an unconditional {method} always lands"
+        );
+        versions.push(version.unwrap());
+    }
+    versions.sort_unstable();
+    assert_eq!(versions, (2..=RACERS + 1).collect::<Vec<_>>());
+    let (_, headers, now) = w.send("GET", &uri, &root.id, None, &[]).await;
+    assert_eq!(now["version"], 1 + RACERS);
+    assert_eq!(
+        now["owner"], created["owner"],
+        "admin patches keep the owner"
+    );
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+
+    let (status, _, _) = w
+        .send("DELETE", &uri, &alice.id, None, &[("if-none-match", "*")])
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::PRECONDITION_FAILED,
+        "If-None-Match: * on a delete"
+    );
+    let (status, _, _) = w
+        .send("DELETE", &uri, &alice.id, None, &[("if-match", &etag)])
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    for (method, body) in [
+        ("GET", None),
+        ("PATCH", Some(json!({"title": "Zombie"}))),
+        ("DELETE", None),
+    ] {
+        let (status, _, _) = w.send(method, &uri, &root.id, body, &[]).await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "an admin's {method} right after the delete"
+        );
+    }
+}

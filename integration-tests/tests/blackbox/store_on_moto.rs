@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use gota_core::store::conformance;
 use gota_core::store::dynamodb::DynamoStore;
+use gota_core::store::{RecipeStore, Scope, StoreError, conformance};
 use gota_integration_tests::Moto;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -70,4 +70,116 @@ async fn create_table_is_idempotent_and_matches_the_published_schema() {
             .and_then(|d| d.attribute_name()),
         schema["TimeToLiveSpecification"]["AttributeName"].as_str()
     );
+}
+
+/// A DynamoDB endpoint in front of moto whose `by_id` index is frozen: each index query is
+/// answered, forever, as it was the first time. moto's indexes are always current, but on
+/// AWS a global secondary index is only eventually consistent, so this is the index a reader
+/// may meet right after a write. Returns the endpoint URL.
+async fn frozen_index_proxy(moto: &Moto) -> String {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use axum::body::Bytes;
+    use axum::http::HeaderMap;
+
+    let upstream = moto.env()[0].1.clone();
+    let answers: Arc<Mutex<HashMap<Bytes, (u16, Bytes)>>> = Arc::default();
+    let http = reqwest::Client::new();
+    let app = axum::Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
+        let (upstream, answers, http) = (upstream.clone(), Arc::clone(&answers), http.clone());
+        async move {
+            let target = headers
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            let index_query = target == "DynamoDB_20120810.Query"
+                && String::from_utf8_lossy(&body).contains("\"IndexName\":\"by_id\"");
+            if index_query && let Some(answer) = answers.lock().unwrap().get(&body).cloned() {
+                return answer_of(answer);
+            }
+            let mut request = http.post(&upstream).body(body.clone());
+            for (name, value) in &headers {
+                if name != "host" && name != "content-length" {
+                    request = request.header(name.as_str(), value.as_bytes());
+                }
+            }
+            let response = request.send().await.unwrap();
+            let answer = (response.status().as_u16(), response.bytes().await.unwrap());
+            if index_query {
+                answers.lock().unwrap().insert(body, answer.clone());
+            }
+            answer_of(answer)
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    endpoint
+}
+
+fn answer_of((status, body): (u16, axum::body::Bytes)) -> axum::response::Response {
+    axum::response::Response::builder()
+        .status(status)
+        .header("content-type", "application/x-amz-json-1.0")
+        .body(axum::body::Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn admin_reads_and_writes_ignore_a_stale_index_on_dynamodb() {
+    let moto = Moto::start().await;
+    moto.create_table("recipes");
+    let endpoint = frozen_index_proxy(&moto).await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&moto.sdk_config())
+        .endpoint_url(endpoint)
+        .build();
+    let store = DynamoStore::with_client(aws_sdk_dynamodb::Client::from_conf(config), "recipes");
+
+    let recipe = conformance::sample_recipe("owner-stale", "Fresh");
+    let owner = recipe.owner.clone();
+    store.create(&recipe, None).await.unwrap();
+    // The index learns of the recipe at version 1, and then stops.
+    assert_eq!(
+        store.get(recipe.id, Scope::Any).await.unwrap(),
+        Some(recipe.clone())
+    );
+    let retitled = conformance::sample_recipe("owner-stale", "Retitled").content;
+    let v2 = store
+        .update(recipe.id, Scope::Owner(&owner), &|_| Ok(retitled.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store.get(recipe.id, Scope::Any).await.unwrap(),
+        Some(v2.clone()),
+        "an admin reads the current version, not the index's copy"
+    );
+    let moderated = conformance::sample_recipe("owner-stale", "Moderated").content;
+    let v3 = store
+        .update(recipe.id, Scope::Any, &|current| {
+            assert_eq!(current, &v2, "an admin's change sees the current version");
+            Ok(moderated.clone())
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((v3.version, &v3.owner), (3, &owner));
+
+    store
+        .delete(recipe.id, Scope::Owner(&owner), &|_| Ok(()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store.get(recipe.id, Scope::Any).await.unwrap(),
+        None,
+        "a deleted recipe the index still lists is gone for admins too"
+    );
+    let update = store
+        .update(recipe.id, Scope::Any, &|_| Ok(moderated.clone()))
+        .await;
+    assert!(matches!(update, Err(StoreError::NotFound)), "{update:?}");
+    let delete = store.delete(recipe.id, Scope::Any, &|_| Ok(())).await;
+    assert!(matches!(delete, Err(StoreError::NotFound)), "{delete:?}");
 }
