@@ -80,9 +80,12 @@ const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
 /// How long a client should wait after throttling or an outage.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// How long a write keeps re-reading and re-applying after lost races before it gives up as
-/// "unavailable" (503 + Retry-After): well inside API Gateway's 29 s, and far more than a
-/// realistic number of concurrent writers of one recipe needs.
-const WRITE_BUDGET: Duration = Duration::from_secs(10);
+/// "unavailable" (503 + Retry-After). It must end well before the Lambda function's timeout
+/// (10 s, `infra/lib/api.ts`): a function that times out answers nothing and API Gateway turns
+/// that into its own 504, so the client never gets the Retry-After. 4 s is far more than a
+/// realistic number of concurrent writers of one recipe needs (30 racing writers finish in
+/// well under a second on DynamoDB) and leaves room for the calls in flight when it runs out.
+const WRITE_BUDGET: Duration = Duration::from_secs(4);
 /// Query pages a filtered list may read before it returns a short page with a cursor, so one
 /// request stays well inside API Gateway's 29 s however sparse the matches are.
 const MAX_QUERY_PAGES: usize = 20;
