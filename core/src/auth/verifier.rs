@@ -265,9 +265,25 @@ enum Audience {
 struct RawHeader {
     alg: String,
     kid: Option<String>,
+    typ: Option<String>,
 }
 
-/// Shape, `alg` and `kid` checks that need no key, so that junk and algorithm-confusion
+/// Header parameters that point at keys: the key is chosen by `kid` from the configured JWKS
+/// only, so a token that brings its own (`jwk`, `x5c`) or says where to fetch one (`jku`,
+/// `x5u`) is refused outright rather than having them ignored (RFC 8725 §3.10).
+const KEY_REFERENCES: [&str; 4] = ["jku", "x5u", "jwk", "x5c"];
+
+/// `typ` values of the tokens Cognito issues (none at all, today) and of OAuth access tokens
+/// (RFC 9068 `at+jwt`); anything else is some other kind of JWT signed by a trusted key and
+/// must not pass for an ID or access token (RFC 8725 §3.11). Compared case-insensitively
+/// with an optional `application/` prefix (RFC 7515 §4.1.9).
+fn typ_allowed(typ: &str) -> bool {
+    let typ = typ.to_ascii_lowercase();
+    let typ = typ.strip_prefix("application/").unwrap_or(&typ);
+    typ == "jwt" || typ == "at+jwt"
+}
+
+/// Shape, `alg`, `kid`, `crit`, `typ` and key-reference checks that need no key, so that junk and algorithm-confusion
 /// attempts never reach the key cache (and never cause a JWKS fetch). Returns the `kid`.
 fn screen_header(token: &str) -> Result<String, AuthError> {
     if token.is_empty() {
@@ -288,10 +304,25 @@ fn screen_header(token: &str) -> Result<String, AuthError> {
     let header = URL_SAFE_NO_PAD
         .decode(header)
         .map_err(|_| AuthError::Invalid("malformed token header"))?;
+    let members: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&header)
+        .map_err(|_| AuthError::Invalid("malformed token header"))?;
     let header: RawHeader = serde_json::from_slice(&header)
         .map_err(|_| AuthError::Invalid("malformed token header"))?;
     if header.alg != "RS256" {
         return Err(AuthError::Invalid("algorithm not allowed"));
+    }
+    // RFC 7515 §4.1.11: extensions listed in `crit` must be understood, and none are.
+    if members.contains_key("crit") {
+        return Err(AuthError::Invalid("crit header"));
+    }
+    if KEY_REFERENCES
+        .iter()
+        .any(|name| members.contains_key(*name))
+    {
+        return Err(AuthError::Invalid("key reference in header"));
+    }
+    if header.typ.as_deref().is_some_and(|typ| !typ_allowed(typ)) {
+        return Err(AuthError::Invalid("unexpected typ"));
     }
     // Refetching cannot make a missing `kid` known, so this never triggers a refresh.
     header.kid.ok_or(AuthError::Invalid("token without kid"))
