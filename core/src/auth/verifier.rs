@@ -18,7 +18,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
 use self::recent::RecentTokens;
-use crate::auth::{AuthError, Identity};
+use crate::auth::{AuthError, AuthorizerClaims, Identity};
 
 mod recent;
 
@@ -186,7 +186,22 @@ impl TokenVerifier {
         Ok(identity)
     }
 
-    /// The checks `jsonwebtoken::Validation` does not do (or does more loosely).
+    /// The caller's identity from claims API Gateway's authorizer has verified, held to the same
+    /// rule as a bearer token's claims: `iss` is the pool's issuer, `token_use` is id or access,
+    /// and `aud` (id) or `client_id` (access) is an allowed app client. The authorizer checks
+    /// the pool but not the client, so this is what keeps other app clients of the pool out.
+    ///
+    /// [`AuthError::Ambiguous`] when `cognito:groups` was flattened into a string that reads two
+    /// ways (see `claims.rs`); every other failure is [`AuthError::Invalid`].
+    pub fn accept_authorizer_claims(
+        &self,
+        claims: &AuthorizerClaims,
+    ) -> Result<Identity, AuthError> {
+        self.accept(claims.to_token_claims()?)
+    }
+
+    /// The claim checks `jsonwebtoken::Validation` does not do (or does more loosely): the one
+    /// rule for bearer tokens and authorizer claims alike.
     fn accept(&self, claims: TokenClaims) -> Result<Identity, AuthError> {
         // `Validation` would also accept an `iss` array that merely contains the issuer.
         if claims.iss.as_deref() != Some(self.issuer.as_str()) {
@@ -234,27 +249,28 @@ impl TokenVerifier {
     }
 }
 
-/// The claims read after the signature and the time claims are verified. Optional where a
-/// missing claim should be reported by name rather than as "malformed".
+/// The claims read after the signature and the time claims are verified (or, from API Gateway,
+/// after its authorizer verified them). Optional where a missing claim should be reported by
+/// name rather than as "malformed".
 #[derive(Deserialize)]
-struct TokenClaims {
-    iss: Option<String>,
-    sub: Option<String>,
-    token_use: Option<String>,
-    aud: Option<Audience>,
-    client_id: Option<String>,
-    iat: Option<f64>,
-    exp: Option<f64>,
+pub(crate) struct TokenClaims {
+    pub(crate) iss: Option<String>,
+    pub(crate) sub: Option<String>,
+    pub(crate) token_use: Option<String>,
+    pub(crate) aud: Option<Audience>,
+    pub(crate) client_id: Option<String>,
+    pub(crate) iat: Option<f64>,
+    pub(crate) exp: Option<f64>,
     #[serde(rename = "cognito:groups")]
-    groups: Option<Vec<String>>,
+    pub(crate) groups: Option<Vec<String>>,
     #[serde(rename = "cognito:username")]
-    cognito_username: Option<String>,
-    username: Option<String>,
+    pub(crate) cognito_username: Option<String>,
+    pub(crate) username: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(untagged)]
-enum Audience {
+pub(crate) enum Audience {
     One(String),
     Many(Vec<String>),
 }
