@@ -137,7 +137,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn groups_of(source: ClaimsSource, groups: Value) -> Result<Vec<String>, AuthError> {
+    fn groups_of(source: ClaimsSource, groups: &Value) -> Result<Vec<String>, AuthError> {
         let Value::Object(claims) = json!({"sub": "s-1", "cognito:groups": groups}) else {
             unreachable!()
         };
@@ -154,26 +154,26 @@ mod tests {
     fn rest_groups_read_exactly_when_they_have_one_reading() {
         use ClaimsSource::RestApi;
         assert_eq!(
-            groups_of(RestApi, json!("admin")).unwrap(),
+            groups_of(RestApi, &json!("admin")).unwrap(),
             names(&["admin"])
         );
         assert_eq!(
-            groups_of(RestApi, json!("Admin")).unwrap(),
+            groups_of(RestApi, &json!("Admin")).unwrap(),
             names(&["Admin"])
         );
         assert_eq!(
-            groups_of(RestApi, json!("[admin editors]")).unwrap(),
+            groups_of(RestApi, &json!("[admin editors]")).unwrap(),
             names(&["admin", "editors"])
         );
         assert_eq!(
-            groups_of(RestApi, json!("[a,b c]")).unwrap(),
+            groups_of(RestApi, &json!("[a,b c]")).unwrap(),
             names(&["a,b", "c"]),
             "white space separates, so the comma belongs to a name"
         );
-        assert!(groups_of(RestApi, json!("")).unwrap().is_empty());
-        assert!(groups_of(RestApi, Value::Null).unwrap().is_empty());
+        assert!(groups_of(RestApi, &json!("")).unwrap().is_empty());
+        assert!(groups_of(RestApi, &Value::Null).unwrap().is_empty());
         assert_eq!(
-            groups_of(RestApi, json!(["staff,admin"])).unwrap(),
+            groups_of(RestApi, &json!(["staff,admin"])).unwrap(),
             names(&["staff,admin"])
         );
     }
@@ -188,13 +188,13 @@ mod tests {
             "[\"admin\",\"b\"]",
             "[]",
         ] {
-            let result = groups_of(ClaimsSource::RestApi, json!(text));
+            let result = groups_of(ClaimsSource::RestApi, &json!(text));
             assert!(
                 matches!(result, Err(AuthError::Ambiguous(_))),
                 "{text}: {result:?}"
             );
         }
-        let result = groups_of(ClaimsSource::RestApi, json!("admin staff"));
+        let result = groups_of(ClaimsSource::RestApi, &json!("admin staff"));
         assert!(matches!(result, Err(AuthError::Invalid(_))), "{result:?}");
     }
 
@@ -202,20 +202,20 @@ mod tests {
     fn http_api_groups_are_always_bracketed_and_space_separated() {
         use ClaimsSource::HttpApi;
         assert_eq!(
-            groups_of(HttpApi, json!("[admin]")).unwrap(),
+            groups_of(HttpApi, &json!("[admin]")).unwrap(),
             names(&["admin"])
         );
         assert_eq!(
-            groups_of(HttpApi, json!("[staff,admin]")).unwrap(),
+            groups_of(HttpApi, &json!("[staff,admin]")).unwrap(),
             names(&["staff,admin"])
         );
         assert_eq!(
-            groups_of(HttpApi, json!("[a] [b]")).unwrap(),
+            groups_of(HttpApi, &json!("[a] [b]")).unwrap(),
             names(&["a]", "[b"])
         );
-        assert!(groups_of(HttpApi, json!("[]")).unwrap().is_empty());
+        assert!(groups_of(HttpApi, &json!("[]")).unwrap().is_empty());
         for text in ["admin", "admin,staff", ""] {
-            let result = groups_of(HttpApi, json!(text));
+            let result = groups_of(HttpApi, &json!(text));
             assert!(
                 matches!(result, Err(AuthError::Invalid(_))),
                 "{text}: {result:?}"
@@ -232,7 +232,7 @@ mod tests {
             json!([1, 2]),
             json!([""]),
         ] {
-            let result = groups_of(ClaimsSource::RestApi, bad.clone());
+            let result = groups_of(ClaimsSource::RestApi, &bad);
             assert!(
                 matches!(result, Err(AuthError::Invalid(_))),
                 "{bad}: {result:?}"

@@ -273,7 +273,11 @@ async fn raw_exchange(base: &str, request: &str) -> (u16, String) {
     let mut reply = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut reply)).await;
     let reply = String::from_utf8_lossy(&reply).to_lowercase();
-    let head = reply.split("\r\n\r\n").next().unwrap_or_default().to_owned();
+    let head = reply
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     let status = head
         .split(' ')
         .nth(1)
