@@ -126,13 +126,13 @@ EOF
 # response. tracing-subscriber's JSON formatter (core/src/telemetry.rs: flatten_event) puts the
 # event's fields at the top level and the request span's fields under "span":
 #   {"level":"INFO","message":"response","status":201,"latency_ms":4.89,
-#    "span":{"method":"POST","route":"/recipes","path":"/recipes","request_id":"…","name":"request"},…}
+#    "span":{"method":"POST","route":"/recipes","path":"/recipes","request_id":"…","client_request_id":"…","name":"request"},…}
 # `route` is the matched route template (`/recipes/{id}`), so each route is one row.
 # The same in either log format: the binary writes these lines itself.
 query_d() {
   echo 'filter message = "response" and ispresent(latency_ms) and span.route like /^\/recipes/'
   if [ -n "$run_id" ]; then
-    echo "| filter span.request_id like \"gota-load-$run_id-\""
+    echo "| filter span.client_request_id like \"gota-load-$run_id-\""
   fi
   cat <<'EOF'
 | fields span.method as method, span.route as route, latency_ms as latency

@@ -8,7 +8,7 @@ is deleted, and a final sweep lists the caller's recipes whose title carries thi
 and deletes any that a lost response left behind.
 
 Every request sends `X-Request-Id: gota-load-<run id>-<worker>-<n>`; the service logs it as
-`span.request_id`, so `insights.sh --run-id <run id>` can restrict the API latency query to
+`span.client_request_id`, so `insights.sh --run-id <run id>` can restrict the API latency query to
 this run.
 
 Exit status: 0 every request got its expected status (throttles, 429 and 503, are reported

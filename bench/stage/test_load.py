@@ -220,12 +220,13 @@ class AgainstTheBinary(unittest.TestCase):
         status, page = self.server.call("GET", "/recipes?limit=100", token=token)
         self.assertEqual((status, page), (200, {"items": [], "next_cursor": None}))
 
-        # Every request carried the run's X-Request-Id, which the service logs as span.request_id:
+        # Every request carried the run's X-Request-Id, which the service logs as
+        # span.client_request_id (beside its own span.request_id):
         # what `insights.sh --run-id t1` filters on.
         responses = [
             line for line in self.server.log_lines()
             if line.get("message") == "response"
-            and line.get("span", {}).get("request_id", "").startswith("gota-load-t1-")
+            and line.get("span", {}).get("client_request_id", "").startswith("gota-load-t1-")
         ]
         measured = report["total"] + report["cleanup"]["requests"]
         self.assertEqual(len(responses), measured)
@@ -483,7 +484,7 @@ class WithoutAServer(unittest.TestCase):
             start = recorded[1]
             self.assertEqual(start[start.index("--log-group-name") + 1], "Gota-dev-ApiFunctionLogs")
             query = start[start.index("--query-string") + 1]
-            self.assertIn('filter span.request_id like "gota-load-run1-"', query)
+            self.assertIn('filter span.client_request_id like "gota-load-run1-"', query)
             window = int(start[start.index("--end-time") + 1]) - int(start[start.index("--start-time") + 1])
             self.assertEqual(window, 60 * 60, "--since defaults to an hour")
 

@@ -1,77 +1,133 @@
-//! Identity from the claims API Gateway's Cognito authorizer has already verified: REST API v1
-//! puts them in `requestContext.authorizer.claims`, HTTP API v2 in
-//! `requestContext.authorizer.jwt.claims`. Both deliver every value as a string, and each
-//! flattens the `cognito:groups` array its own way, so this module accepts all the shapes seen.
+//! Claims that API Gateway's authorizer has already verified, read back into the shape the
+//! verifier checks, so that the SAME rule (issuer, `token_use`, `aud` / `client_id` against the
+//! configured app clients) applies to them as to a bearer token (see
+//! [`TokenVerifier::accept_authorizer_claims`]). API Gateway's Cognito authorizer checks the
+//! signature, the pool and the expiry, but not the app client: a token issued to another app
+//! client of the same pool passes it.
+//!
+//! Where they arrive, and how an array claim such as `cognito:groups` is flattened:
+//!
+//! | API | context | values | `cognito:groups` |
+//! |---|---|---|---|
+//! | REST, Cognito user-pools authorizer | `requestContext.authorizer.claims` | all strings (`exp` as a date: `Mon Nov 23 13:00:00 UTC 2026`) | one group bare (`admin`); several comma-joined (`a,b`) or bracketed and space-separated (`[a b]`), both seen in the wild |
+//! | REST, JWT authorizer | `requestContext.authorizer.claims` | JSON types kept (AWS: "A Lambda proxy integration receives each claim with its JSON type") | a JSON array |
+//! | HTTP API, JWT authorizer | `requestContext.authorizer.jwt.claims` | all strings | bracketed and space-separated: `[a b]` |
+//!
+//! Cognito group names match `[\p{L}\p{M}\p{S}\p{N}\p{P}]+` (CreateGroup `GroupName`): no white
+//! space, but commas, brackets and quotes are allowed. So splitting on white space inside
+//! brackets is exact, while a REST string with a comma (`staff,admin`: one group or two?) or a
+//! bracketed string without white space (`[admin]`: the group `[admin]`, or a list of `admin`?)
+//! has two readings. Those are [`AuthError::Ambiguous`], never guessed: the caller may settle
+//! them with the token API Gateway forwarded, verified in-process.
+//!
+//! [`TokenVerifier::accept_authorizer_claims`]: crate::auth::TokenVerifier::accept_authorizer_claims
 
 use serde_json::{Map, Value};
 
-use crate::auth::{AuthError, Identity};
+use super::verifier::{Audience, TokenClaims};
+use crate::auth::AuthError;
 
-/// Identity from API Gateway authorizer claims.
-///
-/// `cognito:groups` may be a JSON array, a JSON-array-looking string (`"[\"admin\"]"`), the
-/// HTTP API flattening `"[admin editors]"`, a comma list `"admin,editors"` or a single name.
-/// A missing, null or empty `cognito:groups` means no groups. Requires a non-empty string
-/// `sub`, else [`AuthError::Invalid`]; a `cognito:groups` of any other JSON type is Invalid too,
-/// since it means the context is not what the authorizer writes.
-pub fn identity_from_claims(claims: &Map<String, Value>) -> Result<Identity, AuthError> {
-    let subject = match claims.get("sub") {
-        Some(Value::String(sub)) if !sub.trim().is_empty() => sub.clone(),
-        _ => return Err(AuthError::Invalid("authorizer claims without sub")),
-    };
-    let groups = match claims.get("cognito:groups") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => strings_of(items)?,
-        Some(Value::String(text)) => parse_group_text(text)?,
+/// Which API Gateway flavour wrote the claims: it decides how flattened arrays read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimsSource {
+    /// A REST API (payload v1): `requestContext.authorizer.claims`.
+    RestApi,
+    /// An HTTP API JWT authorizer (payload v2): `requestContext.authorizer.jwt.claims`.
+    HttpApi,
+}
+
+/// Authorizer claims as API Gateway delivered them.
+#[derive(Debug, Clone)]
+pub struct AuthorizerClaims {
+    pub source: ClaimsSource,
+    pub claims: Map<String, Value>,
+}
+
+impl AuthorizerClaims {
+    /// The claims the verifier's rule checks. `exp`/`iat` are left out: API Gateway has checked
+    /// them, and REST delivers them as date strings.
+    pub(crate) fn to_token_claims(&self) -> Result<TokenClaims, AuthError> {
+        let source = self.source;
+        Ok(TokenClaims {
+            iss: self.text("iss")?,
+            sub: self.text("sub")?,
+            token_use: self.text("token_use")?,
+            aud: match self.claims.get("aud") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(aud)) => Some(match bracketed(aud) {
+                    // Client ids are [\w+]+: a bracketed value can only be a flattened list.
+                    Some(list) if source == ClaimsSource::HttpApi => Audience::Many(list),
+                    _ => Audience::One(aud.clone()),
+                }),
+                Some(Value::Array(items)) => Some(Audience::Many(strings(items, "malformed aud")?)),
+                Some(_) => return Err(AuthError::Invalid("malformed aud")),
+            },
+            client_id: self.text("client_id")?,
+            iat: None,
+            exp: None,
+            groups: Some(groups(source, self.claims.get("cognito:groups"))?),
+            cognito_username: self.text("cognito:username")?,
+            username: self.text("username")?,
+        })
+    }
+
+    /// A string claim; any other JSON type is not what an authorizer writes.
+    fn text(&self, name: &'static str) -> Result<Option<String>, AuthError> {
+        match self.claims.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(value)) => Ok(Some(value.clone())),
+            Some(_) => Err(AuthError::Invalid("authorizer claim of an unexpected type")),
+        }
+    }
+}
+
+fn strings(items: &[Value], reason: &'static str) -> Result<Vec<String>, AuthError> {
+    items
+        .iter()
+        .map(|item| match item {
+            Value::String(s) if !s.is_empty() => Ok(s.clone()),
+            _ => Err(AuthError::Invalid(reason)),
+        })
+        .collect()
+}
+
+/// `[a b c]` → `a`, `b`, `c`; `[]` → nothing; `None` unless the whole value is bracketed.
+fn bracketed(text: &str) -> Option<Vec<String>> {
+    let inner = text.strip_prefix('[')?.strip_suffix(']')?;
+    Some(inner.split_whitespace().map(str::to_owned).collect())
+}
+
+/// `cognito:groups` in the shapes the table in the module header lists, exactly.
+fn groups(source: ClaimsSource, value: Option<&Value>) -> Result<Vec<String>, AuthError> {
+    let text = match value {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => return strings(items, "malformed cognito:groups"),
+        Some(Value::String(text)) => text.as_str(),
         Some(_) => return Err(AuthError::Invalid("malformed cognito:groups")),
     };
-    let username =
-        ["cognito:username", "username"]
-            .iter()
-            .find_map(|name| match claims.get(*name) {
-                Some(Value::String(u)) if !u.is_empty() => Some(u.clone()),
-                _ => None,
-            });
-    Ok(Identity {
-        subject,
-        groups,
-        username,
-    })
-}
-
-fn strings_of(items: &[Value]) -> Result<Vec<String>, AuthError> {
-    let mut groups = Vec::with_capacity(items.len());
-    for item in items {
-        match item {
-            Value::String(group) if group.is_empty() => {}
-            Value::String(group) => groups.push(group.clone()),
-            _ => return Err(AuthError::Invalid("malformed cognito:groups")),
+    match source {
+        ClaimsSource::HttpApi => {
+            bracketed(text).ok_or(AuthError::Invalid("cognito:groups is not an HTTP API list"))
+        }
+        ClaimsSource::RestApi => {
+            if text.is_empty() {
+                return Ok(Vec::new());
+            }
+            let has_space = text.chars().any(char::is_whitespace);
+            match bracketed(text) {
+                // White space never occurs in a name, so it can only separate names.
+                Some(list) if has_space => Ok(list),
+                Some(_) => Err(AuthError::Ambiguous(
+                    "cognito:groups [x]: one name or a list",
+                )),
+                None if text.contains(',') => Err(AuthError::Ambiguous(
+                    "cognito:groups with a comma: one name or a list",
+                )),
+                None if has_space => Err(AuthError::Invalid("malformed cognito:groups")),
+                None => Ok(vec![text.to_owned()]),
+            }
         }
     }
-    Ok(groups)
-}
-
-fn parse_group_text(text: &str) -> Result<Vec<String>, AuthError> {
-    let text = text.trim();
-    if let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
-        if let Ok(Value::Array(items)) = serde_json::from_str::<Value>(text) {
-            return strings_of(&items);
-        }
-        // "[admin editors]" (HTTP API) or "[admin, editors]": Cognito group names cannot
-        // contain whitespace, so splitting on it cannot cut a name in two.
-        return Ok(split_names(inner, |c: char| c.is_whitespace() || c == ','));
-    }
-    // "admin,editors" or "admin". Commas are legal in group names, but that is the format the
-    // REST authorizer writes; a name with a comma in it cannot be told apart there anyway.
-    Ok(split_names(text, |c: char| c == ','))
-}
-
-fn split_names(text: &str, separator: impl Fn(char) -> bool) -> Vec<String> {
-    text.split(separator)
-        .map(str::trim)
-        .filter(|name| !name.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 #[cfg(test)]
@@ -81,17 +137,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn claims(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => unreachable!("test claims are objects"),
-        }
-    }
-
-    fn groups_of(groups: &Value) -> Vec<String> {
-        identity_from_claims(&claims(json!({"sub": "s-1", "cognito:groups": groups})))
-            .unwrap()
-            .groups
+    fn groups_of(source: ClaimsSource, groups: &Value) -> Result<Vec<String>, AuthError> {
+        let Value::Object(claims) = json!({"sub": "s-1", "cognito:groups": groups}) else {
+            unreachable!()
+        };
+        AuthorizerClaims { source, claims }
+            .to_token_claims()
+            .map(|c| c.groups.unwrap_or_default())
     }
 
     fn names(list: &[&str]) -> Vec<String> {
@@ -99,118 +151,113 @@ mod tests {
     }
 
     #[test]
-    fn groups_given_as_a_json_array_are_taken_as_is() {
+    fn rest_groups_read_exactly_when_they_have_one_reading() {
+        use ClaimsSource::RestApi;
         assert_eq!(
-            groups_of(&json!(["admin", "editors"])),
+            groups_of(RestApi, &json!("admin")).unwrap(),
+            names(&["admin"])
+        );
+        assert_eq!(
+            groups_of(RestApi, &json!("Admin")).unwrap(),
+            names(&["Admin"])
+        );
+        assert_eq!(
+            groups_of(RestApi, &json!("[admin editors]")).unwrap(),
             names(&["admin", "editors"])
+        );
+        assert_eq!(
+            groups_of(RestApi, &json!("[a,b c]")).unwrap(),
+            names(&["a,b", "c"]),
+            "white space separates, so the comma belongs to a name"
+        );
+        assert!(groups_of(RestApi, &json!("")).unwrap().is_empty());
+        assert!(groups_of(RestApi, &Value::Null).unwrap().is_empty());
+        assert_eq!(
+            groups_of(RestApi, &json!(["staff,admin"])).unwrap(),
+            names(&["staff,admin"])
         );
     }
 
     #[test]
-    fn groups_given_as_a_json_array_inside_a_string_are_parsed() {
-        assert_eq!(
-            groups_of(&json!("[\"admin\",\"editors\"]")),
-            names(&["admin", "editors"])
-        );
+    fn rest_groups_with_two_readings_are_ambiguous() {
+        for text in [
+            "staff,admin",
+            "a,b",
+            ",",
+            "[admin]",
+            "[\"admin\",\"b\"]",
+            "[]",
+        ] {
+            let result = groups_of(ClaimsSource::RestApi, &json!(text));
+            assert!(
+                matches!(result, Err(AuthError::Ambiguous(_))),
+                "{text}: {result:?}"
+            );
+        }
+        let result = groups_of(ClaimsSource::RestApi, &json!("admin staff"));
+        assert!(matches!(result, Err(AuthError::Invalid(_))), "{result:?}");
     }
 
     #[test]
-    fn groups_flattened_by_the_http_api_are_split_on_spaces() {
+    fn http_api_groups_are_always_bracketed_and_space_separated() {
+        use ClaimsSource::HttpApi;
         assert_eq!(
-            groups_of(&json!("[admin editors]")),
-            names(&["admin", "editors"])
+            groups_of(HttpApi, &json!("[admin]")).unwrap(),
+            names(&["admin"])
         );
-        assert_eq!(groups_of(&json!("[admin]")), names(&["admin"]));
         assert_eq!(
-            groups_of(&json!("[admin, editors]")),
-            names(&["admin", "editors"])
+            groups_of(HttpApi, &json!("[staff,admin]")).unwrap(),
+            names(&["staff,admin"])
         );
+        assert_eq!(
+            groups_of(HttpApi, &json!("[a] [b]")).unwrap(),
+            names(&["a]", "[b"])
+        );
+        assert!(groups_of(HttpApi, &json!("[]")).unwrap().is_empty());
+        for text in ["admin", "admin,staff", ""] {
+            let result = groups_of(HttpApi, &json!(text));
+            assert!(
+                matches!(result, Err(AuthError::Invalid(_))),
+                "{text}: {result:?}"
+            );
+        }
     }
 
     #[test]
-    fn groups_given_as_a_comma_list_are_split_and_trimmed() {
-        assert_eq!(
-            groups_of(&json!("admin,editors")),
-            names(&["admin", "editors"])
-        );
-        assert_eq!(
-            groups_of(&json!(" admin , editors ")),
-            names(&["admin", "editors"])
-        );
-    }
-
-    #[test]
-    fn a_single_group_name_is_one_group() {
-        assert_eq!(groups_of(&json!("admin")), names(&["admin"]));
-    }
-
-    #[test]
-    fn missing_null_or_empty_groups_mean_no_groups() {
-        let who = identity_from_claims(&claims(json!({"sub": "s-1"}))).unwrap();
-        assert!(who.groups.is_empty());
-        assert!(groups_of(&Value::Null).is_empty());
-        assert!(groups_of(&json!("")).is_empty());
-        assert!(groups_of(&json!("[]")).is_empty());
-        assert!(groups_of(&json!([])).is_empty());
-    }
-
-    #[test]
-    fn groups_of_another_json_type_are_refused() {
+    fn groups_of_another_json_type_are_invalid() {
         for bad in [
             json!(42),
             json!({"admin": true}),
             json!(true),
             json!([1, 2]),
+            json!([""]),
         ] {
-            let result =
-                identity_from_claims(&claims(json!({"sub": "s-1", "cognito:groups": bad})));
-            assert!(matches!(result, Err(AuthError::Invalid(_))), "{result:?}");
+            let result = groups_of(ClaimsSource::RestApi, &bad);
+            assert!(
+                matches!(result, Err(AuthError::Invalid(_))),
+                "{bad}: {result:?}"
+            );
         }
     }
 
     #[test]
-    fn group_names_keep_their_case() {
-        assert_eq!(groups_of(&json!("Admin")), names(&["Admin"]));
-    }
-
-    #[test]
-    fn sub_and_username_become_the_identity() {
-        let who = identity_from_claims(&claims(json!({
-            "sub": "4f2c-sub",
-            "cognito:username": "alice",
-            "cognito:groups": "admin",
-        })))
-        .unwrap();
-        assert_eq!(
-            who,
-            Identity {
-                subject: "4f2c-sub".to_owned(),
-                groups: names(&["admin"]),
-                username: Some("alice".to_owned()),
-            }
-        );
-    }
-
-    #[test]
-    fn username_falls_back_to_the_access_token_claim() {
-        let who = identity_from_claims(&claims(json!({"sub": "s", "username": "bob"}))).unwrap();
-        assert_eq!(who.username.as_deref(), Some("bob"));
-        let nobody = identity_from_claims(&claims(json!({"sub": "s"}))).unwrap();
-        assert_eq!(nobody.username, None);
-    }
-
-    #[test]
-    fn claims_without_a_usable_sub_are_invalid() {
-        for bad in [
-            json!({}),
-            json!({"sub": ""}),
-            json!({"sub": "   "}),
-            json!({"sub": null}),
-            json!({"sub": 42}),
-            json!({"sub": ["a"]}),
-        ] {
-            let result = identity_from_claims(&claims(bad));
-            assert!(matches!(result, Err(AuthError::Invalid(_))), "{result:?}");
-        }
+    fn http_api_audience_lists_are_split_and_rest_audiences_kept_whole() {
+        let claims = |source, aud: &str| {
+            let Value::Object(claims) = json!({"aud": aud}) else {
+                unreachable!()
+            };
+            AuthorizerClaims { source, claims }
+                .to_token_claims()
+                .unwrap()
+                .aud
+        };
+        assert!(matches!(
+            claims(ClaimsSource::HttpApi, "[a b]"),
+            Some(Audience::Many(list)) if list == names(&["a", "b"])
+        ));
+        assert!(matches!(
+            claims(ClaimsSource::RestApi, "client"),
+            Some(Audience::One(aud)) if aud == "client"
+        ));
     }
 }

@@ -10,7 +10,7 @@ mod dev;
 mod signer;
 mod verifier;
 
-pub use claims::identity_from_claims;
+pub use claims::{AuthorizerClaims, ClaimsSource};
 pub use dev::DevIssuer;
 pub use signer::RsaSigner;
 pub use verifier::{JwksProvider, JwksSource, TokenVerifier, VerifierConfig};
@@ -38,6 +38,11 @@ pub enum AuthError {
     /// clients, and never contains token material).
     #[error("invalid token: {0}")]
     Invalid(&'static str),
+    /// Authorizer claims whose flattened `cognito:groups` reads two ways (a group name may
+    /// hold a comma); the reason is for logs only. Never guessed: refused, unless the token
+    /// API Gateway forwarded settles it.
+    #[error("ambiguous authorizer claims: {0}")]
+    Ambiguous(&'static str),
     /// The JWKS could not be fetched and no cached key can decide (the HTTP layer answers 503).
     #[error("signing keys unavailable")]
     KeysUnavailable,

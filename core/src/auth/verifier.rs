@@ -18,7 +18,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
 use self::recent::RecentTokens;
-use crate::auth::{AuthError, Identity};
+use crate::auth::{AuthError, AuthorizerClaims, Identity};
 
 mod recent;
 
@@ -186,7 +186,22 @@ impl TokenVerifier {
         Ok(identity)
     }
 
-    /// The checks `jsonwebtoken::Validation` does not do (or does more loosely).
+    /// The caller's identity from claims API Gateway's authorizer has verified, held to the same
+    /// rule as a bearer token's claims: `iss` is the pool's issuer, `token_use` is id or access,
+    /// and `aud` (id) or `client_id` (access) is an allowed app client. The authorizer checks
+    /// the pool but not the client, so this is what keeps other app clients of the pool out.
+    ///
+    /// [`AuthError::Ambiguous`] when `cognito:groups` was flattened into a string that reads two
+    /// ways (see `claims.rs`); every other failure is [`AuthError::Invalid`].
+    pub fn accept_authorizer_claims(
+        &self,
+        claims: &AuthorizerClaims,
+    ) -> Result<Identity, AuthError> {
+        self.accept(claims.to_token_claims()?)
+    }
+
+    /// The claim checks `jsonwebtoken::Validation` does not do (or does more loosely): the one
+    /// rule for bearer tokens and authorizer claims alike.
     fn accept(&self, claims: TokenClaims) -> Result<Identity, AuthError> {
         // `Validation` would also accept an `iss` array that merely contains the issuer.
         if claims.iss.as_deref() != Some(self.issuer.as_str()) {
@@ -234,27 +249,28 @@ impl TokenVerifier {
     }
 }
 
-/// The claims read after the signature and the time claims are verified. Optional where a
-/// missing claim should be reported by name rather than as "malformed".
+/// The claims read after the signature and the time claims are verified (or, from API Gateway,
+/// after its authorizer verified them). Optional where a missing claim should be reported by
+/// name rather than as "malformed".
 #[derive(Deserialize)]
-struct TokenClaims {
-    iss: Option<String>,
-    sub: Option<String>,
-    token_use: Option<String>,
-    aud: Option<Audience>,
-    client_id: Option<String>,
-    iat: Option<f64>,
-    exp: Option<f64>,
+pub(crate) struct TokenClaims {
+    pub(crate) iss: Option<String>,
+    pub(crate) sub: Option<String>,
+    pub(crate) token_use: Option<String>,
+    pub(crate) aud: Option<Audience>,
+    pub(crate) client_id: Option<String>,
+    pub(crate) iat: Option<f64>,
+    pub(crate) exp: Option<f64>,
     #[serde(rename = "cognito:groups")]
-    groups: Option<Vec<String>>,
+    pub(crate) groups: Option<Vec<String>>,
     #[serde(rename = "cognito:username")]
-    cognito_username: Option<String>,
-    username: Option<String>,
+    pub(crate) cognito_username: Option<String>,
+    pub(crate) username: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(untagged)]
-enum Audience {
+pub(crate) enum Audience {
     One(String),
     Many(Vec<String>),
 }
@@ -265,9 +281,25 @@ enum Audience {
 struct RawHeader {
     alg: String,
     kid: Option<String>,
+    typ: Option<String>,
 }
 
-/// Shape, `alg` and `kid` checks that need no key, so that junk and algorithm-confusion
+/// Header parameters that point at keys: the key is chosen by `kid` from the configured JWKS
+/// only, so a token that brings its own (`jwk`, `x5c`) or says where to fetch one (`jku`,
+/// `x5u`) is refused outright rather than having them ignored (RFC 8725 §3.10).
+const KEY_REFERENCES: [&str; 4] = ["jku", "x5u", "jwk", "x5c"];
+
+/// `typ` values of the tokens Cognito issues (none at all, today) and of OAuth access tokens
+/// (RFC 9068 `at+jwt`); anything else is some other kind of JWT signed by a trusted key and
+/// must not pass for an ID or access token (RFC 8725 §3.11). Compared case-insensitively
+/// with an optional `application/` prefix (RFC 7515 §4.1.9).
+fn typ_allowed(typ: &str) -> bool {
+    let typ = typ.to_ascii_lowercase();
+    let typ = typ.strip_prefix("application/").unwrap_or(&typ);
+    typ == "jwt" || typ == "at+jwt"
+}
+
+/// Shape, `alg`, `kid`, `crit`, `typ` and key-reference checks that need no key, so that junk and algorithm-confusion
 /// attempts never reach the key cache (and never cause a JWKS fetch). Returns the `kid`.
 fn screen_header(token: &str) -> Result<String, AuthError> {
     if token.is_empty() {
@@ -288,10 +320,25 @@ fn screen_header(token: &str) -> Result<String, AuthError> {
     let header = URL_SAFE_NO_PAD
         .decode(header)
         .map_err(|_| AuthError::Invalid("malformed token header"))?;
+    let members: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&header)
+        .map_err(|_| AuthError::Invalid("malformed token header"))?;
     let header: RawHeader = serde_json::from_slice(&header)
         .map_err(|_| AuthError::Invalid("malformed token header"))?;
     if header.alg != "RS256" {
         return Err(AuthError::Invalid("algorithm not allowed"));
+    }
+    // RFC 7515 §4.1.11: extensions listed in `crit` must be understood, and none are.
+    if members.contains_key("crit") {
+        return Err(AuthError::Invalid("crit header"));
+    }
+    if KEY_REFERENCES
+        .iter()
+        .any(|name| members.contains_key(*name))
+    {
+        return Err(AuthError::Invalid("key reference in header"));
+    }
+    if header.typ.as_deref().is_some_and(|typ| !typ_allowed(typ)) {
+        return Err(AuthError::Invalid("unexpected typ"));
     }
     // Refetching cannot make a missing `kid` known, so this never triggers a refresh.
     header.kid.ok_or(AuthError::Invalid("token without kid"))

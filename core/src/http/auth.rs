@@ -1,17 +1,18 @@
 //! The `Caller` extractor: who is calling, resolved in the contract's order.
 //!
-//! 1. In Lambda, claims that API Gateway's authorizer put in the request context.
+//! 1. In Lambda, claims that API Gateway's authorizer put in the request context, held to the
+//!    same issuer / token_use / app client rule as a bearer token.
 //! 2. Otherwise a bearer token, verified in-process.
 //! 3. Otherwise 401. Identity never comes from a body, a query parameter or another header.
 
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 use lambda_http::request::RequestContext;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::auth::{AuthError, Identity, identity_from_claims};
+use crate::auth::{AuthError, AuthorizerClaims, ClaimsSource, Identity};
 use crate::domain::Owner;
 
 /// An authenticated caller.
@@ -23,12 +24,15 @@ pub struct Caller {
     pub is_admin: bool,
 }
 
-/// Authorizer claims from a REST v1 (`authorizer.claims`) or HTTP API v2
-/// (`authorizer.jwt.claims`) request context.
-fn authorizer_claims(context: &RequestContext) -> Option<Map<String, Value>> {
+/// Authorizer claims from a REST API (`authorizer.claims`) or HTTP API JWT authorizer
+/// (`authorizer.jwt.claims`) request context, with the flavour that decides how they read.
+fn authorizer_claims(context: &RequestContext) -> Option<AuthorizerClaims> {
     match context {
         RequestContext::ApiGatewayV1(ctx) => match ctx.authorizer.fields.get("claims") {
-            Some(Value::Object(claims)) if !claims.is_empty() => Some(claims.clone()),
+            Some(Value::Object(claims)) if !claims.is_empty() => Some(AuthorizerClaims {
+                source: ClaimsSource::RestApi,
+                claims: claims.clone(),
+            }),
             _ => None,
         },
         RequestContext::ApiGatewayV2(ctx) => ctx
@@ -36,13 +40,53 @@ fn authorizer_claims(context: &RequestContext) -> Option<Map<String, Value>> {
             .as_ref()
             .and_then(|a| a.jwt.as_ref())
             .filter(|jwt| !jwt.claims.is_empty())
-            .map(|jwt| {
-                jwt.claims
+            .map(|jwt| AuthorizerClaims {
+                source: ClaimsSource::HttpApi,
+                claims: jwt
+                    .claims
                     .iter()
                     .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                    .collect()
+                    .collect(),
             }),
         _ => None,
+    }
+}
+
+/// The token API Gateway forwarded with authorizer claims: a bearer value, or the bare token
+/// that REST API Cognito authorizers also accept in `Authorization`.
+fn forwarded_token(parts: &Parts) -> Option<&str> {
+    bearer_token(parts).or_else(|| {
+        let value = parts
+            .headers
+            .get(header::AUTHORIZATION)?
+            .to_str()
+            .ok()?
+            .trim();
+        (!value.is_empty() && !value.contains(' ')).then_some(value)
+    })
+}
+
+/// Identity from authorizer claims. When their groups read two ways, the forwarded token (if
+/// any) is verified in-process and settles it, provided it is the same subject's.
+async fn identity_from_authorizer(
+    state: &AppState,
+    parts: &Parts,
+    claims: &AuthorizerClaims,
+) -> Result<Identity, AuthError> {
+    match state.verifier.accept_authorizer_claims(claims) {
+        Err(AuthError::Ambiguous(reason)) => {
+            let token = forwarded_token(parts).ok_or(AuthError::Ambiguous(reason))?;
+            let identity = state.verifier.verify(token).await?;
+            let claimed = claims.claims.get("sub").and_then(Value::as_str);
+            if claimed == Some(identity.subject.as_str()) {
+                Ok(identity)
+            } else {
+                Err(AuthError::Invalid(
+                    "the forwarded token is not the authorizer's subject",
+                ))
+            }
+        }
+        other => other,
     }
 }
 
@@ -66,7 +110,7 @@ impl FromRequestParts<AppState> for Caller {
             None
         };
         let identity = match from_authorizer {
-            Some(claims) => identity_from_claims(&claims)?,
+            Some(claims) => identity_from_authorizer(state, parts, &claims).await?,
             None => match bearer_token(parts) {
                 Some(token) => state.verifier.verify(token).await?,
                 None if parts.headers.contains_key(header::AUTHORIZATION) => {

@@ -14,6 +14,9 @@ use crate::store::ListFilter;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CursorError;
 
+/// 2: filters bound as canonical JSON (1 joined them with NUL, which they may contain).
+const CURSOR_VERSION: u8 = 2;
+
 /// Signs and checks cursors with one key.
 pub struct CursorCodec {
     key: hmac::Key,
@@ -40,29 +43,31 @@ struct Payload {
     c: String,
     /// Owner whose recipes are listed.
     o: String,
-    /// Digest of the normalised filters.
+    /// Digest of the normalised filters ([`canonical_filter`]).
     f: String,
     /// The store's position.
     p: String,
 }
 
+/// The bound filters as canonical JSON: `[tag, ingredient, q]`, each a JSON string or `null`.
+/// JSON string escaping makes the encoding injective whatever the values contain (NUL, quotes,
+/// separators), and keeps an absent filter apart from an empty one.
+fn canonical_filter(tag: Option<&str>, ingredient: Option<&str>, q: Option<&str>) -> Vec<u8> {
+    // Serialising a tuple of optional strings cannot fail.
+    serde_json::to_vec(&(tag, ingredient, q)).unwrap_or_default()
+}
+
 fn filter_digest(filter: &ListFilter) -> String {
-    // NUL cannot appear in normalised filter values, so the fields cannot run together.
-    let canonical = format!(
-        "tag={}\0ingredient={}\0q={}",
-        filter.tag.as_ref().map(|t| t.as_str()).unwrap_or_default(),
-        filter
-            .ingredient
-            .as_ref()
-            .map(|i| i.as_str().to_lowercase())
-            .unwrap_or_default(),
-        filter
-            .title
-            .as_ref()
-            .map(|q| q.as_str())
-            .unwrap_or_default(),
+    let ingredient = filter
+        .ingredient
+        .as_ref()
+        .map(|i| i.as_str().to_lowercase());
+    let canonical = canonical_filter(
+        filter.tag.as_ref().map(|t| t.as_str()),
+        ingredient.as_deref(),
+        filter.title.as_ref().map(|q| q.as_str()),
     );
-    let hash = digest::digest(&digest::SHA256, canonical.as_bytes());
+    let hash = digest::digest(&digest::SHA256, &canonical);
     B64.encode(hash.as_ref().get(..16).unwrap_or_default())
 }
 
@@ -83,7 +88,7 @@ impl CursorCodec {
 
     pub fn encode(&self, binding: CursorBinding<'_>, position: &str) -> String {
         let payload = Payload {
-            v: 1,
+            v: CURSOR_VERSION,
             c: binding.caller.to_owned(),
             o: binding.owner.to_owned(),
             f: filter_digest(binding.filter),
@@ -102,7 +107,7 @@ impl CursorCodec {
         let tag = B64.decode(tag).map_err(|_| CursorError)?;
         hmac::verify(&self.key, &json, &tag).map_err(|_| CursorError)?;
         let payload: Payload = serde_json::from_slice(&json).map_err(|_| CursorError)?;
-        let bound = payload.v == 1
+        let bound = payload.v == CURSOR_VERSION
             && payload.c == binding.caller
             && payload.o == binding.owner
             && payload.f == filter_digest(binding.filter);
@@ -164,6 +169,24 @@ mod tests {
         assert_eq!(
             other_key.decode(binding("alice", "alice", &none), &cursor),
             Err(CursorError)
+        );
+    }
+
+    #[test]
+    fn filters_that_ran_together_under_nul_joining_now_differ() {
+        // Under the old `tag=…\0ingredient=…\0q=…` text both read
+        // "tag=\0ingredient=x\0q=y\0q=": a cursor issued for one was accepted for the other.
+        let one = canonical_filter(None, Some("x\0q=y"), None);
+        let other = canonical_filter(None, Some("x"), Some("y\0q="));
+        assert_ne!(one, other);
+        // Absent and empty are different filters too.
+        assert_ne!(
+            canonical_filter(None, None, None),
+            canonical_filter(Some(""), None, None)
+        );
+        assert_ne!(
+            canonical_filter(Some("a"), None, None),
+            canonical_filter(None, Some("a"), None)
         );
     }
 

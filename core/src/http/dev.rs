@@ -1,10 +1,20 @@
-//! Dev auth routes (standalone without a user pool): mint tokens and publish the dev JWKS.
+//! Dev auth routes (standalone without a user pool): mint tokens and publish the dev JWKS, and
+//! the guard that keeps other web sites away from them.
+//!
+//! Binding to loopback does not stop a browser: any page the developer opens can send requests
+//! to `http://127.0.0.1:3000`, and `POST /dev/token` mints whatever identity it is asked for.
+//! So under dev auth only loopback origins are served (see [`loopback_only`]).
 
 use axum::Json;
 use axum::extract::State;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse as _, Response};
 
 use super::AppState;
 use super::error::ApiError;
@@ -63,6 +73,7 @@ fn valid_name(s: &str, max: usize) -> bool {
     responses(
         (status = 200, description = "A bearer token valid for an hour", body = DevTokenResponse),
         (status = 400, description = "Malformed body", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Sent from a page on another site (an Origin or Host that is not loopback)", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Content-Type is not JSON", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid username or group", body = super::error::Problem, content_type = "application/problem+json"),
     ))]
@@ -103,4 +114,111 @@ pub async fn mint_token(
 async fn jwks(State(state): State<AppState>) -> Result<Json<jsonwebtoken::jwk::JwkSet>, ApiError> {
     let issuer = state.dev_issuer.as_ref().ok_or(ApiError::NotFound)?;
     Ok(Json(issuer.jwks().await.map_err(ApiError::Internal)?))
+}
+
+/// Under dev auth, refuses (403) every request that a page on another site could have sent:
+/// one with an `Origin` that is not a loopback origin (`Origin: null` included), or with a
+/// `Host` that is not a loopback name (DNS rebinding: a foreign name resolving to 127.0.0.1 is
+/// same-origin with this server, so only `Host` gives it away). Tools that send no `Origin`
+/// (curl, the CLI) are served as before.
+pub async fn loopback_only(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let origin_ok = headers
+        .get_all(header::ORIGIN)
+        .iter()
+        .all(is_loopback_origin);
+    let host_ok = headers
+        .get_all(header::HOST)
+        .iter()
+        .all(|host| host.to_str().ok().is_some_and(is_loopback_authority));
+    if origin_ok && host_ok {
+        next.run(request).await
+    } else {
+        ApiError::Forbidden(
+            "Dev auth serves only this machine: requests from pages on other sites are refused.",
+        )
+        .into_response()
+    }
+}
+
+/// `http(s)://` and a loopback authority, nothing else (RFC 6454 serialisation: no path).
+pub fn is_loopback_origin(origin: &HeaderValue) -> bool {
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .is_some_and(is_loopback_authority)
+}
+
+/// `localhost`, an IPv4 loopback address or `[::1]`, with an optional numeric port.
+fn is_loopback_authority(authority: &str) -> bool {
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let Some((v6, after)) = rest.split_once(']') else {
+            return false;
+        };
+        match after {
+            "" => (v6, None),
+            after => match after.strip_prefix(':') {
+                Some(port) => (v6, Some(port)),
+                None => return false,
+            },
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok()
+    });
+    let host_ok = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    port_ok && host_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_origins_are_loopback() {
+        for good in [
+            "http://localhost",
+            "http://localhost:5173",
+            "https://LOCALHOST:3000",
+            "http://127.0.0.1:3000",
+            "http://127.1.2.3",
+            "http://[::1]:8080",
+            "http://[::1]",
+        ] {
+            assert!(
+                is_loopback_origin(&HeaderValue::from_static(good)),
+                "{good}"
+            );
+        }
+        for bad in [
+            "null",
+            "https://evil.example",
+            "http://localhost.evil.example",
+            "http://127.0.0.1.evil.example",
+            "http://evil.example#127.0.0.1",
+            "http://localhost:3000/",
+            "http://localhost:+80",
+            "http://localhost:",
+            "http://localhost:99999",
+            "file://localhost",
+            "ftp://localhost",
+            "http://[::1]evil",
+            "http://[::ffff:7f00:1]",
+            "http://0.0.0.0:3000",
+            "localhost:3000",
+        ] {
+            assert!(!is_loopback_origin(&HeaderValue::from_static(bad)), "{bad}");
+        }
+    }
 }

@@ -45,6 +45,10 @@ pub enum ApiError {
         /// A token was presented but failed verification.
         token_presented: bool,
     },
+    /// Refused whoever the caller is (the dev-auth origin guard). Never used for resources
+    /// the caller may not see: those are 404s.
+    #[error("forbidden")]
+    Forbidden(&'static str),
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -95,6 +99,7 @@ impl ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -111,6 +116,7 @@ impl ApiError {
         match self {
             Self::BadRequest { .. } => "bad-request",
             Self::Unauthenticated { .. } => "unauthenticated",
+            Self::Forbidden(_) => "forbidden",
             Self::NotFound => "not-found",
             Self::MethodNotAllowed => "method-not-allowed",
             Self::Conflict(_) => "conflict",
@@ -131,6 +137,7 @@ impl ApiError {
                 ..
             } => "This request needs an `Authorization: Bearer <token>` header.".into(),
             Self::Unauthenticated { .. } => "The bearer token is not valid.".into(),
+            Self::Forbidden(detail) => (*detail).into(),
             Self::NotFound => "No such resource.".into(),
             Self::MethodNotAllowed => "This method is not allowed on this path.".into(),
             Self::Conflict(detail) => detail.clone(),

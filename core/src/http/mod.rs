@@ -2,7 +2,7 @@
 
 pub mod auth;
 pub mod cursor;
-mod dev;
+pub mod dev;
 pub mod error;
 pub mod extract;
 pub mod lambda;
@@ -100,34 +100,53 @@ where
 }
 
 /// The router with every route and layer (stage-less paths).
+///
+/// Layers, outermost first: the security headers (outside everything, so that no response the
+/// stack produces escapes them: CORS preflights, the origin guard's 403, panics, 405s, 404s,
+/// 413s), the request span, the dev-auth origin guard, CORS, panic catching, the body limit.
 pub fn router(state: AppState) -> Router {
+    let dev_auth = state.dev_issuer.is_some();
     let mut router = Router::new()
         .route("/health", get(health))
         .route("/openapi.json", get(openapi::serve))
         .merge(recipes::routes());
-    if state.dev_issuer.is_some() {
+    if dev_auth {
         router = router.merge(dev::routes());
     }
-    router
+    router = router
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT_BYTES))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
-        .layer(middleware::map_response(finish_response))
-        .layer(cors())
+        .layer(cors(dev_auth));
+    if dev_auth {
+        router = router.layer(middleware::from_fn(dev::loopback_only));
+    }
+    router
         .layer(middleware::from_fn(request_span))
+        .layer(middleware::map_response(finish_response))
         .with_state(state)
 }
 
-/// CORS for browser clients. Any origin may call: credentials are bearer tokens, never cookies,
-/// so a foreign page learns nothing it could not ask for with its own token. In Lambda, API
-/// Gateway answers preflights itself; standalone, this layer does.
-fn cors() -> tower_http::cors::CorsLayer {
+/// CORS for browser clients.
+///
+/// With a user pool any origin may call: credentials are bearer tokens, never cookies, so a
+/// foreign page learns nothing it could not ask for with its own token. In Lambda, API Gateway
+/// answers preflights itself; standalone, this layer does.
+///
+/// Under dev auth anyone can mint any identity, so only pages on this machine (loopback
+/// origins) are let in; [`dev::loopback_only`] refuses the others outright.
+fn cors(dev_auth: bool) -> tower_http::cors::CorsLayer {
     use axum::http::{HeaderName, Method};
-    use tower_http::cors::{Any, CorsLayer};
+    use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+    let origins = if dev_auth {
+        AllowOrigin::predicate(|origin, _| dev::is_loopback_origin(origin))
+    } else {
+        AllowOrigin::from(Any)
+    };
     CorsLayer::new()
-        .allow_origin(Any)
+        .allow_origin(origins)
         .allow_methods([
             Method::GET,
             Method::HEAD,
@@ -201,19 +220,22 @@ async fn finish_response(mut response: Response) -> Response {
     response
 }
 
-/// A span per request with a request id (the client's `X-Request-Id`, else API Gateway's,
-/// else a new one), echoed in the response. Never logs headers, tokens or bodies.
+/// A span per request with the server's request id (API Gateway's in Lambda, else a new
+/// UUIDv7), echoed as `X-Request-Id`. A client's own `X-Request-Id`, when it is 1-128 visible
+/// ASCII characters, is logged beside it as `client_request_id`, never in its place: a client
+/// must not be able to choose, collide with or forge the id operators search logs by.
+/// Never logs headers, tokens or bodies.
 async fn request_span(request: Request, next: Next) -> Response {
-    let request_id = request
+    let client_request_id = request
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|v| {
             !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| (0x21..=0x7e).contains(&b))
         })
-        .map(str::to_owned)
-        .or_else(|| lambda::request_id(&request))
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        .map(str::to_owned);
+    let request_id =
+        lambda::request_id(&request).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     // The route template (`/recipes/{id}`), so logs can be grouped per route; empty when
     // nothing matched.
     let route = request
@@ -223,10 +245,14 @@ async fn request_span(request: Request, next: Next) -> Response {
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
+        client_request_id = tracing::field::Empty,
         method = %request.method(),
         route = route,
         path = %request.uri().path(),
     );
+    if let Some(client_request_id) = &client_request_id {
+        span.record("client_request_id", client_request_id.as_str());
+    }
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
     span.in_scope(|| {

@@ -92,11 +92,19 @@ pub struct ListParams {
     /// Only recipes with this tag (exact, case-insensitive input).
     #[param(value_type = Option<crate::domain::Tag>)]
     tag: Option<String>,
-    /// Only recipes with an ingredient of this name (case-insensitive).
-    #[param(min_length = 1, max_length = 100, pattern = r"[^\s\u0085]")]
+    /// Only recipes with an ingredient of this name (case-insensitive). No control characters.
+    #[param(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     ingredient: Option<String>,
-    /// Only recipes whose title contains this text (case-insensitive).
-    #[param(min_length = 1, max_length = 200, pattern = r"[^\s\u0085]")]
+    /// Only recipes whose title contains this text (case-insensitive). No control characters.
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     q: Option<String>,
     /// Admins only: list this user's recipes (their `sub`) instead of their own; a 422 for
     /// anyone else.
@@ -106,6 +114,29 @@ pub struct ListParams {
         pattern = r"^[^\x00-\x1f\x7f-\x9f]+$"
     )]
     owner: Option<String>,
+}
+
+impl ListParams {
+    /// A 422 naming the first filter that holds a control character (Unicode category Cc:
+    /// NUL, newlines, ESC, C1 controls…). No recipe text can match one, and such values have
+    /// no business in cursor bindings or logs.
+    fn refuse_control_characters(&self) -> Result<(), ApiError> {
+        let filters = [
+            ("tag", &self.tag),
+            ("ingredient", &self.ingredient),
+            ("q", &self.q),
+            ("owner", &self.owner),
+        ];
+        for (name, value) in filters {
+            if value
+                .as_deref()
+                .is_some_and(|v| v.chars().any(char::is_control))
+            {
+                return Err(query_error(name, "must not contain control characters"));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -354,6 +385,7 @@ pub async fn list_recipes(
     caller: Caller,
     QueryParams(params): QueryParams<ListParams>,
 ) -> Result<Json<RecipePage>, ApiError> {
+    params.refuse_control_characters()?;
     let limit = match params.limit.as_deref() {
         None => DEFAULT_PAGE_SIZE,
         Some(raw) => raw

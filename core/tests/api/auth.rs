@@ -128,3 +128,121 @@ async fn identity_never_comes_from_the_body_query_or_other_headers() {
         .await;
     assert_eq!(claims_header.status, StatusCode::UNAUTHORIZED);
 }
+
+async fn mint_from(t: &TestApp, headers: &[(&str, &str)]) -> Reply {
+    t.call_with(
+        "POST",
+        "/dev/token",
+        None,
+        Some(json!({"username": "alice", "groups": ["admin"]})),
+        headers,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn under_dev_auth_a_page_on_another_site_cannot_mint_or_use_tokens() {
+    let t = spawn_dev_app();
+    for origin in [
+        "https://evil.example",
+        "http://127.0.0.1.evil.example:3000",
+        "http://localhost.evil.example",
+        "null",
+    ] {
+        let reply = mint_from(&t, &[("origin", origin)]).await;
+        assert_problem(&reply, StatusCode::FORBIDDEN);
+        assert!(reply.body.get("token").is_none(), "{origin}");
+        assert_eq!(
+            reply.header("access-control-allow-origin"),
+            None,
+            "{origin}"
+        );
+    }
+    let token = mint_from(&t, &[]).await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let foreign_read = t
+        .call_with(
+            "GET",
+            "/recipes",
+            Some(&token),
+            None,
+            &[("origin", "https://evil.example")],
+        )
+        .await;
+    assert_problem(&foreign_read, StatusCode::FORBIDDEN);
+    let preflight = t
+        .call_with(
+            "OPTIONS",
+            "/recipes",
+            None,
+            None,
+            &[
+                ("origin", "https://evil.example"),
+                ("access-control-request-method", "DELETE"),
+            ],
+        )
+        .await;
+    assert_eq!(preflight.header("access-control-allow-origin"), None);
+    assert_common_headers(&preflight);
+}
+
+#[tokio::test]
+async fn under_dev_auth_a_rebound_host_name_is_refused() {
+    // DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1 is
+    // same-origin with the server, so only the Host header gives it away.
+    let t = spawn_dev_app();
+    let reply = mint_from(&t, &[("host", "evil.example:3000")]).await;
+    assert_problem(&reply, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn under_dev_auth_loopback_pages_and_tools_without_an_origin_are_served() {
+    let t = spawn_dev_app();
+    assert_eq!(mint_from(&t, &[]).await.status, StatusCode::OK);
+    for origin in [
+        "http://localhost:5173",
+        "http://127.0.0.1:3000",
+        "http://[::1]:8080",
+        "https://localhost",
+    ] {
+        let reply = mint_from(&t, &[("origin", origin), ("host", "127.0.0.1:3000")]).await;
+        assert_eq!(reply.status, StatusCode::OK, "{origin}: {}", reply.body);
+        assert_eq!(
+            reply.header("access-control-allow-origin"),
+            Some(origin),
+            "{origin}"
+        );
+    }
+    for host in ["localhost:3000", "127.0.0.1", "[::1]:3000"] {
+        assert_eq!(
+            mint_from(&t, &[("host", host)]).await.status,
+            StatusCode::OK,
+            "{host}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn with_a_user_pool_any_origin_may_call_the_api() {
+    let t = spawn_app();
+    let reply = t
+        .call_with(
+            "GET",
+            "/recipes",
+            Some(&t.token("alice")),
+            None,
+            &[("origin", "https://app.example"), ("host", "api.example")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(
+        t.call("POST", "/dev/token", None, Some(json!({"username": "a"})))
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "no dev routes with a user pool"
+    );
+}

@@ -262,3 +262,70 @@ async fn the_readme_walkthrough_works_as_written() {
         "the update's new ETag: {stdout}"
     );
 }
+
+/// One raw HTTP/1.1 exchange (the connection is closed after it): the status line and headers
+/// exactly as the server wrote them, lower-cased.
+async fn raw_exchange(base: &str, request: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let address = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut reply = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut reply)).await;
+    let reply = String::from_utf8_lossy(&reply).to_lowercase();
+    let head = reply
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head)
+}
+
+#[tokio::test]
+async fn the_real_server_keeps_other_sites_away_from_dev_auth_and_marks_every_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let host = server.base.trim_start_matches("http://").to_owned();
+    let mint = |origin: &str, host: &str| {
+        let body = r#"{"username":"alice","groups":["admin"]}"#;
+        format!(
+            "POST /dev/token HTTP/1.1\r\nHost: {host}\r\nOrigin: {origin}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+
+    let (status, head) = raw_exchange(&server.base, &mint("https://evil.example", &host)).await;
+    assert_eq!(status, 403, "{head}");
+    assert!(head.contains("cache-control: no-store"), "{head}");
+    assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+    assert!(!head.contains("access-control-allow-origin"), "{head}");
+
+    let (status, head) = raw_exchange(
+        &server.base,
+        &mint("http://evil.example:3000", "evil.example:3000"),
+    )
+    .await;
+    assert_eq!(status, 403, "DNS rebinding: {head}");
+
+    let (status, head) = raw_exchange(&server.base, &mint("http://localhost:5173", &host)).await;
+    assert_eq!(status, 200, "{head}");
+    assert!(
+        head.contains("access-control-allow-origin: http://localhost:5173"),
+        "{head}"
+    );
+
+    let preflight = format!(
+        "OPTIONS /recipes HTTP/1.1\r\nHost: {host}\r\nOrigin: http://localhost:5173\r\n\
+         Access-Control-Request-Method: DELETE\r\nConnection: close\r\n\r\n"
+    );
+    let (status, head) = raw_exchange(&server.base, &preflight).await;
+    assert_eq!(status, 200, "{head}");
+    assert!(head.contains("cache-control: no-store"), "{head}");
+    assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+}

@@ -489,3 +489,72 @@ async fn an_unavailable_store_is_a_503_with_retry_after_and_health_stays_up() {
     let health = t.call("GET", "/health", None, None).await;
     assert_eq!(health.status, StatusCode::OK);
 }
+
+/// Every response producer the stack has, not only the handlers.
+#[tokio::test]
+async fn preflights_options_and_every_framework_response_carry_the_security_headers() {
+    let t = spawn_app();
+    let preflight = t
+        .call_with(
+            "OPTIONS",
+            "/recipes",
+            None,
+            None,
+            &[
+                ("origin", "https://app.example"),
+                ("access-control-request-method", "POST"),
+                (
+                    "access-control-request-headers",
+                    "authorization, content-type",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(preflight.status, StatusCode::OK);
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some("*"),
+        "production CORS stays any-origin"
+    );
+    assert_common_headers(&preflight);
+
+    let plain_options = t.call("OPTIONS", "/recipes", None, None).await;
+    assert_common_headers(&plain_options);
+
+    let head = t.call("HEAD", "/health", None, None).await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert_common_headers(&head);
+
+    let token = t.token("alice");
+    assert_problem(
+        &t.call("DELETE", "/recipes", Some(&token), None).await,
+        StatusCode::METHOD_NOT_ALLOWED,
+    );
+    assert_problem(
+        &t.call("GET", "/nope", None, None).await,
+        StatusCode::NOT_FOUND,
+    );
+    let mut body = recipe("Huge");
+    body["description"] = json!("x".repeat(300 * 1024));
+    assert_problem(
+        &t.call("POST", "/recipes", Some(&token), Some(body)).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    );
+}
+
+#[tokio::test]
+async fn the_request_id_in_the_response_is_the_servers_never_the_clients() {
+    let t = spawn_app();
+    let reply = t
+        .call_with(
+            "GET",
+            "/health",
+            None,
+            None,
+            &[("x-request-id", "chosen-by-client")],
+        )
+        .await;
+    let id = reply.header("x-request-id").unwrap();
+    assert_ne!(id, "chosen-by-client");
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+}

@@ -184,3 +184,32 @@ async fn filters_combine_and_match_case_insensitively() {
         .await;
     assert_eq!(none.body, json!({"items": [], "next_cursor": null}));
 }
+
+#[tokio::test]
+async fn control_characters_in_a_filter_are_a_422_naming_the_parameter() {
+    let t = spawn_app();
+    let admin = t.admin_token("root");
+    for (name, value) in [
+        ("q", "a%00b"),
+        ("q", "curry%0Asoup"),
+        ("ingredient", "x%00q%3Dy"),
+        ("ingredient", "salt%C2%85"),
+        ("tag", "thai%07"),
+        ("owner", "bob%1B"),
+    ] {
+        let reply = t
+            .call(
+                "GET",
+                &format!("/recipes?{name}={value}"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            pointers(&reply),
+            vec![format!("/query/{name}")],
+            "{name}={value}"
+        );
+    }
+}

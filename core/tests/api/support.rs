@@ -58,6 +58,27 @@ pub fn spawn_app_with_store(store: Arc<dyn RecipeStore>) -> TestApp {
     build(store, false, tempfile::tempdir().expect("temp dir"))
 }
 
+/// Standalone with dev auth, as `gota-api` runs without a user pool (`POST /dev/token`).
+pub fn spawn_dev_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store: Arc<dyn RecipeStore> = Arc::new(EmbeddedStore::open(dir.path()).expect("store"));
+    let issuer = Arc::new(gota_core::auth::DevIssuer::generate().expect("dev issuer"));
+    let state = AppState::new(Services {
+        store: store.clone(),
+        verifier: TokenVerifier::new(issuer.verifier_config()),
+        trust_authorizer_context: false,
+        admin_group: "admin".into(),
+        cursors: CursorCodec::new(&[9; 32]),
+        dev_issuer: Some(issuer),
+    });
+    TestApp {
+        app: App::new(state),
+        signer: signer(),
+        store,
+        _dir: dir,
+    }
+}
+
 fn build(store: Arc<dyn RecipeStore>, lambda: bool, dir: tempfile::TempDir) -> TestApp {
     let signer = signer();
     let verifier = TokenVerifier::new(VerifierConfig::new(

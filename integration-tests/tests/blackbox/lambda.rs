@@ -26,20 +26,41 @@ fn cargo_lambda(args: &[&str]) -> Command {
     command
 }
 
-fn subject_of(token: &str) -> String {
+fn claims_of(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
-    let claims: Value = serde_json::from_slice(
+    serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(payload)
             .unwrap(),
     )
-    .unwrap();
-    claims["sub"].as_str().unwrap().to_owned()
+    .unwrap()
+}
+
+/// `claims` as a REST API Cognito authorizer hands them over: every value a string, arrays
+/// comma-joined.
+fn flattened(claims: &Value) -> Value {
+    let flat = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(","),
+        other => other.to_string(),
+    };
+    Value::Object(
+        claims
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(flat(v))))
+            .collect(),
+    )
 }
 
 /// A REST API (v1) proxy event through stage `prod`, as API Gateway sends it after its Cognito
-/// authorizer accepted a token for `sub`.
-fn rest_v1_event(method: &str, path: &str, sub: &str, body: Option<&Value>) -> Value {
+/// authorizer accepted a token with `claims`.
+fn rest_v1_event(method: &str, path: &str, claims: &Value, body: Option<&Value>) -> Value {
     json!({
         "resource": "/recipes",
         "path": path,
@@ -55,7 +76,7 @@ fn rest_v1_event(method: &str, path: &str, sub: &str, body: Option<&Value>) -> V
             "requestId": "0f0e0d0c-aaaa-bbbb-cccc-000000000001", "path": format!("/prod{path}"),
             "resourcePath": "/recipes", "httpMethod": method, "apiId": "abc", "protocol": "HTTP/1.1",
             "identity": {"sourceIp": "203.0.113.1"},
-            "authorizer": {"claims": {"sub": sub, "cognito:groups": "", "token_use": "id"}}
+            "authorizer": {"claims": flattened(claims)}
         },
         "body": body.map(Value::to_string),
         "isBase64Encoded": false
@@ -158,32 +179,44 @@ async fn the_binary_serves_lambda_invocations_from_both_api_gateway_flavours() {
     assert_eq!(created.status(), StatusCode::CREATED);
 
     // 2. A REST v1 event with authorizer claims and a stage, through `cargo lambda invoke`.
-    let sub = subject_of(&alice.id);
+    let claims = claims_of(&alice.id);
+    let sub = claims["sub"].as_str().unwrap().to_owned();
     let dir = tempfile::tempdir().unwrap();
-    let event_file = dir.path().join("event.json");
-    std::fs::write(
-        &event_file,
-        rest_v1_event("POST", "/recipes", &sub, Some(&recipe("From REST v1"))).to_string(),
-    )
-    .unwrap();
-    let output = cargo_lambda(&[
-        "invoke",
-        "_",
-        "-A",
-        "127.0.0.1",
-        "-P",
-        &port.to_string(),
-        "--data-file",
-        event_file.to_str().unwrap(),
-    ])
-    .output()
-    .unwrap();
-    assert!(
-        output.status.success(),
-        "invoke failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let response: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let invoke = |event: Value| {
+        let event_file = dir.path().join("event.json");
+        std::fs::write(&event_file, event.to_string()).unwrap();
+        let output = cargo_lambda(&[
+            "invoke",
+            "_",
+            "-A",
+            "127.0.0.1",
+            "-P",
+            &port.to_string(),
+            "--data-file",
+            event_file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+        assert!(
+            output.status.success(),
+            "invoke failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+    // API Gateway's Cognito authorizer checks the pool, not the app client: claims of a
+    // token issued to another client of the same pool must still be refused here.
+    let mut foreign = claims.clone();
+    foreign["aud"] = json!("another-app-client-of-the-pool");
+    let refused = invoke(rest_v1_event("GET", "/recipes", &foreign, None));
+    assert_eq!(refused["statusCode"], 401, "{refused}");
+
+    let response = invoke(rest_v1_event(
+        "POST",
+        "/recipes",
+        &claims,
+        Some(&recipe("From REST v1")),
+    ));
     assert_eq!(response["statusCode"], 201, "{response}");
     let location = response["headers"]["location"]
         .as_str()

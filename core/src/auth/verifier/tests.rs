@@ -913,3 +913,74 @@ fn remembering_verified_tokens_can_be_switched_off() {
     assert!(TokenVerifier::new(off).recent.is_none());
     assert!(static_verifier().recent.is_some());
 }
+
+/// RFC 7515 §4.1.11: a `crit` header names extensions the recipient must understand, and this
+/// verifier understands none; RFC 8725 §3.11 / §3.10: no foreign `typ`, no key material or
+/// key URLs from the token itself.
+#[tokio::test]
+async fn headers_that_ask_for_more_than_plain_rs256_are_invalid() {
+    let cases = [
+        (
+            json!({"alg": "RS256", "kid": "key-1", "crit": ["exp"], "exp": 1}),
+            "crit header",
+        ),
+        (
+            json!({"alg": "RS256", "kid": "key-1", "crit": []}),
+            "crit header",
+        ),
+        (
+            json!({"alg": "RS256", "kid": "key-1", "b64": false, "crit": ["b64"]}),
+            "crit header",
+        ),
+        (
+            json!({"alg": "RS256", "kid": "key-1", "jku": "https://evil.example/jwks"}),
+            "key reference in header",
+        ),
+        (
+            json!({"alg": "RS256", "kid": "key-1", "x5u": "https://evil.example/cert"}),
+            "key reference in header",
+        ),
+        (
+            json!({"alg": "RS256", "kid": "key-1", "jwk": {"kty": "RSA"}}),
+            "key reference in header",
+        ),
+        (
+            json!({"alg": "RS256", "kid": "key-1", "x5c": ["MIIB"]}),
+            "key reference in header",
+        ),
+        (
+            json!({"alg": "RS256", "kid": "key-1", "typ": "logout+jwt"}),
+            "unexpected typ",
+        ),
+        (
+            json!({"alg": "RS256", "kid": "key-1", "typ": "JWE"}),
+            "unexpected typ",
+        ),
+        (
+            json!({"alg": "RS256", "kid": "key-1", "typ": 7}),
+            "malformed token header",
+        ),
+    ];
+    for (header, reason) in cases {
+        let token = SIGNER.sign_with_header(&header, &id_claims()).unwrap();
+        assert_eq!(
+            rejection_of(&static_verifier(), &token).await,
+            reason,
+            "{header}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn plain_jwt_typ_values_and_no_typ_are_accepted() {
+    for header in [
+        json!({"alg": "RS256", "kid": "key-1"}),
+        json!({"alg": "RS256", "kid": "key-1", "typ": "JWT"}),
+        json!({"alg": "RS256", "kid": "key-1", "typ": "jwt"}),
+        json!({"alg": "RS256", "kid": "key-1", "typ": "at+jwt"}),
+        json!({"alg": "RS256", "kid": "key-1", "typ": "application/at+JWT"}),
+    ] {
+        let token = SIGNER.sign_with_header(&header, &id_claims()).unwrap();
+        assert!(static_verifier().verify(&token).await.is_ok(), "{header}");
+    }
+}
