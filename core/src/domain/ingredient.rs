@@ -225,7 +225,7 @@ impl TryFrom<String> for Unit {
     }
 }
 
-/// How much of an ingredient: an amount from 0.001 to 1000000 with at most 15 significant
+/// How much of an ingredient: an amount from 0.001 to 1000000, rounded to 15 significant
 /// digits, and an optional unit ("3 eggs" has none).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Quantity {
@@ -240,7 +240,7 @@ pub struct Quantity {
 }
 
 impl Quantity {
-    /// Checks the amount: 0.001 to 1,000,000, at most 15 significant digits.
+    /// Checks the amount (0.001 to 1,000,000) after rounding it to 15 significant digits.
     pub fn new(amount: f64, unit: Option<Unit>) -> Result<Quantity, String> {
         valid_amount(amount, Origin::Client).map(|amount| Quantity { amount, unit })
     }
@@ -271,25 +271,40 @@ impl Quantity {
 
 /// The bounds keep every amount a number DynamoDB stores (1e-130 to 1e126, 38 significant
 /// digits: see "Supported data types" in the DynamoDB developer guide) and a cook can read.
-/// Amounts read back from a store only need what earlier versions accepted (finite, above 0,
-/// at most the maximum), so a tightened bound never makes a stored recipe unreadable.
+/// A client's amount is first rounded to 15 significant digits, as text is normalised: a
+/// client that computes `0.1 + 0.2` or `1 / 3` in binary floating point sends 16–17 digits of
+/// noise, and refusing that would fail ordinary clients for no reason a cook would see
+/// (schemathesis found it). Amounts read back from a store only need what earlier versions
+/// accepted (finite, above 0, at most the maximum), so a tightened bound never makes a stored
+/// recipe unreadable.
 fn valid_amount(amount: f64, origin: Origin) -> Result<f64, String> {
-    let in_range = match origin {
-        Origin::Client => (limits::AMOUNT_MIN..=limits::AMOUNT_MAX).contains(&amount),
-        Origin::Store => amount.is_finite() && amount > 0.0 && amount <= limits::AMOUNT_MAX,
+    let (amount, in_range) = match origin {
+        Origin::Client => {
+            let amount = round_significant(amount, limits::AMOUNT_SIGNIFICANT_DIGITS);
+            let in_range = (limits::AMOUNT_MIN..=limits::AMOUNT_MAX).contains(&amount);
+            (amount, in_range)
+        }
+        Origin::Store => (
+            amount,
+            amount.is_finite() && amount > 0.0 && amount <= limits::AMOUNT_MAX,
+        ),
     };
-    if !in_range {
-        Err(amount_message())
-    } else if origin == Origin::Client
-        && significant_digits(amount) > limits::AMOUNT_SIGNIFICANT_DIGITS
-    {
-        Err(format!(
-            "must have at most {} significant digits",
-            limits::AMOUNT_SIGNIFICANT_DIGITS
-        ))
-    } else {
+    if in_range {
         Ok(amount)
+    } else {
+        Err(amount_message())
     }
+}
+
+/// `x` correctly rounded to `digits` significant decimal digits (`{:e}` rounds the exact binary
+/// value; a decimal of at most 15 digits then reads back as the nearest f64 and prints as
+/// itself). Non-finite values pass through for the range check to refuse.
+pub(crate) fn round_significant(x: f64, digits: usize) -> f64 {
+    if !x.is_finite() || x == 0.0 {
+        return x;
+    }
+    let precision = digits.saturating_sub(1);
+    format!("{x:.precision$e}").parse().unwrap_or(x)
 }
 
 fn amount_message() -> String {
@@ -302,6 +317,7 @@ fn amount_message() -> String {
 
 /// Significant digits of the shortest decimal that reads back as `x` (what serde_json and
 /// serde_dynamo write): `{:e}` prints exactly that, as `d.ddde±x`, without trailing zeros.
+#[cfg(test)]
 pub(crate) fn significant_digits(x: f64) -> usize {
     let written = format!("{:e}", x.abs());
     written.split('e').next().map_or(0, |mantissa| {
@@ -640,15 +656,19 @@ mod tests {
     }
 
     #[test]
-    fn amounts_of_more_than_15_significant_digits_are_rejected() {
-        // What a client computing 0.1 + 0.2 in binary floating point sends.
-        for amount in [0.1 + 0.2, 1.0 / 3.0, 123_456.789_012_345_6] {
-            assert!(significant_digits(amount) > 15, "{amount}");
-            assert_eq!(
-                Quantity::new(amount, None),
-                Err("must have at most 15 significant digits".to_owned()),
-                "{amount}"
-            );
+    fn amounts_of_more_than_15_significant_digits_are_rounded_to_15() {
+        // What a client computing in binary floating point sends.
+        for (sent, kept) in [
+            (0.1 + 0.2, 0.3),
+            (1.0 / 3.0, 0.333_333_333_333_333),
+            (123_456.789_012_345_6, 123_456.789_012_346),
+            (452_515.701_069_558_74, 452_515.701_069_559),
+            (0.000_999_999_999_999_999_9, 0.001),
+        ] {
+            assert!(significant_digits(sent) > 15, "{sent}");
+            let quantity = Quantity::new(sent, None).expect("accepted");
+            assert_eq!(quantity.amount(), kept, "{sent}");
+            assert!(significant_digits(quantity.amount()) <= 15, "{sent}");
         }
     }
 

@@ -110,7 +110,7 @@ pub struct IngredientInput {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuantityInput {
-    /// 0.001 to 1000000, with at most 15 significant digits.
+    /// 0.001 to 1000000; rounded to 15 significant digits.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = f64, required = true, nullable = false, minimum = 0.001, maximum = 1000000, example = 200)]
     pub amount: Option<serde_json::Number>,

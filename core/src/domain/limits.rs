@@ -27,9 +27,9 @@ pub const INGREDIENT_NAME_MAX: usize = 100;
 pub const AMOUNT_MIN: f64 = 0.001;
 /// A quantity's `amount`: at most this.
 pub const AMOUNT_MAX: f64 = 1_000_000.0;
-/// A quantity's `amount`: at most this many significant digits. Any decimal with 15 digits
-/// survives the trip through an f64 and back unchanged (f64 holds 15.95 decimal digits), so
-/// what is stored is exactly what was sent; DynamoDB allows 38.
+/// A quantity's `amount` is rounded to this many significant digits. Any decimal with 15
+/// digits survives the trip through an f64 and back unchanged (f64 holds 15.95 decimal
+/// digits), so what is stored reads back exactly; DynamoDB allows 38.
 pub const AMOUNT_SIGNIFICANT_DIGITS: usize = 15;
 /// An ingredient's `note`: at most this many characters.
 pub const INGREDIENT_NOTE_MAX: usize = 200;

@@ -79,7 +79,11 @@ async fn every_status_the_openapi_document_lists_is_in_the_contract() {
         .expect("an Errors section");
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("path item") {
-            for status in operation["responses"].as_object().expect("responses").keys() {
+            for status in operation["responses"]
+                .as_object()
+                .expect("responses")
+                .keys()
+            {
                 let code: u16 = status.parse().expect("numeric status");
                 if code >= 400 {
                     assert!(
