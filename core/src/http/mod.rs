@@ -103,7 +103,8 @@ where
 ///
 /// Layers, outermost first: the security headers (outside everything, so that no response the
 /// stack produces escapes them: CORS preflights, the origin guard's 403, panics, 405s, 404s,
-/// 413s), the request span, the dev-auth origin guard, CORS, panic catching, the body limit.
+/// 413s), the request span, the dev-auth origin guard, CORS, the request deadline, panic
+/// catching, the body limit.
 pub fn router(state: AppState) -> Router {
     let dev_auth = state.dev_issuer.is_some();
     let mut router = Router::new()
@@ -119,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
+        .layer(middleware::from_fn(deadline))
         .layer(cors(dev_auth));
     if dev_auth {
         router = router.layer(middleware::from_fn(dev::loopback_only));
@@ -127,6 +129,27 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(request_span))
         .layer(middleware::map_response(finish_response))
         .with_state(state)
+}
+
+/// How long a request may take before the service answers 503 + `Retry-After` itself.
+///
+/// The Lambda function times out at 10 s (`infra/lib/api.ts`); a function stopped at its
+/// timeout answers nothing, and API Gateway sends the client its own error without
+/// `Retry-After` or a problem body. The SDK's own timeouts are per call (a request may make
+/// three: index, read, write), so only a deadline on the whole request bounds it. A request
+/// dropped here may still have a write in flight; every store write is atomic and the stores
+/// tolerate an abandoned caller (conformance `writes_abandoned_by_their_callers_…`).
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(8);
+
+async fn deadline(request: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Unavailable {
+            retry_after: std::time::Duration::from_secs(1),
+            source: anyhow::anyhow!("request took longer than {REQUEST_DEADLINE:?}"),
+        }
+        .into_response(),
+    }
 }
 
 /// CORS for browser clients.

@@ -153,7 +153,7 @@ fn query_error(name: &str, message: impl Into<String>) -> ApiError {
 
 fn scope(caller: &Caller) -> Scope<'_> {
     if caller.is_admin {
-        Scope::Any
+        Scope::Admin(&caller.owner)
     } else {
         Scope::Owner(&caller.owner)
     }
@@ -467,10 +467,12 @@ pub async fn list_recipes(
 #[utoipa::path(
     get, path = "/recipes/{id}", tag = "recipes",
     params(("id" = String, Path, description = "Recipe id (UUID)"), GetParams,
+        ("If-Match" = Option<String>, Header, description = "Only answer if the current ETag matches (strong comparison); otherwise 412"),
         ("If-None-Match" = Option<String>, Header, description = "ETags the client holds; a match answers 304")),
     responses(
         (status = 200, description = "The recipe", body = Recipe, headers(("ETag" = String, description = "Strong validator \"<version>\""))),
         (status = 304, description = "The client's copy is current"),
+        (status = 412, description = "If-Match does not match the current ETag", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such recipe, or not yours", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid servings", body = Problem, content_type = "application/problem+json"),
@@ -496,12 +498,17 @@ pub async fn get_recipe(
         .transpose()
         .map_err(|m| query_error("servings", m))?;
     let recipe = load(&state, &caller, id).await?;
-    if evaluate(&headers, &Method::GET, recipe.version) == Precondition::NotModified {
-        return Ok((
-            StatusCode::NOT_MODIFIED,
-            [(header::ETAG, etag(recipe.version))],
-        )
-            .into_response());
+    match evaluate(&headers, &Method::GET, recipe.version) {
+        Precondition::Proceed => {}
+        Precondition::NotModified => {
+            return Ok((
+                StatusCode::NOT_MODIFIED,
+                [(header::ETAG, etag(recipe.version))],
+            )
+                .into_response());
+        }
+        // RFC 9110 §13.1.1: a failed If-Match is a 412 for every method, GET included.
+        Precondition::Failed => return Err(ApiError::PreconditionFailed),
     }
     match servings {
         Some(servings) => {

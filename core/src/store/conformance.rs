@@ -74,6 +74,7 @@ pub async fn run_concurrency<S: RecipeStore>(store: Arc<S>) {
     racing_unconditional_updates_all_land_once_each(Arc::clone(&store)).await;
     racing_dependent_updates_lose_nothing(Arc::clone(&store)).await;
     racing_pinned_updates_have_exactly_one_winner(Arc::clone(&store)).await;
+    writes_abandoned_by_their_callers_never_break_the_next_write(Arc::clone(&store)).await;
     racing_claims_have_exactly_one_winner(store).await;
 }
 
@@ -821,4 +822,36 @@ pub async fn racing_claims_have_exactly_one_winner<S: RecipeStore>(store: Arc<S>
         claimed.insert(format!("{outcome:?}"));
     }
     assert_eq!(winners, 1, "exactly one racing claim wins: {claimed:?}");
+}
+
+/// A request can be dropped at any await (the client hangs up, a deadline fires): a write it
+/// had already started may land or not, but the next write must still land, exactly once.
+pub async fn writes_abandoned_by_their_callers_never_break_the_next_write<S: RecipeStore>(
+    store: Arc<S>,
+) {
+    let ida = owner(&unique("ida"));
+    let recipe = sample_recipe(ida.as_str(), "Abandoned");
+    store.create(&recipe, None).await.unwrap();
+    for round in 0..20 {
+        let abandoned = content_titled(&format!("Abandoned {round}"));
+        // Polled until it first waits, then dropped: for the embedded store that is while
+        // its transaction runs on the blocking pool.
+        let _ = tokio::time::timeout(
+            Duration::ZERO,
+            store.update(recipe.id, Scope::Owner(&ida), &|_| Ok(abandoned.clone())),
+        )
+        .await;
+        let before = store.get(recipe.id, Scope::Any).await.unwrap().unwrap();
+        let next = content_titled(&format!("Next {round}"));
+        let written = store
+            .update(recipe.id, Scope::Owner(&ida), &|_| Ok(next.clone()))
+            .await;
+        match written {
+            Ok(Ok(written)) => assert!(
+                written.version > before.version,
+                "round {round}: the next write lands on top of whatever the abandoned one did"
+            ),
+            other => panic!("round {round}: the write after an abandoned one failed: {other:?}"),
+        }
+    }
 }

@@ -181,6 +181,37 @@ where
     }
 }
 
+/// Why DynamoDB cancelled the create transaction, from its cancellation reasons (one per
+/// action, in order: the recipe put, then the idempotency record put).
+#[derive(Debug, PartialEq, Eq)]
+enum Cancelled {
+    RecipeExists,
+    ClaimLost,
+    /// A conflicting transaction or throttling: nothing was written and a retry can succeed.
+    /// "TransactWriteItems" (API reference) lists `TransactionConflict`,
+    /// `ProvisionedThroughputExceeded` and `ThrottlingError` among the reasons; they arrive as
+    /// a `TransactionCanceledException`, not as the throttling errors `classify` knows.
+    Transient,
+}
+
+fn cancelled_create(reasons: &[Option<String>]) -> Option<Cancelled> {
+    let code = |i: usize| reasons.get(i).and_then(Option::as_deref);
+    if code(0) == Some("ConditionalCheckFailed") {
+        Some(Cancelled::RecipeExists)
+    } else if code(1) == Some("ConditionalCheckFailed") {
+        Some(Cancelled::ClaimLost)
+    } else if reasons.iter().flatten().any(|code| {
+        matches!(
+            code.as_str(),
+            "TransactionConflict" | "ProvisionedThroughputExceeded" | "ThrottlingError"
+        )
+    }) {
+        Some(Cancelled::Transient)
+    } else {
+        None
+    }
+}
+
 /// The SDK error with its whole cause chain, as text (the SDK's own types do not chain).
 fn sdk_error(error: &impl std::error::Error) -> anyhow::Error {
     anyhow!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(error))
@@ -382,6 +413,19 @@ impl DynamoStore {
     async fn locate(&self, id: RecipeId, scope: Scope<'_>) -> Result<Option<String>, StoreError> {
         match scope {
             Scope::Owner(owner) => Ok(Some(owner_pk(owner))),
+            Scope::Admin(admin) => {
+                // The admin's own recipe is where an owner's is, and a consistent read there
+                // sees it even before the index does; anyone else's goes through the index.
+                let own = owner_pk(admin);
+                if self
+                    .get_consistent(own.clone(), recipe_sk(id))
+                    .await?
+                    .is_some()
+                {
+                    return Ok(Some(own));
+                }
+                Box::pin(self.locate(id, Scope::Any)).await
+            }
             Scope::Any => {
                 let output = self
                     .client
@@ -593,18 +637,14 @@ impl RecipeStore for DynamoStore {
                         _ => None,
                     })
                     .unwrap_or_default();
-                let failed = |i: usize| {
-                    reasons
-                        .get(i)
-                        .and_then(Option::as_deref)
-                        .is_some_and(|code| code == "ConditionalCheckFailed")
-                };
-                if failed(0) {
-                    Err(StoreError::AlreadyExists)
-                } else if failed(1) {
-                    Err(StoreError::ClaimLost)
-                } else {
-                    Err(classify(error))
+                match cancelled_create(&reasons) {
+                    Some(Cancelled::RecipeExists) => Err(StoreError::AlreadyExists),
+                    Some(Cancelled::ClaimLost) => Err(StoreError::ClaimLost),
+                    Some(Cancelled::Transient) => Err(StoreError::Unavailable {
+                        retry_after: RETRY_AFTER,
+                        source: sdk_error(&error).context("create transaction cancelled"),
+                    }),
+                    None => Err(classify(error)),
                 }
             }
         }
@@ -799,6 +839,44 @@ mod tests {
     use super::*;
     use crate::domain::arbitrary::input_of_stored_size;
     use crate::domain::{RecipeContent, limits, now_utc};
+
+    fn reasons(codes: &[Option<&str>]) -> Vec<Option<String>> {
+        codes.iter().map(|c| c.map(str::to_owned)).collect()
+    }
+
+    #[test]
+    fn a_create_cancelled_by_contention_or_throttling_is_transient_not_a_failure() {
+        for code in [
+            "TransactionConflict",
+            "ProvisionedThroughputExceeded",
+            "ThrottlingError",
+        ] {
+            for codes in [[Some(code), Some("None")], [Some("None"), Some(code)]] {
+                assert_eq!(
+                    cancelled_create(&reasons(&codes)),
+                    Some(Cancelled::Transient),
+                    "{codes:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_create_cancelled_by_its_own_conditions_says_which() {
+        assert_eq!(
+            cancelled_create(&reasons(&[Some("ConditionalCheckFailed"), Some("None")])),
+            Some(Cancelled::RecipeExists)
+        );
+        assert_eq!(
+            cancelled_create(&reasons(&[Some("None"), Some("ConditionalCheckFailed")])),
+            Some(Cancelled::ClaimLost)
+        );
+        assert_eq!(
+            cancelled_create(&reasons(&[Some("ValidationError"), Some("None")])),
+            None
+        );
+        assert_eq!(cancelled_create(&[]), None);
+    }
 
     #[test]
     fn the_idempotency_record_of_the_largest_recipe_fits_in_a_dynamodb_item() {

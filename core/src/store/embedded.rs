@@ -21,6 +21,9 @@ use super::{
 };
 use crate::domain::{Owner, Recipe, RecipeId};
 
+/// The right to write, held from a read-change-write's read to its commit.
+type WriterTurn = tokio::sync::OwnedMutexGuard<()>;
+
 /// id → recipe JSON.
 const RECIPES: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("recipes_v1");
 /// "owner\0id" → (): an owner's recipes in id order, which for UUIDv7 is creation order.
@@ -96,8 +99,25 @@ impl EmbeddedStore {
         T: Send + 'static,
         F: FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
     {
-        let _turn = self.writer.lock().await;
-        self.run(work).await
+        let turn = self.writer.clone().lock_owned().await;
+        self.run_in_turn(turn, work).await
+    }
+
+    /// Runs blocking redb work that holds the writer turn until it is done. The turn moves into
+    /// the blocking task: if the caller's future is dropped (a client that hangs up, a request
+    /// deadline), a write already under way still commits before the next writer reads, so
+    /// the next read-change-write never sees a version move under it.
+    async fn run_in_turn<T, F>(&self, turn: WriterTurn, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.run(move |db| {
+            let result = work(db);
+            drop(turn);
+            result
+        })
+        .await
     }
 }
 
@@ -270,7 +290,7 @@ impl RecipeStore for EmbeddedStore {
     ) -> Result<Result<Recipe, Refusal>, StoreError> {
         // Holding the writer turn from the read to the commit makes read-change-write one
         // atomic step: no other write can land in between, so there is nothing to retry.
-        let _turn = self.writer.lock().await;
+        let turn = self.writer.clone().lock_owned().await;
         let Some(current) = self.get(id, scope).await? else {
             return Err(StoreError::NotFound);
         };
@@ -284,7 +304,7 @@ impl RecipeStore for EmbeddedStore {
         let bytes = encode(&next)?;
         let key = id.to_string();
         let expected = current.version;
-        self.run(move |db| {
+        self.run_in_turn(turn, move |db| {
             let txn = db.begin_write().map_err(unexpected)?;
             {
                 let mut recipes = txn.open_table(RECIPES).map_err(unexpected)?;
@@ -314,7 +334,7 @@ impl RecipeStore for EmbeddedStore {
         scope: Scope<'_>,
         check: &Check<'_>,
     ) -> Result<Result<(), Refusal>, StoreError> {
-        let _turn = self.writer.lock().await;
+        let turn = self.writer.clone().lock_owned().await;
         let Some(current) = self.get(id, scope).await? else {
             return Err(StoreError::NotFound);
         };
@@ -324,7 +344,7 @@ impl RecipeStore for EmbeddedStore {
         let key = id.to_string();
         let index_key = owner_key(&current.owner, &key);
         let expected = current.version;
-        self.run(move |db| {
+        self.run_in_turn(turn, move |db| {
             let txn = db.begin_write().map_err(unexpected)?;
             {
                 let mut recipes = txn.open_table(RECIPES).map_err(unexpected)?;

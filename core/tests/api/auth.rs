@@ -184,6 +184,7 @@ async fn under_dev_auth_a_page_on_another_site_cannot_mint_or_use_tokens() {
             ],
         )
         .await;
+    assert_problem(&preflight, StatusCode::FORBIDDEN);
     assert_eq!(preflight.header("access-control-allow-origin"), None);
     assert_common_headers(&preflight);
 }

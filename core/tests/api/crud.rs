@@ -269,6 +269,26 @@ async fn delete_honours_if_match_and_then_the_recipe_is_gone() {
 }
 
 #[tokio::test]
+async fn a_failed_if_match_on_a_read_is_a_412_and_a_matching_one_answers_the_recipe() {
+    let t = spawn_app();
+    let token = t.token("alice");
+    let created = t.create(&token, recipe("Pinned read")).await;
+    let uri = format!("/recipes/{}", id_of(&created));
+    for tag in ["\"2\"", "W/\"1\"", "junk"] {
+        let reply = t
+            .call_with("GET", &uri, Some(&token), None, &[("if-match", tag)])
+            .await;
+        assert_problem(&reply, StatusCode::PRECONDITION_FAILED);
+    }
+    for tag in ["\"1\"", "*", "\"7\", \"1\""] {
+        let reply = t
+            .call_with("GET", &uri, Some(&token), None, &[("if-match", tag)])
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "If-Match: {tag}");
+    }
+}
+
+#[tokio::test]
 async fn if_none_match_on_a_write_is_a_412_when_it_matches_and_changes_nothing() {
     let t = spawn_app();
     let token = t.token("alice");

@@ -413,27 +413,36 @@ async fn bad_list_parameters_are_422s() {
     }
 }
 
-/// A store whose every call fails as if DynamoDB were throttling or unreachable.
+/// A store whose every call fails as if DynamoDB were throttling or unreachable, or (`Hung`)
+/// never answers at all, as a store behind a black-holed network does.
 #[derive(Debug)]
-struct DownStore;
+enum DownStore {
+    Refusing,
+    Hung,
+}
 
-fn down() -> StoreError {
-    StoreError::Unavailable {
-        retry_after: Duration::from_secs(2),
-        source: anyhow::anyhow!("connection refused"),
+impl DownStore {
+    async fn down(&self) -> StoreError {
+        if let DownStore::Hung = self {
+            std::future::pending::<()>().await;
+        }
+        StoreError::Unavailable {
+            retry_after: Duration::from_secs(2),
+            source: anyhow::anyhow!("connection refused"),
+        }
     }
 }
 
 #[async_trait]
 impl RecipeStore for DownStore {
     async fn get(&self, _: RecipeId, _: Scope<'_>) -> Result<Option<Recipe>, StoreError> {
-        Err(down())
+        Err(self.down().await)
     }
     async fn list(&self, _: &ListQuery) -> Result<Page, StoreError> {
-        Err(down())
+        Err(self.down().await)
     }
     async fn create(&self, _: &Recipe, _: Option<&IdempotencyRecord>) -> Result<(), StoreError> {
-        Err(down())
+        Err(self.down().await)
     }
     async fn update(
         &self,
@@ -441,7 +450,7 @@ impl RecipeStore for DownStore {
         _: Scope<'_>,
         _: &Change<'_>,
     ) -> Result<Result<Recipe, Refusal>, StoreError> {
-        Err(down())
+        Err(self.down().await)
     }
     async fn delete(
         &self,
@@ -449,26 +458,26 @@ impl RecipeStore for DownStore {
         _: Scope<'_>,
         _: &Check<'_>,
     ) -> Result<Result<(), Refusal>, StoreError> {
-        Err(down())
+        Err(self.down().await)
     }
     async fn claim_idempotency_key(
         &self,
         _: &IdempotencyClaim,
     ) -> Result<ClaimOutcome, StoreError> {
-        Err(down())
+        Err(self.down().await)
     }
     async fn release_idempotency_key(
         &self,
         _: &IdempotencyScope,
         _: time::OffsetDateTime,
     ) -> Result<(), StoreError> {
-        Err(down())
+        Err(self.down().await)
     }
 }
 
 #[tokio::test]
 async fn an_unavailable_store_is_a_503_with_retry_after_and_health_stays_up() {
-    let t = spawn_app_with_store(std::sync::Arc::new(DownStore));
+    let t = spawn_app_with_store(std::sync::Arc::new(DownStore::Refusing));
     let token = t.token("alice");
     for (method, uri, body) in [
         ("GET", "/recipes".to_owned(), None),
@@ -557,4 +566,38 @@ async fn the_request_id_in_the_response_is_the_servers_never_the_clients() {
     let id = reply.header("x-request-id").unwrap();
     assert_ne!(id, "chosen-by-client");
     assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+}
+
+/// Lambda stops the function at its timeout (10 s) and API Gateway then answers for it, without
+/// `Retry-After` or a problem body; every request must be answered by the service before that.
+#[tokio::test(start_paused = true)]
+async fn a_store_that_never_answers_is_a_503_with_retry_after_before_the_lambda_timeout() {
+    let t = spawn_app_with_store(std::sync::Arc::new(DownStore::Hung));
+    let token = t.token("alice");
+    let started = tokio::time::Instant::now();
+    let id = RecipeId::new();
+    for (method, uri, body) in [
+        ("GET", "/recipes".to_owned(), None),
+        ("POST", "/recipes".to_owned(), Some(recipe("Hung"))),
+        ("GET", format!("/recipes/{id}"), None),
+        ("PUT", format!("/recipes/{id}"), Some(recipe("Hung"))),
+        ("DELETE", format!("/recipes/{id}"), None),
+    ] {
+        let sent = tokio::time::Instant::now();
+        let reply = tokio::time::timeout(
+            Duration::from_secs(30),
+            t.call(method, &uri, Some(&token), body),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{method} {uri} was still waiting after 30 s"));
+        assert_problem(&reply, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(reply.header("retry-after").is_some(), "{method} {uri}");
+        assert_eq!(
+            sent.elapsed(),
+            gota_core::http::REQUEST_DEADLINE,
+            "{method} {uri}"
+        );
+    }
+    assert!(gota_core::http::REQUEST_DEADLINE < Duration::from_secs(10));
+    assert!(started.elapsed() >= 5 * gota_core::http::REQUEST_DEADLINE);
 }

@@ -77,6 +77,16 @@ async fn create_table_is_idempotent_and_matches_the_published_schema() {
 /// AWS a global secondary index is only eventually consistent, so this is the index a reader
 /// may meet right after a write. Returns the endpoint URL.
 async fn frozen_index_proxy(moto: &Moto) -> String {
+    index_proxy(moto, false).await
+}
+
+/// Like [`frozen_index_proxy`], but the index never learns of any recipe: every `by_id` query
+/// answers empty, as a GSI does for a moment after a write.
+async fn empty_index_proxy(moto: &Moto) -> String {
+    index_proxy(moto, true).await
+}
+
+async fn index_proxy(moto: &Moto, always_empty: bool) -> String {
     use std::collections::HashMap;
     use std::sync::Mutex;
 
@@ -95,6 +105,12 @@ async fn frozen_index_proxy(moto: &Moto) -> String {
                 .unwrap_or_default();
             let index_query = target == "DynamoDB_20120810.Query"
                 && String::from_utf8_lossy(&body).contains("\"IndexName\":\"by_id\"");
+            if index_query && always_empty {
+                return answer_of((
+                    200,
+                    Bytes::from_static(br#"{"Count":0,"Items":[],"ScannedCount":0}"#),
+                ));
+            }
             if index_query && let Some(answer) = answers.lock().unwrap().get(&body).cloned() {
                 return answer_of(answer);
             }
@@ -182,4 +198,42 @@ async fn admin_reads_and_writes_ignore_a_stale_index_on_dynamodb() {
     assert!(matches!(update, Err(StoreError::NotFound)), "{update:?}");
     let delete = store.delete(recipe.id, Scope::Any, &|_| Ok(())).await;
     assert!(matches!(delete, Err(StoreError::NotFound)), "{delete:?}");
+}
+
+#[tokio::test]
+async fn an_admins_own_fresh_recipe_is_found_before_the_index_has_it_on_dynamodb() {
+    let moto = Moto::start().await;
+    moto.create_table("recipes");
+    let endpoint = empty_index_proxy(&moto).await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&moto.sdk_config())
+        .endpoint_url(endpoint)
+        .build();
+    let store = DynamoStore::with_client(aws_sdk_dynamodb::Client::from_conf(config), "recipes");
+
+    let recipe = conformance::sample_recipe("admin-fresh", "Just made");
+    let admin = recipe.owner.clone();
+    store.create(&recipe, None).await.unwrap();
+    assert_eq!(
+        store.get(recipe.id, Scope::Any).await.unwrap(),
+        None,
+        "the frozen index does not know the recipe yet"
+    );
+
+    assert_eq!(
+        store.get(recipe.id, Scope::Admin(&admin)).await.unwrap(),
+        Some(recipe.clone()),
+        "an admin finds their own recipe where its owner would"
+    );
+    let retitled = conformance::sample_recipe("admin-fresh", "Retitled").content;
+    let v2 = store
+        .update(recipe.id, Scope::Admin(&admin), &|_| Ok(retitled.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    store
+        .delete(recipe.id, Scope::Admin(&admin), &|_| Ok(()))
+        .await
+        .unwrap()
+        .unwrap();
 }
