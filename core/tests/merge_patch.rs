@@ -67,8 +67,10 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn a_patch_that_is_not_an_object_replaces_the_target(target in json(), patch in json()) {
-        prop_assume!(!patch.is_object());
+    fn a_patch_that_is_not_an_object_replaces_the_target(
+        target in json(),
+        patch in json().prop_filter("not an object", |v| !v.is_object()),
+    ) {
         prop_assert_eq!(merged(&target, &patch), patch);
     }
 
@@ -80,17 +82,16 @@ proptest! {
 
     #[test]
     fn a_patch_applied_to_a_non_object_is_the_patch_without_its_nulls(
-        target in json(),
+        target in json().prop_filter("not an object", |v| !v.is_object()),
         patch in json(),
     ) {
-        prop_assume!(!target.is_object());
         prop_assert_eq!(merged(&target, &patch), without_nulls(&patch));
     }
 
     #[test]
     fn members_the_patch_names_are_set_or_removed_and_the_rest_are_kept(
-        target in json(),
-        patch in json(),
+        target in json().prop_filter("an object", Value::is_object),
+        patch in json().prop_filter("an object", Value::is_object),
     ) {
         let (Value::Object(before), Value::Object(changes)) = (&target, &patch) else {
             return Ok(());
@@ -115,8 +116,9 @@ proptest! {
     }
 
     #[test]
-    fn the_empty_patch_changes_an_object_not_at_all(target in json()) {
-        prop_assume!(target.is_object());
+    fn the_empty_patch_changes_an_object_not_at_all(
+        target in json().prop_filter("an object", Value::is_object),
+    ) {
         prop_assert_eq!(merged(&target, &Value::Object(Map::new())), target);
     }
 }
