@@ -17,7 +17,7 @@ SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 TOOLS_PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(SAM_VENV)/bin:$$PATH
 
-.PHONY: help run test lint fmt build deps proptest schemathesis build-lambda synth deploy destroy infra-deps infra-test bench
+.PHONY: help run test lint fmt build deps proptest schemathesis build-lambda synth deploy destroy infra-deps infra-test bench smoke canary-user
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -80,6 +80,12 @@ synth: build-lambda $(INFRA_STAMP) ## Synthesize Gota-$(STAGE) into infra/cdk.ou
 
 deploy: build-lambda $(INFRA_STAMP) ## Deploy to the current AWS account: make deploy STAGE=dev|prod [CDK_ARGS='-c alarmEmail=…']
 	cd $(INFRA) && npx cdk deploy Gota-$(STAGE) -c stage=$(STAGE) $(CDK_ARGS)
+
+smoke: ## CRUD journey against the deployed Gota-$(STAGE): GOTA_SMOKE_USERNAME=… GOTA_SMOKE_PASSWORD=… make smoke STAGE=dev
+	$(PYTHON) ops/smoke.py --stack Gota-$(STAGE)
+
+canary-user: ## Create the synthetic user of Gota-$(STAGE) with the password in its secret (once per stage)
+	ops/canary-user.sh Gota-$(STAGE)
 
 destroy: ## Delete Gota-$(STAGE) (prod keeps table, user pool, secret, logs): make destroy STAGE=dev
 	@read -r -p "Delete stack Gota-$(STAGE)? [y/N] " a && [ "$$a" = y ]

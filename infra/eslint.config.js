@@ -27,5 +27,10 @@ export default tseslint.config(
     rules: {
       'no-new': 'off',
     },
+  },  {
+    // The canary script and its stand-ins: CommonJS, run by the Synthetics Node.js runtime.
+    files: ['canary/**/*.js', 'canary/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', exports: 'writable', process: 'readonly', __dirname: 'readonly', fetch: 'readonly', URL: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

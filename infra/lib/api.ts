@@ -29,6 +29,11 @@ export interface ApiProps {
   readonly logRetention: logs.RetentionDays;
   /** Keep log groups when the stack is deleted. */
   readonly protectData: boolean;
+  /**
+   * Concurrency reserved for the function (and the most it may use); `undefined` reserves
+   * none. Sized from the stage throttle by `reservedConcurrencyFor` (delivery.ts, ADR 0017).
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /**
@@ -57,6 +62,11 @@ type RoutableMethod = (typeof ROUTABLE_METHODS)[number];
  */
 export class Api extends Construct {
   readonly function: lambda.Function;
+  /**
+   * `live`: the alias API Gateway invokes. CodeDeploy moves it from version to version
+   * (delivery.ts), so a release reaches clients only through it.
+   */
+  readonly alias: lambda.Alias;
   readonly functionLogGroup: logs.LogGroup;
   readonly restApi: apigateway.RestApi;
   readonly accessLogGroup: logs.LogGroup;
@@ -120,6 +130,7 @@ export class Api extends Construct {
       // Gateway's 29 s integration limit, not hold a concurrency slot.
       memorySize: 512,
       timeout: Duration.seconds(10),
+      reservedConcurrentExecutions: props.reservedConcurrency,
       tracing: lambda.Tracing.ACTIVE,
       logGroup: this.functionLogGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -136,6 +147,15 @@ export class Api extends Construct {
         GOTA_LOG_FORMAT: 'json',
         RUST_LOG: 'info',
       },
+    });
+    // A new version whenever the code or configuration changes (a new logical id); the alias
+    // points at the one CodeDeploy last finished shifting to. CloudFormation deletes the
+    // previous version only in its cleanup phase, after the shift succeeded, so a rollback
+    // always has it to return to.
+    this.alias = new lambda.Alias(this, 'LiveAlias', {
+      aliasName: 'live',
+      version: this.function.currentVersion,
+      description: 'The version API Gateway serves; moved by CodeDeploy',
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -200,7 +220,7 @@ export class Api extends Construct {
       cognitoUserPools: [props.userPool],
     });
 
-    const integration = new apigateway.LambdaIntegration(this.function, {
+    const integration = new apigateway.LambdaIntegration(this.alias, {
       proxy: true,
       // One invoke permission for the API instead of one per method and test-invoke.
       scopePermissionToMethod: false,

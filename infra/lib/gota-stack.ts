@@ -4,7 +4,9 @@ import { Construct } from 'constructs';
 
 import { Api } from './api.js';
 import { Auth } from './auth.js';
+import { SyntheticUser } from './canary.js';
 import { Database } from './database.js';
+import { Delivery, reservedConcurrencyFor } from './delivery.js';
 import { Monitoring } from './monitoring.js';
 import type { StageConfig } from './stage.js';
 
@@ -20,6 +22,8 @@ export class GotaStack extends Stack {
   readonly database: Database;
   readonly api: Api;
   readonly monitoring: Monitoring;
+  readonly delivery: Delivery;
+  readonly syntheticUser: SyntheticUser;
 
   constructor(scope: Construct, id: string, props: GotaStackProps) {
     super(scope, id, props);
@@ -39,6 +43,10 @@ export class GotaStack extends Stack {
       corsAllowOrigin: config.corsAllowOrigin,
       logRetention: config.logRetention,
       protectData: config.protectData,
+      // prod only: a fresh account's concurrency quota can be too small to reserve anything
+      // (Lambda keeps 100 unreserved), and dev's throttle already bounds it (ADR 0017).
+      reservedConcurrency:
+        config.stage === 'prod' ? reservedConcurrencyFor(config.throttle, config.alarms.apiP99Latency) : undefined,
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stage: this.api.restApi.deploymentStage,
@@ -49,6 +57,18 @@ export class GotaStack extends Stack {
       alarmEmail: config.alarmEmail,
       alarmWebhookUrl: config.alarmWebhookUrl,
     });
+    this.delivery = new Delivery(this, 'Delivery', {
+      alias: this.api.alias,
+      p99Duration: config.alarms.apiP99Latency,
+      alarmTopic: this.monitoring.alarmTopic,
+    });
+    this.syntheticUser = new SyntheticUser(this, 'SyntheticUser', {
+      apiUrl: this.api.url,
+      userPoolClient: this.auth.client,
+      tokenUse: 'access',
+      alarmTopic: this.monitoring.alarmTopic,
+      protectData: config.protectData,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (ends with the stage)' });
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
@@ -56,5 +76,13 @@ export class GotaStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.database.table.tableName });
     new CfnOutput(this, 'DashboardUrl', { value: this.monitoring.dashboardUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn });
+    new CfnOutput(this, 'CanarySecretArn', {
+      value: this.syntheticUser.credentials.secretArn,
+      description: 'Credentials of the synthetic user; `make canary-user` creates it in the pool',
+    });
+    new CfnOutput(this, 'DeploymentGroupName', {
+      value: this.delivery.deploymentGroup.deploymentGroupName,
+      description: 'CodeDeploy group that releases the function (doc/operations.md#release-rolled-back)',
+    });
   }
 }

@@ -92,7 +92,13 @@ describe('cdk-nag (AwsSolutions)', () => {
       'Api/RestApi/DeploymentStage.prod AwsSolutions-APIG3',
       'Auth/UserPool AwsSolutions-COG2',
       'Auth/UserPool AwsSolutions-COG8',
+      'Delivery/DeploymentGroup/ServiceRole AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
       'Monitoring/AlarmTopic AwsSolutions-SNS2',
+      'SyntheticUser/Artifacts AwsSolutions-S1',
+      'SyntheticUser/Canary/ServiceRole AwsSolutions-IAM5[Resource::*]',
+      'SyntheticUser/Canary/ServiceRole AwsSolutions-IAM5[Resource::<SyntheticUserArtifactsBE75C841.Arn>/*]',
+      'SyntheticUser/Canary/ServiceRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/lambda/cwsyn-*]',
+      'SyntheticUser/Credentials AwsSolutions-SMG4',
     ]);
   });
 });

@@ -106,12 +106,13 @@ describe('routes', () => {
     }
   });
 
-  it('sends every route to the function as a proxy integration', () => {
+  it("sends every route to the function's live alias as a proxy integration", () => {
     const [functionId] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('ApiFunction'))!;
+    const [aliasId] = ofType('AWS::Lambda::Alias').find(([, a]) => a.Properties.FunctionName.Ref === functionId)!;
     const uris = new Set<string>();
     for (const route of proxied) {
       assert.equal(route.integrationType, 'AWS_PROXY', keyOf(route));
-      assert.match(JSON.stringify(route.integrationUri), new RegExp(`"${functionId}","Arn"`), keyOf(route));
+      assert.match(JSON.stringify(route.integrationUri), new RegExp(`\\{"Ref":"${aliasId}"\\}`), keyOf(route));
       uris.add(JSON.stringify(route.integrationUri));
     }
     assert.equal(uris.size, 1, 'served and 405 methods share one integration');

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Creates (or resets) the synthetic user in the stage's pool with the password in its secret:
+#   ops/canary-user.sh Gota-dev
+# Needs the AWS CLI with credentials for the stack's account and region. Idempotent.
+set -euo pipefail
+stack="${1:?usage: ops/canary-user.sh <stack name, e.g. Gota-dev>}"
+out() {
+  aws cloudformation describe-stacks --stack-name "$stack" \
+    --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text
+}
+pool="$(out UserPoolId)"
+secret="$(aws secretsmanager get-secret-value --secret-id "$(out CanarySecretArn)" --query SecretString --output text)"
+username="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["username"])' <<<"$secret")"
+password="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["password"])' <<<"$secret")"
+aws cognito-idp admin-create-user --user-pool-id "$pool" --username "$username" \
+  --message-action SUPPRESS >/dev/null 2>&1 || true  # already there: reset the password below
+aws cognito-idp admin-set-user-password --user-pool-id "$pool" --username "$username" \
+  --password "$password" --permanent
+echo "synthetic user $username is ready in $pool"
