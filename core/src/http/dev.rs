@@ -7,7 +7,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::routing::{get, post};
+use super::routes::{Access, RouteTable, Verb};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -21,10 +21,10 @@ use super::error::ApiError;
 use super::extract::{JsonBody, decode};
 use crate::auth::DevIssuer;
 
-pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/dev/token", post(mint_token))
-        .route("/dev/jwks.json", get(jwks))
+pub fn routes() -> RouteTable {
+    RouteTable::new()
+        .route(Verb::Post, "/dev/token", Access::Public, mint_token)
+        .undocumented(Verb::Get, "/dev/jwks.json", Access::Public, jwks)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -16,5 +16,7 @@ mod idempotency;
 mod lambda_events;
 mod limits;
 mod openapi;
+mod metrics;
 mod pagination;
+mod routes;
 mod support;
