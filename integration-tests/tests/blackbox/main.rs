@@ -10,4 +10,5 @@ mod api_on_moto;
 mod faults;
 mod lambda;
 mod schemathesis;
+mod secrets_on_moto;
 mod store_on_moto;
