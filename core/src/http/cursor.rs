@@ -30,7 +30,8 @@ const CURSOR_VERSION: u8 = 2;
 pub const KEY_TTL: Duration = Duration::from_secs(300);
 
 /// The least time between two reads caused by cursors that verify under no known key, so that
-/// forged cursors cannot turn every request into a read of the secret.
+/// forged cursors cannot turn every request into a read of the secret. The first such read
+/// is never delayed: a rotation that happened since the last read is learnt at once.
 pub const MISS_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
 
 /// The keys in force: cursors are signed with `current` and accepted under either.
@@ -72,8 +73,23 @@ pub trait KeySource: Send + Sync + std::fmt::Debug {
 #[derive(Debug)]
 struct Refresh {
     source: Arc<dyn KeySource>,
-    /// When the keys were last asked for (successfully or not).
-    last_attempt: tokio::sync::Mutex<Instant>,
+    reads: tokio::sync::Mutex<Reads>,
+}
+
+/// When the keys were last asked for (successfully or not).
+#[derive(Debug)]
+struct Reads {
+    last: Instant,
+    /// The last read caused by a cursor under no known key.
+    last_on_miss: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Why {
+    /// Keys older than [`KEY_TTL`].
+    Stale,
+    /// A cursor that verifies under no known key.
+    Miss,
 }
 
 /// Signs and checks cursors.
@@ -152,7 +168,10 @@ impl CursorCodec {
             keys: RwLock::new(Arc::new(keys)),
             refresh: Some(Refresh {
                 source,
-                last_attempt: tokio::sync::Mutex::new(Instant::now()),
+                reads: tokio::sync::Mutex::new(Reads {
+                    last: Instant::now(),
+                    last_on_miss: None,
+                }),
             }),
         })
     }
@@ -170,37 +189,45 @@ impl CursorCodec {
         Arc::clone(&self.keys.read().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Reads the keys again if the last read is at least `age` old. A failed read keeps the
-    /// keys in force (logged, never with key material): cursors keep working on the old keys.
-    async fn refresh_older_than(&self, age: Duration) -> bool {
+    /// Reads the keys again when `why` makes it due. A failed read keeps the keys in force
+    /// (logged, never with key material): cursors keep working on the old keys.
+    async fn refresh(&self, why: Why) {
         let Some(refresh) = &self.refresh else {
-            return false;
+            return;
         };
-        // One read at a time; whoever waited finds the keys fresh and does not read again.
-        let mut last_attempt = refresh.last_attempt.lock().await;
-        if last_attempt.elapsed() < age {
-            return false;
+        // One read at a time; whoever waited finds it no longer due and does not read again.
+        let mut reads = refresh.reads.lock().await;
+        let due = match why {
+            Why::Stale => reads.last.elapsed() >= KEY_TTL,
+            Why::Miss => reads
+                .last_on_miss
+                .is_none_or(|at| at.elapsed() >= MISS_REFRESH_INTERVAL),
+        };
+        if !due {
+            return;
         }
-        *last_attempt = Instant::now();
+        let now = Instant::now();
+        reads.last = now;
+        if why == Why::Miss {
+            reads.last_on_miss = Some(now);
+        }
         match refresh.source.fetch().await {
             Ok(keys) => {
                 *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);
-                tracing::info!("cursor keys re-read");
-                true
+                tracing::info!(reason = ?why, "cursor keys re-read");
             }
             Err(error) => {
                 tracing::warn!(
                     error = format!("{error:#}"),
                     "could not re-read the cursor keys; keeping the ones in force"
                 );
-                false
             }
         }
     }
 
     /// A cursor for `position`, signed with the current key (read again first if stale).
     pub async fn encode(&self, binding: CursorBinding<'_>, position: &str) -> String {
-        self.refresh_older_than(KEY_TTL).await;
+        self.refresh(Why::Stale).await;
         let payload = Payload {
             v: CURSOR_VERSION,
             c: binding.caller.to_owned(),
@@ -221,15 +248,16 @@ impl CursorCodec {
         binding: CursorBinding<'_>,
         cursor: &str,
     ) -> Result<String, CursorError> {
-        self.refresh_older_than(KEY_TTL).await;
+        self.refresh(Why::Stale).await;
         let (payload, tag) = cursor.split_once('.').ok_or(CursorError)?;
         let json = B64.decode(payload).map_err(|_| CursorError)?;
         let tag = B64.decode(tag).map_err(|_| CursorError)?;
-        let authentic = self.keyring().verifies(&json, &tag)
-            || (self.refresh_older_than(MISS_REFRESH_INTERVAL).await
-                && self.keyring().verifies(&json, &tag));
-        if !authentic {
-            return Err(CursorError);
+        if !self.keyring().verifies(&json, &tag) {
+            // Checked again whether or not this call read: a concurrent one may have.
+            self.refresh(Why::Miss).await;
+            if !self.keyring().verifies(&json, &tag) {
+                return Err(CursorError);
+            }
         }
         let payload: Payload = serde_json::from_slice(&json).map_err(|_| CursorError)?;
         let bound = payload.v == CURSOR_VERSION
@@ -381,10 +409,12 @@ mod tests {
     }
 
     impl CursorCodec {
-        /// Pretends the keys were last read `age` ago.
+        /// Pretends every read so far happened `age` ago.
         async fn age_by(&self, age: Duration) {
-            let refresh = self.refresh.as_ref().unwrap();
-            *refresh.last_attempt.lock().await = Instant::now().checked_sub(age).unwrap();
+            let mut reads = self.refresh.as_ref().unwrap().reads.lock().await;
+            let then = Instant::now().checked_sub(age).unwrap();
+            reads.last = then;
+            reads.last_on_miss = reads.last_on_miss.map(|_| then);
         }
     }
 
@@ -421,14 +451,29 @@ mod tests {
         let new_cursor = fresh.encode(b, "new").await;
         // Both instances accept the cursor issued before the rotation.
         assert_eq!(fresh.decode(b, &old_cursor).await, Ok("old".into()));
-        // Within MISS_REFRESH_INTERVAL of its last read, the stale instance does not re-read.
+        // The stale instance re-reads at once on the first cursor it cannot verify.
         let reads = source.reads();
-        assert_eq!(stale.decode(b, &new_cursor).await, Err(CursorError));
-        assert_eq!(source.reads(), reads);
-        stale.age_by(MISS_REFRESH_INTERVAL).await;
         assert_eq!(stale.decode(b, &new_cursor).await, Ok("new".into()));
         assert_eq!(source.reads(), reads + 1);
         assert_eq!(stale.decode(b, &old_cursor).await, Ok("old".into()));
+        assert_eq!(stale.decode(b, &new_cursor).await, Ok("new".into()));
+        assert_eq!(source.reads(), reads + 1, "known keys need no read");
+    }
+
+    #[tokio::test]
+    async fn forged_cursors_cause_at_most_one_read_per_interval() {
+        let filter = ListFilter::default();
+        let b = binding("alice", "alice", &filter);
+        let source = Rotating::new(1);
+        let codec = CursorCodec::from_source(source.clone()).await.unwrap();
+        let forged = CursorCodec::new(&[9; 32]).encode(b, "p").await;
+        for _ in 0..5 {
+            assert_eq!(codec.decode(b, &forged).await, Err(CursorError));
+        }
+        assert_eq!(source.reads(), 2, "the start-up read and one on the first miss");
+        codec.age_by(MISS_REFRESH_INTERVAL).await;
+        assert_eq!(codec.decode(b, &forged).await, Err(CursorError));
+        assert_eq!(source.reads(), 3);
     }
 
     #[tokio::test]
