@@ -270,9 +270,9 @@ impl Config {
                     "set together with GOTA_CURSOR_SECRET_ARN; set one of them",
                 ));
             }
-            (Some(raw), None) => {
-                CursorKeyConfig::Fixed(parse_cursor_key(raw).map_err(|p| err("GOTA_CURSOR_KEY", p))?)
-            }
+            (Some(raw), None) => CursorKeyConfig::Fixed(
+                parse_cursor_key(raw).map_err(|p| err("GOTA_CURSOR_KEY", p))?,
+            ),
             (None, Some(arn)) => {
                 let parts: Vec<&str> = arn.splitn(7, ':').collect();
                 let valid = parts.len() == 7
@@ -444,7 +444,10 @@ mod tests {
             ("GOTA_CURSOR_SECRET_ARN", arn),
         ];
         let config = Config::from_vars(&vars(&with_secret)).unwrap();
-        assert_eq!(config.cursor_key, CursorKeyConfig::Secret { arn: arn.into() });
+        assert_eq!(
+            config.cursor_key,
+            CursorKeyConfig::Secret { arn: arn.into() }
+        );
         assert!(!format!("{config:?}").contains("[7, 7"));
     }
 
@@ -468,7 +471,10 @@ mod tests {
             );
         }
         let standalone = Config::from_vars(&vars(&[("GOTA_CURSOR_SECRET_ARN", arn)])).unwrap();
-        assert_eq!(standalone.cursor_key, CursorKeyConfig::Secret { arn: arn.into() });
+        assert_eq!(
+            standalone.cursor_key,
+            CursorKeyConfig::Secret { arn: arn.into() }
+        );
         assert!(!standalone.emf_metrics, "EMF off by default standalone");
         assert_eq!(
             Config::from_vars(&vars(&[])).unwrap().cursor_key,
@@ -478,17 +484,23 @@ mod tests {
             "{:?}",
             Config::from_vars(&vars(&[("GOTA_CURSOR_KEY", &key)])).unwrap()
         );
-        assert!(debug.contains("Fixed(<key>)") && !debug.contains("7, 7"), "{debug}");
+        assert!(
+            debug.contains("Fixed(<key>)") && !debug.contains("7, 7"),
+            "{debug}"
+        );
     }
 
     #[test]
     fn metrics_are_emf_or_off_with_a_stage_dimension() {
-        let config = Config::from_vars(&vars(&[("GOTA_METRICS", "emf"), ("GOTA_STAGE", "prod")]))
-            .unwrap();
+        let config =
+            Config::from_vars(&vars(&[("GOTA_METRICS", "emf"), ("GOTA_STAGE", "prod")])).unwrap();
         assert!(config.emf_metrics);
         assert_eq!(config.stage, "prod");
         assert_eq!(Config::from_vars(&vars(&[])).unwrap().stage, "local");
-        assert_eq!(failing(&[("GOTA_METRICS", "statsd")]).variable, "GOTA_METRICS");
+        assert_eq!(
+            failing(&[("GOTA_METRICS", "statsd")]).variable,
+            "GOTA_METRICS"
+        );
         assert_eq!(failing(&[("GOTA_STAGE", "a\nb")]).variable, "GOTA_STAGE");
     }
 

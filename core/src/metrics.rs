@@ -147,10 +147,7 @@ impl Metrics {
                 // stdout loses the metric, never the request.
                 let _ = std::io::stdout().lock().write_all(line.as_bytes());
             }
-            Sink::Memory(lines) => lines
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(line),
+            Sink::Memory(lines) => lines.lock().unwrap_or_else(|e| e.into_inner()).push(line),
         }
     }
 }
@@ -206,7 +203,10 @@ mod tests {
     /// at most 30 names, each a string member of the root) and `Metrics` (`Name` a member of
     /// the root holding a number, `Unit` one of CloudWatch's units).
     pub fn assert_valid_emf(line: &str) -> Value {
-        assert!(line.ends_with('\n') && !line.trim_end().contains('\n'), "{line:?}");
+        assert!(
+            line.ends_with('\n') && !line.trim_end().contains('\n'),
+            "{line:?}"
+        );
         let doc: Value = serde_json::from_str(line).unwrap();
         let aws = &doc["_aws"];
         assert!(aws["Timestamp"].as_u64().unwrap() > 1_600_000_000_000);
@@ -260,17 +260,77 @@ mod tests {
     fn responses_map_to_events_by_route_method_and_status() {
         use Event::*;
         let cases = [
-            (Method::POST, "/recipes", StatusCode::CREATED, false, Some(RecipeCreated)),
-            (Method::POST, "/recipes", StatusCode::CREATED, true, Some(IdempotentReplay)),
-            (Method::PUT, "/recipes/{id}", StatusCode::OK, false, Some(RecipeReplaced)),
-            (Method::PATCH, "/recipes/{id}", StatusCode::OK, false, Some(RecipePatched)),
-            (Method::DELETE, "/recipes/{id}", StatusCode::NO_CONTENT, false, Some(RecipeDeleted)),
-            (Method::PUT, "/recipes/{id}", StatusCode::PRECONDITION_FAILED, false, Some(PreconditionFailed)),
-            (Method::GET, "/recipes", StatusCode::UNAUTHORIZED, false, Some(AuthFailed)),
+            (
+                Method::POST,
+                "/recipes",
+                StatusCode::CREATED,
+                false,
+                Some(RecipeCreated),
+            ),
+            (
+                Method::POST,
+                "/recipes",
+                StatusCode::CREATED,
+                true,
+                Some(IdempotentReplay),
+            ),
+            (
+                Method::PUT,
+                "/recipes/{id}",
+                StatusCode::OK,
+                false,
+                Some(RecipeReplaced),
+            ),
+            (
+                Method::PATCH,
+                "/recipes/{id}",
+                StatusCode::OK,
+                false,
+                Some(RecipePatched),
+            ),
+            (
+                Method::DELETE,
+                "/recipes/{id}",
+                StatusCode::NO_CONTENT,
+                false,
+                Some(RecipeDeleted),
+            ),
+            (
+                Method::PUT,
+                "/recipes/{id}",
+                StatusCode::PRECONDITION_FAILED,
+                false,
+                Some(PreconditionFailed),
+            ),
+            (
+                Method::GET,
+                "/recipes",
+                StatusCode::UNAUTHORIZED,
+                false,
+                Some(AuthFailed),
+            ),
             (Method::GET, "/recipes/{id}", StatusCode::OK, false, None),
-            (Method::GET, "/recipes/{id}", StatusCode::NOT_MODIFIED, false, None),
-            (Method::POST, "/recipes", StatusCode::UNPROCESSABLE_ENTITY, false, None),
-            (Method::DELETE, "/recipes/{id}", StatusCode::NOT_FOUND, false, None),
+            (
+                Method::GET,
+                "/recipes/{id}",
+                StatusCode::NOT_MODIFIED,
+                false,
+                None,
+            ),
+            (
+                Method::POST,
+                "/recipes",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                false,
+                None,
+            ),
+            (
+                Method::DELETE,
+                "/recipes/{id}",
+                StatusCode::NOT_FOUND,
+                false,
+                None,
+            ),
         ];
         for (method, route, status, replayed, expected) in cases {
             assert_eq!(
@@ -285,7 +345,10 @@ mod tests {
     fn off_records_nothing_and_describe_lists_every_metric() {
         Metrics::off().record(Event::RecipeCreated);
         let described = describe();
-        assert_eq!(described["metrics"].as_array().unwrap().len(), Event::ALL.len());
+        assert_eq!(
+            described["metrics"].as_array().unwrap().len(),
+            Event::ALL.len()
+        );
         assert_eq!(described["namespace"], "Gota");
     }
 }

@@ -290,9 +290,13 @@ mod tests {
     async fn a_cursor_round_trips_for_its_own_binding() {
         let codec = CursorCodec::new(&[1; 32]);
         let filter = ListFilter::default();
-        let cursor = codec.encode(binding("alice", "alice", &filter), "pos-1").await;
+        let cursor = codec
+            .encode(binding("alice", "alice", &filter), "pos-1")
+            .await;
         assert_eq!(
-            codec.decode(binding("alice", "alice", &filter), &cursor).await,
+            codec
+                .decode(binding("alice", "alice", &filter), &cursor)
+                .await,
             Ok("pos-1".into())
         );
     }
@@ -315,12 +319,16 @@ mod tests {
             Err(CursorError)
         );
         assert_eq!(
-            codec.decode(binding("alice", "alice", &vegan), &cursor).await,
+            codec
+                .decode(binding("alice", "alice", &vegan), &cursor)
+                .await,
             Err(CursorError)
         );
         let other_key = CursorCodec::new(&[2; 32]);
         assert_eq!(
-            other_key.decode(binding("alice", "alice", &none), &cursor).await,
+            other_key
+                .decode(binding("alice", "alice", &none), &cursor)
+                .await,
             Err(CursorError)
         );
     }
@@ -347,7 +355,9 @@ mod tests {
     async fn a_tampered_cursor_is_refused() {
         let codec = CursorCodec::new(&[1; 32]);
         let filter = ListFilter::default();
-        let cursor = codec.encode(binding("alice", "alice", &filter), "pos").await;
+        let cursor = codec
+            .encode(binding("alice", "alice", &filter), "pos")
+            .await;
         let (payload, tag) = cursor.split_once('.').unwrap();
         let mut json = B64.decode(payload).unwrap();
         let text = String::from_utf8(json.clone())
@@ -356,12 +366,16 @@ mod tests {
         json = text.into_bytes();
         let forged = format!("{}.{tag}", B64.encode(json));
         assert_eq!(
-            codec.decode(binding("alice", "alice", &filter), &forged).await,
+            codec
+                .decode(binding("alice", "alice", &filter), &forged)
+                .await,
             Err(CursorError)
         );
         for garbage in ["", ".", "abc", "a.b", "!!!.???"] {
             assert_eq!(
-                codec.decode(binding("alice", "alice", &filter), garbage).await,
+                codec
+                    .decode(binding("alice", "alice", &filter), garbage)
+                    .await,
                 Err(CursorError)
             );
         }
@@ -470,7 +484,11 @@ mod tests {
         for _ in 0..5 {
             assert_eq!(codec.decode(b, &forged).await, Err(CursorError));
         }
-        assert_eq!(source.reads(), 2, "the start-up read and one on the first miss");
+        assert_eq!(
+            source.reads(),
+            2,
+            "the start-up read and one on the first miss"
+        );
         codec.age_by(MISS_REFRESH_INTERVAL).await;
         assert_eq!(codec.decode(b, &forged).await, Err(CursorError));
         assert_eq!(source.reads(), 3);

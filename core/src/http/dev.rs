@@ -5,9 +5,9 @@
 //! to `http://127.0.0.1:3000`, and `POST /dev/token` mints whatever identity it is asked for.
 //! So under dev auth only loopback origins are served (see [`loopback_only`]).
 
+use super::routes::{Access, RouteTable, Verb};
 use axum::Json;
 use axum::extract::State;
-use super::routes::{Access, RouteTable, Verb};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

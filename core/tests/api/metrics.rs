@@ -48,20 +48,39 @@ async fn each_write_replay_precondition_and_auth_failure_emits_exactly_one_metri
         .call_with("POST", "/recipes", Some(&alice), Some(recipe.clone()), &key)
         .await;
     assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
-    assert_eq!(counts(&t), expect(&[("IdempotentReplays", 1), ("RecipesCreated", 1)]));
+    assert_eq!(
+        counts(&t),
+        expect(&[("IdempotentReplays", 1), ("RecipesCreated", 1)])
+    );
 
     let uri = format!("/recipes/{}", created.body["id"].as_str().unwrap());
     // Reads, lists and refusals other than 401/412 are not business events.
-    assert_eq!(t.call("GET", &uri, Some(&alice), None).await.status, StatusCode::OK);
-    assert_eq!(t.call("GET", "/recipes", Some(&alice), None).await.status, StatusCode::OK);
-    let invalid = t.call("POST", "/recipes", Some(&alice), Some(json!({"title": ""}))).await;
+    assert_eq!(
+        t.call("GET", &uri, Some(&alice), None).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        t.call("GET", "/recipes", Some(&alice), None).await.status,
+        StatusCode::OK
+    );
+    let invalid = t
+        .call("POST", "/recipes", Some(&alice), Some(json!({"title": ""})))
+        .await;
     assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(counts(&t).values().sum::<usize>(), 2);
 
-    let put = t.call("PUT", &uri, Some(&alice), Some(recipe.clone())).await;
+    let put = t
+        .call("PUT", &uri, Some(&alice), Some(recipe.clone()))
+        .await;
     assert_eq!(put.status, StatusCode::OK);
     let patch = t
-        .call_with("PATCH", &uri, Some(&alice), Some(json!({"title": "Broth"})), &[("Content-Type", "application/merge-patch+json")])
+        .call_with(
+            "PATCH",
+            &uri,
+            Some(&alice),
+            Some(json!({"title": "Broth"})),
+            &[("Content-Type", "application/merge-patch+json")],
+        )
         .await;
     assert_eq!(patch.status, StatusCode::OK);
     let stale = t
@@ -69,13 +88,25 @@ async fn each_write_replay_precondition_and_auth_failure_emits_exactly_one_metri
         .await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
     let stale_put = t
-        .call_with("PUT", &uri, Some(&alice), Some(recipe.clone()), &[("If-Match", "\"1\"")])
+        .call_with(
+            "PUT",
+            &uri,
+            Some(&alice),
+            Some(recipe.clone()),
+            &[("If-Match", "\"1\"")],
+        )
         .await;
     assert_eq!(stale_put.status, StatusCode::PRECONDITION_FAILED);
-    assert_eq!(t.call("GET", "/recipes", None, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        t.call("GET", "/recipes", None, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let forged = t.call("GET", &uri, Some("not.a.token"), None).await;
     assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(t.call("DELETE", &uri, Some(&alice), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        t.call("DELETE", &uri, Some(&alice), None).await.status,
+        StatusCode::NO_CONTENT
+    );
 
     assert_eq!(
         counts(&t),

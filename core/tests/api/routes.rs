@@ -40,7 +40,11 @@ fn the_router_and_the_openapi_document_list_the_same_operations_with_the_same_se
     for dev in [false, true] {
         let ops = operations(dev);
         assert!(ops.len() >= 8, "{ops:?}");
-        assert_eq!(documented(&ops), openapi_operations(dev), "dev routes: {dev}");
+        assert_eq!(
+            documented(&ops),
+            openapi_operations(dev),
+            "dev routes: {dev}"
+        );
         let unique: BTreeSet<_> = ops.iter().map(|op| (op.method, op.path)).collect();
         assert_eq!(unique.len(), ops.len(), "an operation listed twice");
     }
@@ -59,11 +63,24 @@ fn the_router_and_the_openapi_document_list_the_same_operations_with_the_same_se
 async fn every_listed_operation_is_routed_with_the_access_it_states() {
     for (app, dev) in [(spawn_app(), false), (spawn_dev_app(), true)] {
         for op in operations(dev) {
-            let path = op.path.replace("{id}", "0190b3c4-7e4f-7a00-8000-000000000001");
+            let path = op
+                .path
+                .replace("{id}", "0190b3c4-7e4f-7a00-8000-000000000001");
             let reply = app
-                .call_with(op.method.as_str(), &path, None, None, &[("Origin", "http://127.0.0.1")])
+                .call_with(
+                    op.method.as_str(),
+                    &path,
+                    None,
+                    None,
+                    &[("Origin", "http://127.0.0.1")],
+                )
                 .await;
-            let what = format!("{} {} (dev {dev}): {}", op.method.as_str(), op.path, reply.status);
+            let what = format!(
+                "{} {} (dev {dev}): {}",
+                op.method.as_str(),
+                op.path,
+                reply.status
+            );
             match op.access {
                 Access::Bearer => assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{what}"),
                 Access::Public => assert!(
@@ -86,5 +103,8 @@ fn lambda_serves_no_dev_route_and_dev_auth_adds_only_dev_routes() {
     let dev: BTreeSet<_> = operations(true).into_iter().collect();
     assert!(lambda.iter().all(|op| !op.path.starts_with("/dev/")));
     assert!(lambda.is_subset(&dev));
-    assert!(dev.difference(&lambda).all(|op| op.path.starts_with("/dev/")));
+    assert!(
+        dev.difference(&lambda)
+            .all(|op| op.path.starts_with("/dev/"))
+    );
 }

@@ -101,7 +101,10 @@ async fn a_cursor_issued_before_a_rotation_still_works_after_it_on_old_and_new_i
 
     drop((old, new));
     let logged = std::fs::read_to_string(log.path()).unwrap();
-    assert!(logged.contains("cursor keys re-read"), "the old instance re-read its keys");
+    assert!(
+        logged.contains("cursor keys re-read"),
+        "the old instance re-read its keys"
+    );
     for key in [KEY_BEFORE, KEY_AFTER] {
         assert!(!logged.contains(key), "a cursor key reached the log");
     }
@@ -148,5 +151,8 @@ async fn a_start_that_cannot_read_the_secret_fails_within_seconds_naming_the_var
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
-    assert!(stderr.contains("GOTA_CURSOR_SECRET_ARN") && stderr.contains("AWSCURRENT"), "{stderr}");
+    assert!(
+        stderr.contains("GOTA_CURSOR_SECRET_ARN") && stderr.contains("AWSCURRENT"),
+        "{stderr}"
+    );
 }
