@@ -209,6 +209,7 @@ fn gota_app(signer: &RsaSigner) -> App {
         admin_group: "admin".into(),
         cursors: CursorCodec::new(&[7; 32]),
         dev_issuer: None,
+        metrics: gota_core::metrics::Metrics::off(),
     }))
 }
 

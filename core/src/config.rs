@@ -8,8 +8,48 @@ use std::path::PathBuf;
 
 use base64::Engine as _;
 
-/// Minimum size of `GOTA_CURSOR_KEY` once decoded.
+/// Minimum size of a cursor key once decoded.
 pub const CURSOR_KEY_MIN_BYTES: usize = 32;
+
+/// Where the key that signs list cursors comes from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum CursorKeyConfig {
+    /// Standalone without a key: a random per-process key.
+    Random,
+    /// `GOTA_CURSOR_KEY`: one fixed key.
+    Fixed(Vec<u8>),
+    /// `GOTA_CURSOR_SECRET_ARN`: AWSCURRENT and AWSPREVIOUS of this Secrets Manager secret,
+    /// read at start and again while running (`doc/adr/0018-…`).
+    Secret { arn: String },
+}
+
+// Hand-written so the cursor secret never reaches a log line.
+impl std::fmt::Debug for CursorKeyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Random => f.write_str("Random"),
+            Self::Fixed(_) => f.write_str("Fixed(<key>)"),
+            Self::Secret { arn } => f.debug_struct("Secret").field("arn", arn).finish(),
+        }
+    }
+}
+
+/// A cursor key as configured or stored: standard or URL-safe base64 of at least
+/// [`CURSOR_KEY_MIN_BYTES`]. The message never quotes the value.
+pub fn parse_cursor_key(raw: &str) -> Result<Vec<u8>, String> {
+    let raw = raw.trim();
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(raw)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw))
+        .map_err(|_| "is not valid base64".to_owned())?;
+    if key.len() < CURSOR_KEY_MIN_BYTES {
+        return Err(format!(
+            "decodes to {} bytes; at least {CURSOR_KEY_MIN_BYTES} are required",
+            key.len()
+        ));
+    }
+    Ok(key)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
@@ -49,9 +89,12 @@ pub struct Config {
     pub store: StoreConfig,
     pub auth: AuthConfig,
     pub admin_group: String,
-    /// `None`: a random per-process key (standalone only).
-    pub cursor_key: Option<Vec<u8>>,
+    pub cursor_key: CursorKeyConfig,
     pub log_format: LogFormat,
+    /// Business metrics as CloudWatch EMF lines on stdout (`GOTA_METRICS=emf`).
+    pub emf_metrics: bool,
+    /// The `Stage` dimension of every business metric (`GOTA_STAGE`).
+    pub stage: String,
 }
 
 // Hand-written so the cursor secret never reaches a log line.
@@ -62,8 +105,10 @@ impl std::fmt::Debug for Config {
             .field("store", &self.store)
             .field("auth", &self.auth)
             .field("admin_group", &self.admin_group)
-            .field("cursor_key", &self.cursor_key.as_ref().map(|_| "<set>"))
+            .field("cursor_key", &self.cursor_key)
             .field("log_format", &self.log_format)
+            .field("emf_metrics", &self.emf_metrics)
+            .field("stage", &self.stage)
             .finish()
     }
 }
@@ -218,30 +263,39 @@ impl Config {
 
         let admin_group = get("GOTA_ADMIN_GROUP").unwrap_or("admin").to_owned();
 
-        let cursor_key = match get("GOTA_CURSOR_KEY") {
-            Some(raw) => {
-                let key = base64::engine::general_purpose::STANDARD
-                    .decode(raw)
-                    .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw))
-                    .map_err(|_| err("GOTA_CURSOR_KEY", "is not valid base64"))?;
-                if key.len() < CURSOR_KEY_MIN_BYTES {
-                    return Err(err(
-                        "GOTA_CURSOR_KEY",
-                        format!(
-                            "decodes to {} bytes; at least {CURSOR_KEY_MIN_BYTES} are required",
-                            key.len()
-                        ),
-                    ));
-                }
-                Some(key)
-            }
-            None if lambda => {
+        let cursor_key = match (get("GOTA_CURSOR_KEY"), get("GOTA_CURSOR_SECRET_ARN")) {
+            (Some(_), Some(_)) => {
                 return Err(err(
                     "GOTA_CURSOR_KEY",
-                    "is required in Lambda, so that every instance accepts every other's cursors",
+                    "set together with GOTA_CURSOR_SECRET_ARN; set one of them",
                 ));
             }
-            None => None,
+            (Some(raw), None) => CursorKeyConfig::Fixed(
+                parse_cursor_key(raw).map_err(|p| err("GOTA_CURSOR_KEY", p))?,
+            ),
+            (None, Some(arn)) => {
+                let parts: Vec<&str> = arn.splitn(7, ':').collect();
+                let valid = parts.len() == 7
+                    && parts.first() == Some(&"arn")
+                    && parts.get(2) == Some(&"secretsmanager")
+                    && parts.get(5) == Some(&"secret");
+                if !valid {
+                    return Err(err(
+                        "GOTA_CURSOR_SECRET_ARN",
+                        "is not a secret ARN like arn:aws:secretsmanager:<region>:<account>:secret:<name>",
+                    ));
+                }
+                CursorKeyConfig::Secret {
+                    arn: arn.to_owned(),
+                }
+            }
+            (None, None) if lambda => {
+                return Err(err(
+                    "GOTA_CURSOR_SECRET_ARN",
+                    "is required in Lambda (or GOTA_CURSOR_KEY), so that every instance accepts every other's cursors",
+                ));
+            }
+            (None, None) => CursorKeyConfig::Random,
         };
 
         let log_format = match get("GOTA_LOG_FORMAT") {
@@ -257,6 +311,26 @@ impl Config {
             None => LogFormat::Text,
         };
 
+        let emf_metrics = match get("GOTA_METRICS") {
+            Some("emf") => true,
+            Some("off") => false,
+            Some(other) => {
+                return Err(err(
+                    "GOTA_METRICS",
+                    format!("{other:?} is not one of emf, off"),
+                ));
+            }
+            // Lambda's stdout is the function's log group, where CloudWatch picks EMF out.
+            None => lambda,
+        };
+        let stage = get("GOTA_STAGE").unwrap_or("local").to_owned();
+        if stage.len() > 255 || stage.chars().any(char::is_control) {
+            return Err(err(
+                "GOTA_STAGE",
+                "must be at most 255 characters without control characters",
+            ));
+        }
+
         Ok(Config {
             mode,
             store,
@@ -264,6 +338,8 @@ impl Config {
             admin_group,
             cursor_key,
             log_format,
+            emf_metrics,
+            stage,
         })
     }
 }
@@ -344,7 +420,7 @@ mod tests {
             ("GOTA_USER_POOL_ID", "us-east-1_x"),
             ("GOTA_USER_POOL_CLIENT_IDS", "c"),
         ];
-        assert_eq!(failing(&with_pool).variable, "GOTA_CURSOR_KEY");
+        assert_eq!(failing(&with_pool).variable, "GOTA_CURSOR_SECRET_ARN");
         let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
         let complete = [
             with_pool[0],
@@ -356,6 +432,76 @@ mod tests {
         let config = Config::from_vars(&vars(&complete)).unwrap();
         assert_eq!(config.mode, Mode::Lambda);
         assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.cursor_key, CursorKeyConfig::Fixed(vec![7; 32]));
+        assert!(config.emf_metrics, "EMF on by default in Lambda");
+
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cursor-AbCdEf";
+        let with_secret = [
+            with_pool[0],
+            with_pool[1],
+            with_pool[2],
+            with_pool[3],
+            ("GOTA_CURSOR_SECRET_ARN", arn),
+        ];
+        let config = Config::from_vars(&vars(&with_secret)).unwrap();
+        assert_eq!(
+            config.cursor_key,
+            CursorKeyConfig::Secret { arn: arn.into() }
+        );
+        assert!(!format!("{config:?}").contains("[7, 7"));
+    }
+
+    #[test]
+    fn the_cursor_key_comes_from_one_place_and_a_secret_arn_must_be_one() {
+        let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cursor-AbCdEf";
+        assert_eq!(
+            failing(&[("GOTA_CURSOR_KEY", &key), ("GOTA_CURSOR_SECRET_ARN", arn)]).variable,
+            "GOTA_CURSOR_KEY"
+        );
+        for bad in [
+            "cursor",
+            "arn:aws:ssm:us-east-1:123456789012:parameter:cursor",
+            "arn:aws:secretsmanager:us-east-1:123456789012:cursor",
+        ] {
+            assert_eq!(
+                failing(&[("GOTA_CURSOR_SECRET_ARN", bad)]).variable,
+                "GOTA_CURSOR_SECRET_ARN",
+                "{bad}"
+            );
+        }
+        let standalone = Config::from_vars(&vars(&[("GOTA_CURSOR_SECRET_ARN", arn)])).unwrap();
+        assert_eq!(
+            standalone.cursor_key,
+            CursorKeyConfig::Secret { arn: arn.into() }
+        );
+        assert!(!standalone.emf_metrics, "EMF off by default standalone");
+        assert_eq!(
+            Config::from_vars(&vars(&[])).unwrap().cursor_key,
+            CursorKeyConfig::Random
+        );
+        let debug = format!(
+            "{:?}",
+            Config::from_vars(&vars(&[("GOTA_CURSOR_KEY", &key)])).unwrap()
+        );
+        assert!(
+            debug.contains("Fixed(<key>)") && !debug.contains("7, 7"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn metrics_are_emf_or_off_with_a_stage_dimension() {
+        let config =
+            Config::from_vars(&vars(&[("GOTA_METRICS", "emf"), ("GOTA_STAGE", "prod")])).unwrap();
+        assert!(config.emf_metrics);
+        assert_eq!(config.stage, "prod");
+        assert_eq!(Config::from_vars(&vars(&[])).unwrap().stage, "local");
+        assert_eq!(
+            failing(&[("GOTA_METRICS", "statsd")]).variable,
+            "GOTA_METRICS"
+        );
+        assert_eq!(failing(&[("GOTA_STAGE", "a\nb")]).variable, "GOTA_STAGE");
     }
 
     #[test]

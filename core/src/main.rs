@@ -1,6 +1,6 @@
 //! `gota-api`: Lambda mode under `AWS_LAMBDA_RUNTIME_API`, otherwise a standalone server.
-//! `gota-api create-table` serves emulators; `table-schema` and `openapi` print what the CDK
-//! stack's parity tests compare with the synthesized template.
+//! `gota-api create-table` serves emulators; `table-schema`, `openapi`, `routes` and `metrics`
+//! print what the CDK stack's parity tests compare with the synthesized template.
 
 use std::process::ExitCode;
 
@@ -30,9 +30,11 @@ async fn main() -> ExitCode {
         Some("create-table") => service::create_table(&config).await,
         Some("table-schema") => service::print_table_schema(),
         Some("openapi") => service::print_openapi(),
+        Some("routes") => service::print_routes(),
+        Some("metrics") => service::print_metrics(),
         Some(other) => {
             eprintln!(
-                "gota-api: unknown command {other:?}; expected no argument, create-table, table-schema or openapi"
+                "gota-api: unknown command {other:?}; expected no argument, create-table, table-schema, openapi, routes or metrics"
             );
             return ExitCode::from(2);
         }
@@ -49,7 +51,8 @@ async fn main() -> ExitCode {
 
 async fn run(config: Config) -> anyhow::Result<()> {
     let store = service::open_store(&config.store).await?;
-    let app = App::new(service::state(&config, store)?);
+    let cursors = service::cursor_codec(&config.cursor_key).await?;
+    let app = App::new(service::state(&config, store, cursors)?);
     match config.mode {
         Mode::Lambda => service::serve_lambda(app).await,
         Mode::Standalone { listen } => service::serve_standalone(listen, &config, app).await,

@@ -8,9 +8,11 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 
 use crate::auth::{DevIssuer, JwksSource, TokenVerifier, VerifierConfig};
-use crate::config::{AuthConfig, Config, Mode, StoreConfig};
+use crate::config::{AuthConfig, Config, CursorKeyConfig, Mode, StoreConfig};
 use crate::http::cursor::CursorCodec;
 use crate::http::{App, AppState, Services};
+use crate::metrics::Metrics;
+use crate::secrets::SecretsManagerKeys;
 use crate::store::RecipeStore;
 use crate::store::dynamodb::DynamoStore;
 use crate::store::embedded::EmbeddedStore;
@@ -25,8 +27,28 @@ pub async fn open_store(config: &StoreConfig) -> anyhow::Result<Arc<dyn RecipeSt
     }
 }
 
-/// The application state for `config`, around an already opened store.
-pub fn state(config: &Config, store: Arc<dyn RecipeStore>) -> anyhow::Result<AppState> {
+/// The cursor codec `config` asks for. With a secret, its keys are read here: a secret that
+/// cannot be read within [`crate::secrets::READ_TIMEOUT`] stops start-up (in Lambda, a failed
+/// init that Lambda retries on the next invocation), rather than serving with no key.
+pub async fn cursor_codec(config: &CursorKeyConfig) -> anyhow::Result<CursorCodec> {
+    match config {
+        CursorKeyConfig::Fixed(key) => Ok(CursorCodec::new(key)),
+        CursorKeyConfig::Random => CursorCodec::random(),
+        CursorKeyConfig::Secret { arn } => {
+            let source = Arc::new(SecretsManagerKeys::connect(arn).await);
+            CursorCodec::from_source(source)
+                .await
+                .context("GOTA_CURSOR_SECRET_ARN: reading the cursor key")
+        }
+    }
+}
+
+/// The application state for `config`, around an already opened store and cursor codec.
+pub fn state(
+    config: &Config,
+    store: Arc<dyn RecipeStore>,
+    cursors: CursorCodec,
+) -> anyhow::Result<AppState> {
     let (verifier, dev_issuer) = match &config.auth {
         AuthConfig::UserPool {
             issuer,
@@ -46,9 +68,10 @@ pub fn state(config: &Config, store: Arc<dyn RecipeStore>) -> anyhow::Result<App
             (TokenVerifier::new(issuer.verifier_config()), Some(issuer))
         }
     };
-    let cursors = match &config.cursor_key {
-        Some(key) => CursorCodec::new(key),
-        None => CursorCodec::random()?,
+    let metrics = if config.emf_metrics {
+        Metrics::emf_stdout(&config.stage)
+    } else {
+        Metrics::off()
     };
     Ok(AppState::new(Services {
         store,
@@ -57,6 +80,7 @@ pub fn state(config: &Config, store: Arc<dyn RecipeStore>) -> anyhow::Result<App
         admin_group: config.admin_group.clone(),
         cursors,
         dev_issuer,
+        metrics,
     }))
 }
 
@@ -132,6 +156,19 @@ fn print_stdout(text: &str) -> anyhow::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }
+}
+
+/// `gota-api routes`: every (method, path) the Lambda router serves, with its access.
+pub fn print_routes() -> anyhow::Result<()> {
+    print_stdout(&format!(
+        "{:#}\n",
+        serde_json::to_value(crate::http::operations(false))?
+    ))
+}
+
+/// `gota-api metrics`: the business metrics the binary emits (namespace, dimension, names).
+pub fn print_metrics() -> anyhow::Result<()> {
+    print_stdout(&format!("{:#}\n", crate::metrics::describe()))
 }
 
 /// `gota-api openapi`: the OpenAPI document as Lambda serves it (no dev routes).

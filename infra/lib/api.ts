@@ -71,7 +71,10 @@ export class Api extends Construct {
   readonly restApi: apigateway.RestApi;
   readonly accessLogGroup: logs.LogGroup;
   readonly authorizer: apigateway.CognitoUserPoolsAuthorizer;
-  /** Signs list cursors; every instance must share it (`GOTA_CURSOR_KEY`). */
+  /**
+   * Signs list cursors; every instance must share it. The function reads it at init and again
+   * every 5 minutes (`GOTA_CURSOR_SECRET_ARN`, ADR 0018); rotate with put-secret-value.
+   */
   readonly cursorKey: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
@@ -81,14 +84,14 @@ export class Api extends Construct {
     // 64 characters of [A-Za-z0-9] is valid standard base64 (a multiple of 4, no padding) and
     // decodes to 48 bytes, above the binary's 32-byte minimum.
     this.cursorKey = new secretsmanager.Secret(this, 'CursorKey', {
-      description: 'GOTA_CURSOR_KEY: base64 key that signs list cursors',
+      description: 'gota-api cursor key (GOTA_CURSOR_SECRET_ARN): base64 of at least 32 bytes that signs list cursors',
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
       removalPolicy,
     });
     Validations.of(this.cursorKey).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'The cursor key reaches the function as a deploy-time dynamic reference, so a rotation would only take effect on the next deploy and would invalidate every outstanding cursor. Rotate by replacing the secret and redeploying (doc/operations.md).',
+        'Rotated by an operator with one put-secret-value (doc/operations.md, ADR 0018): the function verifies AWSCURRENT and AWSPREVIOUS and re-reads them, so no rotation Lambda is needed for a key only this function uses.',
     });
 
     this.functionLogGroup = new logs.LogGroup(this, 'FunctionLogs', {
@@ -116,6 +119,16 @@ export class Api extends Construct {
       }),
     );
 
+    // The cursor key, read by the binary at init and while it runs (ADR 0018): GetSecretValue
+    // on this one secret, nothing else. Not in the function's environment, where anyone with
+    // lambda:GetFunctionConfiguration could read it.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [this.cursorKey.secretArn],
+      }),
+    );
+
     this.function = new lambda.Function(this, 'Function', {
       description: 'gota-api: the Gota recipe API (Rust, lambda_http)',
       runtime: lambda.Runtime.PROVIDED_AL2023,
@@ -140,10 +153,9 @@ export class Api extends Construct {
         GOTA_USER_POOL_ID: props.userPool.userPoolId,
         GOTA_USER_POOL_CLIENT_IDS: props.userPoolClient.userPoolClientId,
         GOTA_ADMIN_GROUP: props.adminGroupName,
-        // Resolved by CloudFormation at deploy time ({{resolve:secretsmanager:…}}): the value
-        // never appears in the template, but is readable in the function's configuration by
-        // anyone allowed lambda:GetFunctionConfiguration. See doc/deploy.md.
-        GOTA_CURSOR_KEY: this.cursorKey.secretValue.unsafeUnwrap(),
+        GOTA_CURSOR_SECRET_ARN: this.cursorKey.secretArn,
+        // The `Stage` dimension of the business metrics (EMF, on by default in Lambda).
+        GOTA_STAGE: props.stageName,
         GOTA_LOG_FORMAT: 'json',
         RUST_LOG: 'info',
       },

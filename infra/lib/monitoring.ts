@@ -9,6 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
+import { businessMetricsWidgets } from './business-metrics.js';
 import type { AlarmThresholds } from './stage.js';
 
 export interface MonitoringProps {
@@ -221,6 +222,7 @@ export class Monitoring extends Construct {
         ],
       ],
     });
+    this.dashboard.addWidgets(...businessMetricsWidgets(stage.stageName));
   }
 
   /** Console link to the dashboard. */

@@ -12,7 +12,7 @@ let built = false;
  * environment. `cargo build` first, so a stale binary can never pass: a no-op when the
  * workspace is up to date, ~3 min on a cold checkout.
  */
-export function gotaApi(command: 'table-schema' | 'openapi'): unknown {
+export function gotaApi(command: 'table-schema' | 'openapi' | 'routes' | 'metrics'): unknown {
   if (!built) {
     execFileSync('cargo', ['build', '--quiet', '-p', 'gota-core', '--bin', 'gota-api'], {
       cwd: REPO_ROOT,
@@ -25,6 +25,20 @@ export function gotaApi(command: 'table-schema' | 'openapi'): unknown {
   );
   const out = execFileSync(join(REPO_ROOT, 'target/debug/gota-api'), [command], { env, encoding: 'utf8' });
   return JSON.parse(out);
+}
+
+/** One operation of `gota-api routes`: what the router serves (GET also answers HEAD). */
+export interface BinaryRoute {
+  readonly method: string;
+  readonly path: string;
+  readonly access: 'public' | 'bearer';
+  /** In the OpenAPI document (false for the document itself). */
+  readonly documented: boolean;
+}
+
+/** The Lambda router's own route table (no dev-auth routes), as the binary prints it. */
+export function routesTheBinaryServes(): BinaryRoute[] {
+  return gotaApi('routes') as BinaryRoute[];
 }
 
 /** Rust source without its `#[cfg(test)]` module (test code names variables it never reads). */

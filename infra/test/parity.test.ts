@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { dynamoActionsTheStoreUses, gotaApi, variablesTheBinaryReads } from './binary.js';
+import { BUSINESS_METRIC_NAMES } from '../lib/business-metrics.js';
+import { dynamoActionsTheStoreUses, gotaApi, routesTheBinaryServes, variablesTheBinaryReads } from './binary.js';
 import { routes } from './routes.js';
 import { synth } from './support.js';
 
@@ -44,15 +45,10 @@ describe('the recipes table', () => {
 describe('routes', () => {
   /** Every method API Gateway can route except OPTIONS (the preflight). */
   const ROUTABLE = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
+  // The router's own table, not the OpenAPI document: a route added to the router but not to
+  // the document must still be deployed (a Rust test holds the two lists equal).
   const served = new Map<string, 'bearer' | 'public'>();
-  const doc = gotaApi('openapi') as { paths: Record<string, Record<string, { security?: unknown[] }>> };
-  for (const [path, operations] of Object.entries(doc.paths)) {
-    for (const [method, op] of Object.entries(operations)) {
-      served.set(`${method.toUpperCase()} ${path}`, op.security && op.security.length > 0 ? 'bearer' : 'public');
-    }
-  }
-  // Served by the binary but, being the document itself, not listed in it.
-  served.set('GET /openapi.json', 'public');
+  for (const route of routesTheBinaryServes()) served.set(`${route.method} ${route.path}`, route.access);
   // axum answers HEAD from every GET handler (same extractors, so the same auth).
   for (const [key, access] of [...served]) {
     if (key.startsWith('GET ')) served.set(key.replace(/^GET /, 'HEAD '), access);
@@ -69,7 +65,8 @@ describe('routes', () => {
   const authorizers = ofType('AWS::ApiGateway::Authorizer');
 
   it('reads a non-trivial route list from the binary', () => {
-    assert.ok(served.size >= 12, `only ${served.size} routes (with HEAD) in the OpenAPI document`);
+    assert.ok(served.size >= 12, `only ${served.size} routes (with HEAD) in the route table`);
+    assert.equal(served.get('GET /openapi.json'), 'public');
     assert.equal(served.get('GET /health'), 'public');
     assert.equal(served.get('HEAD /recipes'), 'bearer');
     assert.equal(served.get('DELETE /recipes/{id}'), 'bearer');
@@ -145,15 +142,24 @@ describe('the function', () => {
 
   it('is given only variables the binary reads', () => {
     const read = variablesTheBinaryReads();
-    assert.ok(read.has('GOTA_CURSOR_KEY') && read.has('RUST_LOG'), 'could not read the binary configuration');
+    assert.ok(read.has('GOTA_CURSOR_SECRET_ARN') && read.has('RUST_LOG'), 'could not read the binary configuration');
     for (const name of Object.keys(env)) assert.ok(read.has(name), `${name} is not read by gota-api`);
   });
 
   it('is given every variable Lambda mode requires, and no emulator override', () => {
-    for (const name of ['GOTA_TABLE_NAME', 'GOTA_USER_POOL_ID', 'GOTA_USER_POOL_CLIENT_IDS', 'GOTA_CURSOR_KEY']) {
+    for (const name of ['GOTA_TABLE_NAME', 'GOTA_USER_POOL_ID', 'GOTA_USER_POOL_CLIENT_IDS', 'GOTA_CURSOR_SECRET_ARN']) {
       assert.ok(name in env, `${name} missing`);
     }
-    for (const name of ['GOTA_JWT_ISSUER', 'GOTA_JWKS_URL', 'GOTA_LISTEN', 'GOTA_DATA_DIR', 'AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH']) {
+    // GOTA_CURSOR_KEY: the key itself in the configuration, readable by anyone allowed
+    // lambda:GetFunctionConfiguration; the function reads the secret instead.
+    for (const name of [
+      'GOTA_CURSOR_KEY',
+      'GOTA_JWT_ISSUER',
+      'GOTA_JWKS_URL',
+      'GOTA_LISTEN',
+      'GOTA_DATA_DIR',
+      'AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH',
+    ]) {
       assert.ok(!(name in env), `${name} must not be set on AWS`);
     }
   });
@@ -168,5 +174,94 @@ describe('the function', () => {
       }
     }
     assert.deepEqual([...granted].sort(), [...needed].sort());
+  });
+});
+
+describe('the cursor key', () => {
+  const fn = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('ApiFunction'))![1];
+  const env = fn.Properties.Environment.Variables as Record<string, unknown>;
+  const secrets = ofType('AWS::SecretsManager::Secret');
+
+  it('reaches the function as the ARN of its one secret, never as a value', () => {
+    assert.equal(secrets.length, 1);
+    const [secretId] = secrets[0]!;
+    assert.deepEqual(env.GOTA_CURSOR_SECRET_ARN, { Ref: secretId });
+    assert.doesNotMatch(JSON.stringify(fn), /resolve:secretsmanager/);
+  });
+
+  it('may be read by the function with GetSecretValue on that secret only', () => {
+    const [secretId] = secrets[0]!;
+    const grants = ofType('AWS::IAM::Policy')
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
+      .filter((s) => [s.Action].flat().some((a: string) => a.startsWith('secretsmanager:')));
+    assert.deepEqual(grants, [{ Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: { Ref: secretId } }]);
+    const role = ofType('AWS::IAM::Role').find(([id]) => id.startsWith('ApiFunctionRole'))!;
+    const holder = ofType('AWS::IAM::Policy').find(([, p]) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes('secretsmanager:GetSecretValue'),
+    )![1];
+    assert.deepEqual(holder.Properties.Roles, [{ Ref: role[0] }]);
+    assert.deepEqual(fn.Properties.Role, { 'Fn::GetAtt': [role[0], 'Arn'] });
+  });
+});
+
+describe('business metrics', () => {
+  const printed = gotaApi('metrics') as { namespace: string; dimension: string; unit: string; metrics: string[] };
+  const fn = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('ApiFunction'))![1];
+  const env = fn.Properties.Environment.Variables as Record<string, unknown>;
+
+  /** The dashboard body, parsed, with every token (always inside a JSON string) as `<token:base64 of its JSON>`. */
+  const dashboard = (() => {
+    const [, board] = ofType('AWS::CloudWatch::Dashboard')[0]!;
+    const body = board.Properties.DashboardBody as string | { 'Fn::Join': [string, unknown[]] };
+    const text =
+      typeof body === 'string'
+        ? body
+        : body['Fn::Join'][1]
+            .map((part) => (typeof part === 'string' ? part : `<token:${Buffer.from(JSON.stringify(part)).toString('base64')}>`))
+            .join('');
+    return JSON.parse(text) as {
+      widgets: { properties: { title?: string; metrics?: unknown[][] } }[];
+    };
+  })();
+
+  it('are the ones the binary emits, under its namespace and dimension', () => {
+    assert.ok(printed.metrics.length >= 7, printed.metrics.join(','));
+    assert.deepEqual([...BUSINESS_METRIC_NAMES].sort(), [...printed.metrics].sort());
+    assert.equal(printed.namespace, 'Gota');
+    assert.equal(printed.dimension, 'Stage');
+    assert.equal(printed.unit, 'Count');
+  });
+
+  it('are emitted by the function with the stage as their dimension', () => {
+    assert.equal(env.GOTA_STAGE, 'dev');
+    assert.equal(env.GOTA_METRICS, undefined, 'EMF is on by default in Lambda');
+  });
+
+  const stages = ofType('AWS::ApiGateway::Stage');
+  /** A dimension value: a literal, or the `Ref` of the API stage (its name), resolved. */
+  const resolved = (value: unknown): unknown => {
+    const m = /^<token:(.+)>$/.exec(String(value));
+    if (!m) return value;
+    const token = JSON.parse(Buffer.from(m[1]!, 'base64').toString()) as { Ref?: string };
+    const stage = stages.find(([id]) => id === token.Ref);
+    assert.ok(stage, `dimension is an unexpected token ${JSON.stringify(token)}`);
+    return stage[1].Properties.StageName;
+  };
+
+  it('each have a dashboard graph of their sum for this stage', () => {
+    const drawn = new Map<string, unknown[]>();
+    for (const widget of dashboard.widgets) {
+      for (const metric of widget.properties.metrics ?? []) {
+        if (metric[0] === printed.namespace) drawn.set(String(metric[1]), metric);
+      }
+    }
+    assert.deepEqual([...drawn.keys()].sort(), [...printed.metrics].sort());
+    for (const [name, metric] of drawn) {
+      assert.deepEqual(metric.slice(0, 3), [printed.namespace, name, printed.dimension], name);
+      assert.equal(resolved(metric[3]), env.GOTA_STAGE, `${name}: the dimension the function emits`);
+      const options = metric[4] as { stat?: string; period?: number };
+      assert.equal(options.stat, 'Sum', name);
+      assert.equal(options.period ?? 300, 300, `${name}: 5-minute sums (CloudWatch's default when unset)`);
+    }
   });
 });

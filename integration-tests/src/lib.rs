@@ -186,10 +186,15 @@ impl Moto {
         aws_sdk_dynamodb::Client::new(&self.sdk_config())
     }
 
+    pub fn secrets_manager(&self) -> aws_sdk_secretsmanager::Client {
+        aws_sdk_secretsmanager::Client::new(&self.sdk_config())
+    }
+
     /// The environment that points `gota-api` (through the AWS SDK's own settings) here.
     pub fn env(&self) -> Vec<(String, String)> {
         [
             ("AWS_ENDPOINT_URL_DYNAMODB", self.endpoint.as_str()),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", self.endpoint.as_str()),
             ("AWS_REGION", REGION),
             ("AWS_ACCESS_KEY_ID", "testing"),
             ("AWS_SECRET_ACCESS_KEY", "testing"),
@@ -340,6 +345,22 @@ pub struct Api {
 
 impl Api {
     pub async fn start(env: &[(String, String)]) -> Self {
+        Self::start_with_output(env, Stdio::null(), Stdio::inherit()).await
+    }
+
+    /// Like [`Api::start`], with stdout and stderr (logs, EMF lines) appended to `log`.
+    pub async fn start_logging_to(env: &[(String, String)], log: &Path) -> Self {
+        let open = || {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .expect("open log file")
+        };
+        Self::start_with_output(env, open().into(), open().into()).await
+    }
+
+    async fn start_with_output(env: &[(String, String)], stdout: Stdio, stderr: Stdio) -> Self {
         let listen = format!("127.0.0.1:{}", free_port());
         let mut process = Process::spawn(
             Command::new(gota_api_bin())
@@ -348,8 +369,8 @@ impl Api {
                 .env("RUST_LOG", "warn")
                 .envs(env.iter().cloned())
                 .env("GOTA_LISTEN", &listen)
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit()),
+                .stdout(stdout)
+                .stderr(stderr),
         );
         let base = format!("http://{listen}");
         wait_until_http_answers(&format!("{base}/health"), "gota-api", &mut process).await;

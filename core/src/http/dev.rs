@@ -5,9 +5,9 @@
 //! to `http://127.0.0.1:3000`, and `POST /dev/token` mints whatever identity it is asked for.
 //! So under dev auth only loopback origins are served (see [`loopback_only`]).
 
+use super::routes::{Access, RouteTable, Verb};
 use axum::Json;
 use axum::extract::State;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -21,10 +21,10 @@ use super::error::ApiError;
 use super::extract::{JsonBody, decode};
 use crate::auth::DevIssuer;
 
-pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/dev/token", post(mint_token))
-        .route("/dev/jwks.json", get(jwks))
+pub fn routes() -> RouteTable {
+    RouteTable::new()
+        .route(Verb::Post, "/dev/token", Access::Public, mint_token)
+        .undocumented(Verb::Get, "/dev/jwks.json", Access::Public, jwks)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -9,6 +9,7 @@ pub mod lambda;
 pub mod openapi;
 pub mod preconditions;
 pub mod recipes;
+pub mod routes;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -21,14 +22,15 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde_json::Value;
 use tracing::Instrument as _;
 
 use self::cursor::CursorCodec;
 use self::error::ApiError;
 use self::lambda::BasePath;
+use self::routes::{Access, Operation, RouteTable, Verb};
 use crate::auth::{DevIssuer, TokenVerifier};
+use crate::metrics::{Event, Metrics};
 use crate::store::RecipeStore;
 
 /// Everything a request handler may use.
@@ -45,6 +47,7 @@ pub struct Services {
     pub cursors: CursorCodec,
     /// Present in dev-auth mode: serves `POST /dev/token` and the dev JWKS.
     pub dev_issuer: Option<Arc<DevIssuer>>,
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -107,14 +110,8 @@ where
 /// catching, the body limit.
 pub fn router(state: AppState) -> Router {
     let dev_auth = state.dev_issuer.is_some();
-    let mut router = Router::new()
-        .route("/health", get(health))
-        .route("/openapi.json", get(openapi::serve))
-        .merge(recipes::routes());
-    if dev_auth {
-        router = router.merge(dev::routes());
-    }
-    router = router
+    let mut router = route_table(dev_auth)
+        .into_router()
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT_BYTES))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
@@ -126,7 +123,7 @@ pub fn router(state: AppState) -> Router {
         router = router.layer(middleware::from_fn(dev::loopback_only));
     }
     router
-        .layer(middleware::from_fn(request_span))
+        .layer(middleware::from_fn_with_state(state.clone(), request_span))
         .layer(middleware::map_response(finish_response))
         .with_state(state)
 }
@@ -150,6 +147,24 @@ async fn deadline(request: Request, next: Next) -> Response {
         }
         .into_response(),
     }
+}
+
+/// Every operation the router serves (dev-auth routes only with `dev_auth`).
+fn route_table(dev_auth: bool) -> RouteTable {
+    let table = RouteTable::new()
+        .route(Verb::Get, "/health", Access::Public, health)
+        .undocumented(Verb::Get, "/openapi.json", Access::Public, openapi::serve)
+        .merge(recipes::routes());
+    if dev_auth {
+        table.merge(dev::routes())
+    } else {
+        table
+    }
+}
+
+/// What [`router`] serves, as `gota-api routes` prints it (Lambda: no dev routes).
+pub fn operations(dev_auth: bool) -> Vec<Operation> {
+    route_table(dev_auth).operations()
 }
 
 /// CORS for browser clients.
@@ -248,7 +263,12 @@ async fn finish_response(mut response: Response) -> Response {
 /// ASCII characters, is logged beside it as `client_request_id`, never in its place: a client
 /// must not be able to choose, collide with or forge the id operators search logs by.
 /// Never logs headers, tokens or bodies.
-async fn request_span(request: Request, next: Next) -> Response {
+/// Also counts the request's business event ([`Event::of_response`]), once, when it is done.
+async fn request_span(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let client_request_id = request
         .headers()
         .get("x-request-id")
@@ -261,15 +281,17 @@ async fn request_span(request: Request, next: Next) -> Response {
         lambda::request_id(&request).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     // The route template (`/recipes/{id}`), so logs can be grouped per route; empty when
     // nothing matched.
-    let route = request
+    let matched = request
         .extensions()
         .get::<axum::extract::MatchedPath>()
-        .map_or("", |p| p.as_str());
+        .cloned();
+    let route = matched.as_ref().map_or("", |p| p.as_str());
+    let method = request.method().clone();
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
         client_request_id = tracing::field::Empty,
-        method = %request.method(),
+        method = %method,
         route = route,
         path = %request.uri().path(),
     );
@@ -285,6 +307,10 @@ async fn request_span(request: Request, next: Next) -> Response {
             "response"
         );
     });
+    let replayed = response.headers().contains_key("idempotent-replayed");
+    if let Some(event) = Event::of_response(&method, route, response.status(), replayed) {
+        state.metrics.record(event);
+    }
     if let Ok(value) = HeaderValue::try_from(request_id) {
         response.headers_mut().insert("x-request-id", value);
     }

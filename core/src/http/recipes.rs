@@ -7,7 +7,6 @@ use axum::Json;
 use axum::extract::{Extension, FromRequestParts, Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -18,6 +17,7 @@ use super::error::{ApiError, Problem};
 use super::extract::{JsonBody, QueryParams, decode, refuse_server_controlled};
 use super::lambda::BasePath;
 use super::preconditions::{Precondition, etag, evaluate};
+use super::routes::{Access, RouteTable, Verb};
 use super::{AppState, merge_patch};
 use crate::domain::{
     IngredientName, Owner, Recipe, RecipeContent, RecipeId, RecipeInput, SearchText, Servings, Tag,
@@ -35,16 +35,15 @@ const IDEMPOTENCY_LEASE: Duration = Duration::from_secs(60);
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub const MAX_PAGE_SIZE: usize = 100;
 
-pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/recipes", get(list_recipes).post(create_recipe))
-        .route(
-            "/recipes/{id}",
-            get(get_recipe)
-                .put(replace_recipe)
-                .patch(patch_recipe)
-                .delete(delete_recipe),
-        )
+pub fn routes() -> RouteTable {
+    use Access::Bearer;
+    RouteTable::new()
+        .route(Verb::Get, "/recipes", Bearer, list_recipes)
+        .route(Verb::Post, "/recipes", Bearer, create_recipe)
+        .route(Verb::Get, "/recipes/{id}", Bearer, get_recipe)
+        .route(Verb::Put, "/recipes/{id}", Bearer, replace_recipe)
+        .route(Verb::Patch, "/recipes/{id}", Bearer, patch_recipe)
+        .route(Verb::Delete, "/recipes/{id}", Bearer, delete_recipe)
 }
 
 /// The `{id}` segment. An id that is not a UUID cannot exist: 404, like any unknown id.
@@ -434,17 +433,15 @@ pub async fn list_recipes(
         owner: owner.as_str(),
         filter: &filter,
     };
-    let after = params
-        .cursor
-        .as_deref()
-        .map(|cursor| state.cursors.decode(binding, cursor))
-        .transpose()
-        .map_err(|_| {
+    let after = match params.cursor.as_deref() {
+        Some(cursor) => Some(state.cursors.decode(binding, cursor).await.map_err(|_| {
             query_error(
                 "cursor",
                 "is not a cursor issued for this caller and these filters",
             )
-        })?;
+        })?),
+        None => None,
+    };
     let page = state
         .store
         .list(&ListQuery {
@@ -454,9 +451,10 @@ pub async fn list_recipes(
             after,
         })
         .await?;
-    let next_cursor = page
-        .next
-        .map(|position| state.cursors.encode(binding, &position));
+    let next_cursor = match page.next {
+        Some(position) => Some(state.cursors.encode(binding, &position).await),
+        None => None,
+    };
     Ok(Json(RecipePage {
         items: page.items,
         next_cursor,

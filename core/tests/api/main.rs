@@ -15,6 +15,8 @@ mod errors;
 mod idempotency;
 mod lambda_events;
 mod limits;
+mod metrics;
 mod openapi;
 mod pagination;
+mod routes;
 mod support;

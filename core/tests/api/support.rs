@@ -8,6 +8,7 @@ use axum::http::{Request, Response, StatusCode, header};
 use gota_core::auth::{JwksSource, RsaSigner, TokenVerifier, VerifierConfig};
 use gota_core::http::cursor::CursorCodec;
 use gota_core::http::{App, AppState, Services};
+use gota_core::metrics::{Metrics, Recorded};
 use gota_core::store::RecipeStore;
 use gota_core::store::embedded::EmbeddedStore;
 use http_body_util::BodyExt as _;
@@ -19,6 +20,8 @@ pub const CLIENT_ID: &str = "test-client";
 
 pub struct TestApp {
     pub app: App,
+    /// The EMF lines the app emitted (business metrics).
+    pub metrics: Recorded,
     pub signer: Arc<RsaSigner>,
     pub store: Arc<dyn RecipeStore>,
     _dir: tempfile::TempDir,
@@ -63,6 +66,7 @@ pub fn spawn_dev_app() -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let store: Arc<dyn RecipeStore> = Arc::new(EmbeddedStore::open(dir.path()).expect("store"));
     let issuer = Arc::new(gota_core::auth::DevIssuer::generate().expect("dev issuer"));
+    let (metrics, recorded) = Metrics::in_memory("test");
     let state = AppState::new(Services {
         store: store.clone(),
         verifier: TokenVerifier::new(issuer.verifier_config()),
@@ -70,9 +74,11 @@ pub fn spawn_dev_app() -> TestApp {
         admin_group: "admin".into(),
         cursors: CursorCodec::new(&[9; 32]),
         dev_issuer: Some(issuer),
+        metrics,
     });
     TestApp {
         app: App::new(state),
+        metrics: recorded,
         signer: signer(),
         store,
         _dir: dir,
@@ -86,6 +92,7 @@ fn build(store: Arc<dyn RecipeStore>, lambda: bool, dir: tempfile::TempDir) -> T
         vec![CLIENT_ID.to_owned()],
         JwksSource::Static(signer.jwks()),
     ));
+    let (metrics, recorded) = Metrics::in_memory("test");
     let state = AppState::new(Services {
         store: store.clone(),
         verifier,
@@ -93,9 +100,11 @@ fn build(store: Arc<dyn RecipeStore>, lambda: bool, dir: tempfile::TempDir) -> T
         admin_group: "admin".into(),
         cursors: CursorCodec::new(&[9; 32]),
         dev_issuer: None,
+        metrics,
     });
     TestApp {
         app: App::new(state),
+        metrics: recorded,
         signer,
         store,
         _dir: dir,

@@ -10,5 +10,6 @@ mod api_on_moto;
 mod faults;
 mod lambda;
 mod schemathesis;
+mod secrets_on_moto;
 mod smoke;
 mod store_on_moto;

@@ -1,0 +1,110 @@
+//! The route table is the router: every operation it lists is served with the access it
+//! states, and the OpenAPI document lists the same operations.
+
+use std::collections::BTreeSet;
+
+use axum::http::StatusCode;
+use gota_core::http::openapi::document;
+use gota_core::http::operations;
+use gota_core::http::routes::{Access, Operation};
+
+use crate::support::*;
+
+fn openapi_operations(with_dev: bool) -> BTreeSet<(String, String, bool)> {
+    let doc = serde_json::to_value(document(with_dev)).unwrap();
+    let mut found = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let bearer = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            found.insert((method.to_uppercase(), path.clone(), bearer));
+        }
+    }
+    found
+}
+
+fn documented(ops: &[Operation]) -> BTreeSet<(String, String, bool)> {
+    ops.iter()
+        .filter(|op| op.documented)
+        .map(|op| {
+            (
+                op.method.as_str().to_owned(),
+                op.path.to_owned(),
+                op.access == Access::Bearer,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_router_and_the_openapi_document_list_the_same_operations_with_the_same_security() {
+    for dev in [false, true] {
+        let ops = operations(dev);
+        assert!(ops.len() >= 8, "{ops:?}");
+        assert_eq!(
+            documented(&ops),
+            openapi_operations(dev),
+            "dev routes: {dev}"
+        );
+        let unique: BTreeSet<_> = ops.iter().map(|op| (op.method, op.path)).collect();
+        assert_eq!(unique.len(), ops.len(), "an operation listed twice");
+    }
+    let undocumented: Vec<_> = operations(true)
+        .into_iter()
+        .filter(|op| !op.documented)
+        .map(|op| op.path)
+        .collect();
+    assert_eq!(undocumented, ["/openapi.json", "/dev/jwks.json"]);
+}
+
+/// Drives each listed operation through the router without a token: a bearer operation is a
+/// 401 (so it really runs the `Caller` extractor), a public one is served (never a 401, and
+/// never the router's 404 or 405, which would mean the table lists what is not routed).
+#[tokio::test]
+async fn every_listed_operation_is_routed_with_the_access_it_states() {
+    for (app, dev) in [(spawn_app(), false), (spawn_dev_app(), true)] {
+        for op in operations(dev) {
+            let path = op
+                .path
+                .replace("{id}", "0190b3c4-7e4f-7a00-8000-000000000001");
+            let reply = app
+                .call_with(
+                    op.method.as_str(),
+                    &path,
+                    None,
+                    None,
+                    &[("Origin", "http://127.0.0.1")],
+                )
+                .await;
+            let what = format!(
+                "{} {} (dev {dev}): {}",
+                op.method.as_str(),
+                op.path,
+                reply.status
+            );
+            match op.access {
+                Access::Bearer => assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{what}"),
+                Access::Public => assert!(
+                    ![
+                        StatusCode::UNAUTHORIZED,
+                        StatusCode::NOT_FOUND,
+                        StatusCode::METHOD_NOT_ALLOWED
+                    ]
+                    .contains(&reply.status),
+                    "{what}"
+                ),
+            }
+        }
+    }
+}
+
+#[test]
+fn lambda_serves_no_dev_route_and_dev_auth_adds_only_dev_routes() {
+    let lambda: BTreeSet<_> = operations(false).into_iter().collect();
+    let dev: BTreeSet<_> = operations(true).into_iter().collect();
+    assert!(lambda.iter().all(|op| !op.path.starts_with("/dev/")));
+    assert!(lambda.is_subset(&dev));
+    assert!(
+        dev.difference(&lambda)
+            .all(|op| op.path.starts_with("/dev/"))
+    );
+}
