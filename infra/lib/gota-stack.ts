@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 
 import { Api } from './api.js';
 import { Auth } from './auth.js';
+import { ChatRelay } from './chat-relay.js';
 import { Database } from './database.js';
 import { Monitoring } from './monitoring.js';
 import type { StageConfig } from './stage.js';
@@ -12,6 +13,8 @@ export interface GotaStackProps extends StackProps {
   readonly config: StageConfig;
   /** The Lambda code: the cargo-lambda build in `bin/`, a stand-in in tests. */
   readonly code: lambda.Code;
+  /** The `gota-relay` code: its cargo-lambda build in `bin/`, a stand-in in tests. */
+  readonly relayCode: lambda.Code;
 }
 
 /** One stage of Gota. Composes the four units and wires them; owns no resource itself. */
@@ -20,6 +23,7 @@ export class GotaStack extends Stack {
   readonly database: Database;
   readonly api: Api;
   readonly monitoring: Monitoring;
+  readonly chatRelay: ChatRelay;
 
   constructor(scope: Construct, id: string, props: GotaStackProps) {
     super(scope, id, props);
@@ -49,6 +53,14 @@ export class GotaStack extends Stack {
       alarmEmail: config.alarmEmail,
       alarmWebhookUrl: config.alarmWebhookUrl,
     });
+    this.chatRelay = new ChatRelay(this, 'ChatRelay', {
+      code: props.relayCode,
+      alarmTopic: this.monitoring.alarmTopic,
+      dashboardUrl: this.monitoring.dashboardUrl,
+      runbookUrl: config.runbookUrl,
+      logRetention: config.logRetention,
+      protectData: config.protectData,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (ends with the stage)' });
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
@@ -56,5 +68,9 @@ export class GotaStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.database.table.tableName });
     new CfnOutput(this, 'DashboardUrl', { value: this.monitoring.dashboardUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn });
+    new CfnOutput(this, 'ChatSecretArn', {
+      value: this.chatRelay.secret.secretArn,
+      description: 'Put the chat webhook URL / bot token here (doc/operations.md#chat-alerts)',
+    });
   }
 }

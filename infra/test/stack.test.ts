@@ -120,7 +120,8 @@ describe('function', () => {
   });
 
   it('gets a cursor key that is valid base64 of at least 32 bytes', () => {
-    const generated = only(dev, 'AWS::SecretsManager::Secret').Properties.GenerateSecretString;
+    const [, secret] = resourcesOf(dev, 'AWS::SecretsManager::Secret').find(([id]) => id.startsWith('ApiCursorKey'))!;
+    const generated = secret.Properties.GenerateSecretString;
     // Only [A-Za-z0-9]: a multiple of 4 such characters is unpadded standard base64.
     assert.equal(generated.ExcludePunctuation, true);
     assert.equal(generated.IncludeSpace, false);
@@ -159,7 +160,7 @@ describe('logs', () => {
       [prod, 90],
     ] as const) {
       const groups = resourcesOf(t, 'AWS::Logs::LogGroup');
-      assert.equal(groups.length, 2);
+      assert.equal(groups.length, 3); // function, access logs, chat relay
       for (const [, g] of groups) assert.equal(g.Properties.RetentionInDays, days);
     }
   });

@@ -145,7 +145,9 @@ impl Relay {
                 outcome.skipped += 1;
                 continue;
             };
-            let destinations = self.current().await?;
+            let destinations = self.current().await.inspect_err(|error| {
+                tracing::error!(error = %error, "chat secret unreadable; Lambda retries the event");
+            })?;
             if destinations.is_empty() {
                 tracing::warn!(
                     alarm = %alarm.alarm_name,
@@ -158,10 +160,12 @@ impl Relay {
             if !failures.is_empty() {
                 // Read the secret again on the retry: the endpoint may have been replaced.
                 *self.destinations.lock().await = None;
-                return Err(RelayError::Delivery {
+                let error = RelayError::Delivery {
                     alarm: alarm.alarm_name,
                     failures,
-                });
+                };
+                tracing::error!(error = %error, "alarm not relayed; Lambda retries the event");
+                return Err(error);
             }
             tracing::info!(
                 alarm = %alarm.alarm_name,
