@@ -91,8 +91,8 @@ describe('cdk-nag (AwsSolutions)', () => {
       'Api/RestApi/Default/recipes/{id}/POST AwsSolutions-COG4',
       'Api/RestApi/DeploymentStage.prod AwsSolutions-APIG3',
       'Auth/UserPool AwsSolutions-COG2',
-      'ChatRelay/Secret AwsSolutions-SMG4',
       'Auth/UserPool AwsSolutions-COG8',
+      'ChatRelay/Secret AwsSolutions-SMG4',
       'Monitoring/AlarmTopic AwsSolutions-SNS2',
     ]);
   });

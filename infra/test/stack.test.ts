@@ -262,6 +262,7 @@ describe('monitoring', () => {
   it('alarms on 5xx rate, p99 latency, function errors and throttles, and table throttles', () => {
     const a = alarms(dev);
     assert.deepEqual(Object.keys(a).sort(), [
+      'ChatRelayErrors', // asserted in chat-relay.test.ts
       'MonitoringApi5xxRate',
       'MonitoringApiP99Latency',
       'MonitoringDynamoThrottles',
@@ -300,7 +301,9 @@ describe('monitoring', () => {
   });
 
   it('subscribes email and an HTTPS webhook only when configured', () => {
-    dev.resourceCountIs('AWS::SNS::Subscription', 0);
+    // Only the chat relay's (chat-relay.test.ts) in a stage configured with neither.
+    dev.resourceCountIs('AWS::SNS::Subscription', 1);
+    dev.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'lambda' }, 1);
     prod.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
     prod.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'https',
