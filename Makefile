@@ -58,8 +58,8 @@ bench: deps ## Benchmarks: in-process (criterion), arm64 zip size, start-up and 
 build: ## Release build of gota-api
 	$(CARGO) build --release -p gota-core --bin gota-api
 
-build-lambda: deps ## arm64 release build for Lambda → target/lambda/gota-api/bootstrap (~8 min cold)
-	PATH="$(TOOLS_PATH)" $(CARGO) lambda build --release --arm64 -p gota-core --bin gota-api
+build-lambda: deps ## arm64 release builds for Lambda → target/lambda/{gota-api,gota-relay}/bootstrap (~8 min cold)
+	PATH="$(TOOLS_PATH)" $(CARGO) lambda build --release --arm64 -p gota-core --bin gota-api -p gota-relay --bin gota-relay
 
 $(INFRA_STAMP): $(INFRA)/package-lock.json
 	cd $(INFRA) && npm ci --no-audit --no-fund

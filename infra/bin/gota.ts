@@ -19,4 +19,11 @@ if (!existsSync(`${buildDir}bootstrap`)) {
   process.exit(1);
 }
 
-buildApp({ app: new App(), code: lambda.Code.fromAsset(buildDir) });
+// Built by the same `make build-lambda`, next to gota-api.
+const relayDir = fileURLToPath(new URL('../../target/lambda/gota-relay/', import.meta.url));
+if (!existsSync(`${relayDir}bootstrap`)) {
+  console.error(`gota infra: ${relayDir}bootstrap is missing; build it with \`make build-lambda\`.`);
+  process.exit(1);
+}
+
+buildApp({ app: new App(), code: lambda.Code.fromAsset(buildDir), relayCode: lambda.Code.fromAsset(relayDir) });

@@ -8,23 +8,26 @@ import { parseStage, stageConfig, type StageOverrides } from './stage.js';
 export interface BuildAppOptions {
   readonly app: App;
   readonly code: lambda.Code;
+  readonly relayCode: lambda.Code;
 }
 
 /**
  * The app as `cdk synth` sees it: one stack for the stage chosen in context, checked by cdk-nag's
  * AwsSolutions pack (any unacknowledged finding stops synthesis).
  */
-export function buildApp({ app, code }: BuildAppOptions): GotaStack {
+export function buildApp({ app, code, relayCode }: BuildAppOptions): GotaStack {
   const stage = parseStage(app.node.tryGetContext('stage'));
   const overrides: StageOverrides = {
     corsAllowOrigin: optionalString(app, 'corsAllowOrigin'),
     alarmEmail: optionalString(app, 'alarmEmail'),
     alarmWebhookUrl: optionalString(app, 'alarmWebhookUrl'),
+    runbookUrl: optionalString(app, 'runbookUrl'),
     selfSignUp: optionalString(app, 'selfSignUp') === 'true' || app.node.tryGetContext('selfSignUp') === true,
   };
   const stack = new GotaStack(app, `Gota-${stage}`, {
     config: stageConfig(stage, overrides),
     code,
+    relayCode,
     description: `Gota recipe API (${stage})`,
     tags: { project: 'gota', stage },
   });

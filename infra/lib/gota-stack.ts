@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { Api } from './api.js';
 import { Auth } from './auth.js';
 import { SyntheticUser } from './canary.js';
+import { ChatRelay } from './chat-relay.js';
 import { Database } from './database.js';
 import { Delivery, reservedConcurrencyFor } from './delivery.js';
 import { Monitoring } from './monitoring.js';
@@ -14,6 +15,8 @@ export interface GotaStackProps extends StackProps {
   readonly config: StageConfig;
   /** The Lambda code: the cargo-lambda build in `bin/`, a stand-in in tests. */
   readonly code: lambda.Code;
+  /** The `gota-relay` code: its cargo-lambda build in `bin/`, a stand-in in tests. */
+  readonly relayCode: lambda.Code;
 }
 
 /** One stage of Gota. Composes the four units and wires them; owns no resource itself. */
@@ -24,6 +27,7 @@ export class GotaStack extends Stack {
   readonly monitoring: Monitoring;
   readonly delivery: Delivery;
   readonly syntheticUser: SyntheticUser;
+  readonly chatRelay: ChatRelay;
 
   constructor(scope: Construct, id: string, props: GotaStackProps) {
     super(scope, id, props);
@@ -69,6 +73,14 @@ export class GotaStack extends Stack {
       alarmTopic: this.monitoring.alarmTopic,
       protectData: config.protectData,
     });
+    this.chatRelay = new ChatRelay(this, 'ChatRelay', {
+      code: props.relayCode,
+      alarmTopic: this.monitoring.alarmTopic,
+      dashboardUrl: this.monitoring.dashboardUrl,
+      runbookUrl: config.runbookUrl,
+      logRetention: config.logRetention,
+      protectData: config.protectData,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (ends with the stage)' });
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
@@ -83,6 +95,10 @@ export class GotaStack extends Stack {
     new CfnOutput(this, 'DeploymentGroupName', {
       value: this.delivery.deploymentGroup.deploymentGroupName,
       description: 'CodeDeploy group that releases the function (doc/operations.md#release-rolled-back)',
+    });
+    new CfnOutput(this, 'ChatSecretArn', {
+      value: this.chatRelay.secret.secretArn,
+      description: 'Put the chat webhook URL / bot token here (doc/operations.md#chat-alerts)',
     });
   }
 }

@@ -27,6 +27,8 @@ export interface StageConfig {
   readonly alarmEmail?: string;
   /** HTTPS endpoint subscribed to the alarm topic (a chat relay; see doc/operations.md). */
   readonly alarmWebhookUrl?: string;
+  /** Published doc/operations.md (e.g. its page in the repository); chat alerts link runbooks there. */
+  readonly runbookUrl?: string;
   readonly alarms: AlarmThresholds;
 }
 
@@ -57,11 +59,15 @@ export interface StageOverrides {
   readonly selfSignUp?: boolean;
   readonly alarmEmail?: string;
   readonly alarmWebhookUrl?: string;
+  readonly runbookUrl?: string;
 }
 
 export function stageConfig(stage: StageName, overrides: StageOverrides = {}): StageConfig {
   if (overrides.alarmWebhookUrl !== undefined && !overrides.alarmWebhookUrl.startsWith('https://')) {
     throw new Error(`alarmWebhookUrl must be an https:// URL, got ${overrides.alarmWebhookUrl}`);
+  }
+  if (overrides.runbookUrl !== undefined && !overrides.runbookUrl.startsWith('https://')) {
+    throw new Error(`runbookUrl must be an https:// URL, got ${overrides.runbookUrl}`);
   }
   const prod = stage === 'prod';
   return {
@@ -73,6 +79,7 @@ export function stageConfig(stage: StageName, overrides: StageOverrides = {}): S
     selfSignUp: overrides.selfSignUp ?? false,
     alarmEmail: overrides.alarmEmail,
     alarmWebhookUrl: overrides.alarmWebhookUrl,
+    runbookUrl: overrides.runbookUrl,
     alarms: DEFAULT_ALARMS,
   };
 }

@@ -6,11 +6,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 root=$(cd "$here/.." && pwd)
 export PATH="$root/.venv/bin:$PATH"
-(cd "$root" && cargo lambda build --release --arm64 -p gota-core --bin gota-api)
-test -x "$root/target/lambda/gota-api/bootstrap"
-# ELF e_machine 0xB7 (bytes 18-19) is aarch64: catch an x86_64 build before AWS does.
-machine=$(od -An -tx1 -j18 -N2 "$root/target/lambda/gota-api/bootstrap" | tr -d ' ')
-[ "$machine" = "b700" ] || { echo "synth:real: bootstrap is not an arm64 ELF (e_machine $machine)" >&2; exit 1; }
+(cd "$root" && cargo lambda build --release --arm64 -p gota-core --bin gota-api -p gota-relay --bin gota-relay)
+for bin in gota-api gota-relay; do
+  test -x "$root/target/lambda/$bin/bootstrap"
+  # ELF e_machine 0xB7 (bytes 18-19) is aarch64: catch an x86_64 build before AWS does.
+  machine=$(od -An -tx1 -j18 -N2 "$root/target/lambda/$bin/bootstrap" | tr -d ' ')
+  [ "$machine" = "b700" ] || { echo "synth:real: $bin bootstrap is not an arm64 ELF (e_machine $machine)" >&2; exit 1; }
+done
 cd "$here"
 # dev last: samconfig.toml points `sam local` at cdk.out/Gota-dev.template.json.
 for stage in prod dev; do

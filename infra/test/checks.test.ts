@@ -92,6 +92,7 @@ describe('cdk-nag (AwsSolutions)', () => {
       'Api/RestApi/DeploymentStage.prod AwsSolutions-APIG3',
       'Auth/UserPool AwsSolutions-COG2',
       'Auth/UserPool AwsSolutions-COG8',
+      'ChatRelay/Secret AwsSolutions-SMG4',
       'Delivery/DeploymentGroup/ServiceRole AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
       'Monitoring/AlarmTopic AwsSolutions-SNS2',
       'SyntheticUser/Artifacts AwsSolutions-S1',

@@ -180,7 +180,8 @@ describe('the function', () => {
 describe('the cursor key', () => {
   const fn = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('ApiFunction'))![1];
   const env = fn.Properties.Environment.Variables as Record<string, unknown>;
-  const secrets = ofType('AWS::SecretsManager::Secret');
+  // The stack holds other secrets too (the synthetic user's, the chat relay's).
+  const secrets = ofType('AWS::SecretsManager::Secret').filter(([id]) => id.startsWith('ApiCursorKey'));
 
   it('reaches the function as the ARN of its one secret, never as a value', () => {
     assert.equal(secrets.length, 1);
@@ -191,15 +192,19 @@ describe('the cursor key', () => {
 
   it('may be read by the function with GetSecretValue on that secret only', () => {
     const [secretId] = secrets[0]!;
-    const grants = ofType('AWS::IAM::Policy')
+    const role = ofType('AWS::IAM::Role').find(([id]) => id.startsWith('ApiFunctionRole'))!;
+    const functionPolicies = ofType('AWS::IAM::Policy').filter(([, p]) =>
+      JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: role[0] }]),
+    );
+    const grants = functionPolicies
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
       .filter((s) => [s.Action].flat().some((a: string) => a.startsWith('secretsmanager:')));
     assert.deepEqual(grants, [{ Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: { Ref: secretId } }]);
-    const role = ofType('AWS::IAM::Role').find(([id]) => id.startsWith('ApiFunctionRole'))!;
-    const holder = ofType('AWS::IAM::Policy').find(([, p]) =>
-      JSON.stringify(p.Properties.PolicyDocument).includes('secretsmanager:GetSecretValue'),
-    )![1];
-    assert.deepEqual(holder.Properties.Roles, [{ Ref: role[0] }]);
+    // And no other role may read the cursor key.
+    const readers = ofType('AWS::IAM::Policy').filter(([, p]) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes(JSON.stringify({ Ref: secretId })),
+    );
+    assert.deepEqual(readers.map(([, p]) => p.Properties.Roles), [[{ Ref: role[0] }]]);
     assert.deepEqual(fn.Properties.Role, { 'Fn::GetAtt': [role[0], 'Arn'] });
   });
 });

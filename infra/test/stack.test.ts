@@ -119,8 +119,8 @@ describe('function', () => {
   });
 
   it('gets a cursor key that is valid base64 of at least 32 bytes', () => {
-    const generated = resourcesOf(dev, 'AWS::SecretsManager::Secret').find(([id]) => id.startsWith('ApiCursorKey'))![1]
-      .Properties.GenerateSecretString;
+    const [, secret] = resourcesOf(dev, 'AWS::SecretsManager::Secret').find(([id]) => id.startsWith('ApiCursorKey'))!;
+    const generated = secret.Properties.GenerateSecretString;
     // Only [A-Za-z0-9]: a multiple of 4 such characters is unpadded standard base64.
     assert.equal(generated.ExcludePunctuation, true);
     assert.equal(generated.IncludeSpace, false);
@@ -162,7 +162,7 @@ describe('logs', () => {
       [prod, 90],
     ] as const) {
       const groups = resourcesOf(t, 'AWS::Logs::LogGroup');
-      assert.equal(groups.length, 2);
+      assert.equal(groups.length, 3); // function, access logs, chat relay
       for (const [, g] of groups) assert.equal(g.Properties.RetentionInDays, days);
     }
   });
@@ -303,7 +303,9 @@ describe('monitoring', () => {
   });
 
   it('subscribes email and an HTTPS webhook only when configured', () => {
-    dev.resourceCountIs('AWS::SNS::Subscription', 0);
+    // Only the chat relay's (chat-relay.test.ts) in a stage configured with neither.
+    dev.resourceCountIs('AWS::SNS::Subscription', 1);
+    dev.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'lambda' }, 1);
     prod.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
     prod.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'https',

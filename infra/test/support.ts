@@ -38,7 +38,7 @@ export function synth(context: Record<string, unknown> = {}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'gota-cdk-out-'));
   mkdirSync(outdir, { recursive: true });
   const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], ...context } });
-  const stack = buildApp({ app, code: fakeLambdaCode() });
+  const stack = buildApp({ app, code: fakeLambdaCode(), relayCode: fakeLambdaCode() });
   const assembly = app.synth();
   const artifact = assembly.getStackByName(stack.stackName);
   const result: Synthesized = {
