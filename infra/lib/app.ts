@@ -3,7 +3,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 
 import { GotaStack } from './gota-stack.js';
-import { parseStage, stageConfig, type StageOverrides } from './stage.js';
+import { parseBooleanContext, parseStage, stageConfig, type StageOverrides } from './stage.js';
 
 export interface BuildAppOptions {
   readonly app: App;
@@ -20,7 +20,7 @@ export function buildApp({ app, code }: BuildAppOptions): GotaStack {
     corsAllowOrigin: optionalString(app, 'corsAllowOrigin'),
     alarmEmail: optionalString(app, 'alarmEmail'),
     alarmWebhookUrl: optionalString(app, 'alarmWebhookUrl'),
-    selfSignUp: optionalString(app, 'selfSignUp') === 'true' || app.node.tryGetContext('selfSignUp') === true,
+    selfSignUp: parseBooleanContext('selfSignUp', app.node.tryGetContext('selfSignUp')),
   };
   const stack = new GotaStack(app, `Gota-${stage}`, {
     config: stageConfig(stage, overrides),
