@@ -34,6 +34,8 @@ export interface ApiProps {
   readonly logRetention: logs.RetentionDays;
   /** Keep log groups when the stack is deleted. */
   readonly protectData: boolean;
+  /** The stack attaches a WAF web ACL to the stage (`Firewall`): APIG3 is then satisfied. */
+  readonly firewall?: boolean;
 }
 
 /**
@@ -205,11 +207,13 @@ export class Api extends Construct {
       },
     );
 
-    Validations.of(this.restApi.deploymentStage).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'No WAF web ACL by default (it costs per ACL and per request); stage throttling and Cognito cover the baseline. doc/deploy.md shows how to attach one in prod.',
-    });
+    if (!props.firewall) {
+      Validations.of(this.restApi.deploymentStage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'No WAF web ACL by default (it costs per ACL and per request); stage throttling and Cognito cover the baseline. `-c waf=true` attaches one (doc/deploy.md).',
+      });
+    }
 
     for (const response of gatewayResponses(props.corsAllowOrigin)) {
       this.restApi.addGatewayResponse(response.id, response.options);

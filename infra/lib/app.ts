@@ -21,6 +21,7 @@ export function buildApp({ app, code }: BuildAppOptions): GotaStack {
     alarmEmail: optionalString(app, 'alarmEmail'),
     alarmWebhookUrl: optionalString(app, 'alarmWebhookUrl'),
     selfSignUp: parseBooleanContext('selfSignUp', app.node.tryGetContext('selfSignUp')),
+    waf: parseBooleanContext('waf', app.node.tryGetContext('waf')),
   };
   const stack = new GotaStack(app, `Gota-${stage}`, {
     config: stageConfig(stage, overrides),

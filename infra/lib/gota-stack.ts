@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { Api } from './api.js';
 import { Auth } from './auth.js';
 import { Database } from './database.js';
+import { Firewall } from './firewall.js';
 import { Monitoring } from './monitoring.js';
 import type { StageConfig } from './stage.js';
 
@@ -20,6 +21,8 @@ export class GotaStack extends Stack {
   readonly database: Database;
   readonly api: Api;
   readonly monitoring: Monitoring;
+  /** The WAF web ACL on the stage, when the stage config asks for one. */
+  readonly firewall?: Firewall;
 
   constructor(scope: Construct, id: string, props: GotaStackProps) {
     super(scope, id, props);
@@ -40,7 +43,14 @@ export class GotaStack extends Stack {
       corsAllowOrigin: config.corsAllowOrigin,
       logRetention: config.logRetention,
       protectData: config.protectData,
+      firewall: config.waf !== undefined,
     });
+    if (config.waf) {
+      this.firewall = new Firewall(this, 'Firewall', {
+        stage: this.api.restApi.deploymentStage,
+        requestsPerIpPer5Minutes: config.waf.requestsPerIpPer5Minutes,
+      });
+    }
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stage: this.api.restApi.deploymentStage,
       function: this.api.function,

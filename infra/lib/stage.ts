@@ -28,6 +28,8 @@ export interface StageConfig {
   /** HTTPS endpoint subscribed to the alarm topic (a chat relay; see doc/operations.md). */
   readonly alarmWebhookUrl?: string;
   readonly alarms: AlarmThresholds;
+  /** A WAF web ACL on the stage (AWS common rules + a per-IP rate limit); none when undefined. */
+  readonly waf?: { readonly requestsPerIpPer5Minutes: number };
 }
 
 /** Alarm thresholds; the reasoning for each value is in doc/operations.md. */
@@ -68,6 +70,8 @@ export interface StageOverrides {
   readonly selfSignUp?: boolean;
   readonly alarmEmail?: string;
   readonly alarmWebhookUrl?: string;
+  /** Attach the WAF web ACL (`-c waf=true`); meant for prod. */
+  readonly waf?: boolean;
 }
 
 export function stageConfig(stage: StageName, overrides: StageOverrides = {}): StageConfig {
@@ -86,6 +90,9 @@ export function stageConfig(stage: StageName, overrides: StageOverrides = {}): S
     alarmWebhookUrl: overrides.alarmWebhookUrl,
     // Prod has the synthetic canary's steady traffic (and real users); a dev stage is often idle.
     alarms: prod ? { ...DEFAULT_ALARMS, noTrafficMinutes: 30 } : DEFAULT_ALARMS,
+    // 1,500 per 5 minutes is 5 requests/s from one address, sustained: far above one person or
+    // script, well under the stage throttle, so one client cannot take the stage's whole budget.
+    ...(overrides.waf && { waf: { requestsPerIpPer5Minutes: 1500 } }),
   };
 }
 
