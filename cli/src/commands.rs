@@ -330,7 +330,11 @@ async fn bearer(ctx: &Context) -> anyhow::Result<String> {
     // renew it into an access token instead of failing with a 401.
     let id_token_cached = tokens.source == TokenSource::Cognito
         && jwt_claims(&tokens.token)
-            .and_then(|c| c.get("token_use").and_then(|v| v.as_str()).map(str::to_owned))
+            .and_then(|c| {
+                c.get("token_use")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            })
             .as_deref()
             != Some("access");
     if tokens.expires_at - EXPIRY_MARGIN_SECS > now() && !id_token_cached {
