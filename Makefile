@@ -11,13 +11,18 @@ VENV_STAMP := $(VENV)/.installed
 
 INFRA := infra
 STAGE ?= dev
+# The one region bootstrap, deploy and destroy use (and that the CDK app, environment-agnostic,
+# deploys to): REGION=…, else AWS_REGION / AWS_DEFAULT_REGION, else the AWS CLI profile's.
+# Deferred (`?=`): the AWS CLI is asked only by the verbs that need a region.
+REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),$(shell aws configure get region 2>/dev/null))
+NEED_REGION = $(if $(REGION),,$(error no AWS region: export AWS_REGION=… or pass REGION=…))
 INFRA_STAMP := $(INFRA)/node_modules/.installed
 # The SAM CLI pins its own AWS libraries: it gets a virtualenv of its own, apart from moto's.
 SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 TOOLS_PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(SAM_VENV)/bin:$$PATH
 
-.PHONY: help run test lint fmt build deps proptest schemathesis build-lambda synth deploy destroy infra-deps infra-test bench smoke canary-user
+.PHONY: help run test lint fmt build deps proptest schemathesis build-lambda synth bootstrap deploy destroy infra-deps infra-test bench smoke canary-user
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -78,16 +83,27 @@ infra-test: infra-deps ## CDK tests: tsc, eslint, assertions, parity with gota-a
 synth: build-lambda $(INFRA_STAMP) ## Synthesize Gota-$(STAGE) into infra/cdk.out (samconfig.toml uses the dev one)
 	cd $(INFRA) && npx cdk synth --quiet -c stage=$(STAGE)
 
-deploy: build-lambda $(INFRA_STAMP) ## Deploy to the current AWS account: make deploy STAGE=dev|prod [CDK_ARGS='-c alarmEmail=…']
-	cd $(INFRA) && npx cdk deploy Gota-$(STAGE) -c stage=$(STAGE) $(CDK_ARGS)
+# Run from the repository root, where no cdk.json is: inside infra/ the CDK CLI synthesizes the
+# app even for `bootstrap aws://…`, and the app needs the Lambda build (infra/test/deploy.test.ts).
+bootstrap: $(INFRA_STAMP) ## Once per account and region, before the first deploy (needs no build): make bootstrap [ACCOUNT=…] [REGION=…]
+	$(NEED_REGION)
+	account="$(or $(ACCOUNT),$$(aws sts get-caller-identity --region "$(REGION)" --query Account --output text))"; \
+	AWS_REGION="$(REGION)" $(INFRA)/node_modules/.bin/cdk bootstrap "aws://$$account/$(REGION)" $(CDK_ARGS)
 
-smoke: ## CRUD journey against the deployed Gota-$(STAGE): GOTA_SMOKE_USERNAME=… GOTA_SMOKE_PASSWORD=… make smoke STAGE=dev
-	$(PYTHON) ops/smoke.py --stack Gota-$(STAGE)
+deploy: build-lambda $(INFRA_STAMP) ## Deploy to the current AWS account: make deploy STAGE=dev|prod [REGION=…] [CDK_ARGS='-c alarmEmail=…']
+	$(NEED_REGION)
+	cd $(INFRA) && AWS_REGION="$(REGION)" npx cdk deploy Gota-$(STAGE) -c stage=$(STAGE) $(CDK_ARGS)
 
-canary-user: ## Create the synthetic user of Gota-$(STAGE) with the password in its secret (once per stage)
-	ops/canary-user.sh Gota-$(STAGE)
+smoke: ## CRUD journey against the deployed Gota-$(STAGE): GOTA_SMOKE_USERNAME=… GOTA_SMOKE_PASSWORD=… make smoke STAGE=dev [REGION=…]
+	$(NEED_REGION)
+	AWS_REGION="$(REGION)" $(PYTHON) ops/smoke.py --stack Gota-$(STAGE)
 
-destroy: ## Delete Gota-$(STAGE) (prod keeps table, user pool, secret, logs): make destroy STAGE=dev
-	@read -r -p "Delete stack Gota-$(STAGE)? [y/N] " a && [ "$$a" = y ]
-	aws cloudformation delete-stack --stack-name Gota-$(STAGE)
-	aws cloudformation wait stack-delete-complete --stack-name Gota-$(STAGE)
+canary-user: ## Create the synthetic user of Gota-$(STAGE) with the password in its secret (once per stage) [REGION=…]
+	$(NEED_REGION)
+	AWS_REGION="$(REGION)" ops/canary-user.sh Gota-$(STAGE)
+
+destroy: ## Delete Gota-$(STAGE) (prod keeps table, user pool, secret, logs): make destroy STAGE=dev [REGION=…]
+	$(NEED_REGION)
+	@read -r -p "Delete stack Gota-$(STAGE) in $(REGION)? [y/N] " a && [ "$$a" = y ]
+	aws cloudformation delete-stack --region "$(REGION)" --stack-name Gota-$(STAGE)
+	aws cloudformation wait stack-delete-complete --region "$(REGION)" --stack-name Gota-$(STAGE)

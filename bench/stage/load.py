@@ -320,7 +320,7 @@ class Client:
                     else ""
                 )
                 self.run.abort(
-                    f"the token was refused ({response.status}): get a fresh ID token "
+                    f"the token was refused ({response.status}): get a fresh access token "
                     f"(they last an hour) for this stage's user pool{hint}"
                 )
             return result, response, data
@@ -688,7 +688,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="base URL with the stage: https://ID.execute-api.REGION.amazonaws.com/prod, "
         "or http://127.0.0.1:3000 for a standalone server")
     add("--token", default=os.environ.get("GOTA_TOKEN"),
-        help="bearer token (a Cognito ID token); default $GOTA_TOKEN")
+        help="bearer token (a Cognito access token); default $GOTA_TOKEN")
     add("--duration", type=positive_float, default=30.0, help="seconds of load (30)")
     add("--concurrency", type=positive_int, default=4,
         help="worker threads, one keep-alive connection each (4)")

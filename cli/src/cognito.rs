@@ -8,8 +8,9 @@ use crate::error::CliError;
 
 #[derive(Debug)]
 pub struct Tokens {
-    pub id: String,
-    pub access: Option<String>,
+    /// The bearer token for the API. It carries the `aws.cognito.signin.user.admin` scope that
+    /// the deployed API's Cognito authorizer requires; that authorizer refuses ID tokens.
+    pub access: String,
     pub refresh: Option<String>,
     pub expires_in: i64,
 }
@@ -82,12 +83,11 @@ pub async fn initiate(
                 .unwrap_or_default()
         ))
     })?;
-    let id = result
-        .id_token
-        .ok_or_else(|| CliError::Auth("Cognito returned no ID token".into()))?;
+    let access = result
+        .access_token
+        .ok_or_else(|| CliError::Auth("Cognito returned no access token".into()))?;
     Ok(Tokens {
-        id,
-        access: result.access_token,
+        access,
         refresh: result.refresh_token,
         expires_in: i64::from(result.expires_in),
     })

@@ -228,7 +228,6 @@ async fn login(
             source: TokenSource::Dev,
             username: name,
             token: token.token,
-            access_token: None,
             refresh_token: None,
             expires_at: now() + token.expires_in,
         }
@@ -259,8 +258,7 @@ async fn login(
         CachedTokens {
             source: TokenSource::Cognito,
             username,
-            token: t.id,
-            access_token: t.access,
+            token: t.access,
             refresh_token: t.refresh,
             expires_at: now() + t.expires_in,
         }
@@ -328,7 +326,18 @@ async fn bearer(ctx: &Context) -> anyhow::Result<String> {
             ctx.profile_name
         ))
     })?;
-    if tokens.expires_at - EXPIRY_MARGIN_SECS > now() {
+    // A session cached by an older `gota` holds an ID token, which the deployed API refuses:
+    // renew it into an access token instead of failing with a 401.
+    let id_token_cached = tokens.source == TokenSource::Cognito
+        && jwt_claims(&tokens.token)
+            .and_then(|c| {
+                c.get("token_use")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            })
+            .as_deref()
+            != Some("access");
+    if tokens.expires_at - EXPIRY_MARGIN_SECS > now() && !id_token_cached {
         return Ok(tokens.token);
     }
     let renewed = match tokens.source {
@@ -352,8 +361,7 @@ async fn bearer(ctx: &Context) -> anyhow::Result<String> {
                 )),
             })?;
             CachedTokens {
-                token: t.id,
-                access_token: t.access.or(tokens.access_token),
+                token: t.access,
                 // Cognito does not rotate refresh tokens by default; keep the one we have.
                 refresh_token: t.refresh.or(tokens.refresh_token),
                 expires_at: now() + t.expires_in,

@@ -74,10 +74,9 @@ pub enum TokenSource {
 pub struct CachedTokens {
     pub source: TokenSource,
     pub username: String,
-    /// The bearer token sent to the API (the ID token for Cognito).
+    /// The bearer token sent to the API: for Cognito the access token, which both modes accept
+    /// (API Gateway's authorizer takes no ID token; doc/api.md, "Identity and access").
     pub token: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     /// Unix seconds.

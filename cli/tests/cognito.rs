@@ -12,7 +12,7 @@ use gota_integration_tests::{Api, Moto, PASSWORD, UserPool};
 use serde_json::Value;
 use support::Gota;
 
-async fn world() -> (Moto, Api, Gota, tempfile::TempDir) {
+async fn world() -> (Moto, Api, Gota, tempfile::TempDir, UserPool) {
     let moto = Moto::start().await;
     let pool = UserPool::create(&moto, "gota-cli").await;
     pool.add_user("carol", &[]).await;
@@ -28,7 +28,32 @@ async fn world() -> (Moto, Api, Gota, tempfile::TempDir) {
     gota.ok(&["config", "set", "region", gota_integration_tests::REGION]);
     gota.ok(&["config", "set", "client_id", &pool.client_id]);
     gota.ok(&["config", "set", "cognito_endpoint", &moto.endpoint]);
-    (moto, api, gota, data)
+    (moto, api, gota, data, pool)
+}
+
+/// The claims of a JWT, unverified (the test only asks which kind of token it is).
+fn claims(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+fn login(gota: &Gota) {
+    let out = gota.run(
+        &["login", "carol", "--password-stdin"],
+        &[],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn cached(gota: &Gota) -> Value {
@@ -40,7 +65,7 @@ fn cached(gota: &Gota) -> Value {
 
 #[tokio::test]
 async fn login_with_a_real_cognito_user_then_use_the_api() {
-    let (_moto, _api, gota, _data) = world().await;
+    let (_moto, _api, gota, _data, _pool) = world().await;
     let out = gota.run(
         &["login", "carol", "--password-stdin"],
         &[],
@@ -59,7 +84,7 @@ async fn login_with_a_real_cognito_user_then_use_the_api() {
 
 #[tokio::test]
 async fn a_wrong_password_is_an_auth_failure() {
-    let (_moto, _api, gota, _data) = world().await;
+    let (_moto, _api, gota, _data, _pool) = world().await;
     let out = gota.run(
         &["login", "carol", "--password-stdin"],
         &[],
@@ -75,7 +100,7 @@ async fn a_wrong_password_is_an_auth_failure() {
 
 #[tokio::test]
 async fn an_expired_session_is_refreshed_with_the_refresh_token() {
-    let (_moto, _api, gota, _data) = world().await;
+    let (_moto, _api, gota, _data, _pool) = world().await;
     gota.run(
         &["login", "carol", "--password-stdin"],
         &[],
@@ -101,4 +126,38 @@ async fn an_expired_session_is_refreshed_with_the_refresh_token() {
         "refreshed: {after}"
     );
     assert_eq!(after["refresh_token"], before["refresh_token"]);
+}
+
+/// API Gateway's Cognito authorizer, with the scope the stack sets, accepts access tokens
+/// carrying `aws.cognito.signin.user.admin` and refuses ID tokens (ADR 0016).
+#[tokio::test]
+async fn login_keeps_the_access_token_that_the_deployed_api_accepts() {
+    let (_moto, _api, gota, _data, _pool) = world().await;
+    login(&gota);
+    let token = claims(cached(&gota)["token"].as_str().unwrap());
+    assert_eq!(token["token_use"], "access", "{token}");
+    assert!(
+        token["scope"]
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .any(|s| s == "aws.cognito.signin.user.admin"),
+        "{token}"
+    );
+}
+
+#[tokio::test]
+async fn an_id_token_cached_by_an_older_gota_is_renewed_into_an_access_token() {
+    let (_moto, _api, gota, _data, pool) = world().await;
+    login(&gota);
+    let mut tokens = cached(&gota);
+    tokens["token"] = Value::String(pool.login("carol").await.id);
+    std::fs::write(
+        gota.dir.path().join("tokens/default.json"),
+        tokens.to_string(),
+    )
+    .unwrap();
+    gota.ok(&["recipes", "list"]);
+    let token = claims(cached(&gota)["token"].as_str().unwrap());
+    assert_eq!(token["token_use"], "access", "{token}");
 }

@@ -1,6 +1,7 @@
 /**
  * `cdk synth|deploy -c stage=dev|prod`: the Lambda code is the output of
- * `cargo lambda build --release --arm64` (`make build-lambda`), found in the workspace target.
+ * `cargo lambda build --release --arm64` (`make build-lambda`), found in the workspace target
+ * (or in the directory given as `-c lambdaDir=…`). `make bootstrap` never runs this app.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 
 import { buildApp } from '../lib/app.js';
 
-const buildDir = fileURLToPath(new URL('../../target/lambda/gota-api/', import.meta.url));
+const app = new App();
+const lambdaDir: unknown = app.node.tryGetContext('lambdaDir');
+const buildDir =
+  typeof lambdaDir === 'string' && lambdaDir !== ''
+    ? `${lambdaDir.replace(/\/$/, '')}/`
+    : fileURLToPath(new URL('../../target/lambda/gota-api/', import.meta.url));
 if (!existsSync(`${buildDir}bootstrap`)) {
   console.error(
     `gota infra: ${buildDir}bootstrap is missing; build it first with \`make build-lambda\` ` +
@@ -26,4 +32,4 @@ if (!existsSync(`${relayDir}bootstrap`)) {
   process.exit(1);
 }
 
-buildApp({ app: new App(), code: lambda.Code.fromAsset(buildDir), relayCode: lambda.Code.fromAsset(relayDir) });
+buildApp({ app, code: lambda.Code.fromAsset(buildDir), relayCode: lambda.Code.fromAsset(relayDir) });

@@ -19,6 +19,11 @@ export interface ApiProps {
   readonly userPool: cognito.IUserPool;
   readonly userPoolClient: cognito.IUserPoolClient;
   readonly adminGroupName: string;
+  /**
+   * OAuth scopes the Cognito authorizer requires on bearer routes: with scopes it accepts
+   * access tokens carrying one of them, and no ID token (ADR 0016).
+   */
+  readonly authorizationScopes: readonly string[];
   readonly stageName: string;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   /**
@@ -34,6 +39,8 @@ export interface ApiProps {
    * none. Sized from the stage throttle by `reservedConcurrencyFor` (delivery.ts, ADR 0017).
    */
   readonly reservedConcurrency?: number;
+  /** The stack attaches a WAF web ACL to the stage (`Firewall`): APIG3 is then satisfied. */
+  readonly firewall?: boolean;
 }
 
 /**
@@ -70,6 +77,12 @@ export class Api extends Construct {
   readonly functionLogGroup: logs.LogGroup;
   readonly restApi: apigateway.RestApi;
   readonly accessLogGroup: logs.LogGroup;
+  /**
+   * API Gateway's execution log group, `API-Gateway-Execution-Logs_{restApiId}/{stage}`: API
+   * Gateway creates it on first write, without retention, and nothing deletes it. Owning it
+   * here gives it the stage's retention and removal policy (ADR 0016).
+   */
+  readonly executionLogGroup: logs.LogGroup;
   readonly authorizer: apigateway.CognitoUserPoolsAuthorizer;
   /**
    * Signs list cursors; every instance must share it. The function reads it at init and again
@@ -202,6 +215,14 @@ export class Api extends Construct {
         accessLogFormat: accessLogFormat(),
       },
     });
+    // The name is API Gateway's; the stage depends on the group so it exists before any write.
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html
+    this.executionLogGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.restApi.restApiId}/${props.stageName}`,
+      retention: props.logRetention,
+      removalPolicy,
+    });
+    this.restApi.deploymentStage.node.addDependency(this.executionLogGroup);
     const accountRole = this.restApi.node.tryFindChild('CloudWatchRole');
     if (accountRole) {
       Validations.of(accountRole).acknowledge({
@@ -218,11 +239,13 @@ export class Api extends Construct {
       },
     );
 
-    Validations.of(this.restApi.deploymentStage).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'No WAF web ACL by default (it costs per ACL and per request); stage throttling and Cognito cover the baseline. doc/deploy.md shows how to attach one in prod.',
-    });
+    if (!props.firewall) {
+      Validations.of(this.restApi.deploymentStage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'No WAF web ACL by default (it costs per ACL and per request); stage throttling and Cognito cover the baseline. `-c waf=true` attaches one (doc/deploy.md).',
+      });
+    }
 
     for (const response of gatewayResponses(props.corsAllowOrigin)) {
       this.restApi.addGatewayResponse(response.id, response.options);
@@ -246,6 +269,7 @@ export class Api extends Construct {
     const authenticated: apigateway.MethodOptions = {
       authorizationType: apigateway.AuthorizationType.COGNITO,
       authorizer: this.authorizer,
+      authorizationScopes: [...props.authorizationScopes],
     };
     const unauthenticated: apigateway.MethodOptions = { authorizationType: apigateway.AuthorizationType.NONE };
     /**

@@ -3,7 +3,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 
 import { GotaStack } from './gota-stack.js';
-import { parseStage, stageConfig, type StageOverrides } from './stage.js';
+import { parseBooleanContext, parseStage, stageConfig, type StageOverrides } from './stage.js';
 
 export interface BuildAppOptions {
   readonly app: App;
@@ -22,7 +22,8 @@ export function buildApp({ app, code, relayCode }: BuildAppOptions): GotaStack {
     alarmEmail: optionalString(app, 'alarmEmail'),
     alarmWebhookUrl: optionalString(app, 'alarmWebhookUrl'),
     runbookUrl: optionalString(app, 'runbookUrl'),
-    selfSignUp: optionalString(app, 'selfSignUp') === 'true' || app.node.tryGetContext('selfSignUp') === true,
+    selfSignUp: parseBooleanContext('selfSignUp', app.node.tryGetContext('selfSignUp')),
+    waf: parseBooleanContext('waf', app.node.tryGetContext('waf')),
   };
   const stack = new GotaStack(app, `Gota-${stage}`, {
     config: stageConfig(stage, overrides),

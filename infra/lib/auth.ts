@@ -6,6 +6,12 @@ export interface AuthProps {
   readonly selfSignUp: boolean;
   /** Deletion protection and RETAIN: a deleted pool takes every user's identity (`sub`) with it. */
   readonly protectData: boolean;
+  /**
+   * Hosted-UI / OAuth 2.0 settings for the app client. Without them OAuth is off: CDK would
+   * otherwise give the client implicit and code grants, every scope and an
+   * `https://example.com` callback. The API itself needs none of it (see `API_SCOPE`).
+   */
+  readonly oAuth?: cognito.OAuthSettings;
 }
 
 /**
@@ -15,10 +21,21 @@ export interface AuthProps {
 export class Auth extends Construct {
   /** The group whose members may read and change every recipe. The binary defaults to it too. */
   static readonly ADMIN_GROUP = 'admin';
+  /**
+   * The scope API Gateway's Cognito authorizer requires on every bearer route. Every access
+   * token the user-pools API issues (InitiateAuth, RespondToAuthChallenge, refresh) carries it,
+   * with or without OAuth on the client; an authorizer with scopes accepts access tokens only
+   * (ID tokens are 401). ADR 0016.
+   * https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html
+   * https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-enable-cognito-user-pool.html
+   */
+  static readonly API_SCOPE = 'aws.cognito.signin.user.admin';
 
   readonly userPool: cognito.UserPool;
   readonly client: cognito.UserPoolClient;
   readonly adminGroupName: string = Auth.ADMIN_GROUP;
+  /** What the API's authorizer asks of an access token: one of these scopes. */
+  readonly apiScopes: readonly string[] = [Auth.API_SCOPE];
 
   constructor(scope: Construct, id: string, props: AuthProps) {
     super(scope, id);
@@ -58,6 +75,7 @@ export class Auth extends Construct {
 
     this.client = this.userPool.addClient('ApiClient', {
       authFlows: { userPassword: true, userSrp: true },
+      ...(props.oAuth ? { oAuth: props.oAuth } : { disableOAuth: true }),
       generateSecret: false,
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,

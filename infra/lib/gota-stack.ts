@@ -8,6 +8,7 @@ import { SyntheticUser } from './canary.js';
 import { ChatRelay } from './chat-relay.js';
 import { Database } from './database.js';
 import { Delivery, reservedConcurrencyFor } from './delivery.js';
+import { Firewall } from './firewall.js';
 import { Monitoring } from './monitoring.js';
 import type { StageConfig } from './stage.js';
 
@@ -28,6 +29,8 @@ export class GotaStack extends Stack {
   readonly delivery: Delivery;
   readonly syntheticUser: SyntheticUser;
   readonly chatRelay: ChatRelay;
+  /** The WAF web ACL on the stage, when the stage config asks for one. */
+  readonly firewall?: Firewall;
 
   constructor(scope: Construct, id: string, props: GotaStackProps) {
     super(scope, id, props);
@@ -42,6 +45,7 @@ export class GotaStack extends Stack {
       userPool: this.auth.userPool,
       userPoolClient: this.auth.client,
       adminGroupName: this.auth.adminGroupName,
+      authorizationScopes: this.auth.apiScopes,
       stageName: config.stage,
       throttle: config.throttle,
       corsAllowOrigin: config.corsAllowOrigin,
@@ -51,11 +55,19 @@ export class GotaStack extends Stack {
       // (Lambda keeps 100 unreserved), and dev's throttle already bounds it (ADR 0017).
       reservedConcurrency:
         config.stage === 'prod' ? reservedConcurrencyFor(config.throttle, config.alarms.apiP99Latency) : undefined,
+      firewall: config.waf !== undefined,
     });
+    if (config.waf) {
+      this.firewall = new Firewall(this, 'Firewall', {
+        stage: this.api.restApi.deploymentStage,
+        requestsPerIpPer5Minutes: config.waf.requestsPerIpPer5Minutes,
+      });
+    }
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stage: this.api.restApi.deploymentStage,
       function: this.api.function,
       functionLogGroup: this.api.functionLogGroup,
+      accessLogGroup: this.api.accessLogGroup,
       table: this.database.table,
       thresholds: config.alarms,
       alarmEmail: config.alarmEmail,

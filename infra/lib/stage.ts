@@ -30,6 +30,8 @@ export interface StageConfig {
   /** Published doc/operations.md (e.g. its page in the repository); chat alerts link runbooks there. */
   readonly runbookUrl?: string;
   readonly alarms: AlarmThresholds;
+  /** A WAF web ACL on the stage (AWS common rules + a per-IP rate limit); none when undefined. */
+  readonly waf?: { readonly requestsPerIpPer5Minutes: number };
 }
 
 /** Alarm thresholds; the reasoning for each value is in doc/operations.md. */
@@ -39,6 +41,15 @@ export interface AlarmThresholds {
   /** Below this many requests in 5 minutes the 5xx rate is not judged (one error in 3 is noise). */
   readonly api5xxMinRequests: number;
   readonly apiP99Latency: Duration;
+  /**
+   * Percentage of requests answered 401 in a 5-minute period. Expired tokens make a few; a
+   * broken authorizer (wrong pool, scope, or client) makes nearly all of them.
+   */
+  readonly apiUnauthorizedRatePercent: number;
+  /** Below this many requests in 5 minutes the 401 rate is not judged. */
+  readonly apiUnauthorizedMinRequests: number;
+  /** Alarm when no request at all reaches the stage for this long; no alarm when undefined. */
+  readonly noTrafficMinutes?: number;
   /** Function errors (crashes, timeouts; not 5xx responses) in 5 minutes. */
   readonly lambdaErrors: number;
   readonly lambdaThrottles: number;
@@ -49,6 +60,8 @@ const DEFAULT_ALARMS: AlarmThresholds = {
   api5xxRatePercent: 1,
   api5xxMinRequests: 20,
   apiP99Latency: Duration.millis(1500),
+  apiUnauthorizedRatePercent: 25,
+  apiUnauthorizedMinRequests: 20,
   lambdaErrors: 1,
   lambdaThrottles: 1,
   dynamoThrottles: 1,
@@ -60,6 +73,8 @@ export interface StageOverrides {
   readonly alarmEmail?: string;
   readonly alarmWebhookUrl?: string;
   readonly runbookUrl?: string;
+  /** Attach the WAF web ACL (`-c waf=true`); meant for prod. */
+  readonly waf?: boolean;
 }
 
 export function stageConfig(stage: StageName, overrides: StageOverrides = {}): StageConfig {
@@ -80,8 +95,23 @@ export function stageConfig(stage: StageName, overrides: StageOverrides = {}): S
     alarmEmail: overrides.alarmEmail,
     alarmWebhookUrl: overrides.alarmWebhookUrl,
     runbookUrl: overrides.runbookUrl,
-    alarms: DEFAULT_ALARMS,
+    // Prod has the synthetic canary's steady traffic (and real users); a dev stage is often idle.
+    alarms: prod ? { ...DEFAULT_ALARMS, noTrafficMinutes: 30 } : DEFAULT_ALARMS,
+    // 1,500 per 5 minutes is 5 requests/s from one address, sustained: far above one person or
+    // script, well under the stage throttle, so one client cannot take the stage's whole budget.
+    ...(overrides.waf && { waf: { requestsPerIpPer5Minutes: 1500 } }),
   };
+}
+
+/**
+ * A boolean CDK context value: `-c key=true` arrives as the string "true", a `cdk.json` or
+ * `new App({context})` value as a JSON boolean. Anything else is refused, never read as false.
+ */
+export function parseBooleanContext(key: string, value: unknown): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new Error(`context ${key} must be true or false, got ${JSON.stringify(value)}`);
 }
 
 export function parseStage(value: unknown): StageName {
