@@ -56,6 +56,9 @@ export const CORS_ALLOW_HEADERS = [
   'X-Request-Id',
 ];
 
+/** How long a browser may cache a preflight: the same as the binary's CORS layer (doc/api.md). */
+export const CORS_MAX_AGE = Duration.seconds(600);
+
 /** Every method API Gateway can route besides OPTIONS (the CORS preflight, answered by a mock). */
 export const ROUTABLE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 type RoutableMethod = (typeof ROUTABLE_METHODS)[number];
@@ -260,12 +263,43 @@ export class Api extends Construct {
       // One invoke permission for the API instead of one per method and test-invoke.
       scopePermissionToMethod: false,
     });
-    const cors = (allowMethods: string[]): apigateway.CorsOptions => ({
-      allowOrigins: [props.corsAllowOrigin],
-      allowHeaders: CORS_ALLOW_HEADERS,
-      allowMethods,
-      maxAge: Duration.hours(1),
-    });
+    /**
+     * The CORS preflight for `methods`, answered by API Gateway itself (a mock: in Lambda it never
+     * reaches the binary). Written out instead of `addCorsPreflight` so that it carries what every
+     * response of the API carries (`Cache-Control: no-store`, `X-Content-Type-Options: nosniff`;
+     * doc/api.md), which `CorsOptions` cannot add, and the binary's 600 s `max-age`.
+     */
+    const preflight = (resource: apigateway.Resource, methods: readonly string[]) => {
+      const headers: Record<string, string> = {
+        'Access-Control-Allow-Headers': CORS_ALLOW_HEADERS.join(','),
+        'Access-Control-Allow-Origin': props.corsAllowOrigin,
+        'Access-Control-Allow-Methods': [...methods, 'OPTIONS'].join(','),
+        'Access-Control-Max-Age': String(CORS_MAX_AGE.toSeconds()),
+        'Cache-Control': 'no-store',
+        'X-Content-Type-Options': 'nosniff',
+        // One fixed origin: caches must not reuse the answer for another origin's preflight.
+        ...(props.corsAllowOrigin === '*' ? {} : { Vary: 'Origin' }),
+      };
+      const parameter = (name: string) => `method.response.header.${name}`;
+      resource.addMethod(
+        'OPTIONS',
+        new apigateway.MockIntegration({
+          requestTemplates: { 'application/json': '{ statusCode: 200 }' },
+          integrationResponses: [
+            {
+              statusCode: '204',
+              responseParameters: Object.fromEntries(Object.entries(headers).map(([k, v]) => [parameter(k), `'${v}'`])),
+            },
+          ],
+        }),
+        {
+          authorizationType: apigateway.AuthorizationType.NONE,
+          methodResponses: [
+            { statusCode: '204', responseParameters: Object.fromEntries(Object.keys(headers).map((k) => [parameter(k), true])) },
+          ],
+        },
+      );
+    };
     const authenticated: apigateway.MethodOptions = {
       authorizationType: apigateway.AuthorizationType.COGNITO,
       authorizer: this.authorizer,
@@ -290,7 +324,7 @@ export class Api extends Construct {
           'is unauthenticated so that the function can answer 405 + Allow before authentication, as the contract orders; it serves no data on this method',
         );
       }
-      resource.addCorsPreflight(cors(methods));
+      preflight(resource, methods);
     };
 
     route(this.restApi.root.addResource('health'), 'public', ['GET']);

@@ -276,6 +276,13 @@ describe('REST API', () => {
       for (const h of ['Authorization', 'Content-Type', 'If-Match', 'If-None-Match', 'Idempotency-Key']) {
         assert.ok(allowed.includes(h), `${h} not allowed`);
       }
+      // Every response carries these, preflights answered by API Gateway included (doc/api.md).
+      assert.equal(headers['method.response.header.Cache-Control'], "'no-store'");
+      assert.equal(headers['method.response.header.X-Content-Type-Options'], "'nosniff'");
+      assert.equal(headers['method.response.header.Access-Control-Max-Age'], "'600'");
+      assert.equal(headers['method.response.header.Vary'], "'Origin'");
+      const declared = m.Properties.MethodResponses[0].ResponseParameters;
+      for (const name of Object.keys(headers)) assert.equal(declared[name], true, name);
     }
   });
 });
