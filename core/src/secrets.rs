@@ -100,6 +100,18 @@ impl KeySource for SecretsManagerKeys {
     async fn fetch(&self) -> anyhow::Result<Keyring> {
         let (current, previous) = tokio::join!(self.read("AWSCURRENT"), self.read("AWSPREVIOUS"));
         let current = current?.with_context(|| format!("{} has no AWSCURRENT", self.arn))?;
-        Ok(Keyring::new(&current, previous?.as_deref()))
+        // Only the signing key is needed to serve. A bad AWSPREVIOUS must not stop every cold
+        // start: moving AWSCURRENT back to an older version (the runbook's undo) makes
+        // Secrets Manager move AWSPREVIOUS onto the version it came from — the bad one
+        // ("UpdateSecretVersionStage", Secrets Manager API reference). Without it, cursors
+        // signed before the last rotation are refused (422) until the next one.
+        let previous = previous.unwrap_or_else(|error| {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "cursor keys: AWSPREVIOUS is unusable; verifying with AWSCURRENT only"
+            );
+            None
+        });
+        Ok(Keyring::new(&current, previous.as_deref()))
     }
 }

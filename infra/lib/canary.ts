@@ -14,7 +14,12 @@ import { Construct } from 'constructs';
 export const CANARY_SCRIPT_DIR = fileURLToPath(new URL('../canary/src/', import.meta.url));
 
 /** The Cognito user the canary signs in as; created by hand (doc/operations.md#synthetic-user). */
-export const CANARY_USERNAME = 'gota-canary';
+/**
+ * The pool signs users in by e-mail address (`signInAliases: { email: true }`), so the username
+ * must be one: AdminCreateUser refuses anything else ("Username should be an email"). `.invalid`
+ * is reserved (RFC 2606): no mail can ever go there.
+ */
+export const CANARY_USERNAME = 'canary@gota.invalid';
 
 export interface SyntheticUserProps {
   /** Base URL of the stage, ending with `/` (`Api.url`). */
@@ -32,12 +37,12 @@ export interface SyntheticUserProps {
 
 /**
  * An always-on synthetic user (ADR 0017): every 5 minutes a CloudWatch Synthetics canary
- * checks `/health`, signs in as `gota-canary` with the password kept in Secrets Manager, and
+ * checks `/health`, signs in as `canary@gota.invalid` with the password kept in Secrets Manager, and
  * lists recipes with the token (and is refused without it). An alarm fires when runs fail.
  */
 export class SyntheticUser extends Construct {
   readonly canary: synthetics.Canary;
-  /** `{"username":"gota-canary","password":…}`, generated to satisfy the pool's policy. */
+  /** `{"username":"canary@gota.invalid","password":…}`, generated to satisfy the pool's policy. */
   readonly credentials: secretsmanager.Secret;
   readonly failing: cloudwatch.Alarm;
 
@@ -69,7 +74,10 @@ export class SyntheticUser extends Construct {
       enforceSSL: true,
       lifecycleRules: [{ expiration: Duration.days(30) }],
       removalPolicy,
-      autoDeleteObjects: false,
+      // The canary writes here every 5 minutes, and CloudFormation cannot delete a bucket that
+      // holds objects: without emptying it first, `make destroy` of a dev stage would end in
+      // DELETE_FAILED. Prod keeps the bucket (RETAIN), so nothing is emptied there.
+      autoDeleteObjects: !props.protectData,
     });
     Validations.of(artifacts).acknowledge({
       id: 'AwsSolutions-S1',

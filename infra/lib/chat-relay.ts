@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
@@ -97,8 +97,6 @@ export class ChatRelay extends Construct {
       maxEventAge: Duration.hours(1),
     });
 
-    props.alarmTopic.addSubscription(new subscriptions.LambdaSubscription(this.function));
-
     this.errors = new cloudwatch.Alarm(this, 'Errors', {
       metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
       alarmDescription:
@@ -109,9 +107,19 @@ export class ChatRelay extends Construct {
       datapointsToAlarm: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    // The topic's other subscribers (email) hear about it; the relay will try too, and its
-    // failure cannot loop: an alarm notifies on state changes only.
+    // The topic's other subscribers (e-mail) hear about it. The relay must not: with a revoked
+    // webhook it would fail on its own alarm, which would then flip ALARM → OK → ALARM every
+    // few minutes for as long as the webhook is broken. Filtering on the message body drops
+    // this one alarm (and anything that is not an alarm) before the relay is invoked
+    // ("SNS payload-based message filtering", Amazon SNS Developer Guide).
     this.errors.addAlarmAction(new actions.SnsAction(props.alarmTopic));
     this.errors.addOkAction(new actions.SnsAction(props.alarmTopic));
+    props.alarmTopic.addSubscription(
+      new subscriptions.LambdaSubscription(this.function, {
+        filterPolicyWithMessageBody: {
+          AlarmName: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ denylist: [this.errors.alarmName] })),
+        },
+      }),
+    );
   }
 }

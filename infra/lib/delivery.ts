@@ -1,6 +1,7 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -9,6 +10,8 @@ import { Construct } from 'constructs';
 export interface DeliveryProps {
   /** The alias API Gateway invokes (`Api.alias`). */
   readonly alias: lambda.Alias;
+  /** The stage in front of it: its 5xx answers also judge a release. */
+  readonly stage: apigateway.Stage;
   /** Above this p99 function duration on the alias, a release is rolled back. */
   readonly p99Duration: Duration;
   /** Further alarms that stop and roll back a release (e.g. the API's 5xx rate). */
@@ -31,6 +34,8 @@ export class Delivery extends Construct {
   /** Function errors (crash, timeout, init failure) on the alias: none is normal. */
   readonly aliasErrors: cloudwatch.Alarm;
   readonly aliasP99Duration: cloudwatch.Alarm;
+  /** 5xx answers of the stage, in 1-minute periods. */
+  readonly server5xx: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: DeliveryProps) {
     super(scope, id);
@@ -60,8 +65,23 @@ export class Delivery extends Construct {
       datapointsToAlarm: 2,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    // A version that answers every request with a handled 500/503 (wrong permissions, a bad
+    // setting) raises no Lambda error, so the alias alarms above would let it through. The
+    // stage's 5XXError counts those; the API's own 5xx-rate alarm (Monitoring) judges 5-minute
+    // periods, too slow for a 5-minute canary step. 3 in a minute: one store hiccup is not a
+    // reason to roll back. Like the alias alarms it also notifies the topic.
+    this.server5xx = new cloudwatch.Alarm(this, 'Api5xx', {
+      metric: props.stage.metricServerError({ period: PERIOD, statistic: 'Sum' }),
+      alarmDescription:
+        'The stage answered 5xx at least 3 times in a minute; during a release CodeDeploy rolls back. Runbook: doc/operations.md#release-rolled-back',
+      threshold: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     if (props.alarmTopic) {
-      for (const alarm of [this.aliasErrors, this.aliasP99Duration]) {
+      for (const alarm of [this.aliasErrors, this.aliasP99Duration, this.server5xx]) {
         alarm.addAlarmAction(new actions.SnsAction(props.alarmTopic));
         alarm.addOkAction(new actions.SnsAction(props.alarmTopic));
       }
@@ -70,7 +90,7 @@ export class Delivery extends Construct {
     this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'DeploymentGroup', {
       alias,
       deploymentConfig: codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
-      alarms: [this.aliasErrors, this.aliasP99Duration, ...(props.alarms ?? [])],
+      alarms: [this.aliasErrors, this.aliasP99Duration, this.server5xx, ...(props.alarms ?? [])],
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
     });
     Validations.of(this.deploymentGroup.role).acknowledge({

@@ -75,6 +75,7 @@ export class GotaStack extends Stack {
     });
     this.delivery = new Delivery(this, 'Delivery', {
       alias: this.api.alias,
+      stage: this.api.restApi.deploymentStage,
       p99Duration: config.alarms.apiP99Latency,
       alarmTopic: this.monitoring.alarmTopic,
     });
@@ -100,6 +101,10 @@ export class GotaStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.database.table.tableName });
     new CfnOutput(this, 'DashboardUrl', { value: this.monitoring.dashboardUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn });
+    new CfnOutput(this, 'CursorKeySecretArn', {
+      value: this.api.cursorKey.secretArn,
+      description: 'The secret that signs list cursors (doc/operations.md, "Rotate the cursor key")',
+    });
     new CfnOutput(this, 'CanarySecretArn', {
       value: this.syntheticUser.credentials.secretArn,
       description: 'Credentials of the synthetic user; `make canary-user` creates it in the pool',

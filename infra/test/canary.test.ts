@@ -68,6 +68,22 @@ describe('synthetic user (template)', () => {
  * The checks fail when the API misbehaves (the end-to-end pass against the real binary is
  * integration-tests/tests/blackbox/smoke.rs). A stand-in API answers what each case sets.
  */
+describe('synthetic user (teardown)', () => {
+  it('empties its artifacts bucket when a dev stack is deleted, and keeps it in prod', () => {
+    const dev = synth({ stage: 'dev' }).template.toJSON() as { Resources: Record<string, Resource> };
+    const devResources = Object.values(dev.Resources);
+    const devBucket = Object.entries(dev.Resources).find(([id, r]) => r.Type === 'AWS::S3::Bucket' && id.startsWith('SyntheticUserArtifacts'))!;
+    assert.equal((devBucket[1] as unknown as { DeletionPolicy: string }).DeletionPolicy, 'Delete');
+    // CDK's auto-delete custom resource empties the bucket before CloudFormation deletes it.
+    const emptier = devResources.filter((r) => r.Type === 'Custom::S3AutoDeleteObjects');
+    assert.equal(emptier.length, 1);
+    assert.deepEqual(emptier[0]!.Properties.BucketName, { Ref: devBucket[0] });
+    const prodBucket = ofType('AWS::S3::Bucket').find(([id]) => id.startsWith('SyntheticUserArtifacts'))!;
+    assert.equal((prodBucket[1] as unknown as { DeletionPolicy: string }).DeletionPolicy, 'Retain');
+    assert.equal(ofType('Custom::S3AutoDeleteObjects').length, 0);
+  });
+});
+
 describe('synthetic user (checks)', () => {
   let server: Server;
   let base = '';

@@ -163,4 +163,11 @@ describe('alarms and their runbooks', () => {
     assert.deepEqual(alarm.Properties.AlarmActions, [{ Ref: topicId }]);
     assert.deepEqual(alarm.Properties.OKActions, [{ Ref: topicId }]);
   });
+
+  it('is never sent its own alarm, which would flap for as long as the chat is broken', () => {
+    const [alarmId] = one(prod, 'AWS::CloudWatch::Alarm', 'ChatRelayErrors');
+    const [, subscription] = ofType(prod, 'AWS::SNS::Subscription').find(([, s]) => s.Properties.Protocol === 'lambda')!;
+    assert.equal(subscription.Properties.FilterPolicyScope, 'MessageBody');
+    assert.deepEqual(subscription.Properties.FilterPolicy, { AlarmName: [{ 'anything-but': [{ Ref: alarmId }] }] });
+  });
 });

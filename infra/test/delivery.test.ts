@@ -78,7 +78,20 @@ for (const stage of ['dev', 'prod'] as const) {
       const byMetric = Object.fromEntries(
         watched.map((id: string) => [alarms[id]!.Properties.MetricName, alarms[id]!.Properties]),
       );
-      assert.deepEqual(Object.keys(byMetric).sort(), ['Duration', 'Errors']);
+      assert.deepEqual(Object.keys(byMetric).sort(), ['5XXError', 'Duration', 'Errors']);
+      // Handled 5xx answers raise no Lambda error: the stage's 5XXError gates a release too.
+      const server = byMetric['5XXError']!;
+      assert.equal(server.Namespace, 'AWS/ApiGateway');
+      assert.deepEqual(
+        server.Dimensions.map((d: { Name: string }) => d.Name).sort(),
+        ['ApiName', 'Stage'],
+      );
+      assert.deepEqual(
+        [server.Period, server.Statistic, server.Threshold, server.ComparisonOperator, server.EvaluationPeriods],
+        [60, 'Sum', 3, 'GreaterThanOrEqualToThreshold', 1],
+      );
+      assert.match(server.AlarmDescription, /Runbook: doc\/operations\.md#release-rolled-back/);
+      delete byMetric['5XXError'];
       const fn = apiFunctionId(stage);
       for (const alarm of Object.values(byMetric) as Record<string, any>[]) {
         assert.equal(alarm.Namespace, 'AWS/Lambda');

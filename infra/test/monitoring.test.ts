@@ -271,6 +271,7 @@ describe('alarms', () => {
     // every alarm in the stack has its evaluation settings asserted in one place.
     DeliveryAliasErrors: [1, 1, 'notBreaching', 'GreaterThanOrEqualToThreshold', 1],
     DeliveryAliasP99Duration: [3, 2, 'notBreaching', 'GreaterThanThreshold', 1500],
+    DeliveryApi5xx: [1, 1, 'notBreaching', 'GreaterThanOrEqualToThreshold', 3],
     SyntheticUserFailing: [1, 1, 'breaching', 'LessThanThreshold', 50],
     ChatRelayErrors: [1, 1, 'notBreaching', 'GreaterThanOrEqualToThreshold', 1],
   };

@@ -348,7 +348,7 @@ describe('monitoring', () => {
 
 describe('stack', () => {
   it('outputs what a user needs to call the API', () => {
-    for (const name of ['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'TableName', 'DashboardUrl']) {
+    for (const name of ['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'TableName', 'DashboardUrl', 'CursorKeySecretArn']) {
       dev.hasOutput(name, Match.anyValue());
     }
   });

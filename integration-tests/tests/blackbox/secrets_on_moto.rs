@@ -156,3 +156,53 @@ async fn a_start_that_cannot_read_the_secret_fails_within_seconds_naming_the_var
         "{stderr}"
     );
 }
+
+/// The runbook's undo of a bad rotation moves AWSCURRENT back, and Secrets Manager then puts
+/// AWSPREVIOUS on the bad version: instances must still start and serve on AWSCURRENT.
+#[tokio::test]
+async fn an_unusable_previous_key_does_not_stop_a_start() {
+    let moto = Moto::start().await;
+    moto.create_table("recipes");
+    let pool = UserPool::create(&moto, "previous").await;
+    pool.add_user("alice", &[]).await;
+    let alice = pool.login("alice").await.id;
+    let secrets = moto.secrets_manager();
+    let arn = secrets
+        .create_secret()
+        .name("gota-cursor-key")
+        .secret_string("not base64, hand-typed by mistake")
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    // The good value becomes AWSCURRENT; the bad one is now AWSPREVIOUS.
+    secrets
+        .put_secret_value()
+        .secret_id(&arn)
+        .secret_string(KEY_AFTER)
+        .send()
+        .await
+        .unwrap();
+
+    let mut env = moto.env();
+    env.extend(pool.env());
+    env.push(("GOTA_TABLE_NAME".into(), "recipes".into()));
+    env.push(("GOTA_CURSOR_SECRET_ARN".into(), arn));
+    let api = Api::start(&env).await;
+    for title in ["one", "two"] {
+        let created = reqwest::Client::new()
+            .post(api.url("/recipes"))
+            .bearer_auth(&alice)
+            .json(&recipe(title))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED);
+    }
+    let (status, first) = page(&api, &alice, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let (status, second) = page(&api, &alice, Some(&cursor)).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+}
