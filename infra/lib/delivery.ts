@@ -1,7 +1,6 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -10,8 +9,13 @@ import { Construct } from 'constructs';
 export interface DeliveryProps {
   /** The alias API Gateway invokes (`Api.alias`). */
   readonly alias: lambda.Alias;
-  /** The stage in front of it: its 5xx answers also judge a release. */
-  readonly stage: apigateway.Stage;
+  /**
+   * The REST API's name and stage in front of it, as plain strings: their 5xx answers also
+   * judge a release. Not the `Stage` construct: the alias's update policy names the deployment
+   * group, whose alarms would then depend on the stage, which depends (through its methods) on
+   * the alias — a cycle CloudFormation refuses (cfn-lint E3004 caught it).
+   */
+  readonly api: { readonly name: string; readonly stageName: string };
   /** Above this p99 function duration on the alias, a release is rolled back. */
   readonly p99Duration: Duration;
   /** Further alarms that stop and roll back a release (e.g. the API's 5xx rate). */
@@ -71,7 +75,13 @@ export class Delivery extends Construct {
     // periods, too slow for a 5-minute canary step. 3 in a minute: one store hiccup is not a
     // reason to roll back. Like the alias alarms it also notifies the topic.
     this.server5xx = new cloudwatch.Alarm(this, 'Api5xx', {
-      metric: props.stage.metricServerError({ period: PERIOD, statistic: 'Sum' }),
+      metric: new cloudwatch.Metric({
+        namespace: 'AWS/ApiGateway',
+        metricName: '5XXError',
+        dimensionsMap: { ApiName: props.api.name, Stage: props.api.stageName },
+        period: PERIOD,
+        statistic: 'Sum',
+      }),
       alarmDescription:
         'The stage answered 5xx at least 3 times in a minute; during a release CodeDeploy rolls back. Runbook: doc/operations.md#release-rolled-back',
       threshold: 3,

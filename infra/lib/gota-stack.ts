@@ -75,7 +75,7 @@ export class GotaStack extends Stack {
     });
     this.delivery = new Delivery(this, 'Delivery', {
       alias: this.api.alias,
-      stage: this.api.restApi.deploymentStage,
+      api: { name: this.api.restApi.restApiName, stageName: config.stage },
       p99Duration: config.alarms.apiP99Latency,
       alarmTopic: this.monitoring.alarmTopic,
     });

@@ -72,37 +72,65 @@ fn truncated(text: &str) -> String {
     }
 }
 
-/// The JSON body for a Slack (or Slack-compatible) incoming webhook.
-pub fn slack(alarm: &Alarm, links: &Links) -> serde_json::Value {
-    let (emoji, _) = headline(alarm.new_state_value);
+/// How one chat marks text up; [`lines`] writes the same message in either.
+struct Markup {
+    /// A state or a field label, in bold.
+    bold: fn(&str) -> String,
+    /// The alarm's name.
+    name: fn(&str) -> String,
+    /// Free text taken from the alarm (reason, description, region, time).
+    text: fn(&str) -> String,
+    /// A link: `(url, label)`.
+    link: fn(&str, &str) -> String,
+}
+
+const SLACK: Markup = Markup {
+    bold: |s| format!("*{s}*"),
+    name: slack_code,
+    text: slack_code,
+    link: |url, label| format!("<{}|{label}>", slack_url(url)),
+};
+
+const TELEGRAM: Markup = Markup {
+    bold: |s| format!("<b>{s}</b>"),
+    name: |s| format!("<code>{}</code>", html(s)),
+    text: html,
+    link: |url, label| format!("<a href=\"{}\">{label}</a>", html(url)),
+};
+
+/// The message's lines: headline, state change, reason, description, where and when, links.
+fn lines(alarm: &Alarm, links: &Links, emoji: &str, markup: &Markup) -> Vec<String> {
+    let field =
+        |label: &str, value: &str| format!("{} {}", (markup.bold)(label), (markup.text)(value));
     let mut lines = vec![
         format!(
-            "{emoji} *{}* {}",
-            alarm.new_state_value.as_str(),
-            slack_code(&alarm.alarm_name)
+            "{emoji} {} {}",
+            (markup.bold)(alarm.new_state_value.as_str()),
+            (markup.name)(&alarm.alarm_name)
         ),
         format!(
-            "*State:* {} → {}",
+            "{} {} → {}",
+            (markup.bold)("State:"),
             alarm.old_state_value.as_str(),
             alarm.new_state_value.as_str()
         ),
     ];
     if !alarm.new_state_reason.trim().is_empty() {
-        lines.push(format!("*Reason:* {}", slack_code(&alarm.new_state_reason)));
+        lines.push(field("Reason:", &alarm.new_state_reason));
     }
     if let Some(description) = alarm
         .alarm_description
         .as_deref()
         .filter(|d| !d.trim().is_empty())
     {
-        lines.push(format!("*Description:* {}", slack_code(description)));
+        lines.push(field("Description:", description));
     }
     let mut when = Vec::new();
     if let Some(region) = region(alarm) {
-        when.push(format!("*Region:* {}", slack_code(&region)));
+        when.push(field("Region:", &region));
     }
     if !alarm.state_change_time.is_empty() {
-        when.push(format!("*Since:* {}", slack_code(&alarm.state_change_time)));
+        when.push(field("Since:", &alarm.state_change_time));
     }
     if !when.is_empty() {
         lines.push(when.join(" · "));
@@ -112,13 +140,19 @@ pub fn slack(alarm: &Alarm, links: &Links) -> serde_json::Value {
         lines.push(
             links
                 .iter()
-                .map(|(label, url)| format!("<{}|{label}>", slack_url(url)))
+                .map(|(label, url)| (markup.link)(url, label))
                 .collect::<Vec<_>>()
                 .join(" · "),
         );
     }
+    lines
+}
+
+/// The JSON body for a Slack (or Slack-compatible) incoming webhook.
+pub fn slack(alarm: &Alarm, links: &Links) -> serde_json::Value {
+    let (emoji, _) = headline(alarm.new_state_value);
     serde_json::json!({
-        "text": lines.join("\n"),
+        "text": lines(alarm, links, emoji, &SLACK).join("\n"),
         "unfurl_links": false,
         "unfurl_media": false,
     })
@@ -127,49 +161,7 @@ pub fn slack(alarm: &Alarm, links: &Links) -> serde_json::Value {
 /// The text of a Telegram `sendMessage` with `parse_mode: "HTML"`.
 pub fn telegram_html(alarm: &Alarm, links: &Links) -> String {
     let (_, emoji) = headline(alarm.new_state_value);
-    let mut lines = vec![
-        format!(
-            "{emoji} <b>{}</b> <code>{}</code>",
-            alarm.new_state_value.as_str(),
-            html(&alarm.alarm_name)
-        ),
-        format!(
-            "<b>State:</b> {} → {}",
-            alarm.old_state_value.as_str(),
-            alarm.new_state_value.as_str()
-        ),
-    ];
-    if !alarm.new_state_reason.trim().is_empty() {
-        lines.push(format!("<b>Reason:</b> {}", html(&alarm.new_state_reason)));
-    }
-    if let Some(description) = alarm
-        .alarm_description
-        .as_deref()
-        .filter(|d| !d.trim().is_empty())
-    {
-        lines.push(format!("<b>Description:</b> {}", html(description)));
-    }
-    let mut when = Vec::new();
-    if let Some(region) = region(alarm) {
-        when.push(format!("<b>Region:</b> {}", html(&region)));
-    }
-    if !alarm.state_change_time.is_empty() {
-        when.push(format!("<b>Since:</b> {}", html(&alarm.state_change_time)));
-    }
-    if !when.is_empty() {
-        lines.push(when.join(" · "));
-    }
-    let links = links.all(alarm);
-    if !links.is_empty() {
-        lines.push(
-            links
-                .iter()
-                .map(|(label, url)| format!("<a href=\"{}\">{label}</a>", html(url)))
-                .collect::<Vec<_>>()
-                .join(" · "),
-        );
-    }
-    lines.join("\n")
+    lines(alarm, links, emoji, &TELEGRAM).join("\n")
 }
 
 /// Alarm text as Slack inline code: no formatting applies inside it.
