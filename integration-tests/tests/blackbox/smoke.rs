@@ -169,3 +169,102 @@ async fn the_canary_script_passes_against_the_binary_and_fails_its_sign_in_step_
         "the password leaked: {text}"
     );
 }
+
+/// `make canary-user` against a stand-in `aws` that records what it is asked and answers
+/// `admin-create-user` as `$CREATE_USER` says: the real CLI's calls are what is tested.
+fn canary_user(create_user: &str) -> (Output, String) {
+    let bin = tempfile::tempdir().unwrap();
+    let calls = bin.path().join("calls");
+    let script = format!(
+        r#"#!/bin/sh
+echo "$*" >> '{calls}'
+case "$1 $2" in
+  "cloudformation describe-stacks")
+    case "$*" in
+      *UserPoolId*) echo eu-west-1_pool ;;
+      *CanarySecretArn*) echo arn:aws:secretsmanager:eu-west-1:123456789012:secret:canary-AbCdEf ;;
+    esac ;;
+  "secretsmanager get-secret-value") echo '{{"username":"canary@gota.invalid","password":"Pa55word!long-enough"}}' ;;
+  "cognito-idp admin-create-user")
+    case "$CREATE_USER" in
+      ok) ;;
+      exists) echo 'An error occurred (UsernameExistsException) when calling the AdminCreateUser operation: User account already exists' >&2; exit 254 ;;
+      *) echo 'An error occurred (InvalidParameterException) when calling the AdminCreateUser operation: Username should be an email.' >&2; exit 254 ;;
+    esac ;;
+  "cognito-idp admin-set-user-password") ;;
+  *) echo "unexpected: $*" >&2; exit 254 ;;
+esac
+"#,
+        calls = calls.display()
+    );
+    let aws = bin.path().join("aws");
+    std::fs::write(&aws, script).unwrap();
+    Command::new("chmod").arg("+x").arg(&aws).status().unwrap();
+    let output = Command::new("bash")
+        .arg(repo_root().join("ops/canary-user.sh"))
+        .arg("Gota-smoke")
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.path().display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("CREATE_USER", create_user)
+        .output()
+        .unwrap();
+    (output, std::fs::read_to_string(calls).unwrap_or_default())
+}
+
+#[test]
+fn canary_user_creates_a_verified_email_user_and_sets_its_password() {
+    let (output, calls) = canary_user("ok");
+    assert!(
+        output.status.success(),
+        "{}",
+        report("canary-user", &output)
+    );
+    let create = calls
+        .lines()
+        .find(|c| c.starts_with("cognito-idp admin-create-user"))
+        .unwrap();
+    assert!(
+        create.contains("--username canary@gota.invalid"),
+        "{create}"
+    );
+    assert!(
+        create.contains("Name=email,Value=canary@gota.invalid"),
+        "{create}"
+    );
+    assert!(
+        create.contains("Name=email_verified,Value=true"),
+        "{create}"
+    );
+    assert!(create.contains("--message-action SUPPRESS"), "{create}");
+    assert!(calls.contains("admin-set-user-password --user-pool-id eu-west-1_pool --username canary@gota.invalid --password Pa55word!long-enough --permanent"), "{calls}");
+}
+
+#[test]
+fn canary_user_resets_an_existing_user_and_stops_on_any_other_refusal() {
+    let (output, calls) = canary_user("exists");
+    assert!(
+        output.status.success(),
+        "{}",
+        report("canary-user", &output)
+    );
+    assert!(calls.contains("admin-set-user-password"), "{calls}");
+
+    let (output, calls) = canary_user("refused");
+    assert!(
+        !output.status.success(),
+        "{}",
+        report("canary-user", &output)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("Username should be an email"),
+        "{}",
+        report("canary-user", &output)
+    );
+    assert!(!calls.contains("admin-set-user-password"), "{calls}");
+}
