@@ -41,16 +41,28 @@ fn command(envs: &[(&str, &str)]) -> Command {
 }
 
 async fn start(data_dir: &std::path::Path) -> Server {
+    start_logging(data_dir, None, &[]).await
+}
+
+/// Starts `gota-api` on a free port with its log (standard error and output) going to `log`.
+async fn start_logging(
+    data_dir: &std::path::Path,
+    log: Option<&std::fs::File>,
+    envs: &[(&str, &str)],
+) -> Server {
+    let output = || log.map_or_else(Stdio::null, |f| Stdio::from(f.try_clone().unwrap()));
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let child = command(&[
+    let mut all = vec![
         ("GOTA_DATA_DIR", data_dir.to_str().unwrap()),
-        ("GOTA_LISTEN", &listen),
-    ])
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
+        ("GOTA_LISTEN", listen.as_str()),
+    ];
+    all.extend_from_slice(envs);
+    let child = command(&all)
+        .stdout(output())
+        .stderr(output())
+        .spawn()
+        .unwrap();
     let server = Server {
         child,
         base: format!("http://{listen}"),
@@ -328,4 +340,46 @@ async fn the_real_server_keeps_other_sites_away_from_dev_auth_and_marks_every_an
     assert_eq!(status, 200, "{head}");
     assert!(head.contains("cache-control: no-store"), "{head}");
     assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+}
+
+/// Operators search logs by an id no client chose: the client's own id is kept beside it.
+#[tokio::test]
+async fn the_log_keeps_the_servers_request_id_and_the_clients_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut server = start_logging(
+        dir.path(),
+        Some(&log),
+        &[("RUST_LOG", "info"), ("GOTA_LOG_FORMAT", "json")],
+    )
+    .await;
+    let response = reqwest::Client::new()
+        .get(format!("{}/health", server.base))
+        .header("x-request-id", "client-chosen-42")
+        .send()
+        .await
+        .unwrap();
+    let server_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(server_id, "client-chosen-42");
+    assert!(terminate(&mut server).success());
+
+    let logged = std::fs::read_to_string(&log_path).unwrap();
+    let line: Value = logged
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l.to_string().contains("client-chosen-42"))
+        .unwrap_or_else(|| panic!("no log line names the client's id: {logged}"));
+    let text = line.to_string();
+    assert!(
+        text.contains(&format!("\"request_id\":\"{server_id}\"")),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"client_request_id\":\"client-chosen-42\""),
+        "{text}"
+    );
 }
