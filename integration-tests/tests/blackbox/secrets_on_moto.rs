@@ -29,54 +29,91 @@ async fn page(api: &Api, token: &str, cursor: Option<&str>) -> (StatusCode, Valu
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// moto with the recipes table, a pool with alice signed in, and the cursor-key secret created
+/// with `first_value`.
+struct World {
+    moto: Moto,
+    pool: UserPool,
+    alice: String,
+    secrets: aws_sdk_secretsmanager::Client,
+    arn: String,
+}
+
+impl World {
+    async fn new(pool_name: &str, first_value: &str) -> World {
+        let moto = Moto::start().await;
+        moto.create_table("recipes");
+        let pool = UserPool::create(&moto, pool_name).await;
+        pool.add_user("alice", &[]).await;
+        let alice = pool.login("alice").await.id;
+        let secrets = moto.secrets_manager();
+        let arn = secrets
+            .create_secret()
+            .name("gota-cursor-key")
+            .secret_string(first_value)
+            .send()
+            .await
+            .unwrap()
+            .arn
+            .unwrap();
+        World {
+            moto,
+            pool,
+            alice,
+            secrets,
+            arn,
+        }
+    }
+
+    /// The runbook's rotation: `value` becomes AWSCURRENT, the one before AWSPREVIOUS.
+    async fn rotate_to(&self, value: &str) {
+        self.secrets
+            .put_secret_value()
+            .secret_id(&self.arn)
+            .secret_string(value)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// What a stage's function gets: the stores, the pool and the secret's ARN.
+    fn env(&self) -> Vec<(String, String)> {
+        let mut env = self.moto.env();
+        env.extend(self.pool.env());
+        env.push(("GOTA_TABLE_NAME".into(), "recipes".into()));
+        env.push(("GOTA_CURSOR_SECRET_ARN".into(), self.arn.clone()));
+        env
+    }
+
+    async fn create(&self, api: &Api, titles: &[&str]) {
+        for title in titles {
+            let created = reqwest::Client::new()
+                .post(api.url("/recipes"))
+                .bearer_auth(&self.alice)
+                .json(&recipe(title))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(created.status(), StatusCode::CREATED);
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_cursor_issued_before_a_rotation_still_works_after_it_on_old_and_new_instances() {
-    let moto = Moto::start().await;
-    moto.create_table("recipes");
-    let pool = UserPool::create(&moto, "secrets").await;
-    pool.add_user("alice", &[]).await;
-    let alice = pool.login("alice").await.id;
-    let secrets = moto.secrets_manager();
-    let arn = secrets
-        .create_secret()
-        .name("gota-cursor-key")
-        .secret_string(KEY_BEFORE)
-        .send()
-        .await
-        .unwrap()
-        .arn
-        .unwrap();
-
-    let mut env = moto.env();
-    env.extend(pool.env());
-    env.push(("GOTA_TABLE_NAME".into(), "recipes".into()));
-    env.push(("GOTA_CURSOR_SECRET_ARN".into(), arn.clone()));
+    let world = World::new("secrets", KEY_BEFORE).await;
+    let alice = world.alice.clone();
+    let mut env = world.env();
     // Debug logs of the binary and the AWS SDK: the key must not be in them either.
     env.push(("RUST_LOG".into(), "debug".into()));
     let log = tempfile::NamedTempFile::new().unwrap();
     let old = Api::start_logging_to(&env, log.path()).await;
-    for title in ["one", "two", "three"] {
-        let created = reqwest::Client::new()
-            .post(old.url("/recipes"))
-            .bearer_auth(&alice)
-            .json(&recipe(title))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(created.status(), StatusCode::CREATED);
-    }
+    world.create(&old, &["one", "two", "three"]).await;
     let (status, first) = page(&old, &alice, None).await;
     assert_eq!(status, StatusCode::OK);
     let before = first["next_cursor"].as_str().unwrap().to_owned();
 
-    // The runbook's rotation: the new value becomes AWSCURRENT, the old one AWSPREVIOUS.
-    secrets
-        .put_secret_value()
-        .secret_id(&arn)
-        .secret_string(KEY_AFTER)
-        .send()
-        .await
-        .unwrap();
+    world.rotate_to(KEY_AFTER).await;
     let new = Api::start_logging_to(&env, log.path()).await;
 
     // A page in flight across the rotation: the new instance accepts the old cursor...
@@ -161,45 +198,12 @@ async fn a_start_that_cannot_read_the_secret_fails_within_seconds_naming_the_var
 /// AWSPREVIOUS on the bad version: instances must still start and serve on AWSCURRENT.
 #[tokio::test]
 async fn an_unusable_previous_key_does_not_stop_a_start() {
-    let moto = Moto::start().await;
-    moto.create_table("recipes");
-    let pool = UserPool::create(&moto, "previous").await;
-    pool.add_user("alice", &[]).await;
-    let alice = pool.login("alice").await.id;
-    let secrets = moto.secrets_manager();
-    let arn = secrets
-        .create_secret()
-        .name("gota-cursor-key")
-        .secret_string("not base64, hand-typed by mistake")
-        .send()
-        .await
-        .unwrap()
-        .arn
-        .unwrap();
+    let world = World::new("previous", "not base64, hand-typed by mistake").await;
+    let alice = world.alice.clone();
     // The good value becomes AWSCURRENT; the bad one is now AWSPREVIOUS.
-    secrets
-        .put_secret_value()
-        .secret_id(&arn)
-        .secret_string(KEY_AFTER)
-        .send()
-        .await
-        .unwrap();
-
-    let mut env = moto.env();
-    env.extend(pool.env());
-    env.push(("GOTA_TABLE_NAME".into(), "recipes".into()));
-    env.push(("GOTA_CURSOR_SECRET_ARN".into(), arn));
-    let api = Api::start(&env).await;
-    for title in ["one", "two"] {
-        let created = reqwest::Client::new()
-            .post(api.url("/recipes"))
-            .bearer_auth(&alice)
-            .json(&recipe(title))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(created.status(), StatusCode::CREATED);
-    }
+    world.rotate_to(KEY_AFTER).await;
+    let api = Api::start(&world.env()).await;
+    world.create(&api, &["one", "two"]).await;
     let (status, first) = page(&api, &alice, None).await;
     assert_eq!(status, StatusCode::OK);
     let cursor = first["next_cursor"].as_str().unwrap().to_owned();
