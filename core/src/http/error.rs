@@ -142,7 +142,7 @@ impl ApiError {
             Self::MethodNotAllowed => "This method is not allowed on this path.".into(),
             Self::Conflict(detail) => detail.clone(),
             Self::PreconditionFailed => {
-                "The resource has changed: its current ETag does not match If-Match.".into()
+                "A precondition failed: the current ETag does not match If-Match, or matches If-None-Match.".into()
             }
             Self::PayloadTooLarge => format!(
                 "The request body is larger than {} KiB.",

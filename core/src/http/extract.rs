@@ -106,12 +106,27 @@ pub fn decode<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let pointer = json_pointer(e.path());
-        let message = e.inner().to_string();
+        let message = public_message(&e.inner().to_string());
         ApiError::BadRequest {
             detail: format!("{pointer}: {message}"),
             errors: vec![FieldError { pointer, message }],
         }
     })
+}
+
+/// serde's message without the names of our Rust types: "expected struct RecipeInput with 13
+/// elements" tells a client nothing it can act on and shows internals.
+fn public_message(message: &str) -> String {
+    match message.find("expected struct ") {
+        Some(_) if message.starts_with("invalid length") => {
+            "invalid type: array, expected a JSON object".to_owned()
+        }
+        Some(at) => format!(
+            "{}expected a JSON object",
+            message.get(..at).unwrap_or_default()
+        ),
+        None => message.to_owned(),
+    }
 }
 
 fn json_pointer(path: &serde_path_to_error::Path) -> String {
@@ -163,5 +178,30 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
                     }],
                 }
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_message;
+
+    #[test]
+    fn messages_never_name_our_rust_types() {
+        for (serde, public) in [
+            (
+                "invalid length 0, expected struct RecipeInput with 13 elements",
+                "invalid type: array, expected a JSON object",
+            ),
+            (
+                "invalid type: string \"x\", expected struct QuantityInput",
+                "invalid type: string \"x\", expected a JSON object",
+            ),
+            (
+                "invalid type: string \"x\", expected u16",
+                "invalid type: string \"x\", expected u16",
+            ),
+        ] {
+            assert_eq!(public_message(serde), public);
+        }
     }
 }

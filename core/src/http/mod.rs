@@ -243,10 +243,14 @@ async fn finish_response(mut response: Response) -> Response {
     if response.status() == StatusCode::METHOD_NOT_ALLOWED
         && !response.headers().contains_key(header::CONTENT_TYPE)
     {
-        let allow = response.headers().get(header::ALLOW).cloned();
+        // The router's bare 405 becomes a problem body; every header the inner layers set on
+        // it (Allow, X-Request-Id, CORS) stays.
+        let (parts, _) = response.into_parts();
         response = ApiError::MethodNotAllowed.into_response();
-        if let Some(allow) = allow {
-            response.headers_mut().insert(header::ALLOW, allow);
+        for (name, value) in &parts.headers {
+            if name != header::CONTENT_LENGTH && !response.headers().contains_key(name) {
+                response.headers_mut().append(name, value.clone());
+            }
         }
     }
     let headers = response.headers_mut();

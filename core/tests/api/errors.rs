@@ -255,6 +255,23 @@ async fn a_wrong_method_is_a_405_with_allow() {
     let reply = t.call("POST", "/health", None, None).await;
     assert_problem(&reply, StatusCode::METHOD_NOT_ALLOWED);
     assert!(reply.header("allow").unwrap_or_default().contains("GET"));
+    // Like every response the service produces: its request id and the CORS headers.
+    assert!(
+        reply
+            .header("x-request-id")
+            .is_some_and(|id| !id.is_empty())
+    );
+    let reply = t
+        .call_with(
+            "POST",
+            "/health",
+            None,
+            None,
+            &[("origin", "https://app.example.com")],
+        )
+        .await;
+    assert_problem(&reply, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
 }
 
 #[tokio::test]
@@ -600,4 +617,25 @@ async fn a_store_that_never_answers_is_a_503_with_retry_after_before_the_lambda_
     }
     assert!(gota_core::http::REQUEST_DEADLINE < Duration::from_secs(10));
     assert!(started.elapsed() >= 5 * gota_core::http::REQUEST_DEADLINE);
+}
+
+#[tokio::test]
+async fn a_body_of_the_wrong_json_shape_is_a_400_that_names_no_rust_type() {
+    let t = spawn_app();
+    let token = t.token("alice");
+    for body in [
+        json!([]),
+        json!({"title": "x", "ingredients": [[]], "steps": [{"text": "s"}]}),
+    ] {
+        let reply = t
+            .call("POST", "/recipes", Some(&token), Some(body.clone()))
+            .await;
+        assert_problem(&reply, StatusCode::BAD_REQUEST);
+        let text = reply.body.to_string();
+        assert!(
+            !text.contains("struct") && !text.contains("Input"),
+            "{body}: {text}"
+        );
+        assert!(text.contains("expected a JSON object"), "{body}: {text}");
+    }
 }
