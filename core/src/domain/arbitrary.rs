@@ -234,34 +234,20 @@ fn valid_recipe_input() -> impl Strategy<Value = RecipeInput> {
         proptest::option::of(prop::collection::vec(filled(2, 83), 0..=20)),
         proptest::option::of(text(2, 16)),
     );
-    (head, tail).prop_map(
-        |(
+    let head = head.prop_map(
+        |(title, description, servings, prep, cook, ingredients, steps)| {
             (
-                title,
+                Some(title),
                 description,
                 servings,
-                prep_time_minutes,
-                cook_time_minutes,
-                ingredients,
-                steps,
-            ),
-            (tags, difficulty, calories_per_serving, equipment, notes, author),
-        )| RecipeInput {
-            title: Some(title),
-            description,
-            servings,
-            prep_time_minutes,
-            cook_time_minutes,
-            ingredients: Some(ingredients),
-            steps: Some(steps),
-            tags,
-            difficulty,
-            calories_per_serving,
-            equipment,
-            notes,
-            author,
+                prep,
+                cook,
+                Some(ingredients),
+                Some(steps),
+            )
         },
-    )
+    );
+    (head, tail).prop_map(assemble)
 }
 
 /// Anything of the right JSON types: missing fields, out-of-range numbers, unknown units,
@@ -286,34 +272,49 @@ fn wild_recipe_input() -> impl Strategy<Value = RecipeInput> {
         proptest::option::of(prop::collection::vec(text(2, 80), 0..=21)),
         proptest::option::of(text(2, 15)),
     );
-    (head, tail).prop_map(
-        |(
-            (
-                title,
-                description,
-                servings,
-                prep_time_minutes,
-                cook_time_minutes,
-                ingredients,
-                steps,
-            ),
-            (tags, difficulty, calories_per_serving, equipment, notes, author),
-        )| RecipeInput {
-            title,
-            description,
-            servings,
-            prep_time_minutes,
-            cook_time_minutes,
-            ingredients,
-            steps,
-            tags,
-            difficulty,
-            calories_per_serving,
-            equipment,
-            notes,
-            author,
-        },
-    )
+    (head, tail).prop_map(assemble)
+}
+
+/// The fields of a recipe input, in declaration order.
+type Head = (
+    Option<String>,
+    Option<String>,
+    Option<Number>,
+    Option<Number>,
+    Option<Number>,
+    Option<Vec<IngredientInput>>,
+    Option<Vec<StepInput>>,
+);
+type Tail = (
+    Option<Vec<String>>,
+    Option<String>,
+    Option<Number>,
+    Option<Vec<String>>,
+    Option<Vec<String>>,
+    Option<String>,
+);
+
+fn assemble(
+    (
+        (title, description, servings, prep_time_minutes, cook_time_minutes, ingredients, steps),
+        (tags, difficulty, calories_per_serving, equipment, notes, author),
+    ): (Head, Tail),
+) -> RecipeInput {
+    RecipeInput {
+        title,
+        description,
+        servings,
+        prep_time_minutes,
+        cook_time_minutes,
+        ingredients,
+        steps,
+        tags,
+        difficulty,
+        calories_per_serving,
+        equipment,
+        notes,
+        author,
+    }
 }
 
 /// Any JSON at all, with object keys drawn mostly from the recipe's own field names so that

@@ -273,14 +273,6 @@ async fn request_span(
     request: Request,
     next: Next,
 ) -> Response {
-    let client_request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| (0x21..=0x7e).contains(&b))
-        })
-        .map(str::to_owned);
     let request_id =
         lambda::request_id(&request).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     // The route template (`/recipes/{id}`), so logs can be grouped per route; empty when
@@ -299,8 +291,15 @@ async fn request_span(
         route = route,
         path = %request.uri().path(),
     );
-    if let Some(client_request_id) = &client_request_id {
-        span.record("client_request_id", client_request_id.as_str());
+    if let Some(client_request_id) = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| (0x21..=0x7e).contains(&b))
+        })
+    {
+        span.record("client_request_id", client_request_id);
     }
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;

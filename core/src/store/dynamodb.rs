@@ -248,6 +248,13 @@ fn storable(
 }
 
 /// After a lost race: go again, unless the write budget is spent.
+/// Where recipe `id` lives, and its current item when finding it already read it.
+#[derive(Debug)]
+struct Located {
+    pk: String,
+    item: Option<HashMap<String, AttributeValue>>,
+}
+
 fn lost_race(deadline: Instant) -> Result<(), StoreError> {
     if Instant::now() < deadline {
         Ok(())
@@ -399,7 +406,8 @@ impl DynamoStore {
         Ok(output.item)
     }
 
-    /// The partition that holds recipe `id`, if `scope` may see it.
+    /// The partition that holds recipe `id`, if `scope` may see it (with the item, when
+    /// finding the partition meant reading it).
     ///
     /// An owner's recipes live in the owner's partition, so that needs no I/O (and another
     /// user's id is unreachable by construction). For admins the `by_id` index only names the
@@ -410,19 +418,22 @@ impl DynamoStore {
     /// admin's read or write of it is then a 404, and a retry finds it. An item the index
     /// still shows after its deletion, or at an old version, is harmless: only its `pk` is
     /// used, and the consistent base-table read has the final word.
-    async fn locate(&self, id: RecipeId, scope: Scope<'_>) -> Result<Option<String>, StoreError> {
+    async fn locate(&self, id: RecipeId, scope: Scope<'_>) -> Result<Option<Located>, StoreError> {
         match scope {
-            Scope::Owner(owner) => Ok(Some(owner_pk(owner))),
+            Scope::Owner(owner) => Ok(Some(Located {
+                pk: owner_pk(owner),
+                item: None,
+            })),
             Scope::Admin(admin) => {
                 // The admin's own recipe is where an owner's is, and a consistent read there
-                // sees it even before the index does; anyone else's goes through the index.
+                // sees it even before the index does (and is kept: it is the current item);
+                // anyone else's goes through the index.
                 let own = owner_pk(admin);
-                if self
-                    .get_consistent(own.clone(), recipe_sk(id))
-                    .await?
-                    .is_some()
-                {
-                    return Ok(Some(own));
+                if let Some(item) = self.get_consistent(own.clone(), recipe_sk(id)).await? {
+                    return Ok(Some(Located {
+                        pk: own,
+                        item: Some(item),
+                    }));
                 }
                 Box::pin(self.locate(id, Scope::Any)).await
             }
@@ -445,14 +456,15 @@ impl DynamoStore {
                     .unwrap_or_default()
                     .into_iter()
                     .find_map(|mut item| match item.remove(PARTITION_KEY) {
-                        Some(AttributeValue::S(pk)) => Some(pk),
+                        Some(AttributeValue::S(pk)) => Some(Located { pk, item: None }),
                         _ => None,
                     }))
             }
         }
     }
 
-    /// The recipe as stored now: the item a failed condition check returned (with
+    /// The recipe as stored now: an item just read consistently, or the item a failed
+    /// condition check returned (with
     /// `ReturnValuesOnConditionCheckFailure=ALL_OLD`, `ConditionalCheckFailedException.Item`
     /// is "the item which caused the condition check to fail", DynamoDB API Reference), else a
     /// strongly consistent read. `NotFound` when it is gone.
@@ -488,13 +500,14 @@ impl DynamoStore {
 impl RecipeStore for DynamoStore {
     #[tracing::instrument(skip(self, scope), level = "debug")]
     async fn get(&self, id: RecipeId, scope: Scope<'_>) -> Result<Option<Recipe>, StoreError> {
-        let Some(pk) = self.locate(id, scope).await? else {
+        let Some(located) = self.locate(id, scope).await? else {
             return Ok(None);
         };
-        self.get_consistent(pk, recipe_sk(id))
-            .await?
-            .map(decode_recipe)
-            .transpose()
+        match self.current(&located.pk, id, located.item).await {
+            Ok(recipe) => Ok(Some(recipe)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 
     #[tracing::instrument(skip_all, level = "debug")]
@@ -657,11 +670,9 @@ impl RecipeStore for DynamoStore {
         scope: Scope<'_>,
         change: &Change<'_>,
     ) -> Result<Result<Recipe, Refusal>, StoreError> {
-        let Some(pk) = self.locate(id, scope).await? else {
-            return Err(StoreError::NotFound);
-        };
+        let Located { pk, item } = self.locate(id, scope).await?.ok_or(StoreError::NotFound)?;
         let deadline = Instant::now() + WRITE_BUDGET;
-        let mut current = self.current(&pk, id, None).await?;
+        let mut current = self.current(&pk, id, item).await?;
         loop {
             let content = match change(&current) {
                 Ok(content) => content,
@@ -703,11 +714,9 @@ impl RecipeStore for DynamoStore {
         scope: Scope<'_>,
         check: &Check<'_>,
     ) -> Result<Result<(), Refusal>, StoreError> {
-        let Some(pk) = self.locate(id, scope).await? else {
-            return Err(StoreError::NotFound);
-        };
+        let Located { pk, item } = self.locate(id, scope).await?.ok_or(StoreError::NotFound)?;
         let deadline = Instant::now() + WRITE_BUDGET;
-        let mut current = self.current(&pk, id, None).await?;
+        let mut current = self.current(&pk, id, item).await?;
         loop {
             if let Err(refusal) = check(&current) {
                 return Ok(Err(refusal));
