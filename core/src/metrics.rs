@@ -136,18 +136,18 @@ impl Metrics {
     }
 
     pub fn record(&self, event: Event) {
-        let line = match &self.sink {
-            Sink::Off => return,
-            _ => emf_line(&self.stage, event, now_millis()),
-        };
         match &self.sink {
             Sink::Off => {}
             Sink::Stdout => {
                 // One write of a whole line, so it cannot interleave with a log line. A closed
                 // stdout loses the metric, never the request.
+                let line = emf_line(&self.stage, event, now_millis());
                 let _ = std::io::stdout().lock().write_all(line.as_bytes());
             }
-            Sink::Memory(lines) => lines.lock().unwrap_or_else(|e| e.into_inner()).push(line),
+            Sink::Memory(lines) => {
+                let line = emf_line(&self.stage, event, now_millis());
+                lines.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+            }
         }
     }
 }

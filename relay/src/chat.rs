@@ -197,7 +197,7 @@ async fn post(
 ) -> Result<(), DeliveryError> {
     let transport = |e: reqwest::Error| DeliveryError::Transport {
         destination,
-        cause: error_chain(&e.without_url()),
+        cause: format!("{:#}", anyhow::Error::new(e.without_url())),
     };
     let response = http
         .post(url.clone())
@@ -215,17 +215,6 @@ async fn post(
             status: status.as_u16(),
         })
     }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

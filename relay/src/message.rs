@@ -95,7 +95,7 @@ const TELEGRAM: Markup = Markup {
     bold: |s| format!("<b>{s}</b>"),
     name: |s| format!("<code>{}</code>", html(s)),
     text: html,
-    link: |url, label| format!("<a href=\"{}\">{label}</a>", html(url)),
+    link: |url, label| format!("<a href=\"{}\">{label}</a>", html_escape(url)),
 };
 
 /// The message's lines: headline, state change, reason, description, where and when, links.
@@ -189,10 +189,16 @@ fn slack_url(url: &str) -> String {
         .replace('|', "%7C")
 }
 
-/// Text or attribute value for Telegram's HTML mode.
+/// Alarm text for Telegram's HTML mode: escaped, and cut to fit a message.
 fn html(text: &str) -> String {
+    html_escape(&truncated(text))
+}
+
+/// Text or attribute value for Telegram's HTML mode, escaped and otherwise as it is (a link's
+/// URL must not be cut or flattened like alarm text).
+fn html_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in truncated(text).chars() {
+    for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -247,6 +253,25 @@ mod tests {
         assert!(!text.contains("<!channel>"));
         assert!(text.contains("(OK -&gt; ALARM transition)"));
         assert_eq!(body["unfurl_links"], false);
+    }
+
+    #[test]
+    fn a_long_link_is_never_cut_like_alarm_text() {
+        let long = format!("https://example.com/{}", "a".repeat(900));
+        let links = Links {
+            dashboard: Some(long.clone()),
+            runbooks: None,
+        };
+        let html = telegram_html(&alarm("x"), &links);
+        assert!(
+            html.contains(&format!("<a href=\"{long}\">Dashboard</a>")),
+            "{html}"
+        );
+        let slack = slack(&alarm("x"), &links)["text"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(slack.contains(&format!("<{long}|Dashboard>")), "{slack}");
     }
 
     #[test]
