@@ -282,21 +282,43 @@ struct RawHeader {
     alg: String,
     kid: Option<String>,
     typ: Option<String>,
+    #[serde(default)]
+    crit: Present,
+    /// Header parameters that point at keys: the key is chosen by `kid` from the configured
+    /// JWKS only, so a token that brings its own (`jwk`, `x5c`) or says where to fetch one
+    /// (`jku`, `x5u`) is refused outright rather than having them ignored (RFC 8725 §3.10).
+    #[serde(default)]
+    jku: Present,
+    #[serde(default)]
+    x5u: Present,
+    #[serde(default)]
+    jwk: Present,
+    #[serde(default)]
+    x5c: Present,
 }
 
-/// Header parameters that point at keys: the key is chosen by `kid` from the configured JWKS
-/// only, so a token that brings its own (`jwk`, `x5c`) or says where to fetch one (`jku`,
-/// `x5u`) is refused outright rather than having them ignored (RFC 8725 §3.10).
-const KEY_REFERENCES: [&str; 4] = ["jku", "x5u", "jwk", "x5c"];
+/// Whether a header member is there at all, whatever its value (`null` included).
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer).map(|_| Present(true))
+    }
+}
 
 /// `typ` values of the tokens Cognito issues (none at all, today) and of OAuth access tokens
 /// (RFC 9068 `at+jwt`); anything else is some other kind of JWT signed by a trusted key and
 /// must not pass for an ID or access token (RFC 8725 §3.11). Compared case-insensitively
 /// with an optional `application/` prefix (RFC 7515 §4.1.9).
 fn typ_allowed(typ: &str) -> bool {
-    let typ = typ.to_ascii_lowercase();
-    let typ = typ.strip_prefix("application/").unwrap_or(&typ);
-    typ == "jwt" || typ == "at+jwt"
+    const PREFIX: &str = "application/";
+    let typ = typ
+        .get(..PREFIX.len())
+        .filter(|prefix| prefix.eq_ignore_ascii_case(PREFIX))
+        .and_then(|_| typ.get(PREFIX.len()..))
+        .unwrap_or(typ);
+    typ.eq_ignore_ascii_case("jwt") || typ.eq_ignore_ascii_case("at+jwt")
 }
 
 /// Shape, `alg`, `kid`, `crit`, `typ` and key-reference checks that need no key, so that junk and algorithm-confusion
@@ -320,20 +342,18 @@ fn screen_header(token: &str) -> Result<String, AuthError> {
     let header = URL_SAFE_NO_PAD
         .decode(header)
         .map_err(|_| AuthError::Invalid("malformed token header"))?;
-    let members: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&header)
-        .map_err(|_| AuthError::Invalid("malformed token header"))?;
     let header: RawHeader = serde_json::from_slice(&header)
         .map_err(|_| AuthError::Invalid("malformed token header"))?;
     if header.alg != "RS256" {
         return Err(AuthError::Invalid("algorithm not allowed"));
     }
     // RFC 7515 §4.1.11: extensions listed in `crit` must be understood, and none are.
-    if members.contains_key("crit") {
+    if header.crit.0 {
         return Err(AuthError::Invalid("crit header"));
     }
-    if KEY_REFERENCES
+    if [&header.jku, &header.x5u, &header.jwk, &header.x5c]
         .iter()
-        .any(|name| members.contains_key(*name))
+        .any(|member| member.0)
     {
         return Err(AuthError::Invalid("key reference in header"));
     }

@@ -195,8 +195,16 @@ impl CursorCodec {
         let Some(refresh) = &self.refresh else {
             return;
         };
-        // One read at a time; whoever waited finds it no longer due and does not read again.
-        let mut reads = refresh.reads.lock().await;
+        // One read at a time. Keys that are only stale still sign and verify, so a request
+        // never waits for another's read of them (up to READ_TIMEOUT); a miss may need the
+        // read under way, so it waits, and finds it no longer due.
+        let mut reads = match why {
+            Why::Stale => match refresh.reads.try_lock() {
+                Ok(reads) => reads,
+                Err(_) => return,
+            },
+            Why::Miss => refresh.reads.lock().await,
+        };
         let due = match why {
             Why::Stale => reads.last.elapsed() >= KEY_TTL,
             Why::Miss => reads

@@ -929,6 +929,11 @@ async fn headers_that_ask_for_more_than_plain_rs256_are_invalid() {
             "crit header",
         ),
         (
+            // Present is present, whatever its value.
+            json!({"alg": "RS256", "kid": "key-1", "crit": null}),
+            "crit header",
+        ),
+        (
             json!({"alg": "RS256", "kid": "key-1", "b64": false, "crit": ["b64"]}),
             "crit header",
         ),
