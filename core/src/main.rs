@@ -50,8 +50,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
-    let store = service::open_store(&config.store).await?;
-    let cursors = service::cursor_codec(&config.cursor_key).await?;
+    let aws = service::Aws::default();
+    let store = service::open_store(&config.store, &aws).await?;
+    let cursors = service::cursor_codec(&config.cursor_key, &aws).await?;
     let app = App::new(service::state(&config, store, cursors)?);
     match config.mode {
         Mode::Lambda => service::serve_lambda(app).await,

@@ -10,7 +10,6 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_secretsmanager::Client;
@@ -33,8 +32,8 @@ pub struct SecretsManagerKeys {
 impl SecretsManagerKeys {
     /// With the SDK's own configuration chain (region, credentials,
     /// `AWS_ENDPOINT_URL_SECRETS_MANAGER`) and bounded timeouts. Does no I/O.
-    pub async fn connect(arn: &str) -> Self {
-        let config = aws_config::defaults(BehaviorVersion::latest())
+    pub fn connect(aws: &aws_config::SdkConfig, arn: &str) -> Self {
+        let config = aws_sdk_secretsmanager::config::Builder::from(aws)
             .retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(3)
@@ -47,9 +46,8 @@ impl SecretsManagerKeys {
                     .operation_timeout(READ_TIMEOUT)
                     .build(),
             )
-            .load()
-            .await;
-        Self::with_client(Client::new(&config), arn)
+            .build();
+        Self::with_client(Client::from_conf(config), arn)
     }
 
     pub fn with_client(client: Client, arn: &str) -> Self {

@@ -17,25 +17,40 @@ use crate::store::RecipeStore;
 use crate::store::dynamodb::DynamoStore;
 use crate::store::embedded::EmbeddedStore;
 
+/// The AWS SDK's shared configuration (region, credentials, endpoints, and one HTTP client
+/// with its TLS roots), loaded once, and only when a client needs it: the store and the
+/// cursor-key secret share it instead of each loading its own at start-up.
+#[derive(Debug, Default)]
+pub struct Aws(tokio::sync::OnceCell<aws_config::SdkConfig>);
+
+impl Aws {
+    pub async fn config(&self) -> &aws_config::SdkConfig {
+        self.0
+            .get_or_init(|| aws_config::defaults(aws_config::BehaviorVersion::latest()).load())
+            .await
+    }
+}
+
 /// Opens the configured store.
-pub async fn open_store(config: &StoreConfig) -> anyhow::Result<Arc<dyn RecipeStore>> {
+pub async fn open_store(config: &StoreConfig, aws: &Aws) -> anyhow::Result<Arc<dyn RecipeStore>> {
     match config {
         StoreConfig::Embedded { data_dir } => Ok(Arc::new(EmbeddedStore::open(data_dir)?)),
-        StoreConfig::DynamoDb { table_name } => {
-            Ok(Arc::new(DynamoStore::connect(table_name).await))
-        }
+        StoreConfig::DynamoDb { table_name } => Ok(Arc::new(DynamoStore::connect(
+            aws.config().await,
+            table_name,
+        ))),
     }
 }
 
 /// The cursor codec `config` asks for. With a secret, its keys are read here: a secret that
 /// cannot be read within [`crate::secrets::READ_TIMEOUT`] stops start-up (in Lambda, a failed
 /// init that Lambda retries on the next invocation), rather than serving with no key.
-pub async fn cursor_codec(config: &CursorKeyConfig) -> anyhow::Result<CursorCodec> {
+pub async fn cursor_codec(config: &CursorKeyConfig, aws: &Aws) -> anyhow::Result<CursorCodec> {
     match config {
         CursorKeyConfig::Fixed(key) => Ok(CursorCodec::new(key)),
         CursorKeyConfig::Random => CursorCodec::random(),
         CursorKeyConfig::Secret { arn } => {
-            let source = Arc::new(SecretsManagerKeys::connect(arn).await);
+            let source = Arc::new(SecretsManagerKeys::connect(aws.config().await, arn));
             CursorCodec::from_source(source)
                 .await
                 .context("GOTA_CURSOR_SECRET_ARN: reading the cursor key")
@@ -133,8 +148,7 @@ pub async fn create_table(config: &Config) -> anyhow::Result<()> {
     let StoreConfig::DynamoDb { table_name } = &config.store else {
         anyhow::bail!("GOTA_TABLE_NAME: create-table needs the DynamoDB table name");
     };
-    let created = DynamoStore::connect(table_name)
-        .await
+    let created = DynamoStore::connect(Aws::default().config().await, table_name)
         .create_table()
         .await?;
     tracing::info!(table = %table_name, created, "table ready");

@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow};
 use async_trait::async_trait;
-use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
@@ -279,8 +278,8 @@ impl DynamoStore {
     /// A store on `table`, with the SDK's own configuration chain (region, credentials,
     /// `AWS_ENDPOINT_URL_DYNAMODB`), standard retries and timeouts bounded well inside API
     /// Gateway's 29 s. Does no I/O.
-    pub async fn connect(table: &str) -> Self {
-        let config = aws_config::defaults(BehaviorVersion::latest())
+    pub fn connect(aws: &aws_config::SdkConfig, table: &str) -> Self {
+        let config = aws_sdk_dynamodb::config::Builder::from(aws)
             .retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(3)
@@ -293,9 +292,8 @@ impl DynamoStore {
                     .operation_timeout(Duration::from_secs(8))
                     .build(),
             )
-            .load()
-            .await;
-        Self::with_client(Client::new(&config), table)
+            .build();
+        Self::with_client(Client::from_conf(config), table)
     }
 
     pub fn with_client(client: Client, table: &str) -> Self {
