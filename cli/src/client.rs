@@ -3,7 +3,7 @@
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
 
-use gota_core::domain::{Recipe, RecipeInput};
+use gota_domain::{Recipe, RecipeInput};
 
 use crate::error::{CliError, Problem};
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::{CommandFactory as _, Parser, Subcommand};
 
-use gota_core::domain::{Recipe, RecipeInput};
+use gota_domain::{Recipe, RecipeInput};
 
 use crate::client::{Api, ListFilter};
 use crate::config::{CachedTokens, DEFAULT_ENDPOINT, Profile, Store, TokenSource};

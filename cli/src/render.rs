@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use gota_core::domain::{Quantity, Recipe};
+use gota_domain::{Quantity, Recipe};
 
 /// Widest a title column gets before it is cut with `…`.
 const TITLE_WIDTH: usize = 40;

@@ -6,7 +6,6 @@
 
 pub mod auth;
 pub mod config;
-pub mod domain;
 pub mod http;
 pub mod metrics;
 pub mod secrets;

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::AppState;
 use super::error::ApiError;
 use crate::auth::{AuthError, AuthorizerClaims, ClaimsSource, Identity};
-use crate::domain::Owner;
+use gota_domain::Owner;
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]

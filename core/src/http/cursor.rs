@@ -284,7 +284,7 @@ impl CursorCodec {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::domain::Tag;
+    use gota_domain::Tag;
 
     fn binding<'a>(caller: &'a str, owner: &'a str, filter: &'a ListFilter) -> CursorBinding<'a> {
         CursorBinding {

@@ -11,8 +11,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::AuthError;
-use crate::domain::{FieldError, ValidationErrors};
 use crate::store::StoreError;
+use gota_domain::{FieldError, ValidationErrors};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 

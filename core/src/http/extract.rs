@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::error::ApiError;
-use crate::domain::FieldError;
+use gota_domain::FieldError;
 
 /// Request bodies above this are refused with 413 (contract: 256 KiB).
 pub const BODY_LIMIT_BYTES: usize = 256 * 1024;

@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 use super::AppState;
 use super::error::Problem;
 use super::{dev, recipes};
-use crate::domain::{FieldError, IngredientInput, QuantityInput, Recipe, RecipeInput, StepInput};
+use gota_domain::{FieldError, IngredientInput, QuantityInput, Recipe, RecipeInput, StepInput};
 
 #[derive(OpenApi)]
 #[openapi(

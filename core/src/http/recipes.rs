@@ -19,13 +19,13 @@ use super::lambda::BasePath;
 use super::preconditions::{Precondition, etag, evaluate};
 use super::routes::{Access, RouteTable, Verb};
 use super::{AppState, merge_patch};
-use crate::domain::{
-    IngredientName, Owner, Recipe, RecipeContent, RecipeId, RecipeInput, SearchText, Servings, Tag,
-    now_utc,
-};
 use crate::store::{
     ClaimOutcome, ExistingClaim, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListFilter,
     ListQuery, Refusal, Scope, StoredResponse,
+};
+use gota_domain::{
+    IngredientName, Owner, Recipe, RecipeContent, RecipeId, RecipeInput, SearchText, Servings, Tag,
+    now_utc,
 };
 
 /// How long a completed `Idempotency-Key` is honoured (contract: 24 h).
@@ -89,7 +89,7 @@ pub struct ListParams {
     /// `next_cursor` from the previous page of the same query.
     cursor: Option<String>,
     /// Only recipes with this tag (exact, case-insensitive input).
-    #[param(value_type = Option<crate::domain::Tag>)]
+    #[param(value_type = Option<gota_domain::Tag>)]
     tag: Option<String>,
     /// Only recipes with an ingredient of this name (case-insensitive). No control characters.
     #[param(

@@ -20,7 +20,7 @@ use super::{
     ClaimOutcome, ExistingClaim, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListFilter,
     ListQuery, RecipeStore, Refusal, Scope, StoreError, StoredResponse,
 };
-use crate::domain::{Owner, Recipe, RecipeContent, RecipeId, RecipeInput, Tag, now_utc};
+use gota_domain::{Owner, Recipe, RecipeContent, RecipeId, RecipeInput, Tag, now_utc};
 
 /// A valid recipe owned by `owner`, version 1, with a fresh id.
 pub fn sample_recipe(owner: &str, title: &str) -> Recipe {
@@ -426,7 +426,7 @@ pub async fn list_filters_still_fill_pages<S: RecipeStore>(store: &S) {
     assert_eq!(total, 10, "all ten vegan recipes, across pages");
 
     let curry = ListFilter {
-        title: Some(crate::domain::SearchText::parse("green CURRY").unwrap()),
+        title: Some(gota_domain::SearchText::parse("green CURRY").unwrap()),
         tag: Some(Tag::parse("VEGAN").unwrap()),
         ..ListFilter::default()
     };

@@ -38,7 +38,7 @@ use super::{
     IdempotencyScope, ListQuery, Page, RecipeStore, Refusal, Scope, StoreError, StoredResponse,
     next_version,
 };
-use crate::domain::{Owner, Recipe, RecipeId};
+use gota_domain::{Owner, Recipe, RecipeId};
 
 /// The table's shape, shared by `create-table`, `table-schema` and (through the latter) the
 /// CDK stack's parity test.
@@ -844,8 +844,8 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-    use crate::domain::arbitrary::input_of_stored_size;
-    use crate::domain::{RecipeContent, limits, now_utc};
+    use gota_domain::arbitrary::input_of_stored_size;
+    use gota_domain::{RecipeContent, limits, now_utc};
 
     fn reasons(codes: &[Option<&str>]) -> Vec<Option<String>> {
         codes.iter().map(|c| c.map(str::to_owned)).collect()

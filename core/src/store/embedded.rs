@@ -19,7 +19,7 @@ use super::{
     IdempotencyScope, ListQuery, Page, RecipeStore, Refusal, Scope, StoreError, StoredResponse,
     next_version,
 };
-use crate::domain::{Owner, Recipe, RecipeId};
+use gota_domain::{Owner, Recipe, RecipeId};
 
 /// The right to write, held from a read-change-write's read to its commit.
 type WriterTurn = tokio::sync::OwnedMutexGuard<()>;

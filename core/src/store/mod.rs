@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::domain::{IngredientName, Owner, Recipe, RecipeContent, RecipeId, SearchText, Tag};
+use gota_domain::{IngredientName, Owner, Recipe, RecipeContent, RecipeId, SearchText, Tag};
 
 /// Whose recipes a read may see: the caller's own, or (admins) anyone's.
 #[derive(Debug, Clone, Copy)]
@@ -157,7 +157,7 @@ pub fn next_version(current: &Recipe, content: RecipeContent) -> Option<Recipe> 
         content,
         version: current.version + 1,
         // Never before the last change, whatever the clock did.
-        updated_at: crate::domain::now_utc().max(current.updated_at),
+        updated_at: gota_domain::now_utc().max(current.updated_at),
         ..current.clone()
     })
 }

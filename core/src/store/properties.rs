@@ -18,8 +18,8 @@ use super::dynamodb::{decode_recipe, recipe_item};
 use super::embedded::EmbeddedStore;
 use super::item_size::{ITEM_BYTES_MAX, check_item, item_size};
 use super::{RecipeStore, Scope};
-use crate::domain::arbitrary::{config, input_of_stored_size, recipe_input};
-use crate::domain::{Owner, Recipe, RecipeContent, RecipeId, Servings, limits, now_utc};
+use gota_domain::arbitrary::{config, input_of_stored_size, recipe_input};
+use gota_domain::{Owner, Recipe, RecipeContent, RecipeId, Servings, limits, now_utc};
 
 /// What the recipe item adds to the content's JSON, at most: `pk` (`OWNER#` + an owner of up
 /// to 128 four-byte characters), `sk`, `id`, `owner` again, `version` (20 digits) and two

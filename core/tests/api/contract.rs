@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use gota_core::domain::limits;
+use gota_domain::limits;
 
 use crate::support::*;
 

@@ -5,11 +5,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use gota_core::domain::{Recipe, RecipeId};
 use gota_core::store::{
     Change, Check, ClaimOutcome, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListQuery,
     Page, RecipeStore, Refusal, Scope, StoreError,
 };
+use gota_domain::{Recipe, RecipeId};
 use serde_json::json;
 
 use crate::support::*;

@@ -1,7 +1,7 @@
 //! The served OpenAPI document describes what the server really does.
 
 use axum::http::StatusCode;
-use gota_core::domain::RecipeId;
+use gota_domain::RecipeId;
 use serde_json::{Value, json};
 
 use crate::support::*;

@@ -6,26 +6,15 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::domain::input::{IngredientInput, QuantityInput};
-use crate::domain::limits;
-use crate::domain::text;
-use crate::domain::validation::{Collector, Origin};
+use crate::input::{IngredientInput, QuantityInput};
+use crate::limits;
+use crate::text;
+use crate::validation::{Collector, Origin};
 
 /// A unit of measure, from a closed set. Responses always use these canonical names;
 /// requests may also use common spellings such as `grams` or `tablespoon`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", try_from = "String")]
 pub enum Unit {
     G,
@@ -227,15 +216,16 @@ impl TryFrom<String> for Unit {
 
 /// How much of an ingredient: an amount from 0.001 to 1000000, rounded to 15 significant
 /// digits, and an optional unit ("3 eggs" has none).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quantity {
     /// 0.001 to 1000000, at most 15 significant digits; whole amounts are written as JSON
     /// integers. (A recipe stored before these bounds may still hold a smaller amount above 0.)
     #[serde(serialize_with = "serialize_amount")]
-    #[schema(value_type = f64, exclusive_minimum = 0, maximum = 1000000, example = 200)]
+    #[cfg_attr(feature = "openapi", schema(value_type = f64, exclusive_minimum = 0, maximum = 1000000, example = 200))]
     amount: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     unit: Option<Unit>,
 }
 
@@ -372,15 +362,16 @@ impl fmt::Display for IngredientName {
 }
 
 /// One line of the ingredient list.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ingredient {
     name: IngredientName,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     quantity: Option<Quantity>,
     /// At most 200 characters, e.g. "extra virgin".
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, max_length = 200)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false, max_length = 200))]
     note: Option<String>,
 }
 

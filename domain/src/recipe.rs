@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::domain::input::RecipeInput;
-use crate::domain::{Owner, RecipeContent, RecipeId, ValidationErrors};
+use crate::input::RecipeInput;
+use crate::{Owner, RecipeContent, RecipeId, ValidationErrors};
 
 /// A recipe as stored and returned: server-controlled fields plus content. Its JSON is the
 /// contract's: `id`, the content fields, then `owner`, `version`, `created_at`, `updated_at`.
@@ -13,24 +13,28 @@ use crate::domain::{Owner, RecipeContent, RecipeId, ValidationErrors};
 /// Reading one back re-validates the content and ignores fields it does not know (a store's
 /// own key attributes, or fields a newer server added), since a recipe is never read from a
 /// client; the strict reading of client bodies is [`RecipeInput`]'s.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "StoredRecipe")]
-#[schema(description = "A stored recipe: its content plus the fields the server controls.")]
+#[cfg_attr(
+    feature = "openapi",
+    schema(description = "A stored recipe: its content plus the fields the server controls.")
+)]
 pub struct Recipe {
     pub id: RecipeId,
     #[serde(flatten)]
     pub content: RecipeContent,
     pub owner: Owner,
     /// Starts at 1, +1 on every change; the `ETag` is `"<version>"`.
-    #[schema(minimum = 1, example = 1)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, example = 1))]
     pub version: u64,
     /// RFC 3339, UTC, whole seconds.
     #[serde(serialize_with = "timestamp::serialize")]
-    #[schema(value_type = String, format = DateTime, example = "2026-11-23T12:00:00Z")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime, example = "2026-11-23T12:00:00Z"))]
     pub created_at: OffsetDateTime,
     /// RFC 3339, UTC, whole seconds.
     #[serde(serialize_with = "timestamp::serialize")]
-    #[schema(value_type = String, format = DateTime, example = "2026-11-23T12:00:00Z")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime, example = "2026-11-23T12:00:00Z"))]
     pub updated_at: OffsetDateTime,
 }
 

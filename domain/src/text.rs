@@ -4,7 +4,7 @@
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
-use crate::domain::limits;
+use crate::limits;
 
 /// NFC first, trim second: a combining mark at either end must join its base before the
 /// trim decides what is whitespace.

@@ -5,13 +5,20 @@ use std::fmt;
 
 /// One validation failure: a JSON pointer (RFC 6901) into the request body, and a message
 /// written for a person ("must be between 1 and 1000").
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// Where the problem is, e.g. `/ingredients/0/quantity/amount`; `""` is the whole body.
-    #[schema(example = "/ingredients/0/quantity/amount")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "/ingredients/0/quantity/amount")
+    )]
     pub pointer: String,
     /// What is wrong, for a person to read.
-    #[schema(example = "must be between 0.001 and 1000000")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "must be between 0.001 and 1000000")
+    )]
     pub message: String,
 }
 

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::limits;
+use crate::limits;
 
 /// A recipe's id: a UUIDv7, so ids sort by creation time. Written hyphenated and lower-case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

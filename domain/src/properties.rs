@@ -12,10 +12,10 @@
 
 use proptest::prelude::*;
 
-use crate::domain::arbitrary::{config, json, recipe_input};
-use crate::domain::ingredient::significant_digits;
-use crate::domain::scaling::scale;
-use crate::domain::{Quantity, Recipe, RecipeContent, RecipeInput, Servings, Unit, limits};
+use crate::arbitrary::{config, json, recipe_input};
+use crate::ingredient::significant_digits;
+use crate::scaling::scale;
+use crate::{Quantity, Recipe, RecipeContent, RecipeInput, Servings, Unit, limits};
 
 /// Every quantity `content` holds is one `Quantity::new` accepts as it stands.
 fn assert_amounts_are_valid(content: &RecipeContent) {

@@ -1,16 +1,20 @@
 //! Strategies for the property tests: recipe bodies as clients might send them, mostly
 //! valid so that many are accepted, with text chosen to stress normalisation (pieces that
 //! grow or shrink under NFC), JSON escaping and size, and numbers from every corner of f64.
+//! Test code (feature `arbitrary`): a strategy that cannot build its value panics, as a
+//! failing test should.
+
+#![allow(clippy::panic, clippy::expect_used)]
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Number, Value};
 
-use crate::domain::input::{IngredientInput, QuantityInput, RecipeInput, StepInput};
+use crate::input::{IngredientInput, QuantityInput, RecipeInput, StepInput};
 
 /// `PROPTEST_CASES` when set (`make proptest CASES=20000`), else `default`: few enough that
 /// `make test` runs every property in seconds.
-pub(crate) fn config(default: u32) -> Config {
+pub fn config(default: u32) -> Config {
     let mut config = Config::default();
     if std::env::var_os("PROPTEST_CASES").is_none() {
         config.cases = default;
@@ -38,7 +42,7 @@ const PIECES: &[&str] = &[
 ];
 
 /// Text of `1..=parts` runs of one piece, each repeated up to `repeat` times.
-pub(crate) fn text(parts: usize, repeat: usize) -> impl Strategy<Value = String> {
+pub fn text(parts: usize, repeat: usize) -> impl Strategy<Value = String> {
     prop::collection::vec((prop::sample::select(PIECES), 0..=repeat), 1..=parts)
         .prop_map(|runs| runs.into_iter().map(|(piece, n)| piece.repeat(n)).collect())
 }
@@ -61,7 +65,7 @@ fn count() -> impl Strategy<Value = Option<Number>> {
 
 /// An amount: thousandths (what people write), whole numbers, powers of ten down to
 /// DynamoDB's underflow and beyond, and any f64 at all.
-pub(crate) fn amount() -> impl Strategy<Value = Option<Number>> {
+pub fn amount() -> impl Strategy<Value = Option<Number>> {
     prop_oneof![
         1 => Just(None),
         4 => (1u64..=1_000_000_000).prop_map(|k| Number::from_f64(k as f64 / 1000.0)),
@@ -125,7 +129,7 @@ fn tags() -> impl Strategy<Value = Option<Vec<String>>> {
 
 /// A recipe body as a client might send it: most are valid (so the properties of accepted
 /// recipes get many cases, some of them large), the rest anything of the right JSON types.
-pub(crate) fn recipe_input() -> impl Strategy<Value = RecipeInput> {
+pub fn recipe_input() -> impl Strategy<Value = RecipeInput> {
     prop_oneof![4 => valid_recipe_input(), 1 => wild_recipe_input()]
 }
 
@@ -319,7 +323,7 @@ fn assemble(
 
 /// Any JSON at all, with object keys drawn mostly from the recipe's own field names so that
 /// deserialization gets past the unknown-field check often.
-pub(crate) fn json() -> impl Strategy<Value = Value> {
+pub fn json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
@@ -370,7 +374,7 @@ pub(crate) fn json() -> impl Strategy<Value = Value> {
 /// A valid body whose content takes exactly `bytes` bytes stored: 100 steps filled with `é`
 /// (2 bytes, already NFC) and, for an odd remainder, one `x`. Panics if `bytes` cannot be
 /// reached that way (from about 1 kB to 400 kB can).
-pub(crate) fn input_of_stored_size(bytes: usize) -> RecipeInput {
+pub fn input_of_stored_size(bytes: usize) -> RecipeInput {
     let input = |texts: &[String]| RecipeInput {
         title: Some("Soup".to_owned()),
         ingredients: Some(vec![IngredientInput {
@@ -389,15 +393,15 @@ pub(crate) fn input_of_stored_size(bytes: usize) -> RecipeInput {
         ..RecipeInput::default()
     };
     let stored = |input: RecipeInput| {
-        crate::domain::RecipeContent::parse_stored(input)
+        crate::RecipeContent::parse_stored(input)
             .map(|content| content.stored_bytes())
             .unwrap_or_else(|e| panic!("{e}"))
     };
-    let mut texts = vec!["x".to_owned(); crate::domain::limits::STEPS_MAX];
+    let mut texts = vec!["x".to_owned(); crate::limits::STEPS_MAX];
     let base = stored(input(&texts));
     let mut remaining = bytes.checked_sub(base).expect("a reachable size");
     for text in &mut texts {
-        let more = (remaining / 2).min(crate::domain::limits::STEP_TEXT_MAX - 2);
+        let more = (remaining / 2).min(crate::limits::STEP_TEXT_MAX - 2);
         text.push_str(&"\u{e9}".repeat(more));
         remaining -= 2 * more;
     }

@@ -4,8 +4,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::domain::limits;
-use crate::domain::text;
+use crate::limits;
+use crate::text;
 
 /// A tag: 1–40 characters of `a-z`, `0-9` and `-`. Input is NFC-normalised, trimmed and
 /// lower-cased first, so `Italian` and `italian` are the same tag.

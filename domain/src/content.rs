@@ -5,14 +5,14 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::IngredientName;
-use crate::domain::ingredient::Ingredient;
-use crate::domain::input::{RecipeInput, StepInput};
-use crate::domain::limits;
-use crate::domain::scaling;
-use crate::domain::tag::Tag;
-use crate::domain::text::{self, SearchText};
-use crate::domain::validation::{Collector, Origin, ValidationErrors, whole_number};
+use crate::IngredientName;
+use crate::ingredient::Ingredient;
+use crate::input::{RecipeInput, StepInput};
+use crate::limits;
+use crate::scaling;
+use crate::tag::Tag;
+use crate::text::{self, SearchText};
+use crate::validation::{Collector, Origin, ValidationErrors, whole_number};
 
 /// How many people a recipe's amounts feed: 1–1000.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -65,19 +65,8 @@ impl TryFrom<u64> for Servings {
 }
 
 /// How hard a recipe is.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Difficulty {
     Easy,
@@ -110,14 +99,18 @@ impl Difficulty {
 }
 
 /// One step of the method.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Step {
     /// 1–2000 characters.
-    #[schema(min_length = 1, max_length = 2000)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
     text: String,
     /// 0–10080 minutes.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, minimum = 0, maximum = 10080)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(nullable = false, minimum = 0, maximum = 10080)
+    )]
     duration_minutes: Option<u16>,
 }
 
@@ -159,54 +152,70 @@ impl Step {
 /// [`RecipeContent::parse`]; its JSON form is the contract's, with every list present
 /// (possibly `[]`) and absent optional values left out. Deserializing goes through
 /// [`RecipeInput`] and `parse`, so stored data is checked again when it is read.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "StoredContent")]
-#[schema(
-    description = "A recipe's content, normalised: text is NFC and trimmed, units are \
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "A recipe's content, normalised: text is NFC and trimmed, units are \
 canonical, tags lower-case. Lists are always present; absent optional values are left out."
+    )
 )]
 pub struct RecipeContent {
     /// 1–200 characters.
-    #[schema(min_length = 1, max_length = 200, example = "Spaghetti aglio e olio")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, example = "Spaghetti aglio e olio")
+    )]
     title: String,
     /// At most 4000 characters.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, max_length = 4000)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false, max_length = 4000))]
     description: Option<String>,
     servings: Servings,
     /// 0–10080.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, minimum = 0, maximum = 10080)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(nullable = false, minimum = 0, maximum = 10080)
+    )]
     prep_time_minutes: Option<u16>,
     /// 0–10080.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, minimum = 0, maximum = 10080)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(nullable = false, minimum = 0, maximum = 10080)
+    )]
     cook_time_minutes: Option<u16>,
     /// 1–100 ingredients.
-    #[schema(min_items = 1, max_items = 100)]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
     ingredients: Vec<Ingredient>,
     /// 1–100 steps.
-    #[schema(min_items = 1, max_items = 100)]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
     steps: Vec<Step>,
     /// At most 20, lower-case, no duplicates.
-    #[schema(max_items = 20)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     tags: Vec<Tag>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     difficulty: Option<Difficulty>,
     /// 0–10000.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, minimum = 0, maximum = 10000)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(nullable = false, minimum = 0, maximum = 10000)
+    )]
     calories_per_serving: Option<u16>,
     /// At most 30 items of 1–100 characters.
-    #[schema(max_items = 30)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 30))]
     equipment: Vec<String>,
     /// At most 20 items of 1–500 characters.
-    #[schema(max_items = 20)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     notes: Vec<String>,
     /// At most 100 characters; a display name, unrelated to the owner.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, max_length = 100)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false, max_length = 100))]
     author: Option<String>,
 }
 
@@ -695,7 +704,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::domain::{FieldError, Unit};
+    use crate::{FieldError, Unit};
 
     /// The smallest valid body.
     fn minimal() -> Value {
@@ -788,7 +797,7 @@ mod tests {
     }
 
     fn body_of_stored_size(bytes: usize) -> Value {
-        serde_json::to_value(crate::domain::arbitrary::input_of_stored_size(bytes)).unwrap()
+        serde_json::to_value(crate::arbitrary::input_of_stored_size(bytes)).unwrap()
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The arithmetic of `GET /recipes/{id}?servings=N`: scaling one quantity and rounding it
 //! for a cook to read. The rule itself is documented on `RecipeContent::scaled_to`.
 
-use crate::domain::ingredient::Quantity;
-use crate::domain::limits;
+use crate::ingredient::Quantity;
+use crate::limits;
 
 /// `quantity` for `to` servings instead of `from`.
 pub(crate) fn scale(quantity: Quantity, from: f64, to: f64) -> Quantity {
@@ -67,7 +67,7 @@ fn round_at(x: f64, places: i32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Unit;
+    use crate::Unit;
 
     fn quantity(amount: f64, unit: Option<Unit>) -> Quantity {
         Quantity::new(amount, unit).unwrap_or_else(|e| unreachable!("{e}"))

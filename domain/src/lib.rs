@@ -1,0 +1,34 @@
+//! The recipe domain: what a recipe is and every rule of the contract about it. Values of
+//! these types are valid by construction (built only through `parse`/`new`), so the HTTP
+//! layer, the stores and the CLI never re-check them. Nothing here does I/O or knows HTTP.
+//!
+//! Its own crate because it has two users: the service (`gota-core`) and the client
+//! (`gota-cli`), which should not compile a web server and the AWS SDK to print a recipe.
+//! Feature `openapi` adds the OpenAPI schemas the service documents; feature `arbitrary`
+//! adds proptest strategies for other crates' tests.
+
+#[cfg(any(test, feature = "arbitrary"))]
+pub mod arbitrary;
+mod content;
+mod ids;
+mod ingredient;
+mod input;
+pub mod limits;
+#[cfg(test)]
+mod properties;
+mod recipe;
+mod scaling;
+#[cfg(feature = "openapi")]
+mod schema;
+mod tag;
+mod text;
+mod validation;
+
+pub use content::{Difficulty, RecipeContent, Servings, Step};
+pub use ids::{Owner, RecipeId};
+pub use ingredient::{Ingredient, IngredientName, Quantity, Unit};
+pub use input::{IngredientInput, QuantityInput, RecipeInput, StepInput};
+pub use recipe::{Recipe, now_utc};
+pub use tag::Tag;
+pub use text::SearchText;
+pub use validation::{FieldError, ValidationErrors};
