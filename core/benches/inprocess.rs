@@ -27,7 +27,7 @@ use axum::routing::get;
 use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
 use gota_core::auth::{JwksSource, RsaSigner, TokenVerifier, VerifierConfig};
 use gota_core::http::cursor::CursorCodec;
-use gota_core::http::{App, AppState, Services};
+use gota_core::http::{Api, ApiState};
 use gota_core::store::embedded::EmbeddedStore;
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Context, LambdaEvent, Service as _};
@@ -196,9 +196,9 @@ fn body_of(response: &[u8]) -> Value {
 }
 
 /// Gota in Lambda mode (trusts authorizer claims), embedded store in memory.
-fn gota_app(signer: &RsaSigner) -> App {
+fn gota_app(signer: &RsaSigner) -> Api {
     let store = Arc::new(EmbeddedStore::in_memory().unwrap());
-    App::new(AppState::new(Services {
+    Api::new(ApiState {
         store,
         verifier: TokenVerifier::new(VerifierConfig::new(
             ISSUER,
@@ -210,7 +210,7 @@ fn gota_app(signer: &RsaSigner) -> App {
         cursors: CursorCodec::new(&[7; 32]),
         dev_issuer: None,
         metrics: gota_core::metrics::Metrics::off(),
-    }))
+    })
 }
 
 /// The baseline: the same routes under lambda_http + axum, answering constant JSON.

@@ -9,6 +9,6 @@ pub mod config;
 pub mod http;
 pub mod metrics;
 pub mod secrets;
-pub mod service;
+pub mod startup;
 pub mod store;
 pub mod telemetry;

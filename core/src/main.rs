@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use gota_core::config::{Config, Mode};
 use gota_core::telemetry::{self, LogWriter};
-use gota_core::{http::App, service};
+use gota_core::{http::Api, startup};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -27,11 +27,11 @@ async fn main() -> ExitCode {
     };
     let result = match command.as_deref() {
         None => run(config).await,
-        Some("create-table") => service::create_table(&config).await,
-        Some("table-schema") => service::print_table_schema(),
-        Some("openapi") => service::print_openapi(),
-        Some("routes") => service::print_routes(),
-        Some("metrics") => service::print_metrics(),
+        Some("create-table") => startup::create_table(&config).await,
+        Some("table-schema") => startup::print_table_schema(),
+        Some("openapi") => startup::print_openapi(),
+        Some("routes") => startup::print_routes(),
+        Some("metrics") => startup::print_metrics(),
         Some(other) => {
             eprintln!(
                 "gota-api: unknown command {other:?}; expected no argument, create-table, table-schema, openapi, routes or metrics"
@@ -50,12 +50,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
-    let aws = service::Aws::default();
-    let store = service::open_store(&config.store, &aws).await?;
-    let cursors = service::cursor_codec(&config.cursor_key, &aws).await?;
-    let app = App::new(service::state(&config, store, cursors)?);
+    let aws = startup::Aws::default();
+    let store = startup::open_store(&config.store, &aws).await?;
+    let cursors = startup::cursor_codec(&config.cursor_key, &aws).await?;
+    let app = Api::new(startup::api_state(&config, store, cursors)?);
     match config.mode {
-        Mode::Lambda => service::serve_lambda(app).await,
-        Mode::Standalone { listen } => service::serve_standalone(listen, &config, app).await,
+        Mode::Lambda => startup::serve_lambda(app).await,
+        Mode::Standalone { listen } => startup::serve_standalone(listen, &config, app).await,
     }
 }

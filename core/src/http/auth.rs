@@ -5,12 +5,14 @@
 //! 2. Otherwise a bearer token, verified in-process.
 //! 3. Otherwise 401. Identity never comes from a body, a query parameter or another header.
 
+use std::sync::Arc;
+
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 use lambda_http::request::RequestContext;
 use serde_json::Value;
 
-use super::AppState;
+use super::ApiState;
 use super::error::ApiError;
 use crate::auth::{AuthError, AuthorizerClaims, ClaimsSource, Identity};
 use gota_domain::Owner;
@@ -69,7 +71,7 @@ fn forwarded_token(parts: &Parts) -> Option<&str> {
 /// Identity from authorizer claims. When their groups read two ways, the forwarded token (if
 /// any) is verified in-process and settles it, provided it is the same subject's.
 async fn identity_from_authorizer(
-    state: &AppState,
+    state: &ApiState,
     parts: &Parts,
     claims: &AuthorizerClaims,
 ) -> Result<Identity, AuthError> {
@@ -97,10 +99,13 @@ fn bearer_token(parts: &Parts) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-impl FromRequestParts<AppState> for Caller {
+impl FromRequestParts<Arc<ApiState>> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<ApiState>,
+    ) -> Result<Self, ApiError> {
         let from_authorizer = if state.trust_authorizer_context {
             parts
                 .extensions

@@ -5,6 +5,8 @@
 //! to `http://127.0.0.1:3000`, and `POST /dev/token` mints whatever identity it is asked for.
 //! So under dev auth only loopback origins are served (see [`loopback_only`]).
 
+use std::sync::Arc;
+
 use super::routes::{Access, RouteTable, Verb};
 use axum::Json;
 use axum::extract::State;
@@ -16,7 +18,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 
-use super::AppState;
+use super::ApiState;
 use super::error::ApiError;
 use super::extract::{JsonBody, decode};
 use crate::auth::DevIssuer;
@@ -78,7 +80,7 @@ fn valid_name(s: &str, max: usize) -> bool {
         (status = 422, description = "Invalid username or group", body = super::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn mint_token(
-    State(state): State<AppState>,
+    State(state): State<Arc<ApiState>>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<DevTokenResponse>, ApiError> {
     let request: DevTokenRequest = decode(body)?;
@@ -111,7 +113,9 @@ pub async fn mint_token(
     }))
 }
 
-async fn jwks(State(state): State<AppState>) -> Result<Json<jsonwebtoken::jwk::JwkSet>, ApiError> {
+async fn jwks(
+    State(state): State<Arc<ApiState>>,
+) -> Result<Json<jsonwebtoken::jwk::JwkSet>, ApiError> {
     let issuer = state.dev_issuer.as_ref().ok_or(ApiError::NotFound)?;
     Ok(Json(issuer.jwks().await.map_err(ApiError::Internal)?))
 }

@@ -33,12 +33,10 @@ use crate::auth::{DevIssuer, TokenVerifier};
 use crate::metrics::{Event, Metrics};
 use crate::store::RecipeStore;
 
-/// Everything a request handler may use.
-#[derive(Debug, Clone)]
-pub struct AppState(Arc<Services>);
-
+/// Everything a request handler may use, built once at start-up (`startup::api_state`) and
+/// shared by every request behind one `Arc`.
 #[derive(Debug)]
-pub struct Services {
+pub struct ApiState {
     pub store: Arc<dyn RecipeStore>,
     pub verifier: TokenVerifier,
     /// Trust claims in an API Gateway request context (Lambda mode only).
@@ -50,39 +48,25 @@ pub struct Services {
     pub metrics: Metrics,
 }
 
-impl AppState {
-    pub fn new(services: Services) -> Self {
-        Self(Arc::new(services))
-    }
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Services;
-
-    fn deref(&self) -> &Services {
-        &self.0
-    }
-}
-
-/// The whole service: stage stripping in front of the router. Both `axum::serve` and
-/// `lambda_http::run` drive this same value.
+/// The HTTP API as one tower service: stage stripping in front of the router. Both
+/// `axum::serve` and `lambda_http::run` drive this same value.
 #[derive(Debug, Clone)]
-pub struct App {
+pub struct Api {
     router: Router,
     /// lambda_http put the stage in the path (`AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH` unset).
     stage_in_path: bool,
 }
 
-impl App {
-    pub fn new(state: AppState) -> Self {
+impl Api {
+    pub fn new(state: ApiState) -> Self {
         Self {
-            router: router(state),
+            router: router(Arc::new(state)),
             stage_in_path: std::env::var_os("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH").is_none(),
         }
     }
 }
 
-impl<B> tower::Service<Request<B>> for App
+impl<B> tower::Service<Request<B>> for Api
 where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,
@@ -108,7 +92,7 @@ where
 /// stack produces escapes them: CORS preflights, the origin guard's 403, panics, 405s, 404s,
 /// 413s), the request span, the dev-auth origin guard, CORS, the request deadline, panic
 /// catching, the body limit.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: Arc<ApiState>) -> Router {
     let dev_auth = state.dev_issuer.is_some();
     let mut router = route_table(dev_auth)
         .into_router()
@@ -269,7 +253,7 @@ async fn finish_response(mut response: Response) -> Response {
 /// Never logs headers, tokens or bodies.
 /// Also counts the request's business event ([`Event::of_response`]), once, when it is done.
 async fn request_span(
-    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::State(state): axum::extract::State<Arc<ApiState>>,
     request: Request,
     next: Next,
 ) -> Response {

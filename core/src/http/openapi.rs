@@ -1,5 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations and the types they use.
 
+use std::sync::Arc;
+
 use std::sync::OnceLock;
 
 use axum::extract::State;
@@ -8,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::AppState;
+use super::ApiState;
 use super::error::Problem;
 use super::{dev, recipes};
 use gota_domain::{FieldError, IngredientInput, QuantityInput, Recipe, RecipeInput, StepInput};
@@ -122,7 +124,7 @@ pub fn document(with_dev: bool) -> utoipa::openapi::OpenApi {
     doc
 }
 
-pub async fn serve(State(state): State<AppState>) -> Response {
+pub async fn serve(State(state): State<Arc<ApiState>>) -> Response {
     static PLAIN: OnceLock<String> = OnceLock::new();
     static WITH_DEV: OnceLock<String> = OnceLock::new();
     let with_dev = state.dev_issuer.is_some();

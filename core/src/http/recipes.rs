@@ -1,6 +1,8 @@
 //! `/recipes`: create, list, read, replace, merge-patch and delete, with ownership,
 //! preconditions, idempotent creation and signed cursors.
 
+use std::sync::Arc;
+
 use std::time::Duration;
 
 use axum::Json;
@@ -18,7 +20,7 @@ use super::extract::{JsonBody, QueryParams, decode, refuse_server_controlled};
 use super::lambda::BasePath;
 use super::preconditions::{Precondition, etag, evaluate};
 use super::routes::{Access, RouteTable, Verb};
-use super::{AppState, merge_patch};
+use super::{ApiState, merge_patch};
 use crate::store::{
     ClaimOutcome, ExistingClaim, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListFilter,
     ListQuery, Refusal, Scope, StoredResponse,
@@ -159,7 +161,7 @@ fn scope(caller: &Caller) -> Scope<'_> {
 }
 
 /// The recipe if the caller may see it; 404 whether it is missing or someone else's.
-async fn load(state: &AppState, caller: &Caller, id: RecipeId) -> Result<Recipe, ApiError> {
+async fn load(state: &ApiState, caller: &Caller, id: RecipeId) -> Result<Recipe, ApiError> {
     state
         .store
         .get(id, scope(caller))
@@ -271,7 +273,7 @@ pub fn fingerprint(body: &Value) -> String {
     security(("bearer" = []))
 )]
 pub async fn create_recipe(
-    State(state): State<AppState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     Extension(base): Extension<BasePath>,
     headers: HeaderMap,
@@ -380,7 +382,7 @@ fn replay(base: &BasePath, stored: StoredResponse) -> Response {
     security(("bearer" = []))
 )]
 pub async fn list_recipes(
-    State(state): State<AppState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     QueryParams(params): QueryParams<ListParams>,
 ) -> Result<Json<RecipePage>, ApiError> {
@@ -479,7 +481,7 @@ pub async fn list_recipes(
     security(("bearer" = []))
 )]
 pub async fn get_recipe(
-    State(state): State<AppState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     RecipePath(id): RecipePath,
     QueryParams(params): QueryParams<GetParams>,
@@ -545,7 +547,7 @@ fn refused(refusal: Refusal) -> ApiError {
 /// both to the winner's version, so an unconditional write always lands (last writer wins)
 /// and a pinned `If-Match` that lost becomes a 412.
 async fn update(
-    state: &AppState,
+    state: &ApiState,
     caller: &Caller,
     id: RecipeId,
     headers: &HeaderMap,
@@ -591,7 +593,7 @@ async fn update(
     security(("bearer" = []))
 )]
 pub async fn replace_recipe(
-    State(state): State<AppState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     RecipePath(id): RecipePath,
     headers: HeaderMap,
@@ -627,7 +629,7 @@ pub async fn replace_recipe(
     security(("bearer" = []))
 )]
 pub async fn patch_recipe(
-    State(state): State<AppState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     RecipePath(id): RecipePath,
     headers: HeaderMap,
@@ -670,7 +672,7 @@ pub async fn patch_recipe(
     security(("bearer" = []))
 )]
 pub async fn delete_recipe(
-    State(state): State<AppState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     RecipePath(id): RecipePath,
     headers: HeaderMap,

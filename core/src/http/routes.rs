@@ -2,12 +2,14 @@
 //! `Router` and printed by `gota-api routes` from the same list, so the two cannot differ
 //! (axum cannot list a `Router`'s routes). The CDK stack's parity test reads the printout.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::handler::Handler;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use serde::Serialize;
 
-use super::AppState;
+use super::ApiState;
 
 /// A method a route serves. `GET` also serves `HEAD` (axum answers it from the GET handler).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -67,7 +69,7 @@ pub struct Operation {
 /// Operations and their handlers, in the order they were added.
 #[derive(Debug, Default)]
 pub struct RouteTable {
-    routes: Vec<(Operation, MethodRouter<AppState>)>,
+    routes: Vec<(Operation, MethodRouter<Arc<ApiState>>)>,
 }
 
 impl RouteTable {
@@ -78,7 +80,7 @@ impl RouteTable {
     /// Adds a documented operation.
     pub fn route<H, T>(self, method: Verb, path: &'static str, access: Access, handler: H) -> Self
     where
-        H: Handler<T, AppState>,
+        H: Handler<T, Arc<ApiState>>,
         T: 'static,
     {
         self.add(method, path, access, true, handler)
@@ -93,7 +95,7 @@ impl RouteTable {
         handler: H,
     ) -> Self
     where
-        H: Handler<T, AppState>,
+        H: Handler<T, Arc<ApiState>>,
         T: 'static,
     {
         self.add(method, path, access, false, handler)
@@ -108,7 +110,7 @@ impl RouteTable {
         handler: H,
     ) -> Self
     where
-        H: Handler<T, AppState>,
+        H: Handler<T, Arc<ApiState>>,
         T: 'static,
     {
         let operation = Operation {
@@ -131,7 +133,7 @@ impl RouteTable {
     }
 
     /// The router serving exactly these operations (axum merges methods on one path).
-    pub fn into_router(self) -> Router<AppState> {
+    pub fn into_router(self) -> Router<Arc<ApiState>> {
         self.routes
             .into_iter()
             .fold(Router::new(), |router, (op, handler)| {

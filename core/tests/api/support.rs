@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
 use gota_core::auth::{JwksSource, RsaSigner, TokenVerifier, VerifierConfig};
 use gota_core::http::cursor::CursorCodec;
-use gota_core::http::{App, AppState, Services};
+use gota_core::http::{Api, ApiState};
 use gota_core::metrics::{Metrics, Recorded};
 use gota_core::store::RecipeStore;
 use gota_core::store::embedded::EmbeddedStore;
@@ -19,7 +19,7 @@ pub const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_
 pub const CLIENT_ID: &str = "test-client";
 
 pub struct TestApp {
-    pub app: App,
+    pub app: Api,
     /// The EMF lines the app emitted (business metrics).
     pub metrics: Recorded,
     pub signer: Arc<RsaSigner>,
@@ -67,7 +67,7 @@ pub fn spawn_dev_app() -> TestApp {
     let store: Arc<dyn RecipeStore> = Arc::new(EmbeddedStore::open(dir.path()).expect("store"));
     let issuer = Arc::new(gota_core::auth::DevIssuer::generate().expect("dev issuer"));
     let (metrics, recorded) = Metrics::in_memory("test");
-    let state = AppState::new(Services {
+    let state = ApiState {
         store: store.clone(),
         verifier: TokenVerifier::new(issuer.verifier_config()),
         trust_authorizer_context: false,
@@ -75,9 +75,9 @@ pub fn spawn_dev_app() -> TestApp {
         cursors: CursorCodec::new(&[9; 32]),
         dev_issuer: Some(issuer),
         metrics,
-    });
+    };
     TestApp {
-        app: App::new(state),
+        app: Api::new(state),
         metrics: recorded,
         signer: signer(),
         store,
@@ -93,7 +93,7 @@ fn build(store: Arc<dyn RecipeStore>, lambda: bool, dir: tempfile::TempDir) -> T
         JwksSource::Static(signer.jwks()),
     ));
     let (metrics, recorded) = Metrics::in_memory("test");
-    let state = AppState::new(Services {
+    let state = ApiState {
         store: store.clone(),
         verifier,
         trust_authorizer_context: lambda,
@@ -101,9 +101,9 @@ fn build(store: Arc<dyn RecipeStore>, lambda: bool, dir: tempfile::TempDir) -> T
         cursors: CursorCodec::new(&[9; 32]),
         dev_issuer: None,
         metrics,
-    });
+    };
     TestApp {
-        app: App::new(state),
+        app: Api::new(state),
         metrics: recorded,
         signer,
         store,

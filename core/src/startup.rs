@@ -1,5 +1,6 @@
-//! Builds the running service from configuration: the store, the verifier, the router, and
-//! the serving loop for each mode.
+//! Start-up: builds the API's state from configuration (the store, the cursor key, the token
+//! verifier), and serves it in each mode; also what the binary's subcommands print. The
+//! router itself is [`crate::http`].
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use tokio::net::TcpListener;
 use crate::auth::{DevIssuer, JwksSource, TokenVerifier, VerifierConfig};
 use crate::config::{AuthConfig, Config, CursorKeyConfig, Mode, StoreConfig};
 use crate::http::cursor::CursorCodec;
-use crate::http::{App, AppState, Services};
+use crate::http::{Api, ApiState};
 use crate::metrics::Metrics;
 use crate::secrets::SecretsManagerKeys;
 use crate::store::RecipeStore;
@@ -59,11 +60,11 @@ pub async fn cursor_codec(config: &CursorKeyConfig, aws: &Aws) -> anyhow::Result
 }
 
 /// The application state for `config`, around an already opened store and cursor codec.
-pub fn state(
+pub fn api_state(
     config: &Config,
     store: Arc<dyn RecipeStore>,
     cursors: CursorCodec,
-) -> anyhow::Result<AppState> {
+) -> anyhow::Result<ApiState> {
     let (verifier, dev_issuer) = match &config.auth {
         AuthConfig::UserPool {
             issuer,
@@ -88,7 +89,7 @@ pub fn state(
     } else {
         Metrics::off()
     };
-    Ok(AppState::new(Services {
+    Ok(ApiState {
         store,
         verifier,
         trust_authorizer_context: config.mode == Mode::Lambda,
@@ -96,11 +97,11 @@ pub fn state(
         cursors,
         dev_issuer,
         metrics,
-    }))
+    })
 }
 
 /// Binds `listen` and serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
-pub async fn serve_standalone(listen: SocketAddr, config: &Config, app: App) -> anyhow::Result<()> {
+pub async fn serve_standalone(listen: SocketAddr, config: &Config, app: Api) -> anyhow::Result<()> {
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding GOTA_LISTEN={listen}"))?;
@@ -196,7 +197,7 @@ pub fn print_openapi() -> anyhow::Result<()> {
 }
 
 /// Serves Lambda invocations through the same router.
-pub async fn serve_lambda(app: App) -> anyhow::Result<()> {
+pub async fn serve_lambda(app: Api) -> anyhow::Result<()> {
     lambda_http::run(app)
         .await
         .map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
