@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod config;
 pub mod http;
+pub mod idempotency;
 pub mod metrics;
 pub mod secrets;
 pub mod startup;

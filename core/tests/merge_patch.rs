@@ -7,7 +7,7 @@
     clippy::panic
 )]
 
-use gota_core::http::merge_patch;
+use gota_core::http::recipes::merge_patch;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Map, Value};

@@ -11,6 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::AuthError;
+use crate::idempotency::IdempotencyError;
 use crate::store::StoreError;
 use gota_domain::{FieldError, ValidationErrors};
 
@@ -58,7 +59,10 @@ pub enum ApiError {
     #[error("precondition failed")]
     PreconditionFailed,
     #[error("payload too large")]
-    PayloadTooLarge,
+    PayloadTooLarge {
+        /// The limit the body went over, for the message.
+        limit_bytes: usize,
+    },
     #[error("unsupported media type")]
     UnsupportedMediaType { expected: &'static str },
     #[error("unprocessable: {detail}")]
@@ -104,7 +108,7 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -121,7 +125,7 @@ impl ApiError {
             Self::MethodNotAllowed => "method-not-allowed",
             Self::Conflict(_) => "conflict",
             Self::PreconditionFailed => "precondition-failed",
-            Self::PayloadTooLarge => "payload-too-large",
+            Self::PayloadTooLarge { .. } => "payload-too-large",
             Self::UnsupportedMediaType { .. } => "unsupported-media-type",
             Self::Unprocessable { .. } => "validation",
             Self::Unavailable { .. } => "unavailable",
@@ -144,9 +148,9 @@ impl ApiError {
             Self::PreconditionFailed => {
                 "A precondition failed: the current ETag does not match If-Match, or matches If-None-Match.".into()
             }
-            Self::PayloadTooLarge => format!(
+            Self::PayloadTooLarge { limit_bytes } => format!(
                 "The request body is larger than {} KiB.",
-                super::extract::BODY_LIMIT_BYTES / 1024
+                limit_bytes / 1024
             ),
             Self::UnsupportedMediaType { expected } => {
                 format!("The request body must be sent as {expected}.")
@@ -225,6 +229,21 @@ impl From<ValidationErrors> for ApiError {
         Self::Unprocessable {
             detail,
             errors: errors.0,
+        }
+    }
+}
+
+impl From<IdempotencyError> for ApiError {
+    fn from(error: IdempotencyError) -> Self {
+        match error {
+            IdempotencyError::KeyReused => Self::unprocessable(
+                "/headers/idempotency-key",
+                "this Idempotency-Key was already used with a different request body",
+            ),
+            IdempotencyError::InFlight => Self::Conflict(
+                "A request with this Idempotency-Key is still in progress; retry shortly.".into(),
+            ),
+            IdempotencyError::Store(error) => error.into(),
         }
     }
 }

@@ -56,7 +56,9 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
+                ApiError::PayloadTooLarge {
+                    limit_bytes: BODY_LIMIT_BYTES,
+                }
             } else {
                 ApiError::bad_request("The request body could not be read.")
             }

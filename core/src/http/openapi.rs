@@ -79,44 +79,13 @@ impl Modify for BearerAuth {
     }
 }
 
-/// `RecipeInput`'s derived schema, plus what the derive cannot say: tags are unique.
-fn recipe_input_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-    use utoipa::PartialSchema as _;
-    use utoipa::openapi::RefOr;
-    use utoipa::openapi::schema::Schema;
-    let mut schema = RecipeInput::schema();
-    if let RefOr::T(Schema::Object(object)) = &mut schema
-        && let Some(RefOr::T(Schema::Array(tags))) = object.properties.get_mut("tags")
-    {
-        tags.unique_items = true;
-    }
-    schema
-}
-
-/// `RecipeInput` with nothing required: what a merge patch may contain (`null` removes an
-/// optional field; required fields cannot be removed).
-pub fn recipe_patch_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-    use utoipa::openapi::RefOr;
-    use utoipa::openapi::schema::Schema;
-    match recipe_input_schema() {
-        RefOr::T(Schema::Object(mut object)) => {
-            object.required.clear();
-            object.description = Some(
-                "A JSON Merge Patch (RFC 7396) of a recipe: any subset of its fields; `null` removes an optional field. `{}` changes nothing.".into(),
-            );
-            RefOr::T(Schema::Object(object))
-        }
-        other => other,
-    }
-}
-
 /// The document as served in this mode (dev routes only where they exist).
 pub fn document(with_dev: bool) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     if let Some(components) = doc.components.as_mut() {
         components
             .schemas
-            .insert("RecipeInput".to_owned(), recipe_input_schema());
+            .insert("RecipeInput".to_owned(), recipes::recipe_input_schema());
     }
     if with_dev {
         doc.merge(DevDoc::openapi());

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use gota_core::http::recipes::fingerprint;
+use gota_core::idempotency::fingerprint;
 use gota_core::store::{IdempotencyClaim, IdempotencyScope};
 use gota_domain::{Owner, now_utc};
 use serde_json::json;

@@ -3,39 +3,34 @@
 
 use std::sync::Arc;
 
-use std::time::Duration;
-
 use axum::Json;
 use axum::extract::{Extension, FromRequestParts, Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
+mod patch;
+mod query;
+
+pub use patch::{RecipePatch, merge_patch, recipe_input_schema};
+use query::query_error;
+pub use query::{
+    DEFAULT_PAGE_SIZE, GetParams, ListParams, ListRecipes, MAX_PAGE_SIZE, ReadOptions,
+};
+
+use super::ApiState;
 use super::auth::Caller;
 use super::cursor::CursorBinding;
 use super::error::{ApiError, Problem};
-use super::extract::{JsonBody, QueryParams, decode, refuse_server_controlled};
+use super::extract::{JsonBody, decode, refuse_server_controlled};
 use super::lambda::BasePath;
 use super::preconditions::{Precondition, etag, evaluate};
 use super::routes::{Access, RouteTable, Verb};
-use super::{ApiState, merge_patch};
-use crate::store::{
-    ClaimOutcome, ExistingClaim, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListFilter,
-    ListQuery, Refusal, Scope, StoredResponse,
-};
-use gota_domain::{
-    IngredientName, Owner, Recipe, RecipeContent, RecipeId, RecipeInput, SearchText, Servings, Tag,
-    now_utc,
-};
-
-/// How long a completed `Idempotency-Key` is honoured (contract: 24 h).
-const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 3600);
-/// An in-flight key older than this is taken to be abandoned by a crashed request.
-const IDEMPOTENCY_LEASE: Duration = Duration::from_secs(60);
-pub const DEFAULT_PAGE_SIZE: usize = 20;
-pub const MAX_PAGE_SIZE: usize = 100;
+use crate::idempotency::{self, Keyed, fingerprint};
+use crate::store::{ListQuery, Refusal, Scope};
+use gota_domain::{Recipe, RecipeContent, RecipeId, RecipeInput};
 
 pub fn routes() -> RouteTable {
     use Access::Bearer;
@@ -63,93 +58,12 @@ impl<S: Send + Sync> FromRequestParts<S> for RecipePath {
     }
 }
 
-/// Schema of a merge patch: any subset of `RecipeInput`'s fields (built from it in `openapi`).
-#[derive(Debug)]
-pub struct RecipePatch;
-
-impl utoipa::PartialSchema for RecipePatch {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        super::openapi::recipe_patch_schema()
-    }
-}
-impl ToSchema for RecipePatch {}
-
 /// A page of recipes.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecipePage {
     items: Vec<Recipe>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
     next_cursor: Option<String>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// Page size, 1–100 (default 20).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
-    limit: Option<String>,
-    /// `next_cursor` from the previous page of the same query.
-    cursor: Option<String>,
-    /// Only recipes with this tag (exact, case-insensitive input).
-    #[param(value_type = Option<gota_domain::Tag>)]
-    tag: Option<String>,
-    /// Only recipes with an ingredient of this name (case-insensitive). No control characters.
-    #[param(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
-    ingredient: Option<String>,
-    /// Only recipes whose title contains this text (case-insensitive). No control characters.
-    #[param(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
-    q: Option<String>,
-    /// Admins only: list this user's recipes (their `sub`) instead of their own; a 422 for
-    /// anyone else.
-    #[param(
-        min_length = 1,
-        max_length = 128,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]+$"
-    )]
-    owner: Option<String>,
-}
-
-impl ListParams {
-    /// A 422 naming the first filter that holds a control character (Unicode category Cc:
-    /// NUL, newlines, ESC, C1 controls…). No recipe text can match one, and such values have
-    /// no business in cursor bindings or logs.
-    fn refuse_control_characters(&self) -> Result<(), ApiError> {
-        let filters = [
-            ("tag", &self.tag),
-            ("ingredient", &self.ingredient),
-            ("q", &self.q),
-            ("owner", &self.owner),
-        ];
-        for (name, value) in filters {
-            if value
-                .as_deref()
-                .is_some_and(|v| v.chars().any(char::is_control))
-            {
-                return Err(query_error(name, "must not contain control characters"));
-            }
-        }
-        Ok(())
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct GetParams {
-    /// Scale every ingredient amount to this many servings (1–1000).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
-    servings: Option<String>,
-}
-
-fn query_error(name: &str, message: impl Into<String>) -> ApiError {
-    ApiError::unprocessable(&format!("/query/{name}"), message)
 }
 
 fn scope(caller: &Caller) -> Scope<'_> {
@@ -217,43 +131,6 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// A digest of the request body's meaning: key order and white space do not count.
-pub fn fingerprint(body: &Value) -> String {
-    fn canonical(value: &Value, out: &mut String) {
-        match value {
-            Value::Object(map) => {
-                let mut entries: Vec<_> = map.iter().collect();
-                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-                out.push('{');
-                for (i, (k, v)) in entries.into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(&Value::String(k.clone()).to_string());
-                    out.push(':');
-                    canonical(v, out);
-                }
-                out.push('}');
-            }
-            Value::Array(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    canonical(item, out);
-                }
-                out.push(']');
-            }
-            scalar => out.push_str(&scalar.to_string()),
-        }
-    }
-    let mut text = String::new();
-    canonical(body, &mut text);
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Create a recipe.
 #[utoipa::path(
     post, path = "/recipes", tag = "recipes",
@@ -279,95 +156,21 @@ pub async fn create_recipe(
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
-    let fingerprint = key.as_ref().map(|_| fingerprint(&body));
-    let content = RecipeContent::parse(decode::<RecipeInput>(body)?)?;
-    let now = now_utc();
-    let claim = match (key, fingerprint) {
-        (Some(key), Some(fingerprint)) => Some(IdempotencyClaim {
-            scope: IdempotencyScope {
-                owner: caller.owner.clone(),
-                key,
-            },
-            fingerprint,
-            now,
-            lease: IDEMPOTENCY_LEASE,
-            retention: IDEMPOTENCY_RETENTION,
-        }),
-        _ => None,
-    };
-    if let Some(claim) = &claim
-        && let ClaimOutcome::Existing { fingerprint, state } =
-            state.store.claim_idempotency_key(claim).await?
-    {
-        if fingerprint != claim.fingerprint {
-            return Err(ApiError::unprocessable(
-                "/headers/idempotency-key",
-                "this Idempotency-Key was already used with a different request body",
-            ));
-        }
-        return match state {
-            ExistingClaim::InFlight => Err(ApiError::Conflict(
-                "A request with this Idempotency-Key is still in progress; retry shortly.".into(),
-            )),
-            ExistingClaim::Completed(stored) => Ok(replay(&base, stored)),
-        };
-    }
-
-    let recipe = Recipe {
-        id: RecipeId::new(),
-        owner: caller.owner.clone(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        content,
-    };
-    let body = serde_json::to_string(&recipe).map_err(|e| ApiError::Internal(e.into()))?;
-    let record = claim.map(|claim| IdempotencyRecord {
-        claimed_at: claim.now,
-        scope: claim.scope,
-        fingerprint: claim.fingerprint,
-        response: StoredResponse {
-            status: StatusCode::CREATED.as_u16(),
-            recipe_id: recipe.id,
-            version: recipe.version,
-            body: body.clone(),
-        },
-        expires_at: now + IDEMPOTENCY_RETENTION,
+    let keyed = idempotency_key(&headers)?.map(|key| Keyed {
+        key,
+        fingerprint: fingerprint(&body),
     });
-    if let Err(error) = state.store.create(&recipe, record.as_ref()).await {
-        if let Some(record) = &record {
-            // Nothing was created: free the key so the client's retry can succeed.
-            // Only this request's own claim: if it outlived its lease, the key is someone
-            // else's now.
-            let release = state
-                .store
-                .release_idempotency_key(&record.scope, record.claimed_at)
-                .await;
-            if let Err(release) = release {
-                tracing::warn!(
-                    error = format!("{release:#}"),
-                    "could not release idempotency key"
-                );
-            }
-        }
-        return Err(error.into());
+    let content = RecipeContent::parse(decode::<RecipeInput>(body)?)?;
+    let created = idempotency::create(&*state.store, &caller.owner, content, keyed).await?;
+    let response = created.response;
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::CREATED);
+    let mut answer = json_response(status, response.body, response.version);
+    let headers = answer.headers_mut();
+    headers.insert(header::LOCATION, location(&base, response.recipe_id));
+    if created.replayed {
+        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
-    tracing::info!(recipe_id = %recipe.id, "recipe created");
-    let mut response = json_response(StatusCode::CREATED, body, recipe.version);
-    response
-        .headers_mut()
-        .insert(header::LOCATION, location(&base, recipe.id));
-    Ok(response)
-}
-
-fn replay(base: &BasePath, stored: StoredResponse) -> Response {
-    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
-    let mut response = json_response(status, stored.body, stored.version);
-    let headers = response.headers_mut();
-    headers.insert(header::LOCATION, location(base, stored.recipe_id));
-    headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
-    response
+    Ok(answer)
 }
 
 /// List the caller's recipes (or, for admins, `owner`'s), newest first.
@@ -384,58 +187,16 @@ fn replay(base: &BasePath, stored: StoredResponse) -> Response {
 pub async fn list_recipes(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
-    QueryParams(params): QueryParams<ListParams>,
+    query: ListRecipes,
 ) -> Result<Json<RecipePage>, ApiError> {
-    params.refuse_control_characters()?;
-    let limit = match params.limit.as_deref() {
-        None => DEFAULT_PAGE_SIZE,
-        Some(raw) => raw
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-            .ok_or_else(|| {
-                query_error(
-                    "limit",
-                    format!("must be an integer from 1 to {MAX_PAGE_SIZE}"),
-                )
-            })?,
-    };
-    let filter = ListFilter {
-        tag: params
-            .tag
-            .as_deref()
-            .map(Tag::parse)
-            .transpose()
-            .map_err(|m| query_error("tag", m))?,
-        ingredient: params
-            .ingredient
-            .as_deref()
-            .map(IngredientName::parse)
-            .transpose()
-            .map_err(|m| query_error("ingredient", m))?,
-        title: params
-            .q
-            .as_deref()
-            .map(SearchText::parse)
-            .transpose()
-            .map_err(|m| query_error("q", m))?,
-    };
-    let owner = match params.owner.as_deref() {
-        None => caller.owner.clone(),
-        Some(raw) if caller.is_admin => Owner::parse(raw).map_err(|m| query_error("owner", m))?,
-        Some(_) => {
-            return Err(query_error(
-                "owner",
-                "only admins may list another user's recipes",
-            ));
-        }
-    };
+    let owner = query.owner_for(&caller)?;
+    let filter = query.filter;
     let binding = CursorBinding {
         caller: caller.owner.as_str(),
         owner: owner.as_str(),
         filter: &filter,
     };
-    let after = match params.cursor.as_deref() {
+    let after = match query.cursor.as_deref() {
         Some(cursor) => Some(state.cursors.decode(binding, cursor).await.map_err(|_| {
             query_error(
                 "cursor",
@@ -449,7 +210,7 @@ pub async fn list_recipes(
         .list(&ListQuery {
             owner: owner.clone(),
             filter: filter.clone(),
-            limit,
+            limit: query.limit,
             after,
         })
         .await?;
@@ -484,19 +245,9 @@ pub async fn get_recipe(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     RecipePath(id): RecipePath,
-    QueryParams(params): QueryParams<GetParams>,
+    options: ReadOptions,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let servings = params
-        .servings
-        .as_deref()
-        .map(|raw| {
-            raw.parse::<u64>()
-                .map_err(|_| "must be an integer from 1 to 1000".to_owned())
-                .and_then(Servings::parse)
-        })
-        .transpose()
-        .map_err(|m| query_error("servings", m))?;
     let recipe = load(&state, &caller, id).await?;
     match evaluate(&headers, &Method::GET, recipe.version) {
         Precondition::Proceed => {}
@@ -510,7 +261,7 @@ pub async fn get_recipe(
         // RFC 9110 §13.1.1: a failed If-Match is a 412 for every method, GET included.
         Precondition::Failed => return Err(ApiError::PreconditionFailed),
     }
-    match servings {
+    match options.servings {
         Some(servings) => {
             let scaled = Recipe {
                 content: recipe.content.scaled_to(servings),

@@ -1,0 +1,192 @@
+//! The query strings of `GET /recipes` and `GET /recipes/{id}`, parsed once into typed values
+//! by their extractors ([`ListRecipes`], [`ReadOptions`]); handlers never see raw strings.
+//!
+//! `ListParams` and `GetParams` are the strings as sent (every value a string, so that `limit=x`
+//! is our 422 with a pointer, not serde's); their `IntoParams` derive documents them.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::http::auth::Caller;
+use crate::http::error::ApiError;
+use crate::http::extract::QueryParams;
+use crate::store::ListFilter;
+use gota_domain::{IngredientName, Owner, SearchText, Servings, Tag};
+
+/// Page size when the client names none.
+pub const DEFAULT_PAGE_SIZE: usize = 20;
+/// The largest page a client may ask for.
+pub const MAX_PAGE_SIZE: usize = 100;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Page size, 1–100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// `next_cursor` from the previous page of the same query.
+    cursor: Option<String>,
+    /// Only recipes with this tag (exact, case-insensitive input).
+    #[param(value_type = Option<gota_domain::Tag>)]
+    tag: Option<String>,
+    /// Only recipes with an ingredient of this name (case-insensitive). No control characters.
+    #[param(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    ingredient: Option<String>,
+    /// Only recipes whose title contains this text (case-insensitive). No control characters.
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    q: Option<String>,
+    /// Admins only: list this user's recipes (their `sub`) instead of their own; a 422 for
+    /// anyone else.
+    #[param(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]+$"
+    )]
+    owner: Option<String>,
+}
+
+impl ListParams {
+    /// A 422 naming the first filter that holds a control character (Unicode category Cc:
+    /// NUL, newlines, ESC, C1 controls…). No recipe text can match one, and such values have
+    /// no business in cursor bindings or logs.
+    fn refuse_control_characters(&self) -> Result<(), ApiError> {
+        let filters = [
+            ("tag", &self.tag),
+            ("ingredient", &self.ingredient),
+            ("q", &self.q),
+            ("owner", &self.owner),
+        ];
+        for (name, value) in filters {
+            if value
+                .as_deref()
+                .is_some_and(|v| v.chars().any(char::is_control))
+            {
+                return Err(query_error(name, "must not contain control characters"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GetParams {
+    /// Scale every ingredient amount to this many servings (1–1000).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    servings: Option<String>,
+}
+
+pub(super) fn query_error(name: &str, message: impl Into<String>) -> ApiError {
+    ApiError::unprocessable(&format!("/query/{name}"), message)
+}
+
+/// `GET /recipes`'s query, parsed: every filter a domain value, the page size in range.
+#[derive(Debug)]
+pub struct ListRecipes {
+    pub limit: usize,
+    /// Still opaque: a cursor is checked against the caller and filters it was issued for,
+    /// which needs the caller (see `list_recipes`).
+    pub cursor: Option<String>,
+    pub filter: ListFilter,
+    /// `owner=`, which only an admin may send ([`ListRecipes::owner_for`]).
+    owner: Option<Owner>,
+}
+
+impl ListRecipes {
+    fn parse(params: ListParams) -> Result<Self, ApiError> {
+        params.refuse_control_characters()?;
+        let limit = match params.limit.as_deref() {
+            None => DEFAULT_PAGE_SIZE,
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+                .ok_or_else(|| {
+                    query_error(
+                        "limit",
+                        format!("must be an integer from 1 to {MAX_PAGE_SIZE}"),
+                    )
+                })?,
+        };
+        let filter = ListFilter {
+            tag: parse_optional("tag", params.tag.as_deref(), Tag::parse)?,
+            ingredient: parse_optional(
+                "ingredient",
+                params.ingredient.as_deref(),
+                IngredientName::parse,
+            )?,
+            title: parse_optional("q", params.q.as_deref(), SearchText::parse)?,
+        };
+        Ok(Self {
+            limit,
+            cursor: params.cursor,
+            filter,
+            owner: parse_optional("owner", params.owner.as_deref(), Owner::parse)?,
+        })
+    }
+
+    /// Whose recipes `caller` lists: their own, or (admins only) `owner=`'s; a 422 when
+    /// anyone else names an owner.
+    pub fn owner_for(&self, caller: &Caller) -> Result<Owner, ApiError> {
+        match &self.owner {
+            None => Ok(caller.owner.clone()),
+            Some(owner) if caller.is_admin => Ok(owner.clone()),
+            Some(_) => Err(query_error(
+                "owner",
+                "only admins may list another user's recipes",
+            )),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ListRecipes {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let QueryParams(params) = QueryParams::from_request_parts(parts, state).await?;
+        Self::parse(params)
+    }
+}
+
+/// `GET /recipes/{id}`'s query, parsed.
+#[derive(Debug)]
+pub struct ReadOptions {
+    /// Scale the recipe to this many servings.
+    pub servings: Option<Servings>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ReadOptions {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let QueryParams(GetParams { servings }) =
+            QueryParams::from_request_parts(parts, state).await?;
+        let servings = parse_optional("servings", servings.as_deref(), |raw| {
+            raw.parse::<u64>()
+                .map_err(|_| "must be an integer from 1 to 1000".to_owned())
+                .and_then(Servings::parse)
+        })?;
+        Ok(Self { servings })
+    }
+}
+
+/// `raw` parsed by `parse` when present; its message becomes a 422 at `/query/<name>`.
+fn parse_optional<T>(
+    name: &str,
+    raw: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<T>, ApiError> {
+    raw.map(parse)
+        .transpose()
+        .map_err(|message| query_error(name, message))
+}
