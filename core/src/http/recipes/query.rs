@@ -98,8 +98,9 @@ pub struct ListRecipes {
     /// which needs the caller (see `list_recipes`).
     pub cursor: Option<String>,
     pub filter: ListFilter,
-    /// `owner=`, which only an admin may send ([`ListRecipes::owner_for`]).
-    owner: Option<Owner>,
+    /// `owner=`, which only an admin may send: parsed by [`ListRecipes::owner_for`], which
+    /// knows the caller (to anyone else it is a 422 whatever it holds).
+    owner: Option<String>,
 }
 
 impl ListRecipes {
@@ -131,7 +132,7 @@ impl ListRecipes {
             limit,
             cursor: params.cursor,
             filter,
-            owner: parse_optional("owner", params.owner.as_deref(), Owner::parse)?,
+            owner: params.owner,
         })
     }
 
@@ -140,7 +141,7 @@ impl ListRecipes {
     pub fn owner_for(&self, caller: &Caller) -> Result<Owner, ApiError> {
         match &self.owner {
             None => Ok(caller.owner.clone()),
-            Some(owner) if caller.is_admin => Ok(owner.clone()),
+            Some(raw) if caller.is_admin => Owner::parse(raw).map_err(|m| query_error("owner", m)),
             Some(_) => Err(query_error(
                 "owner",
                 "only admins may list another user's recipes",
