@@ -20,3 +20,4 @@ mod openapi;
 mod pagination;
 mod routes;
 mod support;
+mod threat_model;
