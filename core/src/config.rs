@@ -49,105 +49,42 @@ const fn var(name: &'static str, lambda: Use, standalone: Use, meaning: &'static
 /// Every variable [`Config::from_vars`] reads, and nothing else (a unit test holds the two
 /// equal). The AWS SDK's own variables (`AWS_REGION`, `AWS_ENDPOINT_URL_*`, credentials) are
 /// read by the SDK, not here.
+#[rustfmt::skip] // one row per variable reads as the table it is
 pub const VARIABLES: &[Variable] = {
     use Use::{Absent, Optional, Required, RequiredUnless, Selects, Unread};
     &[
-        var(
-            "AWS_LAMBDA_RUNTIME_API",
-            Selects,
-            Absent,
-            "set by the Lambda runtime; its presence selects Lambda mode",
-        ),
-        var(
-            "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH",
-            Optional,
-            Unread,
-            "set: lambda_http leaves the REST API stage out of the path; unset: Gota strips it",
-        ),
-        var(
-            "GOTA_LISTEN",
-            Unread,
-            Optional,
-            "standalone bind address (default 127.0.0.1:3000; loopback only with dev auth)",
-        ),
-        var(
-            "GOTA_TABLE_NAME",
-            Required,
-            Optional,
-            "DynamoDB table; unset standalone means the embedded store",
-        ),
-        var(
-            "GOTA_DATA_DIR",
-            Unread,
-            Optional,
-            "embedded store folder (default ./.gota), when GOTA_TABLE_NAME is unset",
-        ),
-        var(
-            "GOTA_USER_POOL_ID",
-            Required,
-            Optional,
-            "Cognito user pool id; unset standalone means dev auth",
-        ),
-        var(
-            "GOTA_USER_POOL_CLIENT_IDS",
-            Required,
-            Optional,
-            "comma-separated app client ids the pool's tokens must name (required with the pool)",
-        ),
-        var(
-            "GOTA_JWT_ISSUER",
-            Optional,
-            Optional,
-            "token issuer override (emulators; default derived from the pool id)",
-        ),
-        var(
-            "GOTA_JWKS_URL",
-            Optional,
-            Optional,
-            "JWKS URL override (emulators; default the issuer's /.well-known/jwks.json)",
-        ),
-        var(
-            "GOTA_ADMIN_GROUP",
-            Optional,
-            Optional,
-            "admin group name (default admin)",
-        ),
-        var(
-            "GOTA_CURSOR_KEY",
-            RequiredUnless("GOTA_CURSOR_SECRET_ARN"),
-            Optional,
-            "the cursor key itself (base64, at least 32 bytes); not with GOTA_CURSOR_SECRET_ARN",
-        ),
-        var(
-            "GOTA_CURSOR_SECRET_ARN",
-            RequiredUnless("GOTA_CURSOR_KEY"),
-            Optional,
-            "ARN of the Secrets Manager secret holding the cursor key",
-        ),
-        var(
-            "GOTA_LOG_FORMAT",
-            Optional,
-            Optional,
-            "json (default in Lambda) or text",
-        ),
-        var(
-            "GOTA_METRICS",
-            Optional,
-            Optional,
-            "emf (default in Lambda): business metrics as EMF lines on stdout; off",
-        ),
-        var(
-            "GOTA_STAGE",
-            Optional,
-            Optional,
-            "Stage dimension of the business metrics (default local)",
-        ),
-        var(
-            "RUST_LOG",
-            Optional,
-            Optional,
-            "log filter directives (default info)",
-        ),
+        var("AWS_LAMBDA_RUNTIME_API", Selects, Absent,
+            "set by the Lambda runtime; its presence selects Lambda mode"),
+        var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", Optional, Unread,
+            "set: lambda_http leaves the REST API stage out of the path; unset: Gota strips it"),
+        var("GOTA_LISTEN", Unread, Optional,
+            "standalone bind address (default 127.0.0.1:3000; loopback only with dev auth)"),
+        var("GOTA_TABLE_NAME", Required, Optional,
+            "DynamoDB table; unset standalone means the embedded store"),
+        var("GOTA_DATA_DIR", Unread, Optional,
+            "embedded store folder (default ./.gota), when GOTA_TABLE_NAME is unset"),
+        var("GOTA_USER_POOL_ID", Required, Optional,
+            "Cognito user pool id; unset standalone means dev auth"),
+        var("GOTA_USER_POOL_CLIENT_IDS", Required, Optional,
+            "comma-separated app client ids the pool's tokens must name (required with the pool)"),
+        var("GOTA_JWT_ISSUER", Optional, Optional,
+            "token issuer override (emulators; default derived from the pool id)"),
+        var("GOTA_JWKS_URL", Optional, Optional,
+            "JWKS URL override (emulators; default the issuer's /.well-known/jwks.json)"),
+        var("GOTA_ADMIN_GROUP", Optional, Optional,
+            "admin group name (default admin)"),
+        var("GOTA_CURSOR_KEY", RequiredUnless("GOTA_CURSOR_SECRET_ARN"), Optional,
+            "the cursor key itself (base64, at least 32 bytes); not with GOTA_CURSOR_SECRET_ARN"),
+        var("GOTA_CURSOR_SECRET_ARN", RequiredUnless("GOTA_CURSOR_KEY"), Optional,
+            "ARN of the Secrets Manager secret holding the cursor key"),
+        var("GOTA_LOG_FORMAT", Optional, Optional,
+            "json (default in Lambda) or text"),
+        var("GOTA_METRICS", Optional, Optional,
+            "emf (default in Lambda): business metrics as EMF lines on stdout; off"),
+        var("GOTA_STAGE", Optional, Optional,
+            "Stage dimension of the business metrics (default local)"),
+        var("RUST_LOG", Optional, Optional,
+            "log filter directives (default info)"),
     ]
 };
 
