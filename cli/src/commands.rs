@@ -127,14 +127,24 @@ struct Context {
     output: Output,
 }
 
+/// Standard output was closed by its reader (`gota list | head`): the command stops, and
+/// `main` exits 0 without a message (`doc/adr/0020-…`).
+#[derive(Debug, thiserror::Error)]
+#[error("standard output is closed")]
+pub struct StdoutClosed;
+
+/// Every command's output goes through here.
 fn out(text: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    if !text.ends_with('\n') {
-        stdout.write_all(b"\n")?;
+    let newline: &[u8] = if text.ends_with('\n') { b"" } else { b"\n" };
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.write_all(newline))
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
+        other => Ok(other?),
     }
-    stdout.flush()?;
-    Ok(())
 }
 
 fn now() -> i64 {

@@ -17,6 +17,12 @@ async fn main() -> ExitCode {
     };
     match gota_cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e)
+            if e.chain()
+                .any(|c| c.is::<gota_cli::commands::StdoutClosed>()) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("gota: {e:#}");
             ExitCode::from(gota_cli::exit_code_of(&e))

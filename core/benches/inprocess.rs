@@ -198,19 +198,22 @@ fn body_of(response: &[u8]) -> Value {
 /// Gota in Lambda mode (trusts authorizer claims), embedded store in memory.
 fn gota_app(signer: &RsaSigner) -> Api {
     let store = Arc::new(EmbeddedStore::in_memory().unwrap());
-    Api::new(ApiState {
-        store,
-        verifier: TokenVerifier::new(VerifierConfig::new(
-            ISSUER,
-            vec![CLIENT_ID.to_owned()],
-            JwksSource::Static(signer.jwks()),
-        )),
-        trust_authorizer_context: true,
-        admin_group: "admin".into(),
-        cursors: CursorCodec::new(&[7; 32]),
-        dev_issuer: None,
-        metrics: gota_core::metrics::Metrics::off(),
-    })
+    Api::new(
+        ApiState {
+            store,
+            verifier: TokenVerifier::new(VerifierConfig::new(
+                ISSUER,
+                vec![CLIENT_ID.to_owned()],
+                JwksSource::Static(signer.jwks()),
+            )),
+            trust_authorizer_context: true,
+            admin_group: "admin".into(),
+            cursors: CursorCodec::new(&[7; 32]),
+            dev_issuer: None,
+            metrics: gota_core::metrics::Metrics::off(),
+        },
+        true,
+    )
 }
 
 /// The baseline: the same routes under lambda_http + axum, answering constant JSON.

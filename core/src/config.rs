@@ -1,12 +1,92 @@
 //! Typed configuration, read once from the environment at start.
 //!
 //! Every problem is reported as one line naming the variable, and the binary exits.
+//! [`VARIABLES`] lists every variable the parser may read; `gota-api env` prints it, and the
+//! CDK stack's parity tests compare the function's environment with it.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use base64::Engine as _;
+
+/// How one mode uses a variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Use {
+    /// Start-up is refused without it.
+    Required,
+    /// Start-up is refused unless it or the named variable is set.
+    RequiredUnless(&'static str),
+    /// Read when set; a default or a derived value otherwise.
+    Optional,
+    /// Its presence selects this mode.
+    Selects,
+    /// Its presence selects the other mode.
+    Absent,
+    /// Never read in this mode.
+    Unread,
+}
+
+/// One environment variable of [`Config`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Variable {
+    pub name: &'static str,
+    pub lambda: Use,
+    pub standalone: Use,
+    pub meaning: &'static str,
+}
+
+const fn var(name: &'static str, lambda: Use, standalone: Use, meaning: &'static str) -> Variable {
+    Variable {
+        name,
+        lambda,
+        standalone,
+        meaning,
+    }
+}
+
+/// Every variable [`Config::from_vars`] reads, and nothing else (a unit test holds the two
+/// equal). The AWS SDK's own variables (`AWS_REGION`, `AWS_ENDPOINT_URL_*`, credentials) are
+/// read by the SDK, not here.
+#[rustfmt::skip] // one row per variable reads as the table it is
+pub const VARIABLES: &[Variable] = {
+    use Use::{Absent, Optional, Required, RequiredUnless, Selects, Unread};
+    &[
+        var("AWS_LAMBDA_RUNTIME_API", Selects, Absent,
+            "set by the Lambda runtime; its presence selects Lambda mode"),
+        var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", Optional, Unread,
+            "set: lambda_http leaves the REST API stage out of the path; unset: Gota strips it"),
+        var("GOTA_LISTEN", Unread, Optional,
+            "standalone bind address (default 127.0.0.1:3000; loopback only with dev auth)"),
+        var("GOTA_TABLE_NAME", Required, Optional,
+            "DynamoDB table; unset standalone means the embedded store"),
+        var("GOTA_DATA_DIR", Unread, Optional,
+            "embedded store folder (default ./.gota), when GOTA_TABLE_NAME is unset"),
+        var("GOTA_USER_POOL_ID", Required, Optional,
+            "Cognito user pool id; unset standalone means dev auth"),
+        var("GOTA_USER_POOL_CLIENT_IDS", Required, Optional,
+            "comma-separated app client ids the pool's tokens must name (required with the pool)"),
+        var("GOTA_JWT_ISSUER", Optional, Optional,
+            "token issuer override (emulators; default derived from the pool id)"),
+        var("GOTA_JWKS_URL", Optional, Optional,
+            "JWKS URL override (emulators; default the issuer's /.well-known/jwks.json)"),
+        var("GOTA_ADMIN_GROUP", Optional, Optional,
+            "admin group name (default admin)"),
+        var("GOTA_CURSOR_KEY", RequiredUnless("GOTA_CURSOR_SECRET_ARN"), Optional,
+            "the cursor key itself (base64, at least 32 bytes); not with GOTA_CURSOR_SECRET_ARN"),
+        var("GOTA_CURSOR_SECRET_ARN", RequiredUnless("GOTA_CURSOR_KEY"), Optional,
+            "ARN of the Secrets Manager secret holding the cursor key"),
+        var("GOTA_LOG_FORMAT", Optional, Optional,
+            "json (default in Lambda) or text"),
+        var("GOTA_METRICS", Optional, Optional,
+            "emf (default in Lambda): business metrics as EMF lines on stdout; off"),
+        var("GOTA_STAGE", Optional, Optional,
+            "Stage dimension of the business metrics (default local)"),
+        var("RUST_LOG", Optional, Optional,
+            "log filter directives (default info)"),
+    ]
+};
 
 /// Minimum size of a cursor key once decoded.
 pub const CURSOR_KEY_MIN_BYTES: usize = 32;
@@ -95,6 +175,11 @@ pub struct Config {
     pub emf_metrics: bool,
     /// The `Stage` dimension of every business metric (`GOTA_STAGE`).
     pub stage: String,
+    /// Log filter directives (`RUST_LOG`), already checked.
+    pub log_filter: String,
+    /// Lambda mode with `AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH` unset: lambda_http puts the
+    /// REST API stage in the path and [`crate::http::Api`] removes it.
+    pub stage_in_path: bool,
 }
 
 // Hand-written so the cursor secret never reaches a log line.
@@ -109,6 +194,8 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("emf_metrics", &self.emf_metrics)
             .field("stage", &self.stage)
+            .field("log_filter", &self.log_filter)
+            .field("stage_in_path", &self.stage_in_path)
             .finish()
     }
 }
@@ -135,8 +222,13 @@ impl Config {
 
     /// Parses a variable map (the environment, or a test's).
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| vars.get(name).map(String::as_str))
+    }
+
+    /// Parses what `lookup` answers; every name it is asked for is in [`VARIABLES`].
+    fn from_lookup<'v>(lookup: impl Fn(&str) -> Option<&'v str>) -> Result<Self, ConfigError> {
         // An empty value is treated as unset: that is what `VAR= cmd` usually means.
-        let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let get = |name: &str| lookup(name).map(str::trim).filter(|v| !v.is_empty());
 
         let lambda = get("AWS_LAMBDA_RUNTIME_API").is_some();
         let mode = if lambda {
@@ -331,6 +423,13 @@ impl Config {
             ));
         }
 
+        let log_filter = get("RUST_LOG").unwrap_or("info").to_owned();
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log_filter) {
+            return Err(err("RUST_LOG", e.to_string()));
+        }
+        // Exactly lambda_http's test (`env::var(..).is_ok()` in its request.rs): set, even empty.
+        let stage_in_path = lambda && lookup("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH").is_none();
+
         Ok(Config {
             mode,
             store,
@@ -340,6 +439,8 @@ impl Config {
             log_format,
             emf_metrics,
             stage,
+            log_filter,
+            stage_in_path,
         })
     }
 }
@@ -538,5 +639,157 @@ mod tests {
             failing(&[("GOTA_TABLE_NAME", "a b")]).variable,
             "GOTA_TABLE_NAME"
         );
+    }
+
+    /// Parses `vars`, recording every name the parser asks for.
+    fn parse_recording(
+        vars: &HashMap<String, String>,
+    ) -> (
+        Result<Config, ConfigError>,
+        std::collections::BTreeSet<String>,
+    ) {
+        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        let result = Config::from_lookup(|name| {
+            asked.borrow_mut().insert(name.to_owned());
+            vars.get(name).map(String::as_str)
+        });
+        (result, asked.into_inner())
+    }
+
+    fn entry(name: &str) -> &'static Variable {
+        VARIABLES
+            .iter()
+            .find(|v| v.name == name)
+            .unwrap_or_else(|| panic!("{name} is read but not in VARIABLES"))
+    }
+
+    const ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cursor-AbCdEf";
+
+    /// Lambda mode with every variable it reads set.
+    fn full_lambda() -> HashMap<String, String> {
+        vars(&[
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+            ("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true"),
+            ("GOTA_TABLE_NAME", "recipes"),
+            ("GOTA_USER_POOL_ID", "us-east-1_x"),
+            ("GOTA_USER_POOL_CLIENT_IDS", "c"),
+            ("GOTA_JWT_ISSUER", "http://127.0.0.1:5000/us-east-1_x"),
+            ("GOTA_JWKS_URL", "http://127.0.0.1:5000/jwks.json"),
+            ("GOTA_ADMIN_GROUP", "moderators"),
+            ("GOTA_CURSOR_SECRET_ARN", ARN),
+            ("GOTA_LOG_FORMAT", "text"),
+            ("GOTA_METRICS", "off"),
+            ("GOTA_STAGE", "dev"),
+            ("RUST_LOG", "debug"),
+        ])
+    }
+
+    /// Standalone with every variable it reads set.
+    fn full_standalone() -> HashMap<String, String> {
+        let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+        let mut all = full_lambda();
+        all.remove("AWS_LAMBDA_RUNTIME_API");
+        all.remove("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH");
+        all.remove("GOTA_CURSOR_SECRET_ARN");
+        all.extend(vars(&[
+            ("GOTA_LISTEN", "127.0.0.1:0"),
+            ("GOTA_DATA_DIR", "/tmp/gota"),
+            ("GOTA_CURSOR_KEY", &key),
+        ]));
+        all
+    }
+
+    #[test]
+    fn the_parser_reads_exactly_the_variables_in_the_table_each_in_its_modes() {
+        let mut without_table = full_standalone();
+        without_table.remove("GOTA_TABLE_NAME");
+        let configurations = [
+            full_lambda(),
+            full_standalone(),
+            without_table,
+            vars(&[]),
+            vars(&[("GOTA_JWKS_URL", "http://x")]),
+        ];
+        let mut read = std::collections::BTreeSet::new();
+        for vars in configurations {
+            let lambda = vars.contains_key("AWS_LAMBDA_RUNTIME_API");
+            let (result, asked) = parse_recording(&vars);
+            if let Err(e) = &result {
+                entry(e.variable);
+            }
+            for name in &asked {
+                let entry = entry(name);
+                let used = if lambda {
+                    entry.lambda
+                } else {
+                    entry.standalone
+                };
+                assert_ne!(used, Use::Unread, "{name} is read in this mode: {vars:?}");
+            }
+            read.extend(asked);
+        }
+        let table: std::collections::BTreeSet<String> =
+            VARIABLES.iter().map(|v| v.name.to_owned()).collect();
+        assert_eq!(read, table, "every variable in the table is read somewhere");
+        assert_eq!(table.len(), VARIABLES.len(), "no name twice");
+    }
+
+    #[test]
+    fn the_table_says_which_variables_each_mode_requires() {
+        for (full, lambda) in [(full_lambda(), true), (full_standalone(), false)] {
+            assert!(Config::from_vars(&full).is_ok(), "{full:?}");
+            let use_of = |v: &Variable| if lambda { v.lambda } else { v.standalone };
+            // Only what the table says is needed: enough to start in this mode.
+            let mut minimal = full.clone();
+            minimal.retain(|name, _| {
+                matches!(
+                    use_of(entry(name)),
+                    Use::Required | Use::RequiredUnless(_) | Use::Selects
+                )
+            });
+            let started = Config::from_vars(&minimal).map(|c| c.mode == Mode::Lambda);
+            assert_eq!(started, Ok(lambda), "{minimal:?}");
+            for variable in VARIABLES {
+                let mut without = minimal.clone();
+                without.remove(variable.name);
+                let refused = Config::from_vars(&without).map(|c| c.mode == Mode::Lambda);
+                let refused = refused.map_err(|e| e.variable);
+                match use_of(variable) {
+                    Use::Required => assert_eq!(refused, Err(variable.name)),
+                    Use::RequiredUnless(other) => {
+                        without.remove(other);
+                        let refused = Config::from_vars(&without)
+                            .map(|_| ())
+                            .map_err(|e| e.variable);
+                        assert!(
+                            refused == Err(variable.name) || refused == Err(other),
+                            "{} or {other} is required: {refused:?}",
+                            variable.name
+                        );
+                    }
+                    Use::Selects => assert_eq!(refused, Ok(false), "{} selects", variable.name),
+                    Use::Optional | Use::Unread | Use::Absent => {
+                        assert_eq!(refused, Ok(lambda), "{} is not needed", variable.name);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_log_filter_is_a_configuration_error_and_the_stage_flag_follows_lambda_http() {
+        assert_eq!(
+            failing(&[("RUST_LOG", "gota=notalevel")]).variable,
+            "RUST_LOG"
+        );
+        assert_eq!(Config::from_vars(&vars(&[])).unwrap().log_filter, "info");
+        let mut lambda = full_lambda();
+        assert!(!Config::from_vars(&lambda).unwrap().stage_in_path);
+        // lambda_http ignores the stage when the variable is set at all, even empty.
+        lambda.insert("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH".into(), String::new());
+        assert!(!Config::from_vars(&lambda).unwrap().stage_in_path);
+        lambda.remove("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH");
+        assert!(Config::from_vars(&lambda).unwrap().stage_in_path);
+        assert!(!Config::from_vars(&full_standalone()).unwrap().stage_in_path);
     }
 }

@@ -22,6 +22,10 @@ use crate::http::cursor::{KeySource, Keyring};
 /// init phase 10 s; a read at start must fail loudly well inside it.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(4);
 
+/// The IAM actions [`SecretsManagerKeys`] calls (its one `get_secret_value` below), printed by
+/// `gota-api iam-actions` for the stack's grant on the cursor secret.
+pub const IAM_ACTIONS: &[&str] = &["secretsmanager:GetSecretValue"];
+
 /// Reads the cursor keys from one secret (GetSecretValue on that ARN is all it needs).
 #[derive(Debug, Clone)]
 pub struct SecretsManagerKeys {

@@ -1,6 +1,6 @@
-//! Start-up: builds the API's state from configuration (the store, the cursor key, the token
-//! verifier), and serves it in each mode; also what the binary's subcommands print. The
-//! router itself is [`crate::http`].
+//! Start-up: `gota-api`'s command line, the API's state built from configuration (the store,
+//! the cursor key, the token verifier), serving it in each mode, and what the describing
+//! subcommands print. The router itself is [`crate::http`].
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,6 +17,103 @@ use crate::secrets::SecretsManagerKeys;
 use crate::store::RecipeStore;
 use crate::store::dynamodb::DynamoStore;
 use crate::store::embedded::EmbeddedStore;
+
+/// `gota-api`'s command line. Without a subcommand it serves, so that Lambda (which passes
+/// no arguments) and `make run` start it as they always have.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "gota-api",
+    version,
+    about = "The Gota recipe API: a Lambda behind API Gateway, or a standalone HTTP server",
+    long_about = "The Gota recipe API: a Lambda behind API Gateway, or a standalone HTTP server.\n\n\
+        Configured by environment variables only (`gota-api env` lists them). The describing \
+        subcommands need no configuration; they print JSON that the CDK stack's tests compare \
+        with the synthesized template."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
+pub enum Command {
+    /// Serve the API (the default): Lambda invocations when AWS_LAMBDA_RUNTIME_API is set,
+    /// otherwise HTTP on GOTA_LISTEN.
+    Serve,
+    /// Create the DynamoDB table GOTA_TABLE_NAME, with its index and TTL, at the AWS SDK's
+    /// endpoint if it is missing (for emulators; the stack creates the real one).
+    CreateTable,
+    #[command(flatten)]
+    Describe(Describe),
+}
+
+/// The subcommands that print what the binary is, as JSON, without reading configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
+pub enum Describe {
+    /// Print the DynamoDB table definition the store expects.
+    TableSchema,
+    /// Print the OpenAPI document as Lambda serves it (no dev routes).
+    Openapi,
+    /// Print every (method, path) the Lambda router serves, with its access.
+    Routes,
+    /// Print the business metrics the binary emits (namespace, dimension, names).
+    Metrics,
+    /// Print the environment variables the binary reads: per mode, whether each is required,
+    /// and what it means.
+    Env,
+    /// Print the IAM actions each AWS adapter calls while serving, by service.
+    IamActions,
+}
+
+/// Runs a describing subcommand.
+pub fn describe(what: Describe) -> anyhow::Result<()> {
+    let text = match what {
+        Describe::TableSchema => format!("{:#}", crate::store::dynamodb::schema::describe()),
+        Describe::Openapi => crate::http::openapi::document(false).to_pretty_json()?,
+        Describe::Routes => format!(
+            "{:#}",
+            serde_json::to_value(crate::http::operations(false))?
+        ),
+        Describe::Metrics => format!("{:#}", crate::metrics::describe()),
+        Describe::Env => serde_json::to_string_pretty(crate::config::VARIABLES)?,
+        Describe::IamActions => format!("{:#}", iam_actions()),
+    };
+    print_stdout(&format!("{text}\n"))
+}
+
+/// The IAM actions of each adapter, by service prefix (`gota-api iam-actions`).
+pub fn iam_actions() -> serde_json::Value {
+    serde_json::json!({
+        "dynamodb": crate::store::dynamodb::IAM_ACTIONS,
+        "secretsmanager": crate::secrets::IAM_ACTIONS,
+    })
+}
+
+/// Writes a command's output. A closed pipe (`gota-api openapi | head`) ends the output
+/// quietly: the reader has all it wanted, so it is not an error (`doc/adr/0020-…`).
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// Opens the store and the cursor key `config` names, and serves in its mode until stopped.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let aws = Aws::default();
+    let store = open_store(&config.store, &aws).await?;
+    let cursors = cursor_codec(&config.cursor_key, &aws).await?;
+    let app = Api::new(api_state(&config, store, cursors)?, config.stage_in_path);
+    match config.mode {
+        Mode::Lambda => serve_lambda(app).await,
+        Mode::Standalone { listen } => serve_standalone(listen, &config, app).await,
+    }
+}
 
 /// The AWS SDK's shared configuration (region, credentials, endpoints, and one HTTP client
 /// with its TLS roots), loaded once, and only when a client needs it: the store and the
@@ -153,46 +250,6 @@ pub async fn create_table(config: &Config) -> anyhow::Result<()> {
         .create_table()
         .await?;
     tracing::info!(table = %table_name, created, "table ready");
-    Ok(())
-}
-
-/// `gota-api table-schema`: the table definition as JSON (the CDK stack's test compares it).
-pub fn print_table_schema() -> anyhow::Result<()> {
-    print_stdout(&format!(
-        "{:#}\n",
-        crate::store::dynamodb::schema::describe()
-    ))
-}
-
-/// Writes a command's output; a closed pipe (`| head`) is not an error.
-fn print_stdout(text: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
-    }
-}
-
-/// `gota-api routes`: every (method, path) the Lambda router serves, with its access.
-pub fn print_routes() -> anyhow::Result<()> {
-    print_stdout(&format!(
-        "{:#}\n",
-        serde_json::to_value(crate::http::operations(false))?
-    ))
-}
-
-/// `gota-api metrics`: the business metrics the binary emits (namespace, dimension, names).
-pub fn print_metrics() -> anyhow::Result<()> {
-    print_stdout(&format!("{:#}\n", crate::metrics::describe()))
-}
-
-/// `gota-api openapi`: the OpenAPI document as Lambda serves it (no dev routes).
-#[allow(clippy::print_stdout)] // printing is this command's whole job
-pub fn print_openapi() -> anyhow::Result<()> {
-    println!(
-        "{}",
-        crate::http::openapi::document(false).to_pretty_json()?
-    );
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-//! Logging: JSON (Lambda, CloudWatch) or text, filtered by `RUST_LOG`.
+//! Logging: JSON (Lambda, CloudWatch) or text, filtered by `RUST_LOG` (read by [`Config`]).
 //!
 //! A standalone server hands log lines to a background writer that batches them into few
 //! writes (a line per request written straight to stderr cost a third of `GET /health`'s
@@ -12,7 +12,7 @@ use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::config::{ConfigError, LogFormat};
+use crate::config::{Config, ConfigError, LogFormat};
 
 /// Where log lines go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,16 +29,14 @@ pub enum LogWriter {
 #[must_use = "dropping the guard stops the log writer"]
 pub struct LogGuard(#[allow(dead_code)] Option<WorkerGuard>);
 
-/// Installs the global subscriber. A bad `RUST_LOG` is a configuration error.
-pub fn init(format: LogFormat, writer: LogWriter) -> Result<LogGuard, ConfigError> {
-    let filter = match std::env::var("RUST_LOG") {
-        Ok(directives) if !directives.trim().is_empty() => EnvFilter::try_new(&directives)
-            .map_err(|e| ConfigError {
-                variable: "RUST_LOG",
-                problem: e.to_string(),
-            })?,
-        _ => EnvFilter::new("info"),
-    };
+/// Installs the global subscriber with `config`'s format and filter.
+pub fn init(config: &Config, writer: LogWriter) -> Result<LogGuard, ConfigError> {
+    // Config has checked the directives; this only fails if it did not.
+    let filter = EnvFilter::try_new(&config.log_filter).map_err(|e| ConfigError {
+        variable: "RUST_LOG",
+        problem: e.to_string(),
+    })?;
+    let format = config.log_format;
     let ansi = std::io::stderr().is_terminal();
     Ok(match writer {
         LogWriter::Direct => {

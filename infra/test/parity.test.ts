@@ -1,13 +1,13 @@
 /**
  * The stack and the Rust binary must agree: same table, same routes with the same auth, the
- * environment the binary reads, and the DynamoDB calls the store makes. Each side is read from
- * its source of truth (the binary's output or its code), never copied into the test.
+ * environment the binary reads, and the AWS calls its adapters make. Each side is read from its
+ * source of truth (what the binary prints about itself), never copied into the test.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { BUSINESS_METRIC_NAMES } from '../lib/business-metrics.js';
-import { dynamoActionsTheStoreUses, gotaApi, routesTheBinaryServes, variablesTheBinaryReads } from './binary.js';
+import { gotaApi, iamActionsTheBinaryCalls, routesTheBinaryServes, variablesTheBinaryReads } from './binary.js';
 import { routes } from './routes.js';
 import { synth } from './support.js';
 
@@ -140,15 +140,21 @@ describe('the function', () => {
   const fn = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('ApiFunction'))![1];
   const env = fn.Properties.Environment.Variables as Record<string, unknown>;
 
-  it('is given only variables the binary reads', () => {
-    const read = variablesTheBinaryReads();
-    assert.ok(read.has('GOTA_CURSOR_SECRET_ARN') && read.has('RUST_LOG'), 'could not read the binary configuration');
-    for (const name of Object.keys(env)) assert.ok(read.has(name), `${name} is not read by gota-api`);
+  const variables = variablesTheBinaryReads();
+  const readInLambda = variables.filter((v) => v.lambda !== 'unread' && v.lambda !== 'absent');
+
+  it('is given only variables the binary reads in Lambda mode', () => {
+    const names = new Set(readInLambda.map((v) => v.name));
+    assert.ok(names.has('GOTA_CURSOR_SECRET_ARN') && names.has('RUST_LOG'), 'could not read `gota-api env`');
+    for (const name of Object.keys(env)) assert.ok(names.has(name), `${name} is not read by gota-api in Lambda`);
   });
 
   it('is given every variable Lambda mode requires, and no emulator override', () => {
-    for (const name of ['GOTA_TABLE_NAME', 'GOTA_USER_POOL_ID', 'GOTA_USER_POOL_CLIENT_IDS', 'GOTA_CURSOR_SECRET_ARN']) {
-      assert.ok(name in env, `${name} missing`);
+    const required = readInLambda.filter((v) => v.lambda === 'required' || typeof v.lambda === 'object');
+    assert.ok(required.length >= 4, `only ${required.map((v) => v.name).join(', ')} required in Lambda`);
+    for (const { name, lambda } of required) {
+      const alternative = typeof lambda === 'object' ? lambda.required_unless : undefined;
+      assert.ok(name in env || (alternative !== undefined && alternative in env), `${name} missing`);
     }
     // GOTA_CURSOR_KEY: the key itself in the configuration, readable by anyone allowed
     // lambda:GetFunctionConfiguration; the function reads the secret instead.
@@ -165,8 +171,8 @@ describe('the function', () => {
   });
 
   it('may make exactly the DynamoDB calls the store makes', () => {
-    const needed = dynamoActionsTheStoreUses();
-    assert.ok(needed.size >= 3, `found only ${[...needed].join(', ')} in dynamodb.rs`);
+    const needed = new Set(iamActionsTheBinaryCalls().dynamodb);
+    assert.ok(needed.size >= 3, `\`gota-api iam-actions\` lists only ${[...needed].join(', ')}`);
     const granted = new Set<string>();
     for (const [, policy] of ofType('AWS::IAM::Policy')) {
       for (const statement of policy.Properties.PolicyDocument.Statement) {
@@ -199,7 +205,11 @@ describe('the cursor key', () => {
     const grants = functionPolicies
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
       .filter((s) => [s.Action].flat().some((a: string) => a.startsWith('secretsmanager:')));
-    assert.deepEqual(grants, [{ Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: { Ref: secretId } }]);
+    const declared = iamActionsTheBinaryCalls().secretsmanager;
+    assert.ok(declared && declared.length > 0, 'could not read `gota-api iam-actions`');
+    assert.deepEqual(grants, [
+      { Action: declared.length === 1 ? declared[0] : declared, Effect: 'Allow', Resource: { Ref: secretId } },
+    ]);
     // And no other role may read the cursor key.
     const readers = ofType('AWS::IAM::Policy').filter(([, p]) =>
       JSON.stringify(p.Properties.PolicyDocument).includes(JSON.stringify({ Ref: secretId })),

@@ -52,15 +52,17 @@ pub struct ApiState {
 #[derive(Debug, Clone)]
 pub struct Api {
     router: Router,
-    /// lambda_http put the stage in the path (`AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH` unset).
+    /// lambda_http put the stage in the path ([`crate::config::Config::stage_in_path`]).
     stage_in_path: bool,
 }
 
 impl Api {
-    pub fn new(state: ApiState) -> Self {
+    /// `stage_in_path`: Lambda requests arrive with the REST API stage in front of the path
+    /// ([`crate::config::Config::stage_in_path`]); it is removed before routing.
+    pub fn new(state: ApiState, stage_in_path: bool) -> Self {
         Self {
             router: router(Arc::new(state)),
-            stage_in_path: std::env::var_os("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH").is_none(),
+            stage_in_path,
         }
     }
 }

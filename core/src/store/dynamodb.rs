@@ -274,6 +274,22 @@ fn epoch_nanos(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos()).unwrap_or(i64::MAX)
 }
 
+/// The IAM actions the store's calls while serving need, printed by `gota-api iam-actions`
+/// for the stack's grant. One per operation sent (`get_item`, `query`, `put_item`,
+/// `delete_item` below), and for `transact_write_items` the action of each kind of part in it:
+/// "Permissions for Put, Update, Delete, and Get actions are governed by the permissions used
+/// for the underlying PutItem, UpdateItem, DeleteItem, and GetItem operations"
+/// (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html>);
+/// this store's transaction has only `Put` parts. [`DynamoStore::create_table`] (emulators,
+/// `gota-api create-table`) is left out on purpose: the function must not be able to do it.
+/// A black-box test records what the SDK sends through the conformance suite and compares.
+pub const IAM_ACTIONS: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+];
+
 impl DynamoStore {
     /// A store on `table`, with the SDK's own configuration chain (region, credentials,
     /// `AWS_ENDPOINT_URL_DYNAMODB`), standard retries and timeouts bounded well inside API

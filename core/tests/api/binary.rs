@@ -383,3 +383,191 @@ async fn the_log_keeps_the_servers_request_id_and_the_clients_beside_it() {
         "{text}"
     );
 }
+
+/// Every subcommand, as `--help` lists it.
+const SUBCOMMANDS: [&str; 8] = [
+    "serve",
+    "create-table",
+    "table-schema",
+    "openapi",
+    "routes",
+    "metrics",
+    "env",
+    "iam-actions",
+];
+
+/// The subcommands that print a description of the binary as JSON.
+const DESCRIBING: [&str; 6] = [
+    "table-schema",
+    "openapi",
+    "routes",
+    "metrics",
+    "env",
+    "iam-actions",
+];
+
+/// Runs `gota-api args…` to completion: (exit code, stdout, stderr).
+fn run(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
+    let output = command(envs).args(args).output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn version_prints_the_name_and_the_workspace_version() {
+    for flag in ["--version", "-V"] {
+        let (code, stdout, stderr) = run(&[flag], &[]);
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(stdout, format!("gota-api {}\n", env!("CARGO_PKG_VERSION")));
+    }
+}
+
+#[test]
+fn help_lists_every_subcommand_and_each_has_its_own_help() {
+    let (code, stdout, stderr) = run(&["--help"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Usage: gota-api [COMMAND]"), "{stdout}");
+    for subcommand in SUBCOMMANDS {
+        let listed = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{subcommand} ")))
+            .unwrap_or_else(|| panic!("--help does not list {subcommand}: {stdout}"));
+        assert!(
+            listed.split_whitespace().count() > 3,
+            "{subcommand} has a line of help: {listed}"
+        );
+        let (code, help, stderr) = run(&[subcommand, "--help"], &[]);
+        assert_eq!(code, 0, "{subcommand}: {stderr}");
+        assert!(
+            help.contains(&format!("Usage: gota-api {subcommand}")),
+            "{subcommand}: {help}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_subcommand_or_flag_is_a_usage_error_with_exit_2() {
+    for args in [&["bogus"][..], &["--bogus"], &["openapi", "extra"]] {
+        let (code, stdout, stderr) = run(args, &[]);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stdout.is_empty(), "{args:?}: {stdout}");
+        assert!(stderr.contains("Usage: gota-api"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn describing_subcommands_print_json_and_need_no_configuration() {
+    // A configuration that `serve` refuses does not stop a description of the binary.
+    let broken = [("GOTA_LISTEN", "nonsense"), ("RUST_LOG", "x=nolevel")];
+    for subcommand in DESCRIBING {
+        let (code, stdout, stderr) = run(&[subcommand], &broken);
+        assert_eq!(code, 0, "{subcommand}: {stderr}");
+        serde_json::from_str::<Value>(&stdout)
+            .unwrap_or_else(|e| panic!("{subcommand} printed no JSON ({e}): {stdout}"));
+    }
+    let (code, _, stderr) = run(&["serve"], &broken);
+    assert_eq!(code, 2, "serve reads the configuration: {stderr}");
+}
+
+#[test]
+fn env_prints_each_variable_with_its_use_in_each_mode_and_its_meaning() {
+    let (_, stdout, _) = run(&["env"], &[]);
+    let variables: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    let uses = ["required", "optional", "selects", "absent", "unread"];
+    for variable in &variables {
+        let object = variable.as_object().unwrap();
+        let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["lambda", "meaning", "name", "standalone"],
+            "{variable}"
+        );
+        for mode in ["lambda", "standalone"] {
+            let used = &variable[mode];
+            let known = used.as_str().is_some_and(|u| uses.contains(&u))
+                || used["required_unless"].as_str().is_some();
+            assert!(known, "{variable}");
+        }
+        assert!(
+            variable["meaning"].as_str().unwrap().len() > 10,
+            "{variable}"
+        );
+    }
+    let find = |name: &str| {
+        variables
+            .iter()
+            .find(|v| v["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing: {stdout}"))
+    };
+    assert_eq!(find("GOTA_TABLE_NAME")["lambda"], "required");
+    assert_eq!(find("GOTA_LISTEN")["lambda"], "unread");
+    assert_eq!(find("RUST_LOG")["standalone"], "optional");
+    assert_eq!(
+        find("GOTA_CURSOR_SECRET_ARN")["lambda"]["required_unless"],
+        "GOTA_CURSOR_KEY"
+    );
+    assert_eq!(
+        find("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH")["lambda"],
+        "optional"
+    );
+}
+
+#[test]
+fn iam_actions_prints_each_services_actions_under_its_prefix() {
+    let (code, stdout, stderr) = run(&["iam-actions"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let printed: serde_json::Map<String, Value> = serde_json::from_str(&stdout).unwrap();
+    let mut services: Vec<&str> = printed.keys().map(String::as_str).collect();
+    services.sort_unstable();
+    assert_eq!(services, ["dynamodb", "secretsmanager"]);
+    for (service, actions) in &printed {
+        let actions = actions.as_array().unwrap();
+        assert!(!actions.is_empty(), "{service}");
+        for action in actions {
+            let action = action.as_str().unwrap();
+            assert!(action.starts_with(&format!("{service}:")), "{action}");
+        }
+    }
+    assert!(
+        printed["dynamodb"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("dynamodb:Query"))
+    );
+    assert_eq!(
+        printed["secretsmanager"],
+        json!(["secretsmanager:GetSecretValue"])
+    );
+}
+
+/// `gota-api args… | head -c 0`: stdout's reader is gone before the first write.
+fn run_into_closed_pipe(args: &[&str]) -> (i32, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = command(&[])
+        .args(args)
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn a_closed_pipe_ends_every_printing_subcommand_quietly_with_exit_0() {
+    for args in DESCRIBING.iter().map(|s| vec![*s]).chain([
+        vec!["--help"],
+        vec!["--version"],
+        vec!["openapi", "--help"],
+    ]) {
+        let (code, stderr) = run_into_closed_pipe(&args);
+        assert_eq!((code, stderr.as_str()), (0, ""), "{args:?}");
+    }
+}

@@ -77,7 +77,7 @@ pub fn spawn_dev_app() -> TestApp {
         metrics,
     };
     TestApp {
-        app: Api::new(state),
+        app: Api::new(state, true),
         metrics: recorded,
         signer: signer(),
         store,
@@ -103,7 +103,7 @@ fn build(store: Arc<dyn RecipeStore>, lambda: bool, dir: tempfile::TempDir) -> T
         metrics,
     };
     TestApp {
-        app: Api::new(state),
+        app: Api::new(state, true),
         metrics: recorded,
         signer,
         store,

@@ -8,6 +8,7 @@
 
 mod api_on_moto;
 mod faults;
+mod iam_actions;
 mod lambda;
 mod schemathesis;
 mod secrets_on_moto;

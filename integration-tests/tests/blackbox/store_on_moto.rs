@@ -10,10 +10,12 @@ use gota_integration_tests::Moto;
 async fn the_dynamodb_store_passes_the_conformance_suite_on_moto() {
     let moto = Moto::start().await;
     moto.create_table("recipes");
-    let store = DynamoStore::with_client(moto.dynamodb(), "recipes");
+    let (client, recorder) = crate::iam_actions::recorded_dynamodb(&moto);
+    let store = DynamoStore::with_client(client, "recipes");
     conformance::run_all(&store).await;
     // Racing conditional writes; moto is serialised by the harness (see moto_serial.py).
     conformance::run_concurrency(Arc::new(store)).await;
+    recorder.assert_exactly(gota_core::store::dynamodb::IAM_ACTIONS);
 }
 
 #[tokio::test]
