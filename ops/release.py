@@ -111,7 +111,13 @@ class Repo:
                 continue
         return max(tags, key=lambda t: t[1].key()) if tags else None
 
+    def has_document(self, tag: str) -> bool:
+        """Whether `tag` holds doc/openapi.json (releases before it was committed do not)."""
+        return bool(self.git("ls-tree", "--name-only", tag, "--", OPENAPI).strip())
+
     def breaking_changes(self, tag: str) -> list[api_diff.Break]:
+        if not self.has_document(tag):
+            return []
         old = json.loads(self.git("show", f"{tag}:{OPENAPI}"))
         new = json.loads((self.root / OPENAPI).read_text(encoding="utf-8"))
         return api_diff.breaking_changes(old, new)
@@ -155,6 +161,8 @@ def api_check(repo: Repo) -> str:
     if last is None:
         return "api-check: no v* release tag yet; nothing to compare with"
     tag, _ = last
+    if not repo.has_document(tag):
+        return f"api-check: {tag} has no {OPENAPI}; nothing to compare with"
     found = repo.breaking_changes(tag)
     if not found:
         return f"api-check: {OPENAPI} is compatible with {tag}'s"

@@ -240,6 +240,16 @@ class ApiCheck(ReleaseTestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("announced under ### Breaking", result.stdout)
 
+    def test_a_release_tag_without_the_document_is_nothing_to_compare_with(self):
+        self.ws.git("rm", "--quiet", "doc/openapi.json")
+        self.ws.commit("before the document")
+        self.ws.git("tag", "-a", "v0.1.0", "-m", "Release 0.1.0")
+        self.ws.git("revert", "--no-edit", "HEAD")
+        result = self.ws.run("api-check")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("v0.1.0 has no doc/openapi.json", result.stdout)
+        self.assertEqual(self.ws.run("release", "0.2.0").returncode, 0)
+
     def test_the_highest_version_tag_is_the_last_release(self):
         for tag in ("v0.9.0", "v0.10.0", "v0.10.0-rc.1", "vnext"):
             self.ws.git("tag", tag)
