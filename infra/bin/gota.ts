@@ -11,6 +11,7 @@ import { App } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 
 import { buildApp } from '../lib/app.js';
+import { workspaceVersion } from '../lib/version.js';
 
 const app = new App();
 // cargo lambda's output folder: one sub-folder per binary (`gota-api/`, `gota-relay/`).
@@ -33,8 +34,16 @@ function built(binary: string): string {
   return dir;
 }
 
+// `-c version=…` overrides the workspace version (e.g. a deploy machine without cargo).
+const versionContext: unknown = app.node.tryGetContext('version');
+const version =
+  typeof versionContext === 'string' && versionContext !== ''
+    ? versionContext
+    : workspaceVersion(fileURLToPath(new URL('../../', import.meta.url)));
+
 buildApp({
   app,
+  version,
   code: lambda.Code.fromAsset(built('gota-api')),
   relayCode: lambda.Code.fromAsset(built('gota-relay')),
 });

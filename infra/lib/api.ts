@@ -13,6 +13,8 @@ import { gatewayResponses } from './gateway-responses.js';
 export interface ApiProps {
   /** The `bootstrap` of `cargo lambda build --release --arm64`; tests pass a stand-in. */
   readonly code: lambda.Code;
+  /** The release the code was built from; the function's description names it. */
+  readonly version: string;
   readonly table: dynamodb.ITable;
   /** Index the store queries by recipe id; the only index the function may read. */
   readonly tableIndexName: string;
@@ -146,7 +148,7 @@ export class Api extends Construct {
     );
 
     this.function = new lambda.Function(this, 'Function', {
-      description: 'gota-api: the Gota recipe API (Rust, lambda_http)',
+      description: `gota-api ${props.version}: the Gota recipe API (Rust, lambda_http)`,
       runtime: lambda.Runtime.PROVIDED_AL2023,
       architecture: lambda.Architecture.ARM_64,
       handler: 'bootstrap',

@@ -9,13 +9,15 @@ export interface BuildAppOptions {
   readonly app: App;
   readonly code: lambda.Code;
   readonly relayCode: lambda.Code;
+  /** The workspace version (`workspaceVersion`): the function's description and a stack tag. */
+  readonly version: string;
 }
 
 /**
  * The app as `cdk synth` sees it: one stack for the stage chosen in context, checked by cdk-nag's
  * AwsSolutions pack (any unacknowledged finding stops synthesis).
  */
-export function buildApp({ app, code, relayCode }: BuildAppOptions): GotaStack {
+export function buildApp({ app, code, relayCode, version }: BuildAppOptions): GotaStack {
   const stage = parseStage(app.node.tryGetContext('stage'));
   const overrides: StageOverrides = {
     corsAllowOrigin: optionalString(app, 'corsAllowOrigin'),
@@ -29,8 +31,9 @@ export function buildApp({ app, code, relayCode }: BuildAppOptions): GotaStack {
     config: stageConfig(stage, overrides),
     code,
     relayCode,
-    description: `Gota recipe API (${stage})`,
-    tags: { project: 'gota', stage },
+    version,
+    description: `Gota recipe API ${version} (${stage})`,
+    tags: { project: 'gota', stage, 'gota:version': version },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;

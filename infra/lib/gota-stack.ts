@@ -18,6 +18,8 @@ export interface GotaStackProps extends StackProps {
   readonly code: lambda.Code;
   /** The `gota-relay` code: its cargo-lambda build in `bin/`, a stand-in in tests. */
   readonly relayCode: lambda.Code;
+  /** The release this stack deploys (the workspace version): in the function's description. */
+  readonly version: string;
 }
 
 /** One stage of Gota. Composes the four units and wires them; owns no resource itself. */
@@ -40,6 +42,7 @@ export class GotaStack extends Stack {
     this.database = new Database(this, 'Database', { protectData: config.protectData });
     this.api = new Api(this, 'Api', {
       code: props.code,
+      version: props.version,
       table: this.database.table,
       tableIndexName: Database.BY_ID_INDEX,
       userPool: this.auth.userPool,

@@ -9,6 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 
 import { buildApp } from '../lib/app.js';
 import type { GotaStack } from '../lib/gota-stack.js';
+import { workspaceVersion } from '../lib/version.js';
 
 /** Repository root, for the `gota-api` binary and the Rust sources the parity tests read. */
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
@@ -38,7 +39,12 @@ export function synth(context: Record<string, unknown> = {}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'gota-cdk-out-'));
   mkdirSync(outdir, { recursive: true });
   const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], ...context } });
-  const stack = buildApp({ app, code: fakeLambdaCode(), relayCode: fakeLambdaCode() });
+  const stack = buildApp({
+    app,
+    code: fakeLambdaCode(),
+    relayCode: fakeLambdaCode(),
+    version: typeof context.version === 'string' ? context.version : workspaceVersion(REPO_ROOT),
+  });
   const assembly = app.synth();
   const artifact = assembly.getStackByName(stack.stackName);
   const result: Synthesized = {

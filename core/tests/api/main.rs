@@ -17,6 +17,7 @@ mod lambda_events;
 mod limits;
 mod metrics;
 mod openapi;
+mod openapi_document;
 mod pagination;
 mod routes;
 mod support;
