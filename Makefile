@@ -23,7 +23,7 @@ SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 TOOLS_PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(SAM_VENV)/bin:$$PATH
 
-.PHONY: help run test lint fmt build deps proptest schemathesis build-lambda synth bootstrap deploy destroy infra-deps infra-test bench smoke canary-user openapi api-check release
+.PHONY: help run test lint fmt build deps chromium docs-assets docs-assets-check proptest schemathesis build-lambda synth bootstrap deploy destroy infra-deps infra-test bench smoke canary-user openapi api-check release
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -31,19 +31,34 @@ help: ## List the verbs
 run: ## Serve the API on 127.0.0.1:3000 (embedded store in ./.gota, dev auth)
 	$(CARGO) run -p gota-core --bin gota-api
 
-test: deps infra-deps lint ## Run every test: Rust (unit, router, conformance, black-box on moto, Lambda, schemathesis, benches once), the stage load and release scripts, the API check, then the CDK app
+test: deps infra-deps lint docs-assets-check ## Run every test: Rust (unit, router, conformance, black-box on moto, Lambda, schemathesis, benches once), the stage load and release scripts, the API check, then the CDK app
 	$(CARGO) test --workspace --all-targets
 	$(PYTHON) -m unittest discover -s bench/stage
 	$(PYTHON) -m unittest discover -s ops -p 'test_*.py'
 	$(MAKE) --no-print-directory api-check
 	$(MAKE) --no-print-directory infra-test
 
-deps: $(VENV_STAMP) ## Install the test tools into ./.venv (pinned in integration-tests/requirements.txt)
+deps: $(VENV_STAMP) chromium ## Install the test tools into ./.venv (pinned in integration-tests/requirements.txt) and Debian's chromium
+
+# The /docs page's browser test (integration-tests/tests/blackbox/docs_page.rs) drives Debian's
+# chromium headless. apt-get needs root (CI runs as root); skipped when it is already installed.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium; \
+	fi
 
 $(VENV_STAMP): integration-tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r integration-tests/requirements.txt
 	touch $@
+
+docs-assets: ## Copy the /docs renderer (swagger-ui-dist, pinned in core/assets/docs) into core/assets/docs/vendor/
+	core/assets/docs/vendor.sh
+
+docs-assets-check: ## Fail if core/assets/docs/vendor/ differs from the pinned swagger-ui-dist
+	core/assets/docs/vendor.sh --check
 
 proptest: ## Property tests with many more cases than make test runs: make proptest CASES=20000
 	PROPTEST_CASES="$(or $(CASES),10000)" $(CARGO) test -p gota-core --lib -- properties::

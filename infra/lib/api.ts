@@ -66,8 +66,16 @@ export const ROUTABLE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'
 type RoutableMethod = (typeof ROUTABLE_METHODS)[number];
 
 /**
+ * The files of the docs page under `/docs`, each its own resource (no `{proxy+}`): the binary
+ * embeds and routes exactly these (`core/src/http/docs.rs`; the parity test compares). The
+ * Swagger UI files name its version, so an upgrade changes these paths (ADR 0021).
+ */
+export const DOCS_FILES = ['init.js', 'swagger-ui-bundle-5.35.0.js', 'swagger-ui-5.35.0.css'] as const;
+
+/**
  * The `gota-api` function and the REST API in front of it. Only the paths the binary serves
- * exist: `/health` and `/openapi.json` public, `/recipes` and `/recipes/{id}` behind the
+ * exist: `/health`, `/openapi.json`, the docs page `/docs` and each of its files public,
+ * `/recipes` and `/recipes/{id}` behind the
  * Cognito authorizer. On those paths every other method also goes to the function, without
  * auth, so the binary answers it 405 + `Allow` (ADR 0008). No `{proxy+}`, so `/dev/*`
  * (standalone-only) can never be reached through here, and an unknown path is API Gateway's 404.
@@ -331,6 +339,9 @@ export class Api extends Construct {
 
     route(this.restApi.root.addResource('health'), 'public', ['GET']);
     route(this.restApi.root.addResource('openapi.json'), 'public', ['GET']);
+    const docs = this.restApi.root.addResource('docs');
+    route(docs, 'public', ['GET']);
+    for (const file of DOCS_FILES) route(docs.addResource(file), 'public', ['GET']);
     const recipes = this.restApi.root.addResource('recipes');
     route(recipes, 'bearer', ['GET', 'POST']);
     route(recipes.addResource('{id}'), 'bearer', ['GET', 'PUT', 'PATCH', 'DELETE']);

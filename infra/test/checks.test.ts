@@ -12,6 +12,8 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 
+import { DOCS_FILES, ROUTABLE_METHODS } from '../lib/api.js';
+
 import { REPO_ROOT, synth } from './support.js';
 
 const stages = { dev: synth({ stage: 'dev' }), prod: synth({ stage: 'prod' }) };
@@ -52,7 +54,15 @@ describe('cdk-nag (AwsSolutions)', () => {
         }
       }
     }
+    // The docs page and each of its files: public on GET/HEAD like /health, the rest for the 405.
+    const docs = ['docs', ...DOCS_FILES.map((file) => `docs/${file}`)].flatMap((path) =>
+      ROUTABLE_METHODS.flatMap((method) =>
+        ['APIG4', 'COG4'].map((rule) => `Api/RestApi/Default/${path}/${method} AwsSolutions-${rule}`),
+      ),
+    );
+    assert.equal(docs.length, 48);
     assert.deepEqual(found.sort(), [
+      ...docs,
       'Api/CursorKey AwsSolutions-SMG4',
       'Api/FunctionRole AwsSolutions-IAM5[Resource::*]',
       'Api/RestApi AwsSolutions-APIG2',
@@ -100,7 +110,7 @@ describe('cdk-nag (AwsSolutions)', () => {
       'SyntheticUser/Canary/ServiceRole AwsSolutions-IAM5[Resource::<SyntheticUserArtifactsBE75C841.Arn>/*]',
       'SyntheticUser/Canary/ServiceRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/lambda/cwsyn-*]',
       'SyntheticUser/Credentials AwsSolutions-SMG4',
-    ]);
+    ].sort());
   });
 });
 

@@ -68,6 +68,7 @@ describe('routes', () => {
     assert.ok(served.size >= 12, `only ${served.size} routes (with HEAD) in the route table`);
     assert.equal(served.get('GET /openapi.json'), 'public');
     assert.equal(served.get('GET /health'), 'public');
+    assert.equal(served.get('GET /docs'), 'public');
     assert.equal(served.get('HEAD /recipes'), 'bearer');
     assert.equal(served.get('DELETE /recipes/{id}'), 'bearer');
     assert.ok(wrongMethods.includes('PUT /recipes') && wrongMethods.includes('POST /recipes/{id}'));
@@ -124,6 +125,17 @@ describe('routes', () => {
       const allowed = p.preflightAllowMethods!.filter((m) => m !== 'OPTIONS');
       const servedHere = [...served.keys()].filter((k) => k.endsWith(` ${p.path}`)).map((k) => k.split(' ')[0]!);
       assert.deepEqual(allowed.sort(), servedHere.sort(), p.path);
+    }
+  });
+
+  it('routes the docs page and each of its files on its own public resource', () => {
+    const docs = [...served.keys()].filter((k) => /^GET \/docs(\/|$)/.test(k));
+    assert.ok(docs.length >= 3, `the binary serves only ${docs.join(', ')} under /docs`);
+    for (const key of docs) {
+      const route = proxied.find((r) => keyOf(r) === key);
+      assert.ok(route, `${key} is not routed`);
+      assert.equal(route.authorizationType, 'NONE', key);
+      assert.doesNotMatch(route.path, /\{/, key);
     }
   });
 

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod cursor;
 pub mod dev;
+pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod lambda;
@@ -139,6 +140,7 @@ fn route_table(dev_auth: bool) -> RouteTable {
     let table = RouteTable::new()
         .route(Verb::Get, "/health", Access::Public, health)
         .undocumented(Verb::Get, "/openapi.json", Access::Public, openapi::serve)
+        .merge(docs::routes())
         .merge(recipes::routes());
     if dev_auth {
         table.merge(dev::routes())
@@ -223,7 +225,8 @@ async fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
-/// Headers every response carries, and problem bodies for the router's own bare 405s.
+/// Headers every response carries (`Cache-Control: no-store` unless a docs file says otherwise:
+/// [`docs::CacheControl`]), and problem bodies for the router's own bare 405s.
 async fn finish_response(mut response: Response) -> Response {
     if response.status() == StatusCode::METHOD_NOT_ALLOWED
         && !response.headers().contains_key(header::CONTENT_TYPE)
@@ -238,8 +241,13 @@ async fn finish_response(mut response: Response) -> Response {
             }
         }
     }
+    // Only the docs page's files may be cached, and only as their handler says.
+    let cache_control = response
+        .extensions_mut()
+        .remove::<docs::CacheControl>()
+        .map_or(HeaderValue::from_static("no-store"), |c| c.0);
     let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::CACHE_CONTROL, cache_control);
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

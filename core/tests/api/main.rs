@@ -11,6 +11,7 @@ mod binary;
 mod concurrency;
 mod contract;
 mod crud;
+mod docs;
 mod errors;
 mod idempotency;
 mod lambda_events;
