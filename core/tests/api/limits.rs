@@ -97,70 +97,17 @@ struct Text {
     any_text: bool,
 }
 
+#[rustfmt::skip]
 const TEXTS: [Text; 9] = [
-    Text {
-        limit: named!(TITLE_MAX),
-        at: "/title",
-        list: false,
-        blank_is_absent: false,
-        any_text: true,
-    },
-    Text {
-        limit: named!(DESCRIPTION_MAX),
-        at: "/description",
-        list: false,
-        blank_is_absent: true,
-        any_text: true,
-    },
-    Text {
-        limit: named!(AUTHOR_MAX),
-        at: "/author",
-        list: false,
-        blank_is_absent: true,
-        any_text: true,
-    },
-    Text {
-        limit: named!(INGREDIENT_NAME_MAX),
-        at: "/ingredients/0/name",
-        list: false,
-        blank_is_absent: false,
-        any_text: true,
-    },
-    Text {
-        limit: named!(INGREDIENT_NOTE_MAX),
-        at: "/ingredients/0/note",
-        list: false,
-        blank_is_absent: true,
-        any_text: true,
-    },
-    Text {
-        limit: named!(STEP_TEXT_MAX),
-        at: "/steps/0/text",
-        list: false,
-        blank_is_absent: false,
-        any_text: true,
-    },
-    Text {
-        limit: named!(TAG_MAX),
-        at: "/tags",
-        list: true,
-        blank_is_absent: false,
-        any_text: false,
-    },
-    Text {
-        limit: named!(EQUIPMENT_ITEM_MAX),
-        at: "/equipment",
-        list: true,
-        blank_is_absent: false,
-        any_text: true,
-    },
-    Text {
-        limit: named!(NOTE_MAX),
-        at: "/notes",
-        list: true,
-        blank_is_absent: false,
-        any_text: true,
-    },
+    Text { limit: named!(TITLE_MAX), at: "/title", list: false, blank_is_absent: false, any_text: true },
+    Text { limit: named!(DESCRIPTION_MAX), at: "/description", list: false, blank_is_absent: true, any_text: true },
+    Text { limit: named!(AUTHOR_MAX), at: "/author", list: false, blank_is_absent: true, any_text: true },
+    Text { limit: named!(INGREDIENT_NAME_MAX), at: "/ingredients/0/name", list: false, blank_is_absent: false, any_text: true },
+    Text { limit: named!(INGREDIENT_NOTE_MAX), at: "/ingredients/0/note", list: false, blank_is_absent: true, any_text: true },
+    Text { limit: named!(STEP_TEXT_MAX), at: "/steps/0/text", list: false, blank_is_absent: false, any_text: true },
+    Text { limit: named!(TAG_MAX), at: "/tags", list: true, blank_is_absent: false, any_text: false },
+    Text { limit: named!(EQUIPMENT_ITEM_MAX), at: "/equipment", list: true, blank_is_absent: false, any_text: true },
+    Text { limit: named!(NOTE_MAX), at: "/notes", list: true, blank_is_absent: false, any_text: true },
 ];
 
 #[tokio::test]
@@ -239,37 +186,13 @@ struct Items {
     item: fn(usize) -> Value,
 }
 
+#[rustfmt::skip]
 const ITEMS: [Items; 5] = [
-    Items {
-        min: Some(named!(INGREDIENTS_MIN)),
-        max: named!(INGREDIENTS_MAX),
-        at: "/ingredients",
-        item: |i| json!({"name": format!("salt {i}")}),
-    },
-    Items {
-        min: Some(named!(STEPS_MIN)),
-        max: named!(STEPS_MAX),
-        at: "/steps",
-        item: |i| json!({"text": format!("Stir {i}.")}),
-    },
-    Items {
-        min: None,
-        max: named!(TAGS_MAX),
-        at: "/tags",
-        item: |i| json!(format!("tag-{i}")),
-    },
-    Items {
-        min: None,
-        max: named!(EQUIPMENT_MAX),
-        at: "/equipment",
-        item: |i| json!(format!("pot {i}")),
-    },
-    Items {
-        min: None,
-        max: named!(NOTES_MAX),
-        at: "/notes",
-        item: |i| json!(format!("note {i}")),
-    },
+    Items { min: Some(named!(INGREDIENTS_MIN)), max: named!(INGREDIENTS_MAX), at: "/ingredients", item: |i| json!({"name": format!("salt {i}")}) },
+    Items { min: Some(named!(STEPS_MIN)), max: named!(STEPS_MAX), at: "/steps", item: |i| json!({"text": format!("Stir {i}.")}) },
+    Items { min: None, max: named!(TAGS_MAX), at: "/tags", item: |i| json!(format!("tag-{i}")) },
+    Items { min: None, max: named!(EQUIPMENT_MAX), at: "/equipment", item: |i| json!(format!("pot {i}")) },
+    Items { min: None, max: named!(NOTES_MAX), at: "/notes", item: |i| json!(format!("note {i}")) },
 ];
 
 #[tokio::test]
@@ -320,32 +243,13 @@ struct Whole {
     at: &'static str,
 }
 
+#[rustfmt::skip]
 const WHOLES: [Whole; 5] = [
-    Whole {
-        min: named!(SERVINGS_MIN),
-        max: named!(SERVINGS_MAX),
-        at: "/servings",
-    },
-    Whole {
-        min: ("0", 0),
-        max: named!(MINUTES_MAX),
-        at: "/prep_time_minutes",
-    },
-    Whole {
-        min: ("0", 0),
-        max: named!(MINUTES_MAX),
-        at: "/cook_time_minutes",
-    },
-    Whole {
-        min: ("0", 0),
-        max: named!(MINUTES_MAX),
-        at: "/steps/0/duration_minutes",
-    },
-    Whole {
-        min: ("0", 0),
-        max: named!(CALORIES_MAX),
-        at: "/calories_per_serving",
-    },
+    Whole { min: named!(SERVINGS_MIN), max: named!(SERVINGS_MAX), at: "/servings" },
+    Whole { min: ("0", 0), max: named!(MINUTES_MAX), at: "/prep_time_minutes" },
+    Whole { min: ("0", 0), max: named!(MINUTES_MAX), at: "/cook_time_minutes" },
+    Whole { min: ("0", 0), max: named!(MINUTES_MAX), at: "/steps/0/duration_minutes" },
+    Whole { min: ("0", 0), max: named!(CALORIES_MAX), at: "/calories_per_serving" },
 ];
 
 #[tokio::test]
