@@ -178,15 +178,12 @@ fn lambda_env() -> Vec<(&'static str, String)> {
     .collect()
 }
 
-/// The REST v1 event of the Lambda start-up run: `GET /prod/health`.
-const HEALTH_EVENT: &str = r#"{"resource":"/health","path":"/health","httpMethod":"GET",
-"headers":{"Accept":"application/json","Host":"abc123.execute-api.eu-west-1.amazonaws.com"},
-"multiValueHeaders":{"Accept":["application/json"],"Host":["abc123.execute-api.eu-west-1.amazonaws.com"]},
-"queryStringParameters":null,"multiValueQueryStringParameters":null,"pathParameters":null,
-"stageVariables":null,"requestContext":{"accountId":"123456789012","resourceId":"abc123",
-"stage":"prod","requestId":"c6af9ac6-7b61-11e6-9a41-93e8deadbeef","path":"/prod/health",
-"resourcePath":"/health","httpMethod":"GET","apiId":"abc123","protocol":"HTTP/1.1",
-"identity":{"sourceIp":"203.0.113.7"}},"body":null,"isBase64Encoded":false}"#;
+/// The REST v1 event of the Lambda start-up run: `GET /prod/health` (the shared fixture).
+fn health_event() -> Vec<u8> {
+    gota_testkit::fixtures::rest_v1_event("GET", "/health", None)
+        .to_string()
+        .into_bytes()
+}
 
 /// Median of `values` (sorted in place).
 fn median(values: &mut [f64]) -> f64 {
@@ -259,8 +256,7 @@ fn lambda_starts(bins: &Bins, work: &Path, starts: usize) -> anyhow::Result<Lamb
             let log = work.join("lambda-start.log");
             let cmd = command(bin, &log, &lambda_env())?;
             runs.push(
-                startup::lambda_cold_start(cmd, HEALTH_EVENT.as_bytes())
-                    .map_err(|e| with_log(e, &log))?,
+                startup::lambda_cold_start(cmd, &health_event()).map_err(|e| with_log(e, &log))?,
             );
         }
     }
@@ -439,36 +435,10 @@ fn seed(addr: SocketAddr) -> anyhow::Result<(String, String)> {
     Ok((token, id))
 }
 
-/// The same realistic recipe the in-process bench posts: 8 ingredients, 6 steps, 3 tags.
+/// The same realistic recipe the in-process bench posts (the shared fixture): 8 ingredients,
+/// 6 steps, 3 tags.
 fn recipe_body() -> String {
-    serde_json::json!({
-        "title": "Margherita",
-        "description": "A simple home-oven pizza.",
-        "servings": 4,
-        "prep_time_minutes": 30,
-        "cook_time_minutes": 10,
-        "difficulty": "easy",
-        "ingredients": [
-            {"name": "flour", "quantity": {"amount": 500, "unit": "g"}},
-            {"name": "water", "quantity": {"amount": 350, "unit": "ml"}},
-            {"name": "salt", "quantity": {"amount": 10, "unit": "g"}},
-            {"name": "yeast", "quantity": {"amount": 7, "unit": "g"}},
-            {"name": "olive oil", "quantity": {"amount": 2, "unit": "tbsp"}},
-            {"name": "tomatoes", "quantity": {"amount": 400, "unit": "g"}},
-            {"name": "mozzarella", "quantity": {"amount": 250, "unit": "g"}},
-            {"name": "basil", "quantity": {"amount": 10, "unit": "piece"}},
-        ],
-        "steps": [
-            {"text": "Mix flour, water, salt and yeast into a dough."},
-            {"text": "Knead for ten minutes until smooth."},
-            {"text": "Let rise for two hours, covered."},
-            {"text": "Shape into two rounds and top with crushed tomatoes."},
-            {"text": "Bake at 250 °C for eight minutes."},
-            {"text": "Add mozzarella and basil; bake two more minutes."},
-        ],
-        "tags": ["italian", "baking", "dinner"],
-    })
-    .to_string()
+    gota_testkit::fixtures::large_recipe("Margherita").to_string()
 }
 
 /// Peak resident set size (VmHWM) of a running server, in KiB.

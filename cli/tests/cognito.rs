@@ -8,7 +8,7 @@
 
 mod support;
 
-use gota_integration_tests::{Api, Moto, PASSWORD, UserPool};
+use gota_testkit::{Api, Moto, PASSWORD, UserPool};
 use serde_json::Value;
 use support::Gota;
 
@@ -25,7 +25,7 @@ async fn world() -> (Moto, Api, Gota, tempfile::TempDir, UserPool) {
     ));
     let api = Api::start(&env).await;
     let gota = Gota::new(api.base.clone());
-    gota.ok(&["config", "set", "region", gota_integration_tests::REGION]);
+    gota.ok(&["config", "set", "region", gota_testkit::REGION]);
     gota.ok(&["config", "set", "client_id", &pool.client_id]);
     gota.ok(&["config", "set", "cognito_endpoint", &moto.endpoint]);
     (moto, api, gota, data, pool)

@@ -34,53 +34,22 @@ use lambda_http::{Adapter, Context, LambdaEvent, Service as _};
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
+/// The caller of the shared REST v1 event fixtures (their authorizer claims).
 const OWNER: &str = "6f1d0c9e-1b2a-4c3d-9e8f-0a1b2c3d4e5f";
-const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123";
-const CLIENT_ID: &str = "4k2example";
+const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_test";
+const CLIENT_ID: &str = "test-client";
 /// Recipes the owner has before measuring, so a list has a full page of 20.
 const SEEDED: usize = 25;
 
-/// A realistic recipe: 8 ingredients, 6 steps, 3 tags, what a POST validates in full.
+/// A realistic recipe (8 ingredients, 6 steps, 3 tags: what a POST validates in full), from
+/// the shared fixtures.
 fn recipe(title: &str) -> Value {
-    let ingredients: Vec<Value> = [
-        ("flour", 500, "g"),
-        ("water", 350, "ml"),
-        ("salt", 10, "g"),
-        ("yeast", 7, "g"),
-        ("olive oil", 2, "tbsp"),
-        ("tomatoes", 400, "g"),
-        ("mozzarella", 250, "g"),
-        ("basil", 10, "piece"),
-    ]
-    .iter()
-    .map(|(name, amount, unit)| json!({"name": name, "quantity": {"amount": amount, "unit": unit}}))
-    .collect();
-    let steps: Vec<Value> = [
-        "Mix flour, water, salt and yeast into a dough.",
-        "Knead for ten minutes until smooth.",
-        "Let rise for two hours, covered.",
-        "Shape into two rounds and top with crushed tomatoes.",
-        "Bake at 250 °C for eight minutes.",
-        "Add mozzarella and basil; bake two more minutes.",
-    ]
-    .iter()
-    .map(|text| json!({"text": text}))
-    .collect();
-    json!({
-        "title": title,
-        "description": "A simple home-oven pizza.",
-        "servings": 4,
-        "prep_time_minutes": 30,
-        "cook_time_minutes": 10,
-        "difficulty": "easy",
-        "ingredients": ingredients,
-        "steps": steps,
-        "tags": ["italian", "baking", "dinner"],
-    })
+    gota_testkit::fixtures::large_recipe(title)
 }
 
-/// A REST v1 proxy event for stage `prod`, with Cognito authorizer claims (or, when `bearer` is
-/// given, no claims and that Authorization header), serialized as the runtime receives it.
+/// A REST v1 proxy event for stage `prod` (the shared fixture), with Cognito authorizer claims
+/// (or, when `bearer` is given, no claims and that Authorization header), serialized as the
+/// runtime receives it.
 fn rest_v1_event(
     method: &str,
     path: &str,
@@ -88,77 +57,28 @@ fn rest_v1_event(
     body: Option<&Value>,
     bearer: Option<&str>,
 ) -> Vec<u8> {
-    let mut headers = json!({
-        "Accept": "application/json",
-        "Host": "abc123.execute-api.eu-west-1.amazonaws.com",
-        "X-Forwarded-Proto": "https",
-    });
-    if body.is_some() {
-        headers["Content-Type"] = json!(if method == "PATCH" {
-            "application/merge-patch+json"
-        } else {
-            "application/json"
-        });
+    let mut event = gota_testkit::fixtures::rest_v1_event(method, path, body);
+    let mut set_header = |name: &str, value: String| {
+        event["headers"][name] = json!(value);
+        event["multiValueHeaders"][name] = json!([value]);
+    };
+    if body.is_some() && method == "PATCH" {
+        set_header("Content-Type", "application/merge-patch+json".to_owned());
     }
     if let Some(token) = bearer {
-        headers["Authorization"] = json!(format!("Bearer {token}"));
+        set_header("Authorization", format!("Bearer {token}"));
+        event["requestContext"]["authorizer"] = json!({});
     }
-    let multi: serde_json::Map<String, Value> = headers
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), json!([v])))
-        .collect();
-    let authorizer = if bearer.is_some() {
-        json!({})
-    } else {
-        json!({"claims": {
-            "sub": OWNER,
-            "cognito:groups": "editors",
-            "iss": ISSUER,
-            "cognito:username": "alice",
-            "aud": CLIENT_ID,
-            "token_use": "id",
-            "auth_time": "1795000000",
-            "exp": "Mon Nov 23 13:00:00 UTC 2026",
-            "iat": "Mon Nov 23 12:00:00 UTC 2026",
-        }})
-    };
-    let multi_query = query.as_ref().map(|q| {
-        q.as_object()
+    if let Some(query) = query {
+        event["queryStringParameters"] = query.clone();
+        event["multiValueQueryStringParameters"] = query
+            .as_object()
             .unwrap()
             .iter()
             .map(|(k, v)| (k.clone(), json!([v])))
             .collect::<serde_json::Map<_, _>>()
-    });
-    let event = json!({
-        "resource": path,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": multi,
-        "queryStringParameters": query.cloned(),
-        "multiValueQueryStringParameters": multi_query,
-        "pathParameters": null,
-        "stageVariables": null,
-        "requestContext": {
-            "accountId": "123456789012",
-            "resourceId": "abc123",
-            "stage": "prod",
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "requestTimeEpoch": 1795000000000_i64,
-            "path": format!("/prod{path}"),
-            "resourcePath": path,
-            "httpMethod": method,
-            "apiId": "abc123",
-            "protocol": "HTTP/1.1",
-            "domainName": "abc123.execute-api.eu-west-1.amazonaws.com",
-            "identity": {"sourceIp": "203.0.113.7", "userAgent": "bench"},
-            "authorizer": authorizer,
-        },
-        "body": body.map(Value::to_string),
-        "isBase64Encoded": false,
-    });
+            .into();
+    }
     serde_json::to_vec(&event).unwrap()
 }
 

@@ -4,7 +4,7 @@
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 
-use gota_integration_tests::Api;
+use gota_testkit::Api;
 
 #[derive(Debug)]
 pub struct Gota {
@@ -76,11 +76,7 @@ impl Gota {
 /// A standalone `gota-api` with the embedded store and dev auth, and a `gota` pointed at it.
 pub async fn standalone() -> (Api, Gota) {
     let data = tempfile::tempdir().unwrap();
-    let api = Api::start(&[(
-        "GOTA_DATA_DIR".to_owned(),
-        data.path().to_str().unwrap().to_owned(),
-    )])
-    .await;
+    let api = Api::standalone(data.path()).await;
     let mut gota = Gota::new(api.base.clone());
     gota._server_data = Some(data);
     (api, gota)

@@ -22,20 +22,15 @@ use super::{
 };
 use gota_domain::{Owner, Recipe, RecipeContent, RecipeId, RecipeInput, Tag, now_utc};
 
-/// A valid recipe owned by `owner`, version 1, with a fresh id.
+/// A valid recipe owned by `owner`, version 1, with a fresh id: the shared minimal fixture.
 pub fn sample_recipe(owner: &str, title: &str) -> Recipe {
     sample_recipe_tagged(owner, title, &[])
 }
 
 pub fn sample_recipe_tagged(owner: &str, title: &str, tags: &[&str]) -> Recipe {
-    let input: RecipeInput = serde_json::from_value(json!({
-        "title": title,
-        "servings": 2,
-        "ingredients": [{"name": "flour", "quantity": {"amount": 200, "unit": "g"}}],
-        "steps": [{"text": "Mix."}],
-        "tags": tags,
-    }))
-    .expect("sample input decodes");
+    let mut body = gota_testkit::fixtures::minimal_recipe(title);
+    body["tags"] = json!(tags);
+    let input: RecipeInput = serde_json::from_value(body).expect("sample input decodes");
     let now = now_utc();
     Recipe {
         id: RecipeId::new(),

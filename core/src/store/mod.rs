@@ -4,6 +4,7 @@
 //! where they happen, so the HTTP layer maps storage outcomes to statuses in exactly one place.
 //! Every adapter must pass the shared [`conformance`] suite.
 
+#[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod dynamodb;
 pub mod embedded;

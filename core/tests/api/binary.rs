@@ -1,118 +1,38 @@
 //! The real `gota-api` binary: start-up checks, graceful shutdown, and data across restarts.
 
 use std::io::Read as _;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
+use gota_testkit::{Api, Process, dev_token_reply, gota_api};
 use serde_json::{Value, json};
 
-/// A running `gota-api`, killed when dropped (also when a test fails).
-struct Server {
-    child: Child,
-    base: String,
+/// A standalone `gota-api` (embedded store in `data_dir`, dev auth), killed when dropped.
+async fn start(data_dir: &std::path::Path) -> Api {
+    Api::standalone(data_dir).await
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn command(envs: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_gota-api"));
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "warn");
-    for (k, v) in envs {
-        command.env(k, v);
-    }
-    command
-}
-
-async fn start(data_dir: &std::path::Path) -> Server {
-    start_logging(data_dir, None, &[]).await
-}
-
-/// Starts `gota-api` on a free port with its log (standard error and output) going to `log`.
+/// Like [`start`], with its log (standard error and output) going to `log` and `envs` added.
 async fn start_logging(
     data_dir: &std::path::Path,
     log: Option<&std::fs::File>,
     envs: &[(&str, &str)],
-) -> Server {
+) -> Api {
     let output = || log.map_or_else(Stdio::null, |f| Stdio::from(f.try_clone().unwrap()));
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let mut all = vec![
-        ("GOTA_DATA_DIR", data_dir.to_str().unwrap()),
-        ("GOTA_LISTEN", listen.as_str()),
-    ];
+    let mut all = vec![("GOTA_DATA_DIR", data_dir.to_str().unwrap())];
     all.extend_from_slice(envs);
-    let child = command(&all)
-        .stdout(output())
-        .stderr(output())
-        .spawn()
-        .unwrap();
-    let server = Server {
-        child,
-        base: format!("http://{listen}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let client = reqwest::Client::new();
-    loop {
-        if let Ok(r) = client.get(format!("{}/health", server.base)).send().await
-            && r.status() == 200
-        {
-            return server;
-        }
-        assert!(Instant::now() < deadline, "gota-api did not become healthy");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    Api::start_with_output(&all, output(), output()).await
 }
 
 async fn dev_token(base: &str, username: &str) -> String {
-    let reply: Value = reqwest::Client::new()
-        .post(format!("{base}/dev/token"))
-        .json(&json!({"username": username}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply = dev_token_reply(base, username, &[]).await;
     assert_eq!(reply["token_type"], "Bearer");
     assert_eq!(reply["expires_in"], 3600);
     reply["token"].as_str().unwrap().to_owned()
 }
 
-fn terminate(server: &mut Server) -> std::process::ExitStatus {
-    let status = Command::new("kill")
-        .arg("-TERM")
-        .arg(server.child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "gota-api did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+fn terminate(server: &mut Api) -> std::process::ExitStatus {
+    server.terminate()
 }
 
 #[tokio::test]
@@ -164,24 +84,11 @@ async fn dev_tokens_from_another_process_are_refused() {
 }
 
 fn refused(envs: &[(&str, &str)]) -> (i32, String) {
-    let mut child = command(envs)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("gota-api started with {envs:?} instead of refusing");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut process = Process::spawn(gota_api(envs).stderr(Stdio::piped()).stdout(Stdio::null()));
+    let status = process.wait_for_exit(Duration::from_secs(10));
     let mut stderr = String::new();
-    child
+    process
+        .child_mut()
         .stderr
         .take()
         .unwrap()
@@ -408,7 +315,7 @@ const DESCRIBING: [&str; 6] = [
 
 /// Runs `gota-api args…` to completion: (exit code, stdout, stderr).
 fn run(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
-    let output = command(envs).args(args).output().unwrap();
+    let output = gota_api(envs).args(args).output().unwrap();
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8(output.stdout).unwrap(),
@@ -548,7 +455,7 @@ fn iam_actions_prints_each_services_actions_under_its_prefix() {
 fn run_into_closed_pipe(args: &[&str]) -> (i32, String) {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let output = command(&[])
+    let output = gota_api::<&str, &str>(&[])
         .args(args)
         .stdout(writer)
         .stderr(Stdio::piped())

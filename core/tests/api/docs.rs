@@ -8,12 +8,12 @@ use tower::ServiceExt as _;
 
 use crate::support::*;
 
-const REST_V1_NO_CLAIMS: &str = include_str!("../fixtures/rest-v1-no-claims.json");
+const REST_V1_NO_CLAIMS: &str = "rest-v1-no-claims";
 
 /// A REST API (v1) event for `GET /prod{path}` without a token, as API Gateway sends a public
 /// route's request to the function.
 fn rest_v1_get(path: &str) -> String {
-    let mut event: Value = serde_json::from_str(REST_V1_NO_CLAIMS).unwrap();
+    let mut event: Value = gota_testkit::fixtures::event_json(REST_V1_NO_CLAIMS);
     event["path"] = path.into();
     event["resource"] = path.into();
     event["requestContext"]["path"] = format!("/prod{path}").into();

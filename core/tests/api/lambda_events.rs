@@ -1,4 +1,6 @@
-//! The Lambda path: API Gateway events (JSON fixtures) through the same router.
+//! The Lambda path: API Gateway events (the shared JSON fixtures, `testkit/fixtures/events/`;
+//! `rest-v1-jwt-authorizer-typed-claims` is a REST API with a JWT authorizer, whose claims keep
+//! their JSON types) through the same router.
 
 use axum::http::StatusCode;
 use http_body_util::BodyExt as _;
@@ -6,14 +8,8 @@ use serde_json::{Map, Value, json};
 use tower::ServiceExt as _;
 
 use crate::support::*;
+use gota_testkit::fixtures::event;
 
-const REST_V1_LIST: &str = include_str!("../fixtures/rest-v1-list-recipes.json");
-const REST_V1_CREATE: &str = include_str!("../fixtures/rest-v1-create-recipe.json");
-const REST_V1_NO_CLAIMS: &str = include_str!("../fixtures/rest-v1-no-claims.json");
-const HTTP_V2_LIST: &str = include_str!("../fixtures/http-v2-list-recipes.json");
-const HTTP_V2_HEALTH: &str = include_str!("../fixtures/http-v2-health.json");
-/// A REST API with a JWT authorizer: claims keep their JSON types (arrays stay arrays).
-const REST_V1_TYPED: &str = include_str!("../fixtures/rest-v1-jwt-authorizer-typed-claims.json");
 /// The sub of the REST v1 fixtures' caller, whose recipes the admin fixtures list.
 const ALICE: &str = "6f1d0c9e-1b2a-4c3d-9e8f-0a1b2c3d4e5f";
 
@@ -40,7 +36,7 @@ async fn invoke(t: &TestApp, event: &str) -> LambdaReply {
 #[tokio::test]
 async fn a_rest_v1_event_with_a_stage_prefix_and_authorizer_claims_is_served() {
     let t = spawn_app_with(true);
-    let created = invoke(&t, REST_V1_CREATE).await;
+    let created = invoke(&t, event("rest-v1-create-recipe")).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     assert_eq!(
         created.body["owner"], "6f1d0c9e-1b2a-4c3d-9e8f-0a1b2c3d4e5f",
@@ -53,7 +49,7 @@ async fn a_rest_v1_event_with_a_stage_prefix_and_authorizer_claims_is_served() {
     );
     assert_eq!(created.headers.get("cache-control").unwrap(), "no-store");
 
-    let listed = invoke(&t, REST_V1_LIST).await;
+    let listed = invoke(&t, event("rest-v1-list-recipes")).await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
     assert_eq!(listed.body["items"][0]["id"], created.body["id"]);
 }
@@ -62,11 +58,11 @@ async fn a_rest_v1_event_with_a_stage_prefix_and_authorizer_claims_is_served() {
 async fn an_http_api_v2_event_with_jwt_claims_is_served_and_groups_are_honoured() {
     let t = spawn_app_with(true);
     // The v2 fixture's caller is in the admin group and lists the v1 caller's recipes.
-    let created = invoke(&t, REST_V1_CREATE).await;
-    let listed = invoke(&t, HTTP_V2_LIST).await;
+    let created = invoke(&t, event("rest-v1-create-recipe")).await;
+    let listed = invoke(&t, event("http-v2-list-recipes")).await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
     assert_eq!(listed.body["items"][0]["id"], created.body["id"]);
-    let health = invoke(&t, HTTP_V2_HEALTH).await;
+    let health = invoke(&t, event("http-v2-health")).await;
     assert_eq!(health.status, StatusCode::OK);
     assert_eq!(health.body["status"], "ok");
 }
@@ -74,7 +70,7 @@ async fn an_http_api_v2_event_with_jwt_claims_is_served_and_groups_are_honoured(
 #[tokio::test]
 async fn a_lambda_event_without_claims_or_a_valid_bearer_is_a_401() {
     let t = spawn_app_with(true);
-    let reply = invoke(&t, REST_V1_NO_CLAIMS).await;
+    let reply = invoke(&t, event("rest-v1-no-claims")).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         reply.headers.get("www-authenticate").unwrap(),
@@ -85,7 +81,7 @@ async fn a_lambda_event_without_claims_or_a_valid_bearer_is_a_401() {
 #[tokio::test]
 async fn authorizer_claims_are_ignored_outside_lambda_mode() {
     let t = spawn_app_with(false);
-    let reply = invoke(&t, REST_V1_LIST).await;
+    let reply = invoke(&t, event("rest-v1-list-recipes")).await;
     assert_eq!(
         reply.status,
         StatusCode::UNAUTHORIZED,
@@ -164,16 +160,20 @@ async fn authorizer_claims_for_another_client_issuer_or_token_use_are_401s() {
     let cases: Vec<(&str, String)> = vec![
         (
             "REST id token of another app client",
-            edited(REST_V1_LIST, None, set("aud", json!("other-client"))),
+            edited(
+                event("rest-v1-list-recipes"),
+                None,
+                set("aud", json!("other-client")),
+            ),
         ),
         (
             "REST id token without aud",
-            edited(REST_V1_LIST, None, remove("aud")),
+            edited(event("rest-v1-list-recipes"), None, remove("aud")),
         ),
         (
             "REST claims from another pool",
             edited(
-                REST_V1_LIST,
+                event("rest-v1-list-recipes"),
                 None,
                 set(
                     "iss",
@@ -183,46 +183,62 @@ async fn authorizer_claims_for_another_client_issuer_or_token_use_are_401s() {
         ),
         (
             "REST claims without iss",
-            edited(REST_V1_LIST, None, remove("iss")),
+            edited(event("rest-v1-list-recipes"), None, remove("iss")),
         ),
         (
             "REST claims without token_use",
-            edited(REST_V1_LIST, None, remove("token_use")),
+            edited(event("rest-v1-list-recipes"), None, remove("token_use")),
         ),
         (
             "REST refresh token_use",
-            edited(REST_V1_LIST, None, set("token_use", json!("refresh"))),
+            edited(
+                event("rest-v1-list-recipes"),
+                None,
+                set("token_use", json!("refresh")),
+            ),
         ),
         (
             "REST id token saved only by a client_id claim",
-            edited(REST_V1_LIST, None, |c| {
+            edited(event("rest-v1-list-recipes"), None, |c| {
                 c.insert("aud".into(), json!("other-client"));
                 c.insert("client_id".into(), json!(CLIENT_ID));
             }),
         ),
         (
             "HTTP API access token of another app client",
-            edited(HTTP_V2_LIST, None, set("client_id", json!("other-client"))),
+            edited(
+                event("http-v2-list-recipes"),
+                None,
+                set("client_id", json!("other-client")),
+            ),
         ),
         (
             "HTTP API access token without client_id",
-            edited(HTTP_V2_LIST, None, remove("client_id")),
+            edited(event("http-v2-list-recipes"), None, remove("client_id")),
         ),
         (
             "HTTP API claims from another pool",
             edited(
-                HTTP_V2_LIST,
+                event("http-v2-list-recipes"),
                 None,
                 set("iss", json!("https://evil.example")),
             ),
         ),
         (
             "typed claims of another app client",
-            edited(REST_V1_TYPED, None, set("aud", json!(["other-client"]))),
+            edited(
+                event("rest-v1-jwt-authorizer-typed-claims"),
+                None,
+                set("aud", json!(["other-client"])),
+            ),
         ),
         (
             "typed claims with a numeric iss",
-            edited(REST_V1_TYPED, None, set("iss", json!(7))),
+            edited(
+                event("rest-v1-jwt-authorizer-typed-claims"),
+                None,
+                set("iss", json!(7)),
+            ),
         ),
     ];
     for (label, event) in cases {
@@ -243,7 +259,11 @@ async fn rest_api_groups_that_could_split_a_name_two_ways_are_refused_not_guesse
         "[\"admin\"]",
         "admin staff",
     ] {
-        let event = edited(REST_V1_LIST, None, set("cognito:groups", json!(groups)));
+        let event = edited(
+            event("rest-v1-list-recipes"),
+            None,
+            set("cognito:groups", json!(groups)),
+        );
         assert_refused(&t, &event, groups).await;
     }
 }
@@ -251,7 +271,7 @@ async fn rest_api_groups_that_could_split_a_name_two_ways_are_refused_not_guesse
 #[tokio::test]
 async fn an_ambiguous_group_list_is_settled_by_the_forwarded_token_when_it_verifies() {
     let t = spawn_app_with(true);
-    invoke(&t, REST_V1_CREATE).await;
+    invoke(&t, event("rest-v1-create-recipe")).await;
     let sub = "0a0b0c0d-0000-4000-8000-000000000003";
     let in_admin_and_staff = t.signer.sign(&id_claims(sub, &["admin", "staff"])).unwrap();
     let in_staff_comma_admin = t.signer.sign(&id_claims(sub, &["staff,admin"])).unwrap();
@@ -260,7 +280,7 @@ async fn an_ambiguous_group_list_is_settled_by_the_forwarded_token_when_it_verif
         .sign(&id_claims("someone-else", &["admin"]))
         .unwrap();
     let with_groups = |bearer: &str| {
-        edited(REST_V1_LIST, Some(bearer), |c| {
+        edited(event("rest-v1-list-recipes"), Some(bearer), |c| {
             c.insert("sub".into(), json!(sub));
             c.insert("cognito:groups".into(), json!("staff,admin"));
         })
@@ -306,7 +326,7 @@ async fn an_ambiguous_group_list_is_settled_by_the_forwarded_token_when_it_verif
 #[tokio::test]
 async fn group_lists_in_each_api_gateway_shape_are_read_exactly() {
     let t = spawn_app_with(true);
-    invoke(&t, REST_V1_CREATE).await;
+    invoke(&t, event("rest-v1-create-recipe")).await;
     let admin_lists_alice = |event: &str, groups: Value| {
         let mut event: Value =
             serde_json::from_str(&edited(event, None, set("cognito:groups", groups))).unwrap();
@@ -318,21 +338,29 @@ async fn group_lists_in_each_api_gateway_shape_are_read_exactly() {
         event.to_string()
     };
     let admitted = [
-        ("REST: one group, bare", REST_V1_LIST, json!("admin")),
+        (
+            "REST: one group, bare",
+            event("rest-v1-list-recipes"),
+            json!("admin"),
+        ),
         (
             "REST: brackets and spaces",
-            REST_V1_LIST,
+            event("rest-v1-list-recipes"),
             json!("[staff admin]"),
         ),
-        ("HTTP API: one group", HTTP_V2_LIST, json!("[admin]")),
+        (
+            "HTTP API: one group",
+            event("http-v2-list-recipes"),
+            json!("[admin]"),
+        ),
         (
             "HTTP API: brackets and spaces",
-            HTTP_V2_LIST,
+            event("http-v2-list-recipes"),
             json!("[editors admin]"),
         ),
         (
             "typed claims: a JSON array",
-            REST_V1_TYPED,
+            event("rest-v1-jwt-authorizer-typed-claims"),
             json!(["editors", "admin"]),
         ),
     ];
@@ -344,20 +372,28 @@ async fn group_lists_in_each_api_gateway_shape_are_read_exactly() {
     let not_admin = [
         (
             "HTTP API: one group named staff,admin",
-            HTTP_V2_LIST,
+            event("http-v2-list-recipes"),
             json!("[staff,admin]"),
         ),
         (
             "HTTP API: a JSON string is one odd name",
-            HTTP_V2_LIST,
+            event("http-v2-list-recipes"),
             json!("[\"admin\"]"),
         ),
-        ("HTTP API: no groups", HTTP_V2_LIST, json!("[]")),
-        ("REST: no groups", REST_V1_LIST, json!("")),
-        ("REST: case matters", REST_V1_LIST, json!("Admin")),
+        (
+            "HTTP API: no groups",
+            event("http-v2-list-recipes"),
+            json!("[]"),
+        ),
+        ("REST: no groups", event("rest-v1-list-recipes"), json!("")),
+        (
+            "REST: case matters",
+            event("rest-v1-list-recipes"),
+            json!("Admin"),
+        ),
         (
             "typed claims: one group named staff,admin",
-            REST_V1_TYPED,
+            event("rest-v1-jwt-authorizer-typed-claims"),
             json!(["staff,admin"]),
         ),
     ];
@@ -373,13 +409,17 @@ async fn group_lists_in_each_api_gateway_shape_are_read_exactly() {
     for (label, event, groups) in [
         (
             "HTTP API: not the bracketed form",
-            HTTP_V2_LIST,
+            event("http-v2-list-recipes"),
             json!("admin"),
         ),
-        ("typed claims: not strings", REST_V1_TYPED, json!([1, 2])),
+        (
+            "typed claims: not strings",
+            event("rest-v1-jwt-authorizer-typed-claims"),
+            json!([1, 2]),
+        ),
         (
             "typed claims: an object",
-            REST_V1_TYPED,
+            event("rest-v1-jwt-authorizer-typed-claims"),
             json!({"admin": true}),
         ),
     ] {

@@ -1,5 +1,6 @@
 //! One harness for router tests: a real embedded store in a temp folder, a token verifier that
-//! trusts the test's own RSA key, and `oneshot` requests (no server, no Lambda).
+//! trusts the test's own RSA key, and `oneshot` requests (no server, no Lambda). Sample recipes
+//! and API Gateway events come from the shared fixtures (`gota_testkit::fixtures`).
 
 use std::sync::Arc;
 
@@ -14,6 +15,9 @@ use gota_core::store::embedded::EmbeddedStore;
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
+
+/// The shared sample recipes (`testkit/fixtures/recipes/`).
+pub use gota_testkit::fixtures::recipe;
 
 pub const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_test";
 pub const CLIENT_ID: &str = "test-client";
@@ -216,33 +220,6 @@ impl TestApp {
         );
         reply.body
     }
-}
-
-pub fn recipe(title: &str) -> Value {
-    json!({
-        "title": title,
-        "description": "Quick weeknight pasta.",
-        "servings": 2,
-        "prep_time_minutes": 5,
-        "cook_time_minutes": 12,
-        "ingredients": [
-            {"name": "spaghetti", "quantity": {"amount": 200, "unit": "g"}},
-            {"name": "olive oil", "quantity": {"amount": 50, "unit": "grams"}, "note": "extra virgin"},
-            {"name": "garlic", "quantity": {"amount": 3, "unit": "clove"}},
-            {"name": "salt"}
-        ],
-        "steps": [
-            {"text": "Boil the spaghetti in salted water.", "duration_minutes": 10},
-            {"text": "Warm the oil with sliced garlic until golden."},
-            {"text": "Toss the pasta in the oil."}
-        ],
-        "tags": ["italian", "Quick"],
-        "difficulty": "easy",
-        "calories_per_serving": 620,
-        "equipment": ["large pot", "frying pan"],
-        "notes": ["Keep some pasta water to loosen the sauce."],
-        "author": "Nonna Lucia"
-    })
 }
 
 /// Every error response is problem+json with the contract's members and headers.

@@ -3,7 +3,8 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use gota_integration_tests::{Api, Moto, UserPool, recipe};
+use gota_testkit::fixtures::recipe;
+use gota_testkit::{Api, Moto, UserPool};
 
 struct World {
     _moto: Moto,

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use gota_integration_tests::{Api, Process};
+use gota_testkit::{Api, Process};
 use serde_json::Value;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -171,7 +171,7 @@ fn resource_urls(dom: &str) -> Vec<&str> {
 async fn the_docs_page_renders_every_operation_from_this_server_alone() {
     let data = tempfile::tempdir().unwrap();
     // Standalone with dev auth: the document then also has the dev routes.
-    let api = Api::start(&[("GOTA_DATA_DIR".into(), data.path().to_str().unwrap().into())]).await;
+    let api = Api::standalone(data.path()).await;
     let document: Value = reqwest::get(api.url("/openapi.json"))
         .await
         .unwrap()

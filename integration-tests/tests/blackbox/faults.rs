@@ -8,7 +8,8 @@ use axum::http::{HeaderMap, StatusCode as AxumStatus};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use gota_integration_tests::{Api, Moto, dev_token, recipe};
+use gota_testkit::fixtures::recipe;
+use gota_testkit::{Api, Moto, dev_token};
 
 async fn dynamo_api(endpoint_env: Vec<(String, String)>) -> Api {
     let mut env = endpoint_env;

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use gota_core::http::cursor::KeySource as _;
 use gota_core::secrets::SecretsManagerKeys;
-use gota_integration_tests::Moto;
+use gota_testkit::Moto;
 
 /// Records the IAM action of every request an SDK client sends, once serialized. The
 /// operation name is the SDK's own (`Metadata` in the config bag); a TransactWriteItems
@@ -113,7 +113,7 @@ async fn the_cursor_key_reader_calls_exactly_the_declared_secrets_manager_action
 #[test]
 fn gota_api_prints_the_declared_actions_under_their_services() {
     // What the stack grants (infra/test/parity.test.ts) is what these tests prove.
-    let printed = std::process::Command::new(gota_integration_tests::gota_api_bin())
+    let printed = std::process::Command::new(gota_testkit::gota_api_bin())
         .arg("iam-actions")
         .output()
         .unwrap();

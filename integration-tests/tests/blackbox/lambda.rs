@@ -9,8 +9,8 @@ use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use gota_integration_tests::{
-    Moto, Process, UserPool, free_port, gota_api_bin, recipe, repo_root, venv_bin,
+use gota_testkit::{
+    Moto, Process, UserPool, fixtures, fixtures::recipe, free_port, gota_api, repo_root, venv_bin,
 };
 
 fn cargo_lambda(args: &[&str]) -> Command {
@@ -61,26 +61,9 @@ fn flattened(claims: &Value) -> Value {
 /// A REST API (v1) proxy event through stage `prod`, as API Gateway sends it after its Cognito
 /// authorizer accepted a token with `claims`.
 fn rest_v1_event(method: &str, path: &str, claims: &Value, body: Option<&Value>) -> Value {
-    json!({
-        "resource": "/recipes",
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Content-Type": "application/json", "Host": "abc.execute-api.us-east-1.amazonaws.com"},
-        "multiValueHeaders": {"Content-Type": ["application/json"], "Host": ["abc.execute-api.us-east-1.amazonaws.com"]},
-        "queryStringParameters": null,
-        "multiValueQueryStringParameters": null,
-        "pathParameters": null,
-        "stageVariables": null,
-        "requestContext": {
-            "accountId": "123456789012", "resourceId": "r1", "stage": "prod",
-            "requestId": "0f0e0d0c-aaaa-bbbb-cccc-000000000001", "path": format!("/prod{path}"),
-            "resourcePath": "/recipes", "httpMethod": method, "apiId": "abc", "protocol": "HTTP/1.1",
-            "identity": {"sourceIp": "203.0.113.1"},
-            "authorizer": {"claims": flattened(claims)}
-        },
-        "body": body.map(Value::to_string),
-        "isBase64Encoded": false
-    })
+    let mut event = fixtures::rest_v1_event(method, path, body);
+    event["requestContext"]["authorizer"] = json!({"claims": flattened(claims)});
+    event
 }
 
 #[tokio::test]
@@ -141,9 +124,7 @@ async fn the_binary_serves_lambda_invocations_from_both_api_gateway_flavours() {
         ("RUST_LOG".into(), "warn".into()),
     ]);
     let _function = Process::spawn(
-        Command::new(gota_api_bin())
-            .env_clear()
-            .envs(env)
+        gota_api(&env)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit()),
     );

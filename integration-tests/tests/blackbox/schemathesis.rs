@@ -4,12 +4,12 @@
 
 use std::process::Command;
 
-use gota_integration_tests::{Api, dev_token, repo_root, venv_bin};
+use gota_testkit::{Api, dev_token, repo_root, venv_bin};
 
 #[tokio::test]
 async fn schemathesis_finds_no_difference_between_the_spec_and_the_server() {
     let dir = tempfile::tempdir().unwrap();
-    let api = Api::start(&[("GOTA_DATA_DIR".into(), dir.path().to_str().unwrap().into())]).await;
+    let api = Api::standalone(dir.path()).await;
     let token = dev_token(&api, "schemathesis", &["admin"]).await;
     let output = Command::new(venv_bin("st"))
         .current_dir(repo_root().join("integration-tests"))

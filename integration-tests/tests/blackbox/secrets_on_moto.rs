@@ -1,13 +1,14 @@
 //! The cursor key in Secrets Manager (moto's): read at start, rotated with `PutSecretValue`
 //! while instances run, never logged, and a start that cannot read it fails loudly.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use gota_integration_tests::{Api, Moto, UserPool, free_port, gota_api_bin, recipe};
+use gota_testkit::fixtures::recipe;
+use gota_testkit::{Api, Moto, UserPool, free_port, gota_api};
 
 /// What an operator stores: 48 random bytes, standard base64 (`openssl rand -base64 48`).
 const KEY_BEFORE: &str = "rOtAtIoN0bEfOrE0rOtAtIoN0bEfOrE0rOtAtIoN0bEfOrE0rOtAtIoN0bEfOrE0";
@@ -157,9 +158,7 @@ async fn a_start_that_cannot_read_the_secret_fails_within_seconds_naming_the_var
     env.push(("AWS_ENDPOINT_URL_SECRETS_MANAGER".into(), closed));
     let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf";
     let started = Instant::now();
-    let output = Command::new(gota_api_bin())
-        .env_clear()
-        .envs(env)
+    let output = gota_api(&env)
         .env("GOTA_CURSOR_SECRET_ARN", arn)
         .env("GOTA_LISTEN", format!("127.0.0.1:{}", free_port()))
         .env("GOTA_DATA_DIR", tempfile::tempdir().unwrap().path())
@@ -177,9 +176,7 @@ async fn a_start_that_cannot_read_the_secret_fails_within_seconds_naming_the_var
     );
 
     // A secret that does not exist is as loud.
-    let output = Command::new(gota_api_bin())
-        .env_clear()
-        .envs(moto.env())
+    let output = gota_api(&moto.env())
         .env("GOTA_CURSOR_SECRET_ARN", arn)
         .env("GOTA_LISTEN", format!("127.0.0.1:{}", free_port()))
         .env("GOTA_DATA_DIR", tempfile::tempdir().unwrap().path())

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use gota_integration_tests::{Api, Moto, PASSWORD, UserPool, repo_root, venv_bin};
+use gota_testkit::{Api, Moto, PASSWORD, UserPool, repo_root, venv_bin};
 
 struct Stage {
     _moto: Moto,

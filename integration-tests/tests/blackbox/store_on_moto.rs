@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use gota_core::store::dynamodb::DynamoStore;
 use gota_core::store::{RecipeStore, Scope, StoreError, conformance};
-use gota_integration_tests::Moto;
+use gota_testkit::Moto;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_dynamodb_store_passes_the_conformance_suite_on_moto() {

@@ -4,7 +4,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use gota_integration_tests::{Moto, Process, REGION};
+use gota_testkit::{Moto, Process, REGION};
 use serde_json::{Value, json};
 
 use crate::support::{ChatServer, Report, RuntimeApi, fixture};
