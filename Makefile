@@ -61,6 +61,7 @@ docs-assets-check: ## Fail if core/assets/docs/vendor/ differs from the pinned s
 	core/assets/docs/vendor.sh --check
 
 proptest: ## Property tests with many more cases than make test runs: make proptest CASES=20000
+	PROPTEST_CASES="$(or $(CASES),10000)" $(CARGO) test -p gota-domain --lib -- properties::
 	PROPTEST_CASES="$(or $(CASES),10000)" $(CARGO) test -p gota-core --lib -- properties::
 	PROPTEST_CASES="$(or $(CASES),10000)" $(CARGO) test -p gota-core --test merge_patch
 

@@ -199,6 +199,7 @@ def release(repo: Repo, text: str, openapi_command: str, cargo: str, date: str) 
             listing = "\n".join(f"  {b}" for b in found)
             needed = "a minor bump (0.x)" if previous.major == 0 else "a major bump"
             raise Refused(f"breaking changes since {tag} need {needed}, not {version}:\n{listing}")
+    start = repo.git("rev-parse", "HEAD").strip()
     try:
         cargo_toml = repo.root / "Cargo.toml"
         cargo_toml.write_text(bumped_cargo_toml(cargo_toml.read_text(encoding="utf-8"), version), encoding="utf-8")
@@ -209,7 +210,10 @@ def release(repo: Repo, text: str, openapi_command: str, cargo: str, date: str) 
         repo.git("commit", "--quiet", "-m", f"Release {version}")
         repo.git("tag", "--annotate", f"v{version}", "-m", f"Release {version}")
     except BaseException:
-        repo.git("reset", "--quiet", "--hard", "HEAD", check=False)
+        # Back to where we started: the release commit too, if only the tag failed, and the
+        # half-written document `make openapi` may leave (it would make the tree dirty).
+        repo.git("reset", "--quiet", "--hard", start, check=False)
+        (repo.root / (OPENAPI + ".tmp")).unlink(missing_ok=True)
         raise
     return f"Released {version}: commit 'Release {version}' and tag v{version} (not pushed)"
 

@@ -189,6 +189,26 @@ class Refusals(ReleaseTestCase):
         self.assertEqual(self.ws.git("status", "--porcelain"), "")
         self.assertEqual(self.ws.tags(), [])
 
+    def test_a_failed_document_step_leaves_no_half_written_file(self):
+        result = subprocess.run(
+            [sys.executable, str(SCRIPT), "--repo", str(self.ws.root), "release", "0.2.0",
+             "--openapi-command", "echo partial > doc/openapi.json.tmp; exit 3"],
+            capture_output=True, text=True, check=False)
+        self.assertRefused(result, "failed")
+        self.assertEqual(self.ws.git("status", "--porcelain", "--untracked-files=all"), "")
+
+    def test_a_failed_tag_takes_the_release_commit_back(self):
+        before = self.ws.head()
+        # A lock file on the tag's ref: the release commit is made, then `git tag` fails.
+        refs = self.ws.root / ".git" / "refs" / "tags"
+        refs.mkdir(parents=True, exist_ok=True)
+        (refs / "v0.2.0.lock").write_text("")
+        result = self.ws.run("release", "0.2.0")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertEqual(self.ws.head(), before)
+        self.assertEqual(self.ws.tags(), [])
+        self.assertEqual(self.ws.git("status", "--porcelain"), "")
+
 
 class HappyPath(ReleaseTestCase):
     def test_a_release_bumps_moves_the_changelog_commits_and_tags(self):
