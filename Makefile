@@ -41,9 +41,13 @@ test: deps infra-deps lint docs-assets-check ## Run every test: Rust (unit, rout
 deps: $(VENV_STAMP) chromium ## Install the test tools into ./.venv (pinned in integration-tests/requirements.txt) and Debian's chromium
 
 # The /docs page's browser test (integration-tests/tests/blackbox/docs_page.rs) drives Debian's
-# chromium headless. apt-get needs root (CI runs as root); skipped when it is already installed.
+# chromium headless. apt-get needs root (CI runs as root); skipped when GOTA_CHROMIUM names a
+# browser or one the test knows is installed (a CI image's Chromium or Chrome).
 chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@found="$${GOTA_CHROMIUM:-}"; for b in /usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome; do \
+		[ -x "$$b" ] && found=$$b; \
+	done; \
+	if [ -z "$$found" ]; then \
 		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
 		$$sudo apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium; \

@@ -706,13 +706,9 @@ mod tests {
     use super::*;
     use crate::{FieldError, Unit};
 
-    /// The smallest valid body.
+    /// The smallest valid body (the shared fixture `soup`).
     fn minimal() -> Value {
-        json!({
-            "title": "Soup",
-            "ingredients": [{"name": "water"}],
-            "steps": [{"text": "Boil."}]
-        })
+        gota_testkit::fixtures::minimal_recipe("Soup")
     }
 
     /// The contract's example, less the server-controlled fields.

@@ -38,7 +38,7 @@ async fn each_write_replay_precondition_and_auth_failure_emits_exactly_one_metri
     let t = spawn_app();
     let alice = t.token("alice");
 
-    let recipe = json!({"title": "Soup", "servings": 2, "ingredients": [{"name": "water"}], "steps": [{"text": "Boil."}]});
+    let recipe = gota_testkit::fixtures::minimal_recipe("Soup");
     let key = [("Idempotency-Key", "k-1")];
     let created = t
         .call_with("POST", "/recipes", Some(&alice), Some(recipe.clone()), &key)

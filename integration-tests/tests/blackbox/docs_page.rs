@@ -8,14 +8,33 @@
 //! stderr and every network request in a NetLog file.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use gota_testkit::{Api, Process};
 use serde_json::Value;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
+/// The browsers tried, in order, when `GOTA_CHROMIUM` does not name one: Debian's chromium
+/// (what `make deps` installs), then the Chromium or Chrome a CI image may already have.
+const BROWSERS: [&str; 3] = [
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+];
+
+fn chromium() -> PathBuf {
+    if let Some(path) = std::env::var_os("GOTA_CHROMIUM") {
+        return PathBuf::from(path);
+    }
+    BROWSERS
+        .iter()
+        .map(PathBuf::from)
+        .find(|path| path.exists())
+        .unwrap_or_else(|| {
+            panic!("no browser at {BROWSERS:?}: `make deps` installs Debian's chromium")
+        })
+}
 
 /// What one headless page load left behind.
 struct PageLoad {
@@ -28,15 +47,11 @@ struct PageLoad {
 }
 
 fn load_in_chromium(url: &str) -> PageLoad {
-    assert!(
-        Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is missing: `make deps` installs Debian's chromium"
-    );
     let dir = tempfile::tempdir().unwrap();
     let (dom_file, log_file) = (dir.path().join("dom.html"), dir.path().join("stderr.log"));
     let net_log = dir.path().join("netlog.json");
     let mut chromium = Process::spawn(
-        Command::new(CHROMIUM)
+        Command::new(chromium())
             .args([
                 "--headless",
                 "--no-sandbox",
