@@ -111,9 +111,10 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
 /// request and no caller waits (`doc/adr/0026-warm-init.md`).
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let aws = Aws::default();
+    // Boxed: the SDK's request futures are large, and `serve` is held for the process's life.
     let (store, cursors) = tokio::join!(
-        open_store_for(&config.store, &aws, &config.mode),
-        cursor_codec(&config.cursor_key, &aws)
+        Box::pin(open_store_for(&config.store, &aws, &config.mode)),
+        Box::pin(cursor_codec(&config.cursor_key, &aws))
     );
     let (store, cursors) = (store?, cursors?);
     let app = Api::new(api_state(&config, store, cursors)?, config.stage_in_path);
