@@ -9,11 +9,16 @@
 //!   req/s, p50/p99, errors, and each server's peak RSS (VmHWM) afterwards;
 //! - artifact: the size of the arm64 Lambda zip, if built (`make bench` builds it).
 //!
+//! `gota-bench cold-dynamo [--rounds N] [--unwarmed PATH]` instead measures a Lambda cold start
+//! whose first request reads DynamoDB over TLS (moto behind a TLS proxy; [`cold`]).
+//!
 //! Prints a table and writes it, with the targets, to `target/bench/report.md`.
 
+mod cold;
 mod http;
 mod load;
 mod startup;
+mod tls;
 
 use std::fmt::Write as _;
 use std::net::{SocketAddr, TcpListener};
@@ -76,6 +81,10 @@ fn main() -> anyhow::Result<()> {
     let exe = std::env::current_exe()?;
     let bin_dir = exe.parent().context("no folder for the executable")?;
     let target = bin_dir.parent().context("no target folder")?;
+    if std::env::args().nth(1).as_deref() == Some("cold-dynamo") {
+        let repo = target.parent().context("no repository folder")?;
+        return cold::main(&bin_dir.join("gota-api"), repo, std::env::args().skip(2));
+    }
     let options = options(target)?;
     let bins = Bins {
         gota: bin_dir.join("gota-api"),

@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
@@ -104,10 +105,18 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
 }
 
 /// Opens the store and the cursor key `config` names, and serves in its mode until stopped.
+///
+/// In Lambda, init also opens the DynamoDB connection ([`open_store_for`]), concurrently with
+/// reading the cursor key: Lambda's init phase is when the sandbox is not yet billed per
+/// request and no caller waits (`doc/adr/0026-warm-init.md`).
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let aws = Aws::default();
-    let store = open_store(&config.store, &aws).await?;
-    let cursors = cursor_codec(&config.cursor_key, &aws).await?;
+    // Boxed: the SDK's request futures are large, and `serve` is held for the process's life.
+    let (store, cursors) = tokio::join!(
+        Box::pin(open_store_for(&config.store, &aws, &config.mode)),
+        Box::pin(cursor_codec(&config.cursor_key, &aws))
+    );
+    let (store, cursors) = (store?, cursors?);
     let app = Api::new(api_state(&config, store, cursors)?, config.stage_in_path);
     match config.mode {
         Mode::Lambda => serve_lambda(app).await,
@@ -137,6 +146,48 @@ pub async fn open_store(config: &StoreConfig, aws: &Aws) -> anyhow::Result<Arc<d
             aws.config().await,
             table_name,
         ))),
+    }
+}
+
+/// The longest Lambda init waits for the DynamoDB warm-up. Past it, init goes on and the
+/// first request opens the connection itself (as it would without the warm-up): a slow or
+/// unreachable endpoint must not hold init (10 s in all, shared with the cursor-key read).
+pub const WARM_UP_BUDGET: Duration = Duration::from_secs(1);
+
+/// The configured store, opened for `mode`: in Lambda a DynamoDB store is also warmed up
+/// (its connection opened, within [`WARM_UP_BUDGET`]); otherwise as [`open_store`].
+///
+/// A standalone server is not warmed: it starts once and serves for long, so its first
+/// request's handshake is paid once per process, and its start must not wait on the endpoint.
+pub async fn open_store_for(
+    config: &StoreConfig,
+    aws: &Aws,
+    mode: &Mode,
+) -> anyhow::Result<Arc<dyn RecipeStore>> {
+    match (config, mode) {
+        (StoreConfig::DynamoDb { table_name }, Mode::Lambda) => {
+            let store = DynamoStore::connect(aws.config().await, table_name);
+            warm_up(&store, WARM_UP_BUDGET).await;
+            Ok(Arc::new(store))
+        }
+        _ => open_store(config, aws).await,
+    }
+}
+
+/// Runs [`DynamoStore::warm_up`] for at most `budget`; whatever happens, start-up goes on (a
+/// failure here is the first request's to meet and report, with its own retries).
+async fn warm_up(store: &DynamoStore, budget: Duration) {
+    let started = std::time::Instant::now();
+    match tokio::time::timeout(budget, store.warm_up()).await {
+        Ok(Ok(())) => tracing::debug!(took = ?started.elapsed(), "DynamoDB connection opened"),
+        Ok(Err(error)) => tracing::warn!(
+            error = format!("{error:#}"),
+            "DynamoDB warm-up failed; the first request will connect"
+        ),
+        Err(_) => tracing::warn!(
+            budget = ?budget,
+            "DynamoDB warm-up timed out; the first request will connect"
+        ),
     }
 }
 
@@ -258,4 +309,89 @@ pub async fn serve_lambda(app: Api) -> anyhow::Result<()> {
     lambda_http::run(app)
         .await
         .map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use aws_config::{BehaviorVersion, Region, SdkConfig};
+    use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    use super::*;
+
+    /// A loopback "DynamoDB" that counts the requests it is sent and, if `answer`, answers each
+    /// with an empty `GetItem` result (no item); otherwise it reads and never answers.
+    async fn endpoint(answer: bool) -> (Aws, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&requests);
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let seen = Arc::clone(&seen);
+                tokio::spawn(async move {
+                    let mut buffer = [0; 8192];
+                    while socket.read(&mut buffer).await.is_ok_and(|n| n > 0) {
+                        seen.fetch_add(1, Ordering::SeqCst);
+                        if answer {
+                            let reply = "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 2\r\n\r\n{}";
+                            let _ = socket.write_all(reply.as_bytes()).await;
+                        }
+                    }
+                });
+            }
+        });
+        let config = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .endpoint_url(url)
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "test", "test", None, None, "test",
+            )))
+            .build();
+        (Aws(tokio::sync::OnceCell::new_with(Some(config))), requests)
+    }
+
+    fn dynamodb() -> StoreConfig {
+        StoreConfig::DynamoDb {
+            table_name: "gota-test".to_owned(),
+        }
+    }
+
+    #[tokio::test]
+    async fn lambda_init_sends_dynamodb_a_request_before_serving() {
+        let (aws, requests) = endpoint(true).await;
+        open_store_for(&dynamodb(), &aws, &Mode::Lambda)
+            .await
+            .unwrap();
+        assert_eq!(requests.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_standalone_start_sends_dynamodb_nothing() {
+        let (aws, requests) = endpoint(true).await;
+        let listen = "127.0.0.1:0".parse().unwrap();
+        open_store_for(&dynamodb(), &aws, &Mode::Standalone { listen })
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(requests.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_that_never_answers_holds_lambda_init_for_the_budget_only() {
+        let (aws, requests) = endpoint(false).await;
+        let started = std::time::Instant::now();
+        open_store_for(&dynamodb(), &aws, &Mode::Lambda)
+            .await
+            .unwrap();
+        let took = started.elapsed();
+        assert!(requests.load(Ordering::SeqCst) >= 1, "no request was sent");
+        assert!(
+            took >= WARM_UP_BUDGET && took < WARM_UP_BUDGET + Duration::from_millis(500),
+            "init waited {took:?} for a silent endpoint"
+        );
+    }
 }

@@ -319,6 +319,25 @@ impl DynamoStore {
         }
     }
 
+    /// Opens the connection to DynamoDB (DNS, TCP, TLS, the first signed request) so that the
+    /// first request a caller makes does not pay for it: one eventually consistent `GetItem`
+    /// of a key no item has (`GetItem`, already in [`IAM_ACTIONS`]). A missing item is an empty
+    /// answer, not an error: "If there is no matching item, GetItem does not return any data"
+    /// (<https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_GetItem.html>). The
+    /// SDK's HTTP client keeps the connection in its pool for the client's later calls. Returns
+    /// the request's outcome; the caller decides how long to wait (`doc/adr/0026-warm-init.md`).
+    pub async fn warm_up(&self) -> Result<(), StoreError> {
+        self.client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s("warm-up"))
+            .key(SORT_KEY, s("warm-up"))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
     /// Creates the table (and its TTL) if it is missing; returns whether it created it.
     pub async fn create_table(&self) -> anyhow::Result<bool> {
         let key = |name: &str, kind: KeyType| {
