@@ -9,8 +9,11 @@
 //!   req/s, p50/p99, errors, and each server's peak RSS (VmHWM) afterwards;
 //! - artifact: the size of the arm64 Lambda zip, if built (`make bench` builds it).
 //!
+//! `gota-bench crash [--seconds S --rounds N --writers N]` is the crash test instead (`crash`).
+//!
 //! Prints a table and writes it, with the targets, to `target/bench/report.md`.
 
+mod crash;
 mod http;
 mod load;
 mod startup;
@@ -76,6 +79,9 @@ fn main() -> anyhow::Result<()> {
     let exe = std::env::current_exe()?;
     let bin_dir = exe.parent().context("no folder for the executable")?;
     let target = bin_dir.parent().context("no target folder")?;
+    if std::env::args().nth(1).as_deref() == Some("crash") {
+        return crash::main(bin_dir, std::env::args().skip(2));
+    }
     let options = options(target)?;
     let bins = Bins {
         gota: bin_dir.join("gota-api"),

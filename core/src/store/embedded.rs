@@ -435,4 +435,33 @@ mod tests {
             .expect("create");
         assert_eq!(store.commits() - before, 1, "one write, one commit");
     }
+
+    #[tokio::test]
+    async fn a_write_that_changes_nothing_costs_no_commit() {
+        let store = EmbeddedStore::in_memory().expect("open store");
+        let claim = IdempotencyClaim {
+            scope: IdempotencyScope {
+                owner: Owner::parse("owner-r").expect("owner"),
+                key: "k".into(),
+            },
+            fingerprint: "fp".into(),
+            now: gota_domain::now_utc(),
+            lease: Duration::from_secs(60),
+            retention: Duration::from_secs(3600),
+        };
+        let claimed = store.claim_idempotency_key(&claim).await.expect("claim");
+        assert_eq!(claimed, ClaimOutcome::Claimed);
+        let before = store.commits();
+        let again = store.claim_idempotency_key(&claim).await.expect("claim");
+        assert!(matches!(again, ClaimOutcome::Existing { .. }), "{again:?}");
+        store
+            .release_idempotency_key(&claim.scope, claim.now - Duration::from_secs(1))
+            .await
+            .expect("release");
+        assert_eq!(
+            store.commits(),
+            before,
+            "a replay and a no-op release commit nothing"
+        );
+    }
 }

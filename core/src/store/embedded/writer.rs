@@ -175,8 +175,10 @@ fn drain(db: &Database, mut jobs: mpsc::Receiver<Job>, commits: &AtomicU64) {
 /// Applies and commits `batch`, then answers every job in it (and empties it).
 fn commit_batch(db: &Database, batch: &mut Vec<Job>, commits: &AtomicU64) {
     let answers = match apply(db, batch) {
-        Ok(answers) => {
-            commits.fetch_add(1, Ordering::Relaxed);
+        Ok((answers, committed)) => {
+            if committed {
+                commits.fetch_add(1, Ordering::Relaxed);
+            }
             answers
         }
         Err(failure) => {
@@ -198,27 +200,38 @@ fn commit_batch(db: &Database, batch: &mut Vec<Job>, commits: &AtomicU64) {
     }
 }
 
+/// Each job's own answer, and whether anything was committed.
+type Answers = (Vec<Result<Outcome, StoreError>>, bool);
+
 /// The batch in one transaction: each job's own answer, or why the whole batch failed.
-fn apply(db: &Database, batch: &[Job]) -> anyhow::Result<Vec<Result<Outcome, StoreError>>> {
+fn apply(db: &Database, batch: &[Job]) -> anyhow::Result<Answers> {
     let txn = db
         .begin_write()
         .context("beginning the write transaction")?;
-    let answers = {
+    let (answers, wrote) = {
         let mut tables = Tables::open(&txn)?;
         let mut answers = Vec::with_capacity(batch.len());
         for job in batch {
             answers.push(tables.apply(&job.op)?);
         }
-        answers
+        (answers, tables.wrote)
     };
+    if !wrote {
+        // Only reads (a replayed key, a refusal, a release of a claim already gone): every
+        // answer rests on committed state, so there is nothing to make durable.
+        txn.abort().context("ending a read-only write batch")?;
+        return Ok((answers, false));
+    }
     txn.commit().context("committing the write batch")?;
-    Ok(answers)
+    Ok((answers, true))
 }
 
 struct Tables<'txn> {
     recipes: Table<'txn, &'static str, &'static [u8]>,
     by_owner: Table<'txn, &'static str, ()>,
     idempotency: Table<'txn, &'static str, &'static [u8]>,
+    /// Whether any job changed a table (set before each job's first change).
+    wrote: bool,
 }
 
 /// Only the version of a stored recipe: the check a replace or remove needs, without decoding
@@ -234,6 +247,7 @@ impl<'txn> Tables<'txn> {
             recipes: txn.open_table(RECIPES)?,
             by_owner: txn.open_table(BY_OWNER)?,
             idempotency: txn.open_table(IDEMPOTENCY)?,
+            wrote: false,
         })
     }
 
@@ -258,6 +272,7 @@ impl<'txn> Tables<'txn> {
                         Err(refused) => return Ok(Err(refused)),
                     }
                 }
+                self.wrote = true;
                 self.recipes.insert(id.as_str(), bytes.as_slice())?;
                 self.by_owner.insert(index_key.as_str(), ())?;
                 if let Some(completed) = idempotency {
@@ -274,6 +289,7 @@ impl<'txn> Tables<'txn> {
                 if let Err(refused) = self.check_version(id, *expected)? {
                     return Ok(Err(refused));
                 }
+                self.wrote = true;
                 self.recipes.insert(id.as_str(), bytes.as_slice())?;
                 Ok(Ok(Outcome::Written))
             }
@@ -285,6 +301,7 @@ impl<'txn> Tables<'txn> {
                 if let Err(refused) = self.check_version(id, *expected)? {
                     return Ok(Err(refused));
                 }
+                self.wrote = true;
                 self.recipes.remove(id.as_str())?;
                 self.by_owner.remove(index_key.as_str())?;
                 Ok(Ok(Outcome::Written))
@@ -322,6 +339,7 @@ impl<'txn> Tables<'txn> {
                     Ok(row) => row,
                     Err(refused) => return Ok(Err(refused)),
                 };
+                self.wrote = true;
                 self.idempotency.insert(key.as_str(), row.as_slice())?;
                 Ok(Ok(Outcome::Claim(ClaimOutcome::Claimed)))
             }
@@ -330,6 +348,7 @@ impl<'txn> Tables<'txn> {
                 // the request that took over an expired lease: release neither.
                 match self.in_flight_since(key) {
                     Ok(Some(at)) if at == *claimed_at => {
+                        self.wrote = true;
                         self.idempotency.remove(key.as_str())?;
                     }
                     Ok(_) => {}
