@@ -53,6 +53,7 @@ fi
 echo "bench: in-process (criterion)" >&2
 cargo bench --locked -p gota-core --bench inprocess -- --noplot | tee "$out/inprocess.txt"
 
+"$target/release/gota-bench" crash --seconds 60 --rounds 12 | tee "$out/crash.txt"
 echo "bench: start-up and load" >&2
 "$target/release/gota-bench" --report "$out/servers.md" --zip "$zip_dir/lambda/gota-api/bootstrap.zip" "$@"
 

@@ -70,9 +70,9 @@ pub fn read_request(reader: &mut BufReader<TcpStream>) -> anyhow::Result<Option<
 }
 
 /// Start line, headers (lower-cased names) and body (Content-Length, chunked, or to EOF).
-type Message = (String, Vec<(String, String)>, Vec<u8>);
+pub(crate) type Message = (String, Vec<(String, String)>, Vec<u8>);
 
-fn read_message(reader: &mut BufReader<TcpStream>) -> anyhow::Result<Option<Message>> {
+pub(crate) fn read_message(reader: &mut BufReader<TcpStream>) -> anyhow::Result<Option<Message>> {
     let mut start = String::new();
     if reader.read_line(&mut start)? == 0 {
         return Ok(None);

@@ -11,10 +11,12 @@
 //!
 //! `gota-bench cold-dynamo [--rounds N] [--unwarmed PATH]` instead measures a Lambda cold start
 //! whose first request reads DynamoDB over TLS (moto behind a TLS proxy; [`cold`]).
+//! `gota-bench crash [--seconds S --rounds N --writers N]` is the crash test instead (`crash`).
 //!
 //! Prints a table and writes it, with the targets, to `target/bench/report.md`.
 
 mod cold;
+mod crash;
 mod http;
 mod load;
 mod startup;
@@ -84,6 +86,9 @@ fn main() -> anyhow::Result<()> {
     if std::env::args().nth(1).as_deref() == Some("cold-dynamo") {
         let repo = target.parent().context("no repository folder")?;
         return cold::main(&bin_dir.join("gota-api"), repo, std::env::args().skip(2));
+    }
+    if std::env::args().nth(1).as_deref() == Some("crash") {
+        return crash::main(bin_dir, std::env::args().skip(2));
     }
     let options = options(target)?;
     let bins = Bins {

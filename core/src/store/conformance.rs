@@ -70,6 +70,8 @@ pub async fn run_concurrency<S: RecipeStore>(store: Arc<S>) {
     racing_dependent_updates_lose_nothing(Arc::clone(&store)).await;
     racing_pinned_updates_have_exactly_one_winner(Arc::clone(&store)).await;
     writes_abandoned_by_their_callers_never_break_the_next_write(Arc::clone(&store)).await;
+    racing_creates_of_one_id_have_exactly_one_winner(Arc::clone(&store)).await;
+    a_refused_write_leaves_the_writes_racing_it_alone(Arc::clone(&store)).await;
     racing_claims_have_exactly_one_winner(store).await;
 }
 
@@ -849,4 +851,158 @@ pub async fn writes_abandoned_by_their_callers_never_break_the_next_write<S: Rec
             other => panic!("round {round}: the write after an abandoned one failed: {other:?}"),
         }
     }
+}
+
+/// Creates of one id at once (in a store that batches writes, likely in one batch): the first
+/// applied sees the id free, every later one sees it taken.
+pub async fn racing_creates_of_one_id_have_exactly_one_winner<S: RecipeStore>(store: Arc<S>) {
+    let recipe = sample_recipe(&unique("ola"), "Raced");
+    let mut tasks = Vec::new();
+    for _ in 0..RACERS {
+        let store = Arc::clone(&store);
+        let recipe = recipe.clone();
+        tasks.push(tokio::spawn(
+            async move { store.create(&recipe, None).await },
+        ));
+    }
+    let (mut wins, mut taken) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => wins += 1,
+            Err(StoreError::AlreadyExists) => taken += 1,
+            other => panic!("a racing create either wins or finds the id taken, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        (wins, taken),
+        (1, RACERS - 1),
+        "exactly one racing create of an id wins"
+    );
+    assert_eq!(
+        store.get(recipe.id, Scope::Any).await.unwrap(),
+        Some(recipe),
+        "the winner's recipe is stored"
+    );
+}
+
+/// Writes refused at once with many that succeed (a taken id, a lost idempotency claim, a
+/// failed precondition): each refusal writes nothing, and none undoes or blocks the others.
+pub async fn a_refused_write_leaves_the_writes_racing_it_alone<S: RecipeStore>(store: Arc<S>) {
+    let pia = owner(&unique("pia"));
+    let scope = IdempotencyScope {
+        owner: pia.clone(),
+        key: "taken-over".into(),
+    };
+    let lost_at = now_utc() - Duration::from_secs(60);
+    let current_at = now_utc();
+    for at in [lost_at, current_at] {
+        let outcome = store
+            .claim_idempotency_key(&claim(&scope, "fp", at))
+            .await
+            .unwrap();
+        assert_eq!(outcome, ClaimOutcome::Claimed, "setup: claim at {at}");
+    }
+    let existing = sample_recipe(pia.as_str(), "Existing");
+    store.create(&existing, None).await.unwrap();
+    let late = sample_recipe(pia.as_str(), "Late");
+    let late_record = IdempotencyRecord {
+        scope: scope.clone(),
+        claimed_at: lost_at,
+        fingerprint: "fp".into(),
+        response: StoredResponse {
+            status: 201,
+            recipe_id: late.id,
+            version: 1,
+            body: "{}".into(),
+        },
+        expires_at: lost_at + Duration::from_secs(24 * 3600),
+    };
+
+    let fresh: Vec<Recipe> = (0..RACERS)
+        .map(|n| sample_recipe(pia.as_str(), &format!("Fresh {n}")))
+        .collect();
+    let mut creates = Vec::new();
+    for recipe in fresh.clone() {
+        let store = Arc::clone(&store);
+        creates.push(tokio::spawn(
+            async move { store.create(&recipe, None).await },
+        ));
+    }
+    let late_id = late.id;
+    let lost = {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move { store.create(&late, Some(&late_record)).await })
+    };
+    let duplicate = {
+        let store = Arc::clone(&store);
+        let existing = existing.clone();
+        tokio::spawn(async move { store.create(&existing, None).await })
+    };
+    let pinned = {
+        let store = Arc::clone(&store);
+        let id = existing.id;
+        tokio::spawn(async move {
+            store
+                .update(id, Scope::Any, &|current| {
+                    if current.version == 7 {
+                        Ok(content_titled("Never"))
+                    } else {
+                        Err(refuse())
+                    }
+                })
+                .await
+        })
+    };
+
+    for task in creates {
+        let outcome = task.await.unwrap();
+        assert!(
+            outcome.is_ok(),
+            "a create racing refusals lands: {outcome:?}"
+        );
+    }
+    let lost = lost.await.unwrap();
+    assert!(
+        matches!(lost, Err(StoreError::ClaimLost)),
+        "a create whose claim was taken over is ClaimLost, got {lost:?}"
+    );
+    let duplicate = duplicate.await.unwrap();
+    assert!(
+        matches!(duplicate, Err(StoreError::AlreadyExists)),
+        "a create of a taken id is AlreadyExists, got {duplicate:?}"
+    );
+    let pinned = pinned.await.unwrap();
+    assert!(
+        matches!(&pinned, Ok(Err(refusal)) if is_refused(refusal)),
+        "a failed precondition is the caller's refusal, got {pinned:?}"
+    );
+
+    for recipe in fresh {
+        assert_eq!(
+            store.get(recipe.id, Scope::Any).await.unwrap(),
+            Some(recipe),
+            "every create that raced the refusals is stored as sent"
+        );
+    }
+    assert_eq!(
+        store.get(late_id, Scope::Any).await.unwrap(),
+        None,
+        "the refused create wrote no recipe"
+    );
+    assert_eq!(
+        store.get(existing.id, Scope::Any).await.unwrap(),
+        Some(existing),
+        "the refused duplicate and update left the existing recipe as it was"
+    );
+    assert_eq!(
+        store
+            .claim_idempotency_key(&claim(&scope, "other", now_utc()))
+            .await
+            .unwrap(),
+        ClaimOutcome::Existing {
+            fingerprint: "fp".into(),
+            state: ExistingClaim::InFlight
+        },
+        "the refused create did not complete the key its successor holds"
+    );
 }

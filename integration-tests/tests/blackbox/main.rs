@@ -7,6 +7,7 @@
 )]
 
 mod api_on_moto;
+mod crash;
 mod docs_page;
 mod faults;
 mod iam_actions;
