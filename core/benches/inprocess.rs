@@ -102,7 +102,13 @@ fn bench_growth(c: &mut Criterion, rt: &Runtime, signer: &RsaSigner) {
         let cases = [
             (
                 "get",
-                rest_v1_event("GET", &format!("/recipes/{}", ids[size / 2]), None, None, None),
+                rest_v1_event(
+                    "GET",
+                    &format!("/recipes/{}", ids[size / 2]),
+                    None,
+                    None,
+                    None,
+                ),
                 None,
             ),
             ("list", list(json!({"limit": "20"})), Some(20)),
