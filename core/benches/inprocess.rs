@@ -71,7 +71,7 @@ fn growth_recipe(i: usize) -> Value {
         format!("Pizza {i}")
     });
     let tags = body["tags"].as_array_mut().unwrap();
-    if i % 4 == 0 {
+    if i.is_multiple_of(4) {
         tags.push(json!("weekend"));
     }
     if rare {
