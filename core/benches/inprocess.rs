@@ -166,7 +166,7 @@ fn print_growth(dir: &Path, started: SystemTime) {
     for size in GROWTH_SIZES {
         header.push_str(&format!(" {:>12}", format!("{size} recipes")));
     }
-    println!("{header} {:>10}", "10k / 100");
+    let mut header = Some(header);
     for case in cases {
         let medians: Vec<Option<f64>> = GROWTH_SIZES
             .iter()
@@ -174,6 +174,9 @@ fn print_growth(dir: &Path, started: SystemTime) {
             .collect();
         if medians.iter().all(Option::is_none) {
             continue;
+        }
+        if let Some(header) = header.take() {
+            println!("{header} {:>10}", "10k / 100");
         }
         let mut row = format!("{:<28}", format!("growth/{case}"));
         for median in &medians {
