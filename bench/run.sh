@@ -2,11 +2,14 @@
 # `make bench`: every benchmark of the project, in one run, on this machine.
 #   1. criterion in-process benches (cargo bench -p gota-core --bench inprocess)
 #   2. the arm64 Lambda zip (cargo lambda build --release --arm64 --output-format zip), built
-#      alongside the release build
+#      alongside the release build when asked (BENCH_ZIP=1) or when a zip built here before is
+#      older than the source; a fresh clone skips it (it is a second compile of everything)
 #   3. gota-bench: start-up and wrk load, release gota-api vs bare axum / bare lambda_http
 # Results: target/bench/report.md (the tables doc/performance.md quotes).
 # Needs: the repo's .venv (cargo-lambda, Zig; `make deps`) and wrk (installed here if missing).
-# BENCH_ZIP=0 skips step 2 (a second compile of everything, for aarch64: ~6 min cold on 2 cores).
+# BENCH_ZIP=1 builds the zip, BENCH_ZIP=0 never does; unset, it is rebuilt only when one exists
+# and a source file is newer (cold it is ~6 min more on 2 cores, and `make bench` from a fresh
+# clone must stay under 10 min). Without a zip the report says "not built".
 # Arguments go to gota-bench (--rounds N --duration SECS --starts N …).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +32,19 @@ fi
 zip_dir=$target/lambda-zip
 zip_pid=""
 trap '[ -z "$zip_pid" ] || kill "$zip_pid" 2>/dev/null || true' EXIT
-if [ "${BENCH_ZIP:-1}" != 0 ]; then
+zip=$zip_dir/lambda/gota-api/bootstrap.zip
+build_zip=${BENCH_ZIP:-}
+if [ -z "$build_zip" ]; then
+  build_zip=0
+  # A file the zip is built from (tracked Rust sources, manifests, the lock file) newer than it.
+  if [ -f "$zip" ]; then
+    newest=$(git ls-files -z -- '*.rs' '*Cargo.toml' Cargo.lock \
+      | xargs -0 -r stat -c %Y 2>/dev/null | sort -n | tail -1)
+    [ "${newest:-0}" -le "$(stat -c %Y "$zip")" ] || build_zip=1
+  fi
+  [ -f "$zip" ] || echo "bench: no arm64 zip (BENCH_ZIP=1 builds it, ~6 min more cold)" >&2
+fi
+if [ "$build_zip" != 0 ]; then
   echo "bench: arm64 Lambda zip (in the background, log in $out/zip-build.log)" >&2
   # cargo-lambda finds Zig as `python3 -m ziglang`: the venv's python must come first.
   PATH="$PWD/.venv/bin:$PATH" CARGO_TARGET_DIR="$zip_dir" \
@@ -52,10 +67,12 @@ fi
 # Nothing else compiles from here on: the measurements have the machine to themselves.
 echo "bench: in-process (criterion)" >&2
 cargo bench --locked -p gota-core --bench inprocess -- --noplot | tee "$out/inprocess.txt"
+echo "bench: allocations per request" >&2
+cargo bench --locked -p gota-core --bench allocations | tee "$out/allocations.txt"
 
 "$target/release/gota-bench" crash --seconds 60 --rounds 12 | tee "$out/crash.txt"
 echo "bench: start-up and load" >&2
-"$target/release/gota-bench" --report "$out/servers.md" --zip "$zip_dir/lambda/gota-api/bootstrap.zip" "$@"
+"$target/release/gota-bench" --report "$out/servers.md" --zip "$zip" "$@"
 
 {
   echo "# make bench — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m), $(rustc --version)"
@@ -64,6 +81,12 @@ echo "bench: start-up and load" >&2
   echo
   echo '```'
   sed -n '/^case (median)/,$p' "$out/inprocess.txt"
+  echo '```'
+  echo
+  echo '## Allocations per request (in-process; "gota own" = gota − baseline)'
+  echo
+  echo '```'
+  sed -n '/^allocations per request/,$p' "$out/allocations.txt"
   echo '```'
   echo
   cat "$out/servers.md"

@@ -7,6 +7,11 @@
 //! path answering constant JSON, or jsonwebtoken's own `decode` with a ready key — and the run
 //! ends with a table of medians and ratios, so the cost of Gota's own code is visible whatever
 //! the machine's speed. `cargo bench -p gota-core --bench inprocess [-- FILTER]`.
+//!
+//! `growth`: how reads grow with the data — one owner holding 100, 1,000 and 10,000 recipes;
+//! get, the first page unfiltered and filtered; a table of medians and the 10k / 100 factor.
+//! Allocations per request are counted by the `allocations` bench (its own executable, so the
+//! counting allocator never runs under these timings).
 
 // Bench code, held to the same rules as tests (clippy.toml): a failed set-up should panic.
 #![allow(
@@ -18,226 +23,28 @@
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use axum::Router;
-use axum::http::header;
-use axum::routing::get;
 use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
 use gota_core::auth::{JwksSource, RsaSigner, TokenVerifier, VerifierConfig};
-use gota_core::http::cursor::CursorCodec;
-use gota_core::http::{Api, ApiState};
-use gota_core::store::embedded::EmbeddedStore;
-use lambda_http::request::LambdaRequest;
-use lambda_http::{Adapter, Context, LambdaEvent, Service as _};
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
-/// The caller of the shared REST v1 event fixtures (their authorizer claims).
-const OWNER: &str = "6f1d0c9e-1b2a-4c3d-9e8f-0a1b2c3d4e5f";
-const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_test";
-const CLIENT_ID: &str = "test-client";
-/// Recipes the owner has before measuring, so a list has a full page of 20.
-const SEEDED: usize = 25;
-
-/// A realistic recipe (8 ingredients, 6 steps, 3 tags: what a POST validates in full), from
-/// the shared fixtures.
-fn recipe(title: &str) -> Value {
-    gota_testkit::fixtures::large_recipe(title)
-}
-
-/// A REST v1 proxy event for stage `prod` (the shared fixture), with Cognito authorizer claims
-/// (or, when `bearer` is given, no claims and that Authorization header), serialized as the
-/// runtime receives it.
-fn rest_v1_event(
-    method: &str,
-    path: &str,
-    query: Option<&Value>,
-    body: Option<&Value>,
-    bearer: Option<&str>,
-) -> Vec<u8> {
-    let mut event = gota_testkit::fixtures::rest_v1_event(method, path, body);
-    let mut set_header = |name: &str, value: String| {
-        event["headers"][name] = json!(value);
-        event["multiValueHeaders"][name] = json!([value]);
-    };
-    if body.is_some() && method == "PATCH" {
-        set_header("Content-Type", "application/merge-patch+json".to_owned());
-    }
-    if let Some(token) = bearer {
-        set_header("Authorization", format!("Bearer {token}"));
-        event["requestContext"]["authorizer"] = json!({});
-    }
-    if let Some(query) = query {
-        event["queryStringParameters"] = query.clone();
-        event["multiValueQueryStringParameters"] = query
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), json!([v])))
-            .collect::<serde_json::Map<_, _>>()
-            .into();
-    }
-    serde_json::to_vec(&event).unwrap()
-}
-
-/// What the Lambda runtime does with one invocation once the event bytes are in: parse the
-/// event, call the service through lambda_http's adapter, serialize the response.
-async fn invoke<S>(
-    adapter: &mut Adapter<'static, axum::response::Response, S>,
-    event: &[u8],
-) -> Vec<u8>
-where
-    S: tower::Service<
-            lambda_http::Request,
-            Response = axum::response::Response,
-            Error = std::convert::Infallible,
-        >,
-    S::Future: Send + 'static,
-{
-    let request: LambdaRequest = serde_json::from_slice(event).unwrap();
-    let response = adapter
-        .call(LambdaEvent::new(request, Context::default()))
-        .await
-        .unwrap();
-    serde_json::to_vec(&response).unwrap()
-}
-
-fn status_of(response: &[u8]) -> u64 {
-    serde_json::from_slice::<Value>(response).unwrap()["statusCode"]
-        .as_u64()
-        .unwrap()
-}
-
-fn body_of(response: &[u8]) -> Value {
-    let outer: Value = serde_json::from_slice(response).unwrap();
-    serde_json::from_str(outer["body"].as_str().unwrap()).unwrap()
-}
-
-/// Gota in Lambda mode (trusts authorizer claims), embedded store in memory.
-fn gota_app(signer: &RsaSigner) -> Api {
-    let store = Arc::new(EmbeddedStore::in_memory().unwrap());
-    Api::new(
-        ApiState {
-            store,
-            verifier: TokenVerifier::new(VerifierConfig::new(
-                ISSUER,
-                vec![CLIENT_ID.to_owned()],
-                JwksSource::Static(signer.jwks()),
-            )),
-            trust_authorizer_context: true,
-            admin_group: "admin".into(),
-            cursors: CursorCodec::new(&[7; 32]),
-            dev_issuer: None,
-            metrics: gota_core::metrics::Metrics::off(),
-        },
-        true,
-    )
-}
-
-/// The baseline: the same routes under lambda_http + axum, answering constant JSON.
-fn baseline_router() -> Router {
-    const BODY: &str = r#"{"id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","title":"constant"}"#;
-    let constant = || async { ([(header::CONTENT_TYPE, "application/json")], BODY) };
-    Router::new()
-        .route("/prod/recipes", get(constant).post(constant))
-        .route("/prod/recipes/{id}", get(constant).patch(constant))
-}
-
-struct Case {
-    name: &'static str,
-    event: Vec<u8>,
-    expect: u64,
-}
+mod support;
+use support::{
+    CLIENT_ID, ISSUER, OWNER, baseline_app, create, gota_app, invoke, owner_token, recipe,
+    request_cases, rest_v1_event, unix_now,
+};
 
 fn bench_requests(c: &mut Criterion, rt: &Runtime, signer: &RsaSigner) {
-    let mut gota = Adapter::from(gota_app(signer));
-    let mut baseline = Adapter::from(baseline_router());
-
-    // Seed through the API itself, so stored items are exactly what POST writes.
-    let mut ids = Vec::new();
-    for i in 0..SEEDED {
-        let created = rt.block_on(invoke(
-            &mut gota,
-            &rest_v1_event(
-                "POST",
-                "/recipes",
-                None,
-                Some(&recipe(&format!("Pizza {i}"))),
-                None,
-            ),
-        ));
-        assert_eq!(
-            status_of(&created),
-            201,
-            "seeding: {}",
-            String::from_utf8_lossy(&created)
-        );
-        ids.push(body_of(&created)["id"].as_str().unwrap().to_owned());
-    }
-    let id = &ids[0];
-    let token = signer
-        .sign(&json!({
-            "sub": OWNER, "iss": ISSUER, "aud": CLIENT_ID, "token_use": "id",
-            "iat": unix_now(), "exp": unix_now() + 24 * 3600, "cognito:username": "alice",
-        }))
-        .unwrap();
-
-    let cases = [
-        Case {
-            name: "get_by_id",
-            event: rest_v1_event("GET", &format!("/recipes/{id}"), None, None, None),
-            expect: 200,
-        },
-        Case {
-            name: "get_by_id_bearer",
-            event: rest_v1_event("GET", &format!("/recipes/{id}"), None, None, Some(&token)),
-            expect: 200,
-        },
-        Case {
-            name: "list_20",
-            event: rest_v1_event("GET", "/recipes", Some(&json!({"limit": "20"})), None, None),
-            expect: 200,
-        },
-        Case {
-            name: "post",
-            event: rest_v1_event("POST", "/recipes", None, Some(&recipe("Margherita")), None),
-            expect: 201,
-        },
-        Case {
-            name: "patch",
-            event: rest_v1_event(
-                "PATCH",
-                &format!("/recipes/{}", ids[1]),
-                None,
-                Some(&json!({"title": "Marinara", "servings": 3, "tags": ["italian"]})),
-                None,
-            ),
-            expect: 200,
-        },
-    ];
+    let mut gota = gota_app(signer);
+    let mut baseline = baseline_app();
+    let cases = request_cases(rt, &mut gota, &owner_token(signer));
 
     let mut group = c.benchmark_group("request");
     configure(&mut group);
     for case in &cases {
-        // The bench measures the success path: check it is the one taken.
-        let first = rt.block_on(invoke(&mut gota, &case.event));
-        assert_eq!(
-            status_of(&first),
-            case.expect,
-            "{}: {}",
-            case.name,
-            String::from_utf8_lossy(&first)
-        );
-        if case.name == "list_20" {
-            assert_eq!(body_of(&first)["items"].as_array().unwrap().len(), 20);
-        }
-        assert_eq!(
-            status_of(&rt.block_on(invoke(&mut baseline, &case.event))),
-            200
-        );
-
+        case.check(rt, &mut gota, &mut baseline);
         group.bench_function(format!("{}/gota", case.name), |b| {
             b.iter(|| black_box(rt.block_on(invoke(&mut gota, black_box(&case.event)))));
         });
@@ -246,6 +53,149 @@ fn bench_requests(c: &mut Criterion, rt: &Runtime, signer: &RsaSigner) {
         });
     }
     group.finish();
+}
+
+/// The sizes of [`bench_growth`]: recipes one owner holds.
+const GROWTH_SIZES: [usize; 3] = [100, 1_000, 10_000];
+/// Recipes matching the rare filters: the owner's oldest, so a newest-first page that wants
+/// them reads every recipe the owner has (the worst case of a filter).
+const RARE: usize = 20;
+
+/// The `i`-th of an owner's recipes in [`bench_growth`]: every 4th is tagged `weekend` (a
+/// common filter), the first [`RARE`] are risottos with saffron tagged `festive`.
+fn growth_recipe(i: usize) -> Value {
+    let rare = i < RARE;
+    let mut body = recipe(&if rare {
+        format!("Saffron risotto {i}")
+    } else {
+        format!("Pizza {i}")
+    });
+    let tags = body["tags"].as_array_mut().unwrap();
+    if i.is_multiple_of(4) {
+        tags.push(json!("weekend"));
+    }
+    if rare {
+        tags.push(json!("festive"));
+        body["ingredients"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "saffron", "quantity": {"amount": 1, "unit": "g"}}));
+    }
+    body
+}
+
+/// How reads grow with the data: one owner holding 100, 1,000 and 10,000 recipes. The first
+/// page (20) unfiltered and filtered (a common tag; a rare tag, ingredient and title text whose
+/// matches are the oldest recipes), and a get.
+fn bench_growth(c: &mut Criterion, rt: &Runtime, signer: &RsaSigner) {
+    let mut group = c.benchmark_group("growth");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    // `cargo test` runs every bench once to check it (criterion's test mode, no `--bench`):
+    // there the smallest size does, instead of seeding 11,100 recipes in a debug build.
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let sizes = if measuring {
+        &GROWTH_SIZES[..]
+    } else {
+        &GROWTH_SIZES[..1]
+    };
+    for &size in sizes {
+        let mut gota = gota_app(signer);
+        let ids: Vec<String> = (0..size)
+            .map(|i| create(rt, &mut gota, &growth_recipe(i)))
+            .collect();
+        let list = |query: Value| rest_v1_event("GET", "/recipes", Some(&query), None, None);
+        let cases = [
+            (
+                "get",
+                rest_v1_event(
+                    "GET",
+                    &format!("/recipes/{}", ids[size / 2]),
+                    None,
+                    None,
+                    None,
+                ),
+                None,
+            ),
+            ("list", list(json!({"limit": "20"})), Some(20)),
+            (
+                "list_tag_common",
+                list(json!({"limit": "20", "tag": "weekend"})),
+                Some(20),
+            ),
+            (
+                "list_tag_rare",
+                list(json!({"limit": "20", "tag": "festive"})),
+                Some(RARE),
+            ),
+            (
+                "list_ingredient_rare",
+                list(json!({"limit": "20", "ingredient": "saffron"})),
+                Some(RARE),
+            ),
+            (
+                "list_q_rare",
+                list(json!({"limit": "20", "q": "risotto"})),
+                Some(RARE),
+            ),
+        ];
+        for (name, event, items) in &cases {
+            let first = rt.block_on(invoke(&mut gota, event));
+            assert_eq!(support::status_of(&first), 200, "{name}");
+            if let Some(items) = items {
+                assert_eq!(
+                    support::body_of(&first)["items"].as_array().unwrap().len(),
+                    *items,
+                    "{name} at {size}"
+                );
+            }
+            group.bench_function(format!("{name}/{size}"), |b| {
+                b.iter(|| black_box(rt.block_on(invoke(&mut gota, black_box(event)))));
+            });
+        }
+    }
+    group.finish();
+}
+
+/// The growth table: each case's median at every size, and the factor from the smallest to
+/// the largest.
+fn print_growth(dir: &Path, started: SystemTime) {
+    let cases = [
+        "get",
+        "list",
+        "list_tag_common",
+        "list_tag_rare",
+        "list_ingredient_rare",
+        "list_q_rare",
+    ];
+    let mut header = format!("\n{:<28}", "growth (median)");
+    for size in GROWTH_SIZES {
+        header.push_str(&format!(" {:>12}", format!("{size} recipes")));
+    }
+    let mut header = Some(header);
+    for case in cases {
+        let medians: Vec<Option<f64>> = GROWTH_SIZES
+            .iter()
+            .map(|size| median_ns(dir, started, "growth", &format!("{case}/{size}")))
+            .collect();
+        if medians.iter().all(Option::is_none) {
+            continue;
+        }
+        if let Some(header) = header.take() {
+            println!("{header} {:>10}", "10k / 100");
+        }
+        let mut row = format!("{:<28}", format!("growth/{case}"));
+        for median in &medians {
+            row.push_str(&format!(" {:>12}", median.map_or("-".to_owned(), micros)));
+        }
+        let factor = match (medians.first(), medians.last()) {
+            (Some(Some(small)), Some(Some(large))) => format!("{:.2}x", large / small),
+            _ => "-".to_owned(),
+        };
+        println!("{row} {factor:>10}");
+    }
 }
 
 fn bench_tokens(c: &mut Criterion, rt: &Runtime, signer: &RsaSigner) {
@@ -305,13 +255,6 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
         .sample_size(60)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
 }
 
 /// `target/criterion`, beside the bench executable's `target/<profile>/deps`.
@@ -394,6 +337,8 @@ fn main() {
     let signer = RsaSigner::generate("bench-kid").unwrap();
     bench_requests(&mut c, &rt, &signer);
     bench_tokens(&mut c, &rt, &signer);
+    bench_growth(&mut c, &rt, &signer);
     c.final_summary();
     print_table(&dir, started);
+    print_growth(&dir, started);
 }

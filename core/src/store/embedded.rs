@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{
-    Change, Check, ClaimOutcome, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListQuery,
-    Page, RecipeStore, Refusal, Scope, StoreError, StoredResponse, next_version,
+    Change, Check, ClaimOutcome, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListFilter,
+    ListQuery, Page, RecipeStore, Refusal, Scope, StoreError, StoredResponse, next_version,
 };
 use gota_domain::{Owner, Recipe, RecipeId};
 use writer::{CompletedKey, Op, Outcome, Turn, Writer};
@@ -204,6 +204,7 @@ impl RecipeStore for EmbeddedStore {
                 // SEP + 1: the first key past every "owner\0…".
                 None => format!("{}\u{1}", query.owner.as_str()),
             };
+            let unfiltered = query.filter == ListFilter::default();
             let mut items = Vec::with_capacity(query.limit.min(100));
             let mut next = None;
             for entry in index
@@ -215,6 +216,13 @@ impl RecipeStore for EmbeddedStore {
                 let Some((_, id)) = key.value().split_once(SEP) else {
                     continue;
                 };
+                if unfiltered && items.len() == query.limit {
+                    // Unfiltered, any further index entry is a further match: the page is full
+                    // and not the last, without reading and decoding that recipe. (The index
+                    // and the recipes change in one transaction, so the entry has its recipe.)
+                    next = items.last().map(|r: &Recipe| r.id.to_string());
+                    break;
+                }
                 let Some(bytes) = recipes.get(id).map_err(unexpected)? else {
                     continue;
                 };

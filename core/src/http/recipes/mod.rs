@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::Json;
+use axum::body::Body;
 use axum::extract::{Extension, FromRequestParts, Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
@@ -88,7 +88,7 @@ fn location(base: &BasePath, id: RecipeId) -> HeaderValue {
         .unwrap_or(HeaderValue::from_static("/recipes"))
 }
 
-fn json_response(status: StatusCode, body: String, version: u64) -> Response {
+fn json_response(status: StatusCode, body: impl Into<Body>, version: u64) -> Response {
     (
         status,
         [
@@ -98,13 +98,23 @@ fn json_response(status: StatusCode, body: String, version: u64) -> Response {
             ),
             (header::ETAG, etag(version)),
         ],
-        body,
+        body.into(),
     )
         .into_response()
 }
 
+/// A recipe's JSON is 1–3 KiB in practice: a buffer of this size is written without growing
+/// it several times over (each growth an allocation and a copy).
+const RECIPE_JSON_CAPACITY: usize = 2048;
+
+fn to_json<T: Serialize>(value: &T, capacity: usize) -> Result<Vec<u8>, ApiError> {
+    let mut body = Vec::with_capacity(capacity);
+    serde_json::to_writer(&mut body, value).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(body)
+}
+
 fn recipe_response(status: StatusCode, recipe: &Recipe) -> Result<Response, ApiError> {
-    let body = serde_json::to_string(recipe).map_err(|e| ApiError::Internal(e.into()))?;
+    let body = to_json(recipe, RECIPE_JSON_CAPACITY)?;
     Ok(json_response(status, body, recipe.version))
 }
 
@@ -188,7 +198,7 @@ pub async fn list_recipes(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     query: ListRecipes,
-) -> Result<Json<RecipePage>, ApiError> {
+) -> Result<Response, ApiError> {
     let owner = query.owner_for(&caller)?;
     let filter = query.filter;
     let binding = CursorBinding {
@@ -218,10 +228,22 @@ pub async fn list_recipes(
         Some(position) => Some(state.cursors.encode(binding, &position).await),
         None => None,
     };
-    Ok(Json(RecipePage {
-        items: page.items,
-        next_cursor,
-    }))
+    let capacity = RECIPE_JSON_CAPACITY * (page.items.len() + 1);
+    let body = to_json(
+        &RecipePage {
+            items: page.items,
+            next_cursor,
+        },
+        capacity,
+    );
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body?,
+    )
+        .into_response())
 }
 
 /// Read one recipe, optionally scaled to another number of servings.
