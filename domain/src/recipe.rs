@@ -4,18 +4,19 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::input::RecipeInput;
+use crate::input::{IngredientInput, RecipeInput, StepInput};
 use crate::{Owner, RecipeContent, RecipeId, ValidationErrors};
 
 /// A recipe as stored and returned: server-controlled fields plus content. Its JSON is the
 /// contract's: `id`, the content fields, then `owner`, `version`, `created_at`, `updated_at`.
 ///
-/// Reading one back re-validates the content and ignores fields it does not know (a store's
-/// own key attributes, or fields a newer server added), since a recipe is never read from a
-/// client; the strict reading of client bodies is [`RecipeInput`]'s.
+/// Reading one re-validates the content and ignores fields it does not know (a store's own
+/// key attributes, or fields a newer server added), since a recipe is never read from a
+/// client; the strict reading of client bodies is [`RecipeInput`]'s. Stores read through
+/// [`FromStore`], which trusts what this release wrote.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(try_from = "StoredRecipe")]
+#[serde(try_from = "RecipeFields")]
 #[cfg_attr(
     feature = "openapi",
     schema(description = "A stored recipe: its content plus the fields the server controls.")
@@ -38,11 +39,14 @@ pub struct Recipe {
     pub updated_at: OffsetDateTime,
 }
 
-/// Serde cannot deny unknown fields through `flatten`, so the stored form is read into this
-/// and the content then goes through the store's reading of `RecipeContent::parse` (every
-/// rule except those that only guard writes).
+/// What a recipe's JSON holds, by name: the server-controlled fields, the stored form's
+/// `schema_version`, and the content fields exactly as a client sends them
+/// ([`RecipeInput`]'s), so that either reading of them can follow. Naming every field (rather
+/// than `#[serde(flatten)]`, which buffers the whole object into serde's `Content` first)
+/// reads a recipe in one pass; fields it does not know are skipped (a store's key attributes,
+/// or fields a newer server added).
 #[derive(Deserialize)]
-struct StoredRecipe {
+struct RecipeFields {
     id: RecipeId,
     owner: Owner,
     version: u64,
@@ -50,22 +54,120 @@ struct StoredRecipe {
     created_at: OffsetDateTime,
     #[serde(deserialize_with = "timestamp::deserialize")]
     updated_at: OffsetDateTime,
-    #[serde(flatten)]
-    content: RecipeInput,
+    /// Written by stores only ([`ToStore`]); absent from items written before it existed.
+    schema_version: Option<u64>,
+    title: Option<String>,
+    description: Option<String>,
+    servings: Option<serde_json::Number>,
+    prep_time_minutes: Option<serde_json::Number>,
+    cook_time_minutes: Option<serde_json::Number>,
+    ingredients: Option<Vec<IngredientInput>>,
+    steps: Option<Vec<StepInput>>,
+    tags: Option<Vec<String>>,
+    difficulty: Option<String>,
+    calories_per_serving: Option<serde_json::Number>,
+    equipment: Option<Vec<String>>,
+    notes: Option<Vec<String>>,
+    author: Option<String>,
 }
 
-impl TryFrom<StoredRecipe> for Recipe {
+impl RecipeFields {
+    /// The recipe, its content read by `read`.
+    fn into_recipe(
+        self,
+        read: impl FnOnce(RecipeInput) -> Result<RecipeContent, ValidationErrors>,
+    ) -> Result<Recipe, ValidationErrors> {
+        // Every field named, with no `..`: a content field added to `RecipeInput` does not
+        // compile until it is read here too.
+        let content = RecipeInput {
+            title: self.title,
+            description: self.description,
+            servings: self.servings,
+            prep_time_minutes: self.prep_time_minutes,
+            cook_time_minutes: self.cook_time_minutes,
+            ingredients: self.ingredients,
+            steps: self.steps,
+            tags: self.tags,
+            difficulty: self.difficulty,
+            calories_per_serving: self.calories_per_serving,
+            equipment: self.equipment,
+            notes: self.notes,
+            author: self.author,
+        };
+        Ok(Recipe {
+            id: self.id,
+            content: read(content)?,
+            owner: self.owner,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// A recipe read from anywhere but this service's own store (a response to the CLI, a test)
+/// is checked in full, with the store's rules.
+impl TryFrom<RecipeFields> for Recipe {
     type Error = ValidationErrors;
 
-    fn try_from(stored: StoredRecipe) -> Result<Self, Self::Error> {
-        Ok(Recipe {
-            id: stored.id,
-            content: RecipeContent::parse_stored(stored.content)?,
-            owner: stored.owner,
-            version: stored.version,
-            created_at: stored.created_at,
-            updated_at: stored.updated_at,
-        })
+    fn try_from(fields: RecipeFields) -> Result<Self, Self::Error> {
+        fields.into_recipe(RecipeContent::parse_stored)
+    }
+}
+
+/// The version of the stored form this release writes, as `schema_version` beside the
+/// recipe's fields ([`ToStore`]). Items without it were written before it existed (version
+/// 1). Raise it whenever what this release guarantees about the content it writes changes
+/// (a rule tightened, a normalisation added), so that older items are checked in full again.
+/// See ADR 0025.
+pub const STORED_SCHEMA_VERSION: u64 = 2;
+
+/// A recipe as a store writes it: the contract's JSON plus `schema_version`
+/// ([`STORED_SCHEMA_VERSION`]), which tells [`FromStore`] that this release validated and
+/// normalised the content before writing it.
+#[derive(Debug, Serialize)]
+pub struct ToStore<'a> {
+    #[serde(flatten)]
+    recipe: &'a Recipe,
+    schema_version: u64,
+}
+
+impl Recipe {
+    /// The form a store writes this recipe in.
+    pub fn to_store(&self) -> ToStore<'_> {
+        ToStore {
+            recipe: self,
+            schema_version: STORED_SCHEMA_VERSION,
+        }
+    }
+}
+
+/// A recipe read back from a store. One written with the current [`STORED_SCHEMA_VERSION`]
+/// gets the cheap integrity check of `RecipeContent::parse_trusted` (every rule but NFC, no
+/// copying; anything off goes through the full check); one without it, or with another
+/// version (an older release, a newer one during a rollback, an item written by hand) is
+/// checked in full, as [`Recipe`]'s own deserialization does.
+#[derive(Debug, Deserialize)]
+#[serde(try_from = "RecipeFields")]
+pub struct FromStore(Recipe);
+
+impl FromStore {
+    /// The recipe.
+    pub fn into_recipe(self) -> Recipe {
+        self.0
+    }
+}
+
+impl TryFrom<RecipeFields> for FromStore {
+    type Error = ValidationErrors;
+
+    fn try_from(fields: RecipeFields) -> Result<Self, Self::Error> {
+        let read = if fields.schema_version == Some(STORED_SCHEMA_VERSION) {
+            RecipeContent::parse_trusted
+        } else {
+            RecipeContent::parse_stored
+        };
+        fields.into_recipe(read).map(FromStore)
     }
 }
 

@@ -38,7 +38,7 @@ use super::{
     IdempotencyScope, ListQuery, Page, RecipeStore, Refusal, Scope, StoreError, StoredResponse,
     next_version,
 };
-use gota_domain::{Owner, Recipe, RecipeId};
+use gota_domain::{FromStore, Owner, Recipe, RecipeId, ToStore};
 
 /// The table's shape, shared by `create-table`, `table-schema` and (through the latter) the
 /// CDK stack's parity test.
@@ -111,13 +111,14 @@ fn n(value: impl Into<i128>) -> AttributeValue {
     AttributeValue::N(value.into().to_string())
 }
 
-/// A recipe as stored: the domain's JSON shape plus the keys.
+/// A recipe as stored: the domain's stored form (the contract's JSON and `schema_version`,
+/// ADR 0025) plus the keys.
 #[derive(Serialize)]
 struct RecipeItem<'a> {
     pk: String,
     sk: String,
     #[serde(flatten)]
-    recipe: &'a Recipe,
+    recipe: ToStore<'a>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -216,8 +217,12 @@ fn sdk_error(error: &impl std::error::Error) -> anyhow::Error {
     anyhow!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(error))
 }
 
+/// An item written by this release (it carries the current `schema_version`) is only given
+/// the domain's integrity check; any other (written by an earlier release, which had no
+/// marker, or by hand) is validated in full (ADR 0025).
 pub(super) fn decode_recipe(item: HashMap<String, AttributeValue>) -> Result<Recipe, StoreError> {
-    from_item(item)
+    from_item::<FromStore>(item)
+        .map(FromStore::into_recipe)
         .context("stored recipe does not decode")
         .map_err(StoreError::Unexpected)
 }
@@ -226,7 +231,7 @@ pub(super) fn recipe_item(recipe: &Recipe) -> Result<HashMap<String, AttributeVa
     to_item(RecipeItem {
         pk: owner_pk(&recipe.owner),
         sk: recipe_sk(recipe.id),
-        recipe,
+        recipe: recipe.to_store(),
     })
     .map_err(unexpected)
     .and_then(storable)

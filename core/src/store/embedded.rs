@@ -19,7 +19,7 @@ use super::{
     IdempotencyScope, ListQuery, Page, RecipeStore, Refusal, Scope, StoreError, StoredResponse,
     next_version,
 };
-use gota_domain::{Owner, Recipe, RecipeId};
+use gota_domain::{FromStore, Owner, Recipe, RecipeId};
 
 /// The right to write, held from a read-change-write's read to its commit.
 type WriterTurn = tokio::sync::OwnedMutexGuard<()>;
@@ -129,8 +129,11 @@ fn unexpected(e: impl Into<anyhow::Error>) -> StoreError {
     StoreError::Unexpected(e.into())
 }
 
+/// A recipe written by this release (current `schema_version`) gets the domain's integrity
+/// check; one written before the marker existed is validated in full (ADR 0025).
 fn decode_recipe(bytes: &[u8]) -> Result<Recipe, StoreError> {
-    serde_json::from_slice(bytes)
+    serde_json::from_slice::<FromStore>(bytes)
+        .map(FromStore::into_recipe)
         .context("stored recipe does not decode")
         .map_err(StoreError::Unexpected)
 }
@@ -228,7 +231,7 @@ impl RecipeStore for EmbeddedStore {
         recipe: &Recipe,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<(), StoreError> {
-        let recipe_bytes = encode(recipe)?;
+        let recipe_bytes = encode(&recipe.to_store())?;
         let id = recipe.id.to_string();
         let index_key = owner_key(&recipe.owner, &id);
         let idempotency = match idempotency {
@@ -301,7 +304,7 @@ impl RecipeStore for EmbeddedStore {
         let Some(next) = next_version(&current, content) else {
             return Ok(Ok(current));
         };
-        let bytes = encode(&next)?;
+        let bytes = encode(&next.to_store())?;
         let key = id.to_string();
         let expected = current.version;
         self.run_in_turn(turn, move |db| {
