@@ -277,6 +277,17 @@ impl RecipeContent {
         })
     }
 
+    /// The trusted reading alone, without its fallback: for tests that must know which
+    /// reading a recipe got.
+    #[cfg(test)]
+    pub(crate) fn parse_trusted_only(input: RecipeInput) -> Option<RecipeContent> {
+        if is_canonical(&input) {
+            RecipeContent::from_canonical(input)
+        } else {
+            None
+        }
+    }
+
     /// The content `input` holds, its text and lists moved as they are: only for input that
     /// [`is_canonical`].
     fn from_canonical(input: RecipeInput) -> Option<RecipeContent> {
