@@ -936,4 +936,52 @@ mod tests {
         .unwrap();
         assert!(storable(item).is_ok());
     }
+
+    fn soup() -> Recipe {
+        let now = now_utc();
+        Recipe {
+            id: RecipeId::new(),
+            content: serde_json::from_value(serde_json::json!({
+                "title": "Soup",
+                "servings": 4,
+                "prep_time_minutes": 10,
+                "ingredients": [{"name": "water", "quantity": {"amount": 1.5, "unit": "l"}}],
+                "steps": [{"text": "Boil.", "duration_minutes": 20}],
+                "tags": ["quick"],
+                "difficulty": "easy",
+                "calories_per_serving": 90
+            }))
+            .unwrap(),
+            owner: Owner::parse("owner-a").unwrap(),
+            version: 3,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// NFC is the one rule the trusted reading leaves out (ADR 0025), so a decomposed title
+    /// shows which reading an item got — and that DynamoDB's numbers (`N`) come back in the
+    /// form the integrity check accepts, or every item would silently take the slow path.
+    #[test]
+    fn an_item_this_release_wrote_is_trusted_and_one_without_the_marker_is_validated_in_full() {
+        let mut item = recipe_item(&soup()).unwrap();
+        assert_eq!(item.get("schema_version"), Some(&n(2)));
+        item.insert("title".to_owned(), s("Cafe\u{301}"));
+        assert_eq!(
+            decode_recipe(item.clone()).unwrap().content.title(),
+            "Cafe\u{301}"
+        );
+        item.remove("schema_version");
+        assert_eq!(decode_recipe(item).unwrap().content.title(), "Caf\u{e9}");
+    }
+
+    /// What the release before ADR 0025 wrote: the recipe's JSON and the keys, no marker.
+    #[test]
+    fn an_item_written_by_the_previous_release_reads_back_equal() {
+        let recipe = soup();
+        let mut item = to_item(&recipe).unwrap();
+        item.insert(PARTITION_KEY.to_owned(), s(owner_pk(&recipe.owner)));
+        item.insert(SORT_KEY.to_owned(), s(recipe_sk(recipe.id)));
+        assert_eq!(decode_recipe(item).unwrap(), recipe);
+    }
 }
