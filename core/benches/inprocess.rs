@@ -362,12 +362,16 @@ fn accented(mut body: Value) -> Value {
         }
     }
     for field in ["title", "description", "author"] {
-        accent(&mut body[field]);
+        if let Some(value) = body.get_mut(field) {
+            accent(value);
+        }
     }
     for list in ["ingredients", "steps"] {
         for item in body[list].as_array_mut().into_iter().flatten() {
             for field in ["name", "note", "text"] {
-                accent(&mut item[field]);
+                if let Some(value) = item.get_mut(field) {
+                    accent(value);
+                }
             }
         }
     }
