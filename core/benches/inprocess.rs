@@ -27,6 +27,7 @@ use std::time::{Duration, SystemTime};
 
 use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
 use gota_core::auth::{JwksSource, RsaSigner, TokenVerifier, VerifierConfig};
+use gota_domain::{FromStore, Owner, Recipe, RecipeContent, RecipeId, RecipeInput, now_utc};
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
@@ -250,6 +251,88 @@ fn bench_tokens(c: &mut Criterion, rt: &Runtime, signer: &RsaSigner) {
     group.finish();
 }
 
+/// Decoding one stored recipe from the embedded store's bytes, the largest single cost of a
+/// GET and the per-item cost of a list (ADR 0025): as this release writes it (`schema_version`
+/// present: the integrity check only) and as earlier releases wrote it (no marker: validated
+/// in full), for the realistic recipe and for the same recipe with accented text (where the
+/// NFC check, skipped for marked items, has work to do).
+fn bench_decode(c: &mut Criterion) {
+    let plain = stored_recipe(recipe("Pizza"));
+    let accented = stored_recipe(accented(recipe("Pizza")));
+    let mut group = c.benchmark_group("decode");
+    configure(&mut group);
+    for (name, recipe) in [
+        ("stored_recipe", &plain),
+        ("stored_recipe_accented", &accented),
+    ] {
+        let marked = serde_json::to_vec(&recipe.to_store()).unwrap();
+        let unmarked = serde_json::to_vec(recipe).unwrap();
+        assert_eq!(&decode(&marked), recipe);
+        assert_eq!(&decode(&unmarked), recipe);
+        group.bench_function(format!("{name}/gota"), |b| {
+            b.iter(|| black_box(decode(black_box(&marked))));
+        });
+        group.bench_function(format!("{name}_unmarked/gota"), |b| {
+            b.iter(|| black_box(decode(black_box(&unmarked))));
+        });
+    }
+    group.finish();
+}
+
+/// What the embedded store's read does with a recipe's bytes.
+fn decode(bytes: &[u8]) -> Recipe {
+    serde_json::from_slice::<FromStore>(bytes)
+        .unwrap()
+        .into_recipe()
+}
+
+fn stored_recipe(body: Value) -> Recipe {
+    let input: RecipeInput = serde_json::from_value(body).unwrap();
+    let now = now_utc();
+    Recipe {
+        id: RecipeId::new(),
+        content: RecipeContent::parse(input).unwrap(),
+        owner: Owner::parse(OWNER).unwrap(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// The recipe with every free text accented (precomposed, so already NFC): "Pizza" becomes
+/// "Pìzzà".
+fn accented(mut body: Value) -> Value {
+    fn accent(value: &mut Value) {
+        if let Some(text) = value.as_str() {
+            *value = Value::from(
+                text.replace('a', "\u{e0}")
+                    .replace('e', "\u{e9}")
+                    .replace('i', "\u{ec}"),
+            );
+        }
+    }
+    for field in ["title", "description", "author"] {
+        if let Some(value) = body.get_mut(field) {
+            accent(value);
+        }
+    }
+    for list in ["ingredients", "steps"] {
+        for item in body[list].as_array_mut().into_iter().flatten() {
+            for field in ["name", "note", "text"] {
+                if let Some(value) = item.get_mut(field) {
+                    accent(value);
+                }
+            }
+        }
+    }
+    for list in ["equipment", "notes"] {
+        for item in body[list].as_array_mut().into_iter().flatten() {
+            accent(item);
+        }
+    }
+    body
+}
+
 fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
     group
         .sample_size(60)
@@ -292,6 +375,19 @@ fn print_table(dir: &Path, started: SystemTime) {
         ("token", "verify_warm", "verify/baseline", f64::NAN),
         ("token", "verify_remembered", "verify/baseline", f64::NAN),
         ("token", "verify_cold", "verify/baseline", f64::NAN),
+        // Here the "baseline" is the same recipe without the marker, validated in full.
+        (
+            "decode",
+            "stored_recipe",
+            "stored_recipe_unmarked/gota",
+            f64::NAN,
+        ),
+        (
+            "decode",
+            "stored_recipe_accented",
+            "stored_recipe_accented_unmarked/gota",
+            f64::NAN,
+        ),
     ];
     println!(
         "\n{:<28} {:>12} {:>12} {:>8} {:>10}",
@@ -338,6 +434,7 @@ fn main() {
     bench_requests(&mut c, &rt, &signer);
     bench_tokens(&mut c, &rt, &signer);
     bench_growth(&mut c, &rt, &signer);
+    bench_decode(&mut c);
     c.final_summary();
     print_table(&dir, started);
     print_growth(&dir, started);

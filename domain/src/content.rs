@@ -256,6 +256,94 @@ impl RecipeContent {
         RecipeContent::parse_from(input, Origin::Store)
     }
 
+    /// A recipe read back from a store that this release wrote it to (it carries the current
+    /// [`STORED_SCHEMA_VERSION`](crate::STORED_SCHEMA_VERSION); see ADR 0025). When every
+    /// value is already in the form [`parse`](RecipeContent::parse) gives it, the values are
+    /// taken as they are, moved rather than copied, and text is not checked for NFC again:
+    /// this release composed it before writing. Everything else that `parse` would refuse or
+    /// change sends the whole recipe through [`parse_stored`](RecipeContent::parse_stored)
+    /// instead, so an item edited by hand is still normalised or refused.
+    pub(crate) fn parse_trusted(input: RecipeInput) -> Result<RecipeContent, ValidationErrors> {
+        if !is_canonical(&input) {
+            return RecipeContent::parse_stored(input);
+        }
+        // `is_canonical` checked every value `from_canonical` needs, so this never fails; if
+        // the two ever disagreed, the recipe is refused rather than built half-checked.
+        RecipeContent::from_canonical(input).ok_or_else(|| {
+            ValidationErrors::single(
+                "",
+                "stored recipe passed its integrity check but did not build",
+            )
+        })
+    }
+
+    /// The trusted reading alone, without its fallback: for tests that must know which
+    /// reading a recipe got.
+    #[cfg(test)]
+    pub(crate) fn parse_trusted_only(input: RecipeInput) -> Option<RecipeContent> {
+        if is_canonical(&input) {
+            RecipeContent::from_canonical(input)
+        } else {
+            None
+        }
+    }
+
+    /// The content `input` holds, its text and lists moved as they are: only for input that
+    /// [`is_canonical`].
+    fn from_canonical(input: RecipeInput) -> Option<RecipeContent> {
+        let RecipeInput {
+            title,
+            description,
+            servings,
+            prep_time_minutes,
+            cook_time_minutes,
+            ingredients,
+            steps,
+            tags,
+            difficulty,
+            calories_per_serving,
+            equipment,
+            notes,
+            author,
+        } = input;
+        Some(RecipeContent {
+            title: title?,
+            description,
+            servings: canonical_servings(servings.as_ref())?,
+            prep_time_minutes: canonical_number(prep_time_minutes.as_ref(), limits::MINUTES_MAX)?,
+            cook_time_minutes: canonical_number(cook_time_minutes.as_ref(), limits::MINUTES_MAX)?,
+            ingredients: ingredients?
+                .into_iter()
+                .map(Ingredient::from_canonical)
+                .collect::<Option<_>>()?,
+            steps: steps?
+                .into_iter()
+                .map(|step| {
+                    Some(Step {
+                        duration_minutes: canonical_number(
+                            step.duration_minutes.as_ref(),
+                            limits::MINUTES_MAX,
+                        )?,
+                        text: step.text?,
+                    })
+                })
+                .collect::<Option<_>>()?,
+            tags: tags
+                .unwrap_or_default()
+                .into_iter()
+                .map(Tag::from_canonical)
+                .collect::<Option<_>>()?,
+            difficulty: canonical_difficulty(difficulty.as_deref())?,
+            calories_per_serving: canonical_number(
+                calories_per_serving.as_ref(),
+                limits::CALORIES_MAX,
+            )?,
+            equipment: equipment.unwrap_or_default(),
+            notes: notes.unwrap_or_default(),
+            author,
+        })
+    }
+
     /// How many bytes the content takes as stored: its compact JSON in UTF-8, exactly the
     /// response body less the server-controlled fields. Every store's form of a recipe is
     /// bounded by this plus a fixed allowance for keys and server fields (tested on the
@@ -567,6 +655,101 @@ impl TryFrom<StoredContent> for RecipeContent {
 
     fn try_from(stored: StoredContent) -> Result<Self, Self::Error> {
         RecipeContent::parse_stored(stored.0)
+    }
+}
+
+/// The integrity check of a stored recipe this release wrote: whether `input` is exactly
+/// what [`RecipeContent::parse`] makes of it, NFC composition apart. Every other rule is here
+/// (presence, counts, lengths, ranges, canonical units, tags and difficulty, no blank or
+/// untrimmed text, no duplicate tag), each without allocating; text is only counted in
+/// characters where its byte length could exceed the limit. Rules that only guard writes
+/// (see [`Origin`]) are left out, as in [`RecipeContent::parse_stored`].
+fn is_canonical(input: &RecipeInput) -> bool {
+    let RecipeInput {
+        title,
+        description,
+        servings,
+        prep_time_minutes,
+        cook_time_minutes,
+        ingredients,
+        steps,
+        tags,
+        difficulty,
+        calories_per_serving,
+        equipment,
+        notes,
+        author,
+    } = input;
+    let tags = tags.as_deref().unwrap_or_default();
+    let equipment = equipment.as_deref().unwrap_or_default();
+    let notes = notes.as_deref().unwrap_or_default();
+    title
+        .as_deref()
+        .is_some_and(|title| text::is_canonical(title, limits::TITLE_MAX))
+        && canonical_optional_text(description.as_deref(), limits::DESCRIPTION_MAX)
+        && canonical_servings(servings.as_ref()).is_some()
+        && canonical_number(prep_time_minutes.as_ref(), limits::MINUTES_MAX).is_some()
+        && canonical_number(cook_time_minutes.as_ref(), limits::MINUTES_MAX).is_some()
+        && ingredients.as_deref().is_some_and(|ingredients| {
+            (limits::INGREDIENTS_MIN..=limits::INGREDIENTS_MAX).contains(&ingredients.len())
+                && ingredients.iter().all(Ingredient::is_canonical)
+        })
+        && steps.as_deref().is_some_and(|steps| {
+            (limits::STEPS_MIN..=limits::STEPS_MAX).contains(&steps.len())
+                && steps.iter().all(|step| {
+                    step.text
+                        .as_deref()
+                        .is_some_and(|text| text::is_canonical(text, limits::STEP_TEXT_MAX))
+                        && canonical_number(step.duration_minutes.as_ref(), limits::MINUTES_MAX)
+                            .is_some()
+                })
+        })
+        && tags.len() <= limits::TAGS_MAX
+        && tags.iter().enumerate().all(|(index, tag)| {
+            Tag::is_canonical(tag) && !tags.iter().take(index).any(|earlier| earlier == tag)
+        })
+        && canonical_difficulty(difficulty.as_deref()).is_some()
+        && canonical_number(calories_per_serving.as_ref(), limits::CALORIES_MAX).is_some()
+        && equipment.len() <= limits::EQUIPMENT_MAX
+        && equipment
+            .iter()
+            .all(|item| text::is_canonical(item, limits::EQUIPMENT_ITEM_MAX))
+        && notes.len() <= limits::NOTES_MAX
+        && notes
+            .iter()
+            .all(|note| text::is_canonical(note, limits::NOTE_MAX))
+        && canonical_optional_text(author.as_deref(), limits::AUTHOR_MAX)
+}
+
+/// Absent, or canonical text (blank text is stored as absent, never as `""`).
+fn canonical_optional_text(s: Option<&str>, max: usize) -> bool {
+    s.is_none_or(|s| text::is_canonical(s, max))
+}
+
+/// Servings as stored: always present, a whole number in range.
+fn canonical_servings(n: Option<&serde_json::Number>) -> Option<Servings> {
+    n?.as_u64().and_then(|n| Servings::parse(n).ok())
+}
+
+/// An optional whole number as stored: `Some(None)` when absent, `None` when not canonical.
+fn canonical_number(n: Option<&serde_json::Number>, max: u16) -> Option<Option<u16>> {
+    match n {
+        None => Some(None),
+        Some(n) => n
+            .as_u64()
+            .filter(|n| *n <= u64::from(max))
+            .map(|n| Some(narrow(n))),
+    }
+}
+
+/// A difficulty as stored (lower case): `Some(None)` when absent, `None` when not canonical.
+fn canonical_difficulty(s: Option<&str>) -> Option<Option<Difficulty>> {
+    match s {
+        None => Some(None),
+        Some("easy") => Some(Some(Difficulty::Easy)),
+        Some("medium") => Some(Some(Difficulty::Medium)),
+        Some("hard") => Some(Some(Difficulty::Hard)),
+        Some(_) => None,
     }
 }
 

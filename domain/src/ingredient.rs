@@ -333,6 +333,18 @@ fn serialize_amount<S: Serializer>(amount: &f64, serializer: S) -> Result<S::Ok,
     amount_number(*amount).serialize(serializer)
 }
 
+/// The quantity `input` is, if it is in the form a stored quantity takes: an amount a store
+/// may hold and a unit in its canonical spelling.
+fn canonical_quantity(input: &QuantityInput) -> Option<Quantity> {
+    let amount = input.amount.as_ref()?.as_f64()?;
+    let amount = valid_amount(amount, Origin::Store).ok()?;
+    let unit = match input.unit.as_deref() {
+        None => None,
+        Some(unit) => Some(Unit::ALL.into_iter().find(|u| u.as_str() == unit)?),
+    };
+    Some(Quantity { amount, unit })
+}
+
 /// An ingredient's name: 1–100 characters after NFC and trimming, case kept as written.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
@@ -405,6 +417,37 @@ impl Ingredient {
 
     pub(crate) fn map_quantity(&mut self, f: impl FnOnce(Quantity) -> Quantity) {
         self.quantity = self.quantity.map(f);
+    }
+
+    /// Whether `input` is already what [`parse`](Ingredient::parse) makes of a stored
+    /// ingredient, NFC composition apart (see `RecipeContent::parse_trusted`).
+    pub(crate) fn is_canonical(input: &IngredientInput) -> bool {
+        input
+            .name
+            .as_deref()
+            .is_some_and(|name| text::is_canonical(name, limits::INGREDIENT_NAME_MAX))
+            && input
+                .quantity
+                .as_ref()
+                .is_none_or(|quantity| canonical_quantity(quantity).is_some())
+            && input
+                .note
+                .as_deref()
+                .is_none_or(|note| text::is_canonical(note, limits::INGREDIENT_NOTE_MAX))
+    }
+
+    /// The ingredient `input` holds, its text taken as it is: only for input that
+    /// [`is_canonical`](Ingredient::is_canonical).
+    pub(crate) fn from_canonical(input: IngredientInput) -> Option<Ingredient> {
+        let quantity = match &input.quantity {
+            None => None,
+            Some(quantity) => Some(canonical_quantity(quantity)?),
+        };
+        Some(Ingredient {
+            name: IngredientName(input.name?),
+            quantity,
+            note: input.note,
+        })
     }
 
     /// Checks one ingredient at `at` (e.g. `/ingredients/3`), recording every failure.

@@ -28,7 +28,7 @@ pub use content::{Difficulty, RecipeContent, Servings, Step};
 pub use ids::{Owner, RecipeId};
 pub use ingredient::{Ingredient, IngredientName, Quantity, Unit};
 pub use input::{IngredientInput, QuantityInput, RecipeInput, StepInput};
-pub use recipe::{Recipe, now_utc};
+pub use recipe::{FromStore, Recipe, STORED_SCHEMA_VERSION, ToStore, now_utc};
 pub use tag::Tag;
 pub use text::SearchText;
 pub use validation::{FieldError, ValidationErrors};

@@ -4,18 +4,19 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::input::RecipeInput;
+use crate::input::{IngredientInput, RecipeInput, StepInput};
 use crate::{Owner, RecipeContent, RecipeId, ValidationErrors};
 
 /// A recipe as stored and returned: server-controlled fields plus content. Its JSON is the
 /// contract's: `id`, the content fields, then `owner`, `version`, `created_at`, `updated_at`.
 ///
-/// Reading one back re-validates the content and ignores fields it does not know (a store's
-/// own key attributes, or fields a newer server added), since a recipe is never read from a
-/// client; the strict reading of client bodies is [`RecipeInput`]'s.
+/// Reading one re-validates the content and ignores fields it does not know (a store's own
+/// key attributes, or fields a newer server added), since a recipe is never read from a
+/// client; the strict reading of client bodies is [`RecipeInput`]'s. Stores read through
+/// [`FromStore`], which trusts what this release wrote.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(try_from = "StoredRecipe")]
+#[serde(try_from = "RecipeFields")]
 #[cfg_attr(
     feature = "openapi",
     schema(description = "A stored recipe: its content plus the fields the server controls.")
@@ -38,11 +39,14 @@ pub struct Recipe {
     pub updated_at: OffsetDateTime,
 }
 
-/// Serde cannot deny unknown fields through `flatten`, so the stored form is read into this
-/// and the content then goes through the store's reading of `RecipeContent::parse` (every
-/// rule except those that only guard writes).
+/// What a recipe's JSON holds, by name: the server-controlled fields, the stored form's
+/// `schema_version`, and the content fields exactly as a client sends them
+/// ([`RecipeInput`]'s), so that either reading of them can follow. Naming every field (rather
+/// than `#[serde(flatten)]`, which buffers the whole object into serde's `Content` first)
+/// reads a recipe in one pass; fields it does not know are skipped (a store's key attributes,
+/// or fields a newer server added).
 #[derive(Deserialize)]
-struct StoredRecipe {
+struct RecipeFields {
     id: RecipeId,
     owner: Owner,
     version: u64,
@@ -50,22 +54,120 @@ struct StoredRecipe {
     created_at: OffsetDateTime,
     #[serde(deserialize_with = "timestamp::deserialize")]
     updated_at: OffsetDateTime,
-    #[serde(flatten)]
-    content: RecipeInput,
+    /// Written by stores only ([`ToStore`]); absent from items written before it existed.
+    schema_version: Option<u64>,
+    title: Option<String>,
+    description: Option<String>,
+    servings: Option<serde_json::Number>,
+    prep_time_minutes: Option<serde_json::Number>,
+    cook_time_minutes: Option<serde_json::Number>,
+    ingredients: Option<Vec<IngredientInput>>,
+    steps: Option<Vec<StepInput>>,
+    tags: Option<Vec<String>>,
+    difficulty: Option<String>,
+    calories_per_serving: Option<serde_json::Number>,
+    equipment: Option<Vec<String>>,
+    notes: Option<Vec<String>>,
+    author: Option<String>,
 }
 
-impl TryFrom<StoredRecipe> for Recipe {
+impl RecipeFields {
+    /// The recipe, its content read by `read`.
+    fn into_recipe(
+        self,
+        read: impl FnOnce(RecipeInput) -> Result<RecipeContent, ValidationErrors>,
+    ) -> Result<Recipe, ValidationErrors> {
+        // Every field named, with no `..`: a content field added to `RecipeInput` does not
+        // compile until it is read here too.
+        let content = RecipeInput {
+            title: self.title,
+            description: self.description,
+            servings: self.servings,
+            prep_time_minutes: self.prep_time_minutes,
+            cook_time_minutes: self.cook_time_minutes,
+            ingredients: self.ingredients,
+            steps: self.steps,
+            tags: self.tags,
+            difficulty: self.difficulty,
+            calories_per_serving: self.calories_per_serving,
+            equipment: self.equipment,
+            notes: self.notes,
+            author: self.author,
+        };
+        Ok(Recipe {
+            id: self.id,
+            content: read(content)?,
+            owner: self.owner,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// A recipe read from anywhere but this service's own store (a response to the CLI, a test)
+/// is checked in full, with the store's rules.
+impl TryFrom<RecipeFields> for Recipe {
     type Error = ValidationErrors;
 
-    fn try_from(stored: StoredRecipe) -> Result<Self, Self::Error> {
-        Ok(Recipe {
-            id: stored.id,
-            content: RecipeContent::parse_stored(stored.content)?,
-            owner: stored.owner,
-            version: stored.version,
-            created_at: stored.created_at,
-            updated_at: stored.updated_at,
-        })
+    fn try_from(fields: RecipeFields) -> Result<Self, Self::Error> {
+        fields.into_recipe(RecipeContent::parse_stored)
+    }
+}
+
+/// The version of the stored form this release writes, as `schema_version` beside the
+/// recipe's fields ([`ToStore`]). Items without it were written before it existed (version
+/// 1). Raise it whenever what this release guarantees about the content it writes changes
+/// (a rule tightened, a normalisation added), so that older items are checked in full again.
+/// See ADR 0025.
+pub const STORED_SCHEMA_VERSION: u64 = 2;
+
+/// A recipe as a store writes it: the contract's JSON plus `schema_version`
+/// ([`STORED_SCHEMA_VERSION`]), which tells [`FromStore`] that this release validated and
+/// normalised the content before writing it.
+#[derive(Debug, Serialize)]
+pub struct ToStore<'a> {
+    #[serde(flatten)]
+    recipe: &'a Recipe,
+    schema_version: u64,
+}
+
+impl Recipe {
+    /// The form a store writes this recipe in.
+    pub fn to_store(&self) -> ToStore<'_> {
+        ToStore {
+            recipe: self,
+            schema_version: STORED_SCHEMA_VERSION,
+        }
+    }
+}
+
+/// A recipe read back from a store. One written with the current [`STORED_SCHEMA_VERSION`]
+/// gets the cheap integrity check of `RecipeContent::parse_trusted` (every rule but NFC, no
+/// copying; anything off goes through the full check); one without it, or with another
+/// version (an older release, a newer one during a rollback, an item written by hand) is
+/// checked in full, as [`Recipe`]'s own deserialization does.
+#[derive(Debug, Deserialize)]
+#[serde(try_from = "RecipeFields")]
+pub struct FromStore(Recipe);
+
+impl FromStore {
+    /// The recipe.
+    pub fn into_recipe(self) -> Recipe {
+        self.0
+    }
+}
+
+impl TryFrom<RecipeFields> for FromStore {
+    type Error = ValidationErrors;
+
+    fn try_from(fields: RecipeFields) -> Result<Self, Self::Error> {
+        let read = if fields.schema_version == Some(STORED_SCHEMA_VERSION) {
+            RecipeContent::parse_trusted
+        } else {
+            RecipeContent::parse_stored
+        };
+        fields.into_recipe(read).map(FromStore)
     }
 }
 
@@ -278,5 +380,191 @@ mod tests {
         let mut json = serde_json::to_value(recipe()).unwrap();
         json["created_at"] = Value::from("yesterday");
         assert!(serde_json::from_value::<Recipe>(json).is_err());
+    }
+
+    // --- the stored form (ADR 0025) ---------------------------------------------------
+
+    /// `recipe` as a store writes it, as JSON.
+    fn stored(recipe: &Recipe) -> Value {
+        serde_json::to_value(recipe.to_store()).unwrap()
+    }
+
+    fn from_store(json: Value) -> Result<Recipe, serde_json::Error> {
+        serde_json::from_value::<FromStore>(json).map(FromStore::into_recipe)
+    }
+
+    #[test]
+    fn the_stored_form_is_the_contract_json_plus_the_schema_version() {
+        let mut json = stored(&recipe());
+        assert_eq!(json["schema_version"], json!(STORED_SCHEMA_VERSION));
+        json.as_object_mut().unwrap().remove("schema_version");
+        assert_eq!(json, serde_json::to_value(recipe()).unwrap());
+    }
+
+    #[test]
+    fn a_recipe_survives_the_trip_through_the_stored_form() {
+        assert_eq!(from_store(stored(&recipe())).unwrap(), recipe());
+    }
+
+    /// NFC is the one rule the integrity check leaves out, so it shows which reading an item
+    /// got: a decomposed "é" stays decomposed only when the item was trusted.
+    fn with_decomposed_title(schema_version: Option<Value>) -> Value {
+        let mut json = stored(&recipe());
+        json["title"] = json!("Cafe\u{301}");
+        match schema_version {
+            Some(version) => json["schema_version"] = version,
+            None => {
+                json.as_object_mut().unwrap().remove("schema_version");
+            }
+        }
+        json
+    }
+
+    #[test]
+    fn an_item_written_by_this_release_is_not_checked_for_nfc_again() {
+        let read = from_store(with_decomposed_title(Some(json!(STORED_SCHEMA_VERSION)))).unwrap();
+        assert_eq!(read.content.title(), "Cafe\u{301}");
+    }
+
+    #[test]
+    fn an_item_without_the_marker_or_with_another_version_is_validated_in_full() {
+        for version in [None, Some(json!(1)), Some(json!(STORED_SCHEMA_VERSION + 1))] {
+            let read = from_store(with_decomposed_title(version.clone())).unwrap();
+            assert_eq!(read.content.title(), "Caf\u{e9}", "{version:?}");
+        }
+    }
+
+    #[test]
+    fn a_recipe_read_from_anywhere_but_a_store_is_validated_in_full_even_with_the_marker() {
+        let read: Recipe =
+            serde_json::from_value(with_decomposed_title(Some(json!(STORED_SCHEMA_VERSION))))
+                .unwrap();
+        assert_eq!(read.content.title(), "Caf\u{e9}");
+    }
+
+    /// Every way a marked item can differ from what this release writes, apart from NFC:
+    /// the trusted reading must give exactly what the full one gives (the same recipe, or a
+    /// refusal), never something the full reading would change or refuse.
+    #[test]
+    fn a_marked_item_that_is_not_canonical_reads_exactly_as_the_full_check_reads_it() {
+        let mutations: &[(&str, Value)] = &[
+            ("/title", json!(" Padded")),
+            ("/title", json!("")),
+            ("/title", json!("x".repeat(201))),
+            ("/description", json!("")),
+            ("/description", json!("  ")),
+            ("/author", json!("Nonna ")),
+            ("/servings", json!(0)),
+            ("/servings", json!(2.0)),
+            ("/servings", json!(1001)),
+            ("/servings", Value::Null),
+            ("/prep_time_minutes", json!(10_081)),
+            ("/prep_time_minutes", json!(-1)),
+            ("/cook_time_minutes", json!(2.5)),
+            ("/calories_per_serving", json!(10_001)),
+            ("/difficulty", json!("Easy")),
+            ("/difficulty", json!("extreme")),
+            ("/tags", json!(["italian", "Quick"])),
+            ("/tags", json!(["italian", "italian"])),
+            ("/tags", json!(["no way"])),
+            ("/tags", json!([""])),
+            ("/tags", json!(vec!["a"; 21])),
+            ("/ingredients", json!([])),
+            ("/ingredients", json!(vec![json!({"name": "salt"}); 101])),
+            ("/ingredients/0/name", json!("spaghetti ")),
+            ("/ingredients/0/note", json!("")),
+            ("/ingredients/0/quantity/unit", json!("grams")),
+            ("/ingredients/0/quantity/unit", json!("G")),
+            ("/ingredients/0/quantity/unit", json!("cupz")),
+            ("/ingredients/0/quantity/amount", json!(0)),
+            ("/ingredients/0/quantity/amount", json!(1_000_001)),
+            ("/ingredients/0/quantity", json!({"unit": "g"})),
+            ("/steps", json!([])),
+            ("/steps/0/text", json!("\tBoil.")),
+            ("/steps/0/text", json!("x".repeat(2001))),
+            ("/steps/0/duration_minutes", json!(10_081)),
+            ("/equipment", json!(["pan", " "])),
+            ("/equipment", json!(vec!["pan"; 31])),
+            ("/notes", json!(["x".repeat(501)])),
+            ("/notes", json!(vec!["hot"; 21])),
+        ];
+        for (pointer, value) in mutations {
+            let mut json = stored(&recipe());
+            let (parent, key) = pointer.rsplit_once('/').unwrap();
+            json.pointer_mut(parent).unwrap()[key] = value.clone();
+            let trusted = from_store(json.clone()).map_err(|e| e.to_string());
+            json.as_object_mut().unwrap().remove("schema_version");
+            let full = serde_json::from_value::<Recipe>(json).map_err(|e| e.to_string());
+            assert_eq!(trusted, full, "{pointer} = {value}");
+        }
+    }
+
+    #[test]
+    fn a_marked_item_with_a_missing_content_field_reads_as_the_full_check_reads_it() {
+        for field in [
+            "title",
+            "servings",
+            "ingredients",
+            "steps",
+            "tags",
+            "equipment",
+            "notes",
+        ] {
+            let mut json = stored(&recipe());
+            json.as_object_mut().unwrap().remove(field);
+            let trusted = from_store(json.clone()).map_err(|e| e.to_string());
+            let full = serde_json::from_value::<Recipe>(json).map_err(|e| e.to_string());
+            assert_eq!(trusted, full, "{field}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::arbitrary::config(128))]
+
+        /// Whatever this release accepts takes the trusted path (not only reads back equal,
+        /// which the fallback would also give).
+        #[test]
+        fn every_accepted_recipe_passes_the_integrity_check(
+            input in crate::arbitrary::recipe_input()
+        ) {
+            let Ok(content) = RecipeContent::parse(input) else { return Ok(()) };
+            proptest::prop_assert_eq!(
+                RecipeContent::parse_trusted_only(content.to_input()),
+                Some(content)
+            );
+        }
+
+        /// On any client-shaped content (often not canonical) whose text is NFC, a marked item
+        /// reads exactly as the full check reads it.
+        #[test]
+        fn a_marked_item_never_reads_differently_from_the_full_check_but_for_nfc(
+            input in crate::arbitrary::recipe_input()
+        ) {
+            use unicode_normalization::UnicodeNormalization as _;
+            let mut json = stored(&recipe());
+            for (key, value) in serde_json::to_value(&input).unwrap().as_object().unwrap() {
+                json[key] = value.clone();
+            }
+            for key in ["title", "ingredients", "steps"] {
+                if input_field_absent(&input, key) {
+                    json.as_object_mut().unwrap().remove(key);
+                }
+            }
+            let text = json.to_string();
+            if text.nfc().collect::<String>() != text {
+                return Ok(());
+            }
+            let trusted = from_store(json.clone()).map_err(|e| e.to_string());
+            let full = serde_json::from_value::<Recipe>(json).map_err(|e| e.to_string());
+            proptest::prop_assert_eq!(trusted, full);
+        }
+    }
+
+    fn input_field_absent(input: &RecipeInput, key: &str) -> bool {
+        match key {
+            "title" => input.title.is_none(),
+            "ingredients" => input.ingredients.is_none(),
+            _ => input.steps.is_none(),
+        }
     }
 }

@@ -38,6 +38,21 @@ impl Tag {
         }
     }
 
+    /// The tag `s` already is, if it is in the form [`parse`](Tag::parse) gives (1–40 of
+    /// `a-z`, `0-9`, `-`): for reading back a stored recipe this release wrote without
+    /// copying its tags (`RecipeContent::parse_trusted`).
+    pub(crate) fn from_canonical(s: String) -> Option<Tag> {
+        Tag::is_canonical(&s).then_some(Tag(s))
+    }
+
+    /// Whether `s` is in the form [`parse`](Tag::parse) gives. ASCII only, so bytes are
+    /// characters.
+    pub(crate) fn is_canonical(s: &str) -> bool {
+        (1..=limits::TAG_MAX).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    }
+
     /// The tag, lower-case.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -41,6 +41,14 @@ pub(crate) fn bounded(s: &str, max: usize) -> Result<String, String> {
     }
 }
 
+/// Whether `s` is already what [`bounded`] makes of text, NFC composition apart: not blank,
+/// no surrounding whitespace, at most `max` characters. For reading back a stored recipe this
+/// release wrote (`RecipeContent::parse_trusted`): no allocation, and characters are only
+/// counted when the byte length could exceed `max`.
+pub(crate) fn is_canonical(s: &str, max: usize) -> bool {
+    !s.is_empty() && s.trim().len() == s.len() && (s.len() <= max || char_count(s) <= max)
+}
+
 /// Like [`bounded`], for a field the contract requires.
 pub(crate) fn required(s: Option<&str>, max: usize) -> Result<String, String> {
     s.map_or_else(|| Err("is required".to_owned()), |s| bounded(s, max))

@@ -38,7 +38,7 @@ use super::{
     IdempotencyScope, ListQuery, Page, RecipeStore, Refusal, Scope, StoreError, StoredResponse,
     next_version,
 };
-use gota_domain::{Owner, Recipe, RecipeId};
+use gota_domain::{FromStore, Owner, Recipe, RecipeId, ToStore};
 
 /// The table's shape, shared by `create-table`, `table-schema` and (through the latter) the
 /// CDK stack's parity test.
@@ -111,13 +111,14 @@ fn n(value: impl Into<i128>) -> AttributeValue {
     AttributeValue::N(value.into().to_string())
 }
 
-/// A recipe as stored: the domain's JSON shape plus the keys.
+/// A recipe as stored: the domain's stored form (the contract's JSON and `schema_version`,
+/// ADR 0025) plus the keys.
 #[derive(Serialize)]
 struct RecipeItem<'a> {
     pk: String,
     sk: String,
     #[serde(flatten)]
-    recipe: &'a Recipe,
+    recipe: ToStore<'a>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -216,8 +217,12 @@ fn sdk_error(error: &impl std::error::Error) -> anyhow::Error {
     anyhow!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(error))
 }
 
+/// An item written by this release (it carries the current `schema_version`) is only given
+/// the domain's integrity check; any other (written by an earlier release, which had no
+/// marker, or by hand) is validated in full (ADR 0025).
 pub(super) fn decode_recipe(item: HashMap<String, AttributeValue>) -> Result<Recipe, StoreError> {
-    from_item(item)
+    from_item::<FromStore>(item)
+        .map(FromStore::into_recipe)
         .context("stored recipe does not decode")
         .map_err(StoreError::Unexpected)
 }
@@ -226,7 +231,7 @@ pub(super) fn recipe_item(recipe: &Recipe) -> Result<HashMap<String, AttributeVa
     to_item(RecipeItem {
         pk: owner_pk(&recipe.owner),
         sk: recipe_sk(recipe.id),
-        recipe,
+        recipe: recipe.to_store(),
     })
     .map_err(unexpected)
     .and_then(storable)
@@ -949,5 +954,53 @@ mod tests {
         })
         .unwrap();
         assert!(storable(item).is_ok());
+    }
+
+    fn soup() -> Recipe {
+        let now = now_utc();
+        Recipe {
+            id: RecipeId::new(),
+            content: serde_json::from_value(serde_json::json!({
+                "title": "Soup",
+                "servings": 4,
+                "prep_time_minutes": 10,
+                "ingredients": [{"name": "water", "quantity": {"amount": 1.5, "unit": "l"}}],
+                "steps": [{"text": "Boil.", "duration_minutes": 20}],
+                "tags": ["quick"],
+                "difficulty": "easy",
+                "calories_per_serving": 90
+            }))
+            .unwrap(),
+            owner: Owner::parse("owner-a").unwrap(),
+            version: 3,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// NFC is the one rule the trusted reading leaves out (ADR 0025), so a decomposed title
+    /// shows which reading an item got — and that DynamoDB's numbers (`N`) come back in the
+    /// form the integrity check accepts, or every item would silently take the slow path.
+    #[test]
+    fn an_item_this_release_wrote_is_trusted_and_one_without_the_marker_is_validated_in_full() {
+        let mut item = recipe_item(&soup()).unwrap();
+        assert_eq!(item.get("schema_version"), Some(&n(2)));
+        item.insert("title".to_owned(), s("Cafe\u{301}"));
+        assert_eq!(
+            decode_recipe(item.clone()).unwrap().content.title(),
+            "Cafe\u{301}"
+        );
+        item.remove("schema_version");
+        assert_eq!(decode_recipe(item).unwrap().content.title(), "Caf\u{e9}");
+    }
+
+    /// What the release before ADR 0025 wrote: the recipe's JSON and the keys, no marker.
+    #[test]
+    fn an_item_written_by_the_previous_release_reads_back_equal() {
+        let recipe = soup();
+        let mut item = to_item(&recipe).unwrap();
+        item.insert(PARTITION_KEY.to_owned(), s(owner_pk(&recipe.owner)));
+        item.insert(SORT_KEY.to_owned(), s(recipe_sk(recipe.id)));
+        assert_eq!(decode_recipe(item).unwrap(), recipe);
     }
 }

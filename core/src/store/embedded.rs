@@ -25,7 +25,7 @@ use super::{
     Change, Check, ClaimOutcome, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListFilter,
     ListQuery, Page, RecipeStore, Refusal, Scope, StoreError, StoredResponse, next_version,
 };
-use gota_domain::{Owner, Recipe, RecipeId};
+use gota_domain::{FromStore, Owner, Recipe, RecipeId};
 use writer::{CompletedKey, Op, Outcome, Turn, Writer};
 
 /// id → recipe JSON.
@@ -141,8 +141,11 @@ fn unexpected(e: impl Into<anyhow::Error>) -> StoreError {
     StoreError::Unexpected(e.into())
 }
 
+/// A recipe written by this release (current `schema_version`) gets the domain's integrity
+/// check; one written before the marker existed is validated in full (ADR 0025).
 fn decode_recipe(bytes: &[u8]) -> Result<Recipe, StoreError> {
-    serde_json::from_slice(bytes)
+    serde_json::from_slice::<FromStore>(bytes)
+        .map(FromStore::into_recipe)
         .context("stored recipe does not decode")
         .map_err(StoreError::Unexpected)
 }
@@ -266,7 +269,7 @@ impl RecipeStore for EmbeddedStore {
         let op = Op::Create {
             index_key: owner_key(&recipe.owner, &id),
             id,
-            bytes: encode(recipe)?,
+            bytes: encode(&recipe.to_store())?,
             idempotency,
         };
         self.write(op, None).await.map(drop)
@@ -296,7 +299,7 @@ impl RecipeStore for EmbeddedStore {
         let op = Op::Replace {
             id: id.to_string(),
             expected: current.version,
-            bytes: encode(&next)?,
+            bytes: encode(&next.to_store())?,
         };
         self.write(op, turn).await?;
         Ok(Ok(next))
@@ -374,6 +377,46 @@ mod tests {
         let store = EmbeddedStore::in_memory().expect("open store");
         crate::store::conformance::run_all(&store).await;
         crate::store::conformance::run_concurrency(Arc::new(store)).await;
+    }
+
+    /// The marker that lets a read trust an item (ADR 0025): every write path must store it,
+    /// or reads silently fall back to full validation (correct, so no other test notices).
+    #[tokio::test]
+    async fn created_and_replaced_recipes_are_stored_with_the_schema_version() {
+        let store = EmbeddedStore::in_memory().expect("open store");
+        let recipe = crate::store::conformance::sample_recipe("owner-a", "Marked soup");
+        store.create(&recipe, None).await.expect("create");
+        let stored_version = |store: &EmbeddedStore| {
+            let txn = store.db.begin_read().expect("read");
+            let table = txn.open_table(RECIPES).expect("table");
+            let bytes = table
+                .get(recipe.id.to_string().as_str())
+                .expect("get")
+                .expect("stored")
+                .value()
+                .to_vec();
+            let json: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+            json["schema_version"].as_u64()
+        };
+        assert_eq!(
+            stored_version(&store),
+            Some(gota_domain::STORED_SCHEMA_VERSION)
+        );
+        let owner = recipe.owner.clone();
+        let changed = store
+            .update(recipe.id, Scope::Owner(&owner), &|current: &Recipe| {
+                let mut input = current.content.to_input();
+                input.title = Some("Marked soup, again".to_owned());
+                Ok(gota_domain::RecipeContent::parse(input)?)
+            })
+            .await
+            .expect("update")
+            .expect("not refused");
+        assert_eq!(changed.version, 2);
+        assert_eq!(
+            stored_version(&store),
+            Some(gota_domain::STORED_SCHEMA_VERSION)
+        );
     }
 
     #[tokio::test]

@@ -22,12 +22,12 @@ use gota_domain::arbitrary::{config, input_of_stored_size, recipe_input};
 use gota_domain::{Owner, Recipe, RecipeContent, RecipeId, Servings, limits, now_utc};
 
 /// What the recipe item adds to the content's JSON, at most: `pk` (`OWNER#` + an owner of up
-/// to 128 four-byte characters), `sk`, `id`, `owner` again, `version` (20 digits) and two
-/// timestamps, with their names. DynamoDB's measure of the content itself never exceeds
-/// its JSON (every name, string and list costs at least as much in JSON), which the
-/// property below checks on every case.
+/// to 128 four-byte characters), `sk`, `id`, `owner` again, `version` (20 digits), two
+/// timestamps and `schema_version` (one digit; ADR 0025), with their names. DynamoDB's
+/// measure of the content itself never exceeds its JSON (every name, string and list costs
+/// at least as much in JSON), which the property below checks on every case.
 const ITEM_OVERHEAD_MAX: usize =
-    (2 + 6 + 512) + (2 + 43) + (2 + 36) + (5 + 512) + (7 + 11) + 2 * (10 + 20);
+    (2 + 6 + 512) + (2 + 43) + (2 + 36) + (5 + 512) + (7 + 11) + 2 * (10 + 20) + (14 + 2);
 
 /// An owner as Cognito or the dev issuer could name one: 1–128 characters, none a control
 /// character, some multi-byte or escaped in JSON.
