@@ -89,6 +89,12 @@ echo "bench: start-up and load" >&2
   sed -n '/^allocations per request/,$p' "$out/allocations.txt"
   echo '```'
   echo
+  echo '## Crash test (kill -9 under POST/PUT load, restart, every acknowledged write checked)'
+  echo
+  echo '```'
+  tail -3 "$out/crash.txt"
+  echo '```'
+  echo
   cat "$out/servers.md"
   echo
   echo "make bench took $(( $(date +%s) - started )) s"
