@@ -260,7 +260,38 @@ struct LambdaMedians {
     first_response_ms: f64,
 }
 
+/// A DynamoDB endpoint on loopback that answers every call with `{}` (GetItem: no such item),
+/// at once: Lambda init's warm-up GetItem (ADR 0026) then costs what it costs against a
+/// reachable endpoint. Without it the warm-up would wait out its 1 s bound on an address this
+/// machine cannot reach, and the figure would measure that bound. The TLS handshake a real
+/// endpoint adds is measured by `gota-bench cold-dynamo`.
+fn fake_dynamodb() -> anyhow::Result<std::net::SocketAddr> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = stream.set_nodelay(true);
+                let Ok(mut writer) = stream.try_clone() else {
+                    return;
+                };
+                let mut reader = std::io::BufReader::new(stream);
+                while let Ok(Some(_)) = http::read_message(&mut reader) {
+                    let reply = "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: 2\r\n\r\n{}";
+                    if std::io::Write::write_all(&mut writer, reply.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Ok(addr)
+}
+
 fn lambda_starts(bins: &Bins, work: &Path, starts: usize) -> anyhow::Result<LambdaPair> {
+    let dynamodb = fake_dynamodb()?;
+    let mut env = lambda_env();
+    env.push(("AWS_ENDPOINT_URL_DYNAMODB", format!("http://{dynamodb}")));
     let mut runs: [Vec<LambdaStart>; 2] = [Vec::new(), Vec::new()];
     for _ in 0..starts {
         for (bin, runs) in [&bins.gota, &bins.bare_lambda]
@@ -268,7 +299,7 @@ fn lambda_starts(bins: &Bins, work: &Path, starts: usize) -> anyhow::Result<Lamb
             .zip(runs.iter_mut())
         {
             let log = work.join("lambda-start.log");
-            let cmd = command(bin, &log, &lambda_env())?;
+            let cmd = command(bin, &log, &env)?;
             runs.push(
                 startup::lambda_cold_start(cmd, &health_event()).map_err(|e| with_log(e, &log))?,
             );
