@@ -24,13 +24,18 @@ use std::io::{BufReader, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
 use serde_json::Value;
 
 use crate::http;
+
+/// Answers a live server gave that were neither 201 (POST) nor 200 (PUT). After a kill the
+/// client sees transport errors, never a status: any other status is a real failure (a batch
+/// that failed, a version check that should have held) and fails the run.
+static WRONG_ANSWERS: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Debug)]
 struct Options {
@@ -302,6 +307,7 @@ fn write_until_killed(
             Ok(a) => {
                 // Not a crash symptom: a broken server. Recorded as a title no one acked.
                 eprintln!("crash: POST answered {}: {}", a.status, a.body);
+                WRONG_ANSWERS.fetch_add(1, Ordering::Relaxed);
                 None
             }
             Err(_) => None,
@@ -326,6 +332,7 @@ fn write_until_killed(
             }
             Ok(a) => {
                 eprintln!("crash: PUT answered {}: {}", a.status, a.body);
+                WRONG_ANSWERS.fetch_add(1, Ordering::Relaxed);
                 break;
             }
             Err(_) => break,
@@ -562,6 +569,11 @@ pub fn main(bin_dir: &Path, args: impl Iterator<Item = String>) -> anyhow::Resul
             }
             killed.map(|()| all)
         })?;
+        let wrong = WRONG_ANSWERS.load(Ordering::Relaxed);
+        ensure!(
+            wrong == 0,
+            "round {round}: the live server answered {wrong} write(s) with neither 201 nor 200 (above)"
+        );
         ensure!(
             posts.iter().any(|p| p.acked.is_some()),
             "round {round}: no write was acknowledged before the kill (log: {})",

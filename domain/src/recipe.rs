@@ -55,7 +55,9 @@ struct RecipeFields {
     #[serde(deserialize_with = "timestamp::deserialize")]
     updated_at: OffsetDateTime,
     /// Written by stores only ([`ToStore`]); absent from items written before it existed.
-    schema_version: Option<u64>,
+    /// Any JSON: a marker this release does not know (a later one may write another type)
+    /// means full validation, never a failed read.
+    schema_version: Option<serde_json::Value>,
     title: Option<String>,
     description: Option<String>,
     servings: Option<serde_json::Number>,
@@ -162,7 +164,12 @@ impl TryFrom<RecipeFields> for FromStore {
     type Error = ValidationErrors;
 
     fn try_from(fields: RecipeFields) -> Result<Self, Self::Error> {
-        let read = if fields.schema_version == Some(STORED_SCHEMA_VERSION) {
+        let read = if fields
+            .schema_version
+            .as_ref()
+            .and_then(serde_json::Value::as_u64)
+            == Some(STORED_SCHEMA_VERSION)
+        {
             RecipeContent::parse_trusted
         } else {
             RecipeContent::parse_stored
@@ -428,7 +435,13 @@ mod tests {
 
     #[test]
     fn an_item_without_the_marker_or_with_another_version_is_validated_in_full() {
-        for version in [None, Some(json!(1)), Some(json!(STORED_SCHEMA_VERSION + 1))] {
+        for version in [
+            None,
+            Some(json!(1)),
+            Some(json!(STORED_SCHEMA_VERSION + 1)),
+            Some(json!("3")),
+            Some(json!({"major": 3})),
+        ] {
             let read = from_store(with_decomposed_title(version.clone())).unwrap();
             assert_eq!(read.content.title(), "Caf\u{e9}", "{version:?}");
         }

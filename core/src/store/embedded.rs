@@ -420,6 +420,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_panic_while_writing_fails_that_write_and_the_writer_goes_on() {
+        let store = EmbeddedStore::in_memory().expect("open store");
+        let lost = crate::store::conformance::sample_recipe("owner-a", "Lost soup");
+        writer::tests::PANIC_IN_NEXT_BATCH.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(matches!(
+            store.create(&lost, None).await,
+            Err(StoreError::Unexpected(_))
+        ));
+        let kept = crate::store::conformance::sample_recipe("owner-a", "Kept soup");
+        store
+            .create(&kept, None)
+            .await
+            .expect("the next write lands");
+        let owner = kept.owner.clone();
+        assert!(
+            store
+                .get(kept.id, Scope::Owner(&owner))
+                .await
+                .expect("get")
+                .is_some()
+        );
+        assert!(
+            store
+                .get(lost.id, Scope::Owner(&owner))
+                .await
+                .expect("get")
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
     async fn recipes_survive_reopening_the_store() {
         let dir = tempfile::tempdir().expect("temp dir");
         let recipe = crate::store::conformance::sample_recipe("owner-a", "Durable soup");

@@ -173,8 +173,22 @@ fn drain(db: &Database, mut jobs: mpsc::Receiver<Job>, commits: &AtomicU64) {
 }
 
 /// Applies and commits `batch`, then answers every job in it (and empties it).
+///
+/// A panic while applying (a bug, or an assertion inside redb) fails this batch like any other
+/// failure — its uncommitted transaction is dropped, which rolls it back — and the thread goes
+/// on to the next batch: otherwise the only writer would be gone and the server would answer
+/// every later write with a 500 while reads (and `/health`) kept working.
 fn commit_batch(db: &Database, batch: &mut Vec<Job>, commits: &AtomicU64) {
-    let answers = match apply(db, batch) {
+    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| apply(db, batch)))
+        .unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(anyhow::anyhow!("the store's writer panicked: {what}"))
+        });
+    let answers = match applied {
         Ok((answers, committed)) => {
             if committed {
                 commits.fetch_add(1, Ordering::Relaxed);
@@ -205,6 +219,11 @@ type Answers = (Vec<Result<Outcome, StoreError>>, bool);
 
 /// The batch in one transaction: each job's own answer, or why the whole batch failed.
 fn apply(db: &Database, batch: &[Job]) -> anyhow::Result<Answers> {
+    #[cfg(test)]
+    #[allow(clippy::panic)]
+    if tests::PANIC_IN_NEXT_BATCH.swap(false, Ordering::SeqCst) {
+        panic!("injected by a test");
+    }
     let txn = db
         .begin_write()
         .context("beginning the write transaction")?;
@@ -398,4 +417,12 @@ impl<'txn> Tables<'txn> {
             RowState::Completed { .. } => None,
         }))
     }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::sync::atomic::AtomicBool;
+
+    /// Makes the writer panic while applying its next batch (the store's tests set it).
+    pub(crate) static PANIC_IN_NEXT_BATCH: AtomicBool = AtomicBool::new(false);
 }
