@@ -25,7 +25,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
 use serde_json::Value;
@@ -93,24 +93,9 @@ impl Server {
             child: command.spawn().context("starting gota-api")?,
             addr,
         };
-        let started = Instant::now();
-        loop {
-            if http::request(addr, "GET", "/health", &[], b"").is_ok_and(|r| r.status == 200) {
-                return Ok(server);
-            }
-            if let Some(status) = server.child.try_wait()? {
-                bail!(
-                    "gota-api exited with {status} on restart (log: {})",
-                    log.display()
-                );
-            }
-            ensure!(
-                started.elapsed() < Duration::from_secs(30),
-                "gota-api did not answer /health within 30 s (log: {})",
-                log.display()
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        crate::startup::wait_until_healthy(&mut server.child, addr)
+            .with_context(|| format!("gota-api on restart (log: {})", log.display()))?;
+        Ok(server)
     }
 
     fn kill_9(&mut self) -> anyhow::Result<()> {
@@ -196,11 +181,7 @@ impl Client {
                 return Err(e);
             }
         };
-        let status = status
-            .split(' ')
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .with_context(|| format!("bad status line {status:?}"))?;
+        let status = http::status_of(&status)?;
         let body = if body.is_empty() {
             Value::Null
         } else {
@@ -212,27 +193,6 @@ impl Client {
             body,
         })
     }
-}
-
-fn dev_token(addr: SocketAddr) -> anyhow::Result<String> {
-    let reply = http::request(
-        addr,
-        "POST",
-        "/dev/token",
-        &[("Content-Type", "application/json")],
-        br#"{"username":"crash"}"#,
-    )?;
-    ensure!(
-        reply.status == 200,
-        "POST /dev/token answered {}",
-        reply.status
-    );
-    let reply: Value = serde_json::from_slice(&reply.body)?;
-    Ok(reply
-        .get("token")
-        .and_then(Value::as_str)
-        .context("no token")?
-        .to_owned())
 }
 
 fn text<'a>(value: &'a Value, field: &str) -> anyhow::Result<&'a str> {
@@ -522,7 +482,7 @@ pub fn main(bin_dir: &Path, args: impl Iterator<Item = String>) -> anyhow::Resul
 
     for round in 0..=options.rounds {
         let mut server = Server::start(&options.api, &data, &log)?;
-        let token = dev_token(server.addr)?;
+        let token = http::dev_token(server.addr, "crash")?;
         let mut client = Client::new(server.addr, &token);
         if round == 0 {
             for writer in 0..options.writers {

@@ -45,12 +45,42 @@ pub fn request(
     stream.write_all(body)?;
     let mut reader = BufReader::new(stream);
     let (status, _, body) = read_message(&mut reader)?.context("connection closed early")?;
-    let status = status
+    Ok(Reply {
+        status: status_of(&status)?,
+        body,
+    })
+}
+
+/// The status code of a response's start line (`HTTP/1.1 200 OK` → 200).
+pub(crate) fn status_of(start_line: &str) -> anyhow::Result<u16> {
+    start_line
         .split(' ')
         .nth(1)
         .and_then(|code| code.parse().ok())
-        .with_context(|| format!("bad status line {status:?}"))?;
-    Ok(Reply { status, body })
+        .with_context(|| format!("bad status line {start_line:?}"))
+}
+
+/// A dev token for `username` from a standalone server's `POST /dev/token`.
+pub(crate) fn dev_token(addr: SocketAddr, username: &str) -> anyhow::Result<String> {
+    let body = serde_json::json!({ "username": username }).to_string();
+    let reply = request(
+        addr,
+        "POST",
+        "/dev/token",
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    )?;
+    anyhow::ensure!(
+        reply.status == 200,
+        "POST /dev/token answered {}",
+        reply.status
+    );
+    let reply: serde_json::Value = serde_json::from_slice(&reply.body)?;
+    Ok(reply
+        .get("token")
+        .and_then(serde_json::Value::as_str)
+        .context("no token")?
+        .to_owned())
 }
 
 /// Reads the next request on a kept-alive connection; `None` when the peer closed it.

@@ -440,22 +440,7 @@ fn load_runs(
 /// A dev token and one recipe to read, through the API itself.
 fn seed(addr: SocketAddr) -> anyhow::Result<(String, String)> {
     let json = ("Content-Type", "application/json");
-    let reply = http::request(
-        addr,
-        "POST",
-        "/dev/token",
-        &[json],
-        br#"{"username":"bench"}"#,
-    )?;
-    if reply.status != 200 {
-        bail!("POST /dev/token answered {}", reply.status);
-    }
-    let token: serde_json::Value = serde_json::from_slice(&reply.body)?;
-    let token = token
-        .get("token")
-        .and_then(serde_json::Value::as_str)
-        .context("no token")?
-        .to_owned();
+    let token = http::dev_token(addr, "bench")?;
     let auth = format!("Bearer {token}");
     let reply = http::request(
         addr,

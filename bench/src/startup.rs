@@ -50,15 +50,23 @@ pub fn start_until_healthy(
 ) -> anyhow::Result<(Running, Duration)> {
     let started = Instant::now();
     let mut child = Running(command.stdin(Stdio::null()).spawn()?);
+    wait_until_healthy(&mut child.0, addr).with_context(|| format!("{command:?}"))?;
+    Ok((child, started.elapsed()))
+}
+
+/// Returns once `GET /health` on `addr` answers 200; an error if `child` exits first or
+/// [`DEADLINE`] passes. Polls every 200 µs, so a start is timed to a fraction of a millisecond.
+pub fn wait_until_healthy(child: &mut Child, addr: SocketAddr) -> anyhow::Result<()> {
+    let started = Instant::now();
     loop {
         if http::request(addr, "GET", "/health", &[], b"").is_ok_and(|r| r.status == 200) {
-            return Ok((child, started.elapsed()));
+            return Ok(());
         }
-        if let Some(status) = child.0.try_wait()? {
-            bail!("{command:?} exited with {status} before serving /health");
+        if let Some(status) = child.try_wait()? {
+            bail!("exited with {status} before serving /health");
         }
         if started.elapsed() > DEADLINE {
-            bail!("{command:?} did not answer /health within {DEADLINE:?}");
+            bail!("did not answer /health within {DEADLINE:?}");
         }
         std::thread::sleep(Duration::from_micros(200));
     }
