@@ -303,15 +303,8 @@ const SUBCOMMANDS: [&str; 8] = [
     "iam-actions",
 ];
 
-/// The subcommands that print a description of the binary as JSON.
-const DESCRIBING: [&str; 6] = [
-    "table-schema",
-    "openapi",
-    "routes",
-    "metrics",
-    "env",
-    "iam-actions",
-];
+/// The subcommands that print a description of the binary as JSON: all but the first two.
+const DESCRIBING: &[&str] = SUBCOMMANDS.split_at(2).1;
 
 /// Runs `gota-api args…` to completion: (exit code, stdout, stderr).
 fn run(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
