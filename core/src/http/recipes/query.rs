@@ -28,8 +28,10 @@ pub struct ListParams {
     limit: Option<String>,
     /// `next_cursor` from the previous page of the same query.
     cursor: Option<String>,
-    /// Only recipes with this tag (exact, case-insensitive input).
-    #[param(value_type = Option<gota_domain::Tag>)]
+    /// Only recipes with this tag (exact; trimmed and lower-cased first, like a tag a recipe is
+    /// written with, so `Italian` finds `italian`). Not the `Tag` schema: that one describes
+    /// tags as stored (lower case), and a schema stricter than the server is a wrong contract.
+    #[param(min_length = 1, pattern = r"^\s*[A-Za-z0-9-]+\s*$")]
     tag: Option<String>,
     /// Only recipes with an ingredient of this name (case-insensitive). No control characters.
     #[param(
