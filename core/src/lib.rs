@@ -2,10 +2,12 @@
 //!
 //! `main.rs` only wires; everything here is testable without a network: [`domain`] holds the
 //! invariants, [`store`] the storage port and adapters, [`auth`] token verification, and
-//! [`http`] the one router both modes serve.
+//! [`http`] the one router both modes serve; [`fetch`] fetches pages for import under the SSRF
+//! policy.
 
 pub mod auth;
 pub mod config;
+pub mod fetch;
 pub mod http;
 pub mod idempotency;
 pub mod metrics;

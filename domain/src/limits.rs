@@ -69,3 +69,12 @@ pub const SEARCH_TEXT_MAX: usize = 200;
 pub const SCALED_SIGNIFICANT_DIGITS: i32 = 4;
 /// Scaled amounts keep at most this many decimal places, unless that would round them to 0.
 pub const SCALED_DECIMAL_PLACES: i32 = 3;
+/// Import from a URL: a fetched page's body is at most this many bytes, counted as it
+/// arrives (whatever `Content-Length` says). Pages are fetched without compression, so this
+/// is the size that would be parsed. Recipe pages are rarely past a few hundred KiB.
+pub const IMPORT_PAGE_BYTES_MAX: usize = 2 * 1024 * 1024;
+/// Import from a URL: the whole fetch (every resolution, connection, redirect and the body)
+/// ends within this many seconds.
+pub const IMPORT_FETCH_SECONDS_MAX: u64 = 10;
+/// Import from a URL: at most this many redirects are followed.
+pub const IMPORT_REDIRECTS_MAX: usize = 3;

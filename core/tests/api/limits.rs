@@ -5,13 +5,16 @@
 //! when a constant is added to `limits.rs` without a row here.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use axum::http::StatusCode;
+use gota_core::fetch::{FetchError, FetchLimits};
 use gota_domain::limits::*;
 use gota_domain::{Owner, RecipeContent, RecipeInput, SearchText, ValidationErrors};
 use gota_testkit::fixtures::minimal_recipe;
 use serde_json::{Value, json};
 
+use crate::fetch::{Answer, PageServer, fetcher_for};
 use crate::support::{TestApp, assert_problem, pointers, recipe, spawn_app};
 
 /// A constant and its name, so a table can say which constants it covers.
@@ -514,6 +517,74 @@ async fn a_search_text_is_accepted_at_its_length_limit_and_refused_one_past_it()
         reply.body["errors"][0]["message"],
         format!("must be at most {max} characters (got {})", max + 1)
     );
+}
+
+// --- import from a URL: the page fetcher's caps (`gota_core::fetch`) ---------------------
+
+#[tokio::test]
+async fn a_fetched_page_is_accepted_at_the_size_limit_and_refused_one_byte_past_it() {
+    let (_, max) = named!(IMPORT_PAGE_BYTES_MAX);
+    let server = PageServer::start(move |path| {
+        let length = if path == "/over" { max + 1 } else { max };
+        Answer::page("text/html", &vec![b'a'; length])
+    })
+    .await;
+    let fetcher = fetcher_for(&server, "recipes.test", FetchLimits::default());
+    let base = format!("http://recipes.test:{}", server.port());
+    let page = fetcher.fetch(&format!("{base}/at")).await.unwrap();
+    assert_eq!(page.body.len(), max);
+    let result = fetcher.fetch(&format!("{base}/over")).await;
+    assert!(
+        matches!(result, Err(FetchError::TooLarge { limit }) if limit == max),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_fetch_follows_the_redirect_limit_and_refuses_one_redirect_past_it() {
+    let (_, max) = named!(IMPORT_REDIRECTS_MAX);
+    // /END/N redirects to /END/N+1 until N is END.
+    let server = PageServer::start(|path| {
+        let mut parts = path.trim_start_matches('/').split('/');
+        let end: usize = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        let n: usize = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        if n < end {
+            Answer::redirect(302, &format!("/{end}/{}", n + 1))
+        } else {
+            Answer::page("text/html", b"arrived")
+        }
+    })
+    .await;
+    let fetcher = fetcher_for(&server, "recipes.test", FetchLimits::default());
+    let base = format!("http://recipes.test:{}", server.port());
+    let page = fetcher.fetch(&format!("{base}/{max}/0")).await.unwrap();
+    assert_eq!(&page.body[..], b"arrived");
+    let result = fetcher.fetch(&format!("{base}/{}/0", max + 1)).await;
+    assert!(
+        matches!(result, Err(FetchError::TooManyRedirects(n)) if n == max),
+        "{result:?}"
+    );
+}
+
+/// Paused time: the server's silence and the fetch's deadline run on tokio's clock, which
+/// jumps ahead when nothing else can run, so the 10 s cap takes no real time.
+#[tokio::test(start_paused = true)]
+async fn a_fetch_ends_at_the_time_limit() {
+    let (_, seconds) = named!(IMPORT_FETCH_SECONDS_MAX);
+    let server =
+        PageServer::start(|_| Answer::page("text/html", b"late").after(Duration::from_secs(3600)))
+            .await;
+    let fetcher = fetcher_for(&server, "recipes.test", FetchLimits::default());
+    let started = tokio::time::Instant::now();
+    let result = fetcher
+        .fetch(&format!("http://recipes.test:{}/", server.port()))
+        .await;
+    let limit = Duration::from_secs(seconds);
+    assert!(
+        matches!(result, Err(FetchError::TimedOut(d)) if d == limit),
+        "{result:?}"
+    );
+    assert!(started.elapsed() >= limit);
 }
 
 // --- the tables cover limits.rs ----------------------------------------------------------

@@ -13,6 +13,7 @@ mod contract;
 mod crud;
 mod docs;
 mod errors;
+mod fetch;
 mod idempotency;
 mod lambda_events;
 mod limits;
