@@ -200,7 +200,8 @@ impl Fetcher {
     }
 
     /// `GET url`, following at most the redirect limit, each hop checked by the policy.
-    #[tracing::instrument(skip(self), err(Display))]
+    // Not the URL: it is the caller's text and may carry credentials (refused, but logged first).
+    #[tracing::instrument(skip_all)]
     pub async fn fetch(&self, url: &str) -> Result<FetchedPage, FetchError> {
         let url = Url::parse(url).map_err(|e| FetchError::InvalidUrl(e.to_string()))?;
         let deadline = self.limits.total_time;
