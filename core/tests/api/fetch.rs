@@ -298,6 +298,17 @@ async fn the_production_policy_refuses_the_loopback_server_the_test_policy_admit
 }
 
 #[tokio::test]
+async fn the_production_fetcher_resolves_through_the_system_and_refuses_localhost() {
+    // /etc/hosts answers `localhost` without any network: 127.0.0.1 and/or ::1.
+    let (hop, why) = refusal(Fetcher::production().fetch("http://localhost/").await);
+    assert_eq!(hop, 0);
+    assert!(
+        matches!(why, Refusal::Address { why, .. } if why.contains("loopback")),
+        "{why:?}"
+    );
+}
+
+#[tokio::test]
 async fn literal_ip_urls_in_every_notation_the_url_parser_accepts_are_refused_without_resolving() {
     let resolver = Arc::new(Counting::default());
     let production = Fetcher::new(resolver.clone(), Policy::production(), short_limits());
