@@ -117,16 +117,19 @@ impl Api {
     }
 
     pub async fn dev_token(&self, username: &str) -> Result<DevToken, CliError> {
-        let response = self.send(
-            self.request(Method::POST, "/dev/token")
-                .json(&serde_json::json!({ "username": username })),
-        )
-        .await?;
+        let response = self
+            .send(
+                self.request(Method::POST, "/dev/token")
+                    .json(&serde_json::json!({ "username": username })),
+            )
+            .await?;
         response.json().await.map_err(|e| network(&e))
     }
 
     pub async fn create(&self, input: &RecipeInput) -> Result<Recipe, CliError> {
-        let response = self.send(self.request(Method::POST, "/recipes").json(input)).await?;
+        let response = self
+            .send(self.request(Method::POST, "/recipes").json(input))
+            .await?;
         Ok(Self::recipe_with_etag(response).await?.0)
     }
 
@@ -163,7 +166,8 @@ impl Api {
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), CliError> {
-        self.send(self.request(Method::DELETE, &format!("/recipes/{id}"))).await?;
+        self.send(self.request(Method::DELETE, &format!("/recipes/{id}")))
+            .await?;
         Ok(())
     }
 
@@ -173,7 +177,9 @@ impl Api {
         cursor: Option<&str>,
     ) -> Result<Page, CliError> {
         let query = filter.query(cursor);
-        let response = self.send(self.request_with(Method::GET, "/recipes", &query)).await?;
+        let response = self
+            .send(self.request_with(Method::GET, "/recipes", &query))
+            .await?;
         response.json().await.map_err(|e| network(&e))
     }
 }

@@ -624,7 +624,11 @@ async fn update(
         ))
         .into());
     }
-    let base = if force { None } else { if_match.or(recipe.version) };
+    let base = if force {
+        None
+    } else {
+        if_match.or(recipe.version)
+    };
     if base.is_none() && !force {
         return Err(CliError::Usage(format!(
             "{} has no `version`, so gota cannot tell whether it would overwrite someone \
@@ -668,7 +672,13 @@ async fn create(ctx: &Context, api: &Api, file: &Path) -> anyhow::Result<()> {
         let item = n + 1;
         let stopped = matches!(
             first_failure,
-            Some(CliError::Network(_) | CliError::Api { status: 401 | 403, .. })
+            Some(
+                CliError::Network(_)
+                    | CliError::Api {
+                        status: 401 | 403,
+                        ..
+                    }
+            )
         );
         if stopped {
             lines.push(format!("[{item}/{total}] not sent"));

@@ -92,8 +92,8 @@ pub fn recipe(document: Value) -> Result<RecipeFile, String> {
     for field in SERVER_FIELDS {
         fields.remove(*field);
     }
-    let input = serde_path_to_error::deserialize::<_, RecipeInput>(Value::Object(fields))
-        .map_err(|e| {
+    let input =
+        serde_path_to_error::deserialize::<_, RecipeInput>(Value::Object(fields)).map_err(|e| {
             let message = humane(&e.inner().to_string());
             let mut pointer = pointer(e.path());
             // serde's path ends at the unknown field itself; the message names it already.
@@ -168,7 +168,10 @@ fn humane(message: &str) -> String {
             .collect();
         return match did_you_mean(field, &known) {
             Some(best) => format!("unknown field `{field}` (did you mean `{best}`?)"),
-            None => format!("unknown field `{field}`; known fields: {}", known.join(", ")),
+            None => format!(
+                "unknown field `{field}`; known fields: {}",
+                known.join(", ")
+            ),
         };
     }
     let mut text = message.to_owned();
@@ -246,7 +249,10 @@ mod tests {
 
     #[test]
     fn lists_and_several_yaml_documents_are_one_recipe_each() {
-        assert_eq!(documents("title: A\n---\ntitle: B\n---\n").unwrap().len(), 2);
+        assert_eq!(
+            documents("title: A\n---\ntitle: B\n---\n").unwrap().len(),
+            2
+        );
         assert_eq!(documents("- title: A\n- title: B\n").unwrap().len(), 2);
         assert_eq!(
             documents("[{\"title\": \"A\"}, {\"title\": \"B\"}]")
@@ -259,8 +265,16 @@ mod tests {
 
     #[test]
     fn a_wrong_type_is_named_for_people_with_a_pointer() {
-        let e = recipe(documents("title: A\ningredients: [rice]\n").unwrap().remove(0)).unwrap_err();
-        assert!(e.starts_with("/ingredients/0: invalid type: string \"rice\""), "{e}");
+        let e = recipe(
+            documents("title: A\ningredients: [rice]\n")
+                .unwrap()
+                .remove(0),
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("/ingredients/0: invalid type: string \"rice\""),
+            "{e}"
+        );
         assert!(e.contains("an ingredient (a mapping with `name`"), "{e}");
         assert!(!e.contains("IngredientInput"), "{e}");
     }
@@ -280,7 +294,10 @@ mod tests {
             "/ingredients/0: unknown field `quantiy` (did you mean `quantity`?)"
         );
         let e = recipe(documents("colour: red\n").unwrap().remove(0)).unwrap_err();
-        assert!(e.starts_with("unknown field `colour`; known fields: title,"), "{e}");
+        assert!(
+            e.starts_with("unknown field `colour`; known fields: title,"),
+            "{e}"
+        );
     }
 
     #[test]
