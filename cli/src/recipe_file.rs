@@ -194,19 +194,22 @@ pub fn did_you_mean<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
 
 fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
+    // The previous row of the edit-distance table; each new row is built from it.
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(above + 1);
-            diagonal = above;
+        let mut row = Vec::with_capacity(b.len() + 1);
+        row.push(i + 1);
+        for ((cb, diagonal), above) in b.iter().zip(&previous).zip(previous.iter().skip(1)) {
+            let left = row.last().copied().unwrap_or(0);
+            row.push(
+                (diagonal + usize::from(ca != *cb))
+                    .min(left + 1)
+                    .min(above + 1),
+            );
         }
+        previous = row;
     }
-    row[b.len()]
+    previous.last().copied().unwrap_or(0)
 }
 
 /// Two spellings of one recipe id (the server reads any spelling the `uuid` crate does).

@@ -149,10 +149,14 @@ pub fn card(recipe: &Recipe, scaled_from: Option<u16>) -> String {
     if let Some(d) = c.description() {
         let _ = writeln!(out, "{d}");
     }
-    let mut facts = vec![format!("Serves {}", c.servings().get())];
-    if let Some(from) = scaled_from.filter(|from| *from != c.servings().get()) {
-        facts[0].push_str(&format!(" (scaled from {from} servings)"));
-    }
+    let serves = match scaled_from.filter(|from| *from != c.servings().get()) {
+        Some(from) => format!(
+            "Serves {} (scaled from {from} servings)",
+            c.servings().get()
+        ),
+        None => format!("Serves {}", c.servings().get()),
+    };
+    let mut facts = vec![serves];
     if let Some(m) = c.prep_time_minutes() {
         facts.push(format!("prep {m} min"));
     }

@@ -402,7 +402,11 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(leftovers, [DevIssuer::KEY_FILE], "no temporary file is left");
+        assert_eq!(
+            leftovers,
+            [DevIssuer::KEY_FILE],
+            "no temporary file is left"
+        );
     }
 
     #[test]
@@ -419,7 +423,10 @@ mod tests {
             std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
             let error = format!("{:#}", DevIssuer::persistent(dir.path()).unwrap_err());
             assert!(error.contains(&key_file.display().to_string()), "{error}");
-            assert!(error.contains("delete it to start with a new dev key"), "{error}");
+            assert!(
+                error.contains("delete it to start with a new dev key"),
+                "{error}"
+            );
             assert_eq!(std::fs::read_to_string(&key_file).unwrap(), corrupt);
         }
     }
