@@ -14,7 +14,7 @@ pub struct Api {
     token: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 pub struct Page {
     pub items: Vec<Recipe>,
     pub next_cursor: Option<String>,
@@ -22,13 +22,18 @@ pub struct Page {
 
 #[derive(Debug, Default, Clone)]
 pub struct ListFilter {
-    pub tag: Option<String>,
+    /// Every tag must match.
+    pub tags: Vec<String>,
     pub ingredient: Option<String>,
     pub q: Option<String>,
     pub limit: Option<u32>,
 }
 
 pub fn network(e: &reqwest::Error) -> CliError {
+    CliError::Network(chain(e))
+}
+
+fn chain(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
@@ -36,7 +41,7 @@ pub fn network(e: &reqwest::Error) -> CliError {
         text.push_str(&s.to_string());
         source = s.source();
     }
-    CliError::Network(text)
+    text
 }
 
 impl Api {
@@ -69,8 +74,21 @@ impl Api {
         }
     }
 
-    async fn send(builder: RequestBuilder) -> Result<Response, CliError> {
-        let response = builder.send().await.map_err(|e| network(&e))?;
+    /// A failure to reach the server, with the question a person would ask next.
+    fn unreachable(&self, e: &reqwest::Error) -> CliError {
+        let mut text = chain(e);
+        if e.is_connect() || e.is_timeout() {
+            text.push_str(&format!(
+                " — is gota-api running at {}? (`make run` starts one; `--api URL` or \
+                 `gota config set endpoint URL` points gota elsewhere)",
+                self.base
+            ));
+        }
+        CliError::Network(text)
+    }
+
+    async fn send(&self, builder: RequestBuilder) -> Result<Response, CliError> {
+        let response = builder.send().await.map_err(|e| self.unreachable(&e))?;
         if response.status().is_success() {
             return Ok(response);
         }
@@ -99,16 +117,19 @@ impl Api {
     }
 
     pub async fn dev_token(&self, username: &str) -> Result<DevToken, CliError> {
-        let response = Self::send(
-            self.request(Method::POST, "/dev/token")
-                .json(&serde_json::json!({ "username": username })),
-        )
-        .await?;
+        let response = self
+            .send(
+                self.request(Method::POST, "/dev/token")
+                    .json(&serde_json::json!({ "username": username })),
+            )
+            .await?;
         response.json().await.map_err(|e| network(&e))
     }
 
     pub async fn create(&self, input: &RecipeInput) -> Result<Recipe, CliError> {
-        let response = Self::send(self.request(Method::POST, "/recipes").json(input)).await?;
+        let response = self
+            .send(self.request(Method::POST, "/recipes").json(input))
+            .await?;
         Ok(Self::recipe_with_etag(response).await?.0)
     }
 
@@ -118,7 +139,7 @@ impl Api {
             .into_iter()
             .collect();
         let builder = self.request_with(Method::GET, &format!("/recipes/{id}"), &query);
-        Self::recipe_with_etag(Self::send(builder).await?).await
+        Self::recipe_with_etag(self.send(builder).await?).await
     }
 
     pub async fn replace(
@@ -133,11 +154,20 @@ impl Api {
         if let Some(etag) = if_match {
             builder = builder.header(reqwest::header::IF_MATCH, etag);
         }
-        Ok(Self::recipe_with_etag(Self::send(builder).await?).await?.0)
+        Ok(Self::recipe_with_etag(self.send(builder).await?).await?.0)
+    }
+
+    /// Asks the server whether it accepts this client's token (the cheapest authenticated
+    /// request there is: one recipe, or none).
+    pub async fn check_token(&self) -> Result<(), CliError> {
+        self.send(self.request_with(Method::GET, "/recipes", &[("limit", "1".to_owned())]))
+            .await?;
+        Ok(())
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), CliError> {
-        Self::send(self.request(Method::DELETE, &format!("/recipes/{id}"))).await?;
+        self.send(self.request(Method::DELETE, &format!("/recipes/{id}")))
+            .await?;
         Ok(())
     }
 
@@ -146,8 +176,20 @@ impl Api {
         filter: &ListFilter,
         cursor: Option<&str>,
     ) -> Result<Page, CliError> {
+        let query = filter.query(cursor);
+        let response = self
+            .send(self.request_with(Method::GET, "/recipes", &query))
+            .await?;
+        response.json().await.map_err(|e| network(&e))
+    }
+}
+
+impl ListFilter {
+    /// The query of `GET /recipes`: one `tag` parameter per tag.
+    pub fn query(&self, cursor: Option<&str>) -> Vec<(&'static str, String)> {
+        let filter = self;
         let mut query: Vec<(&str, String)> = Vec::new();
-        if let Some(v) = &filter.tag {
+        for v in &filter.tags {
             query.push(("tag", v.clone()));
         }
         if let Some(v) = &filter.ingredient {
@@ -162,8 +204,7 @@ impl Api {
         if let Some(c) = cursor {
             query.push(("cursor", c.to_owned()));
         }
-        let response = Self::send(self.request_with(Method::GET, "/recipes", &query)).await?;
-        response.json().await.map_err(|e| network(&e))
+        query
     }
 }
 
@@ -171,4 +212,27 @@ impl Api {
 pub struct DevToken {
     pub token: String,
     pub expires_in: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_tag_is_its_own_query_parameter() {
+        let filter = ListFilter {
+            tags: vec!["quick".into(), "vegan".into()],
+            q: Some("rice".into()),
+            ..ListFilter::default()
+        };
+        assert_eq!(
+            filter.query(Some("c1")),
+            [
+                ("tag", "quick".to_owned()),
+                ("tag", "vegan".to_owned()),
+                ("q", "rice".to_owned()),
+                ("cursor", "c1".to_owned()),
+            ]
+        );
+    }
 }

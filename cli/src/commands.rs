@@ -1,16 +1,17 @@
 //! The command line and what each command does.
 
-use std::io::{IsTerminal as _, Read as _, Write as _};
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::{CommandFactory as _, Parser, Subcommand};
 
-use gota_domain::{Recipe, RecipeInput};
+use gota_domain::Recipe;
 
-use crate::client::{Api, ListFilter};
+use crate::client::{Api, ListFilter, Page};
 use crate::config::{CachedTokens, DEFAULT_ENDPOINT, Profile, Store, TokenSource};
 use crate::error::CliError;
+use crate::recipe_file::{self, RecipeFile};
 use crate::render::{self, Output};
 
 /// Tokens closer than this to expiry are renewed before use.
@@ -54,7 +55,7 @@ pub enum Command {
     },
     /// Forget this profile's cached tokens.
     Logout,
-    /// Who the cached token belongs to.
+    /// Who the cached token belongs to, and whether the server still accepts it.
     Whoami,
     /// Create, read, list, change and delete recipes.
     #[command(subcommand)]
@@ -68,7 +69,8 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum RecipeCommand {
-    /// Create a recipe from a JSON or YAML file (`-` for stdin).
+    /// Create recipes from a JSON or YAML file (`-` for stdin): one recipe, a list of them, or
+    /// several YAML documents; each is reported on its own.
     Create {
         #[arg(short, long)]
         file: PathBuf,
@@ -79,27 +81,37 @@ pub enum RecipeCommand {
         #[arg(long)]
         servings: Option<u16>,
     },
-    /// List your recipes, newest first.
+    /// List your recipes, newest first, a page at a time.
     List {
-        #[arg(long)]
-        tag: Option<String>,
-        #[arg(long)]
+        /// Only recipes with this tag; repeat for several (all must match).
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        /// Only recipes with an ingredient of this name (whole name, any case).
+        #[arg(long, value_name = "NAME")]
         ingredient: Option<String>,
-        #[arg(long)]
+        /// Only recipes whose title contains this text (any case).
+        #[arg(long, value_name = "TEXT")]
         q: Option<String>,
-        /// Page size (1–100).
+        /// Page size (1–100; the server's default is 20).
         #[arg(long)]
         limit: Option<u32>,
+        /// Start at this page: the `next_cursor` of the previous one (same filters).
+        #[arg(long, conflicts_with = "all")]
+        cursor: Option<String>,
         /// Follow cursors to the last page.
         #[arg(long)]
         all: bool,
     },
-    /// Replace a recipe with a file's content, if nobody changed it since a fresh read.
+    /// Replace a recipe with a file's content, if it is still at the version the file was
+    /// based on (the file's `version`, as `get -o yaml` writes it, or `--if-match`).
     Update {
         id: String,
         #[arg(short, long)]
         file: PathBuf,
-        /// Replace without checking for someone else's change.
+        /// The version the file was based on, overriding the file's `version`.
+        #[arg(long, value_name = "VERSION", conflicts_with = "force")]
+        if_match: Option<u64>,
+        /// Replace whatever is stored, even someone else's newer change.
         #[arg(long)]
         force: bool,
     },
@@ -170,6 +182,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .clone()
         .or_else(|| profile.endpoint.clone())
         .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
+    if cli.api.is_some() {
+        crate::config::check_url("--api (GOTA_ENDPOINT)", &endpoint)?;
+    }
     let output = cli.output.unwrap_or(if std::io::stdout().is_terminal() {
         Output::Table
     } else {
@@ -190,13 +205,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             endpoint,
         } => login(&ctx, username, dev, password_stdin, endpoint).await,
         Command::Logout => {
-            if ctx.store.remove_tokens(&ctx.profile_name)? {
-                out(&format!("Logged out of profile {}.", ctx.profile_name))
+            let was = ctx.store.remove_tokens(&ctx.profile_name)?;
+            let text = if was {
+                format!("Logged out of profile {}.", ctx.profile_name)
             } else {
-                out(&format!("Profile {} was not logged in.", ctx.profile_name))
-            }
+                format!("Profile {} was not logged in.", ctx.profile_name)
+            };
+            report(
+                &ctx,
+                &text,
+                &serde_json::json!({"profile": ctx.profile_name, "logged_out": was}),
+            )
         }
-        Command::Whoami => whoami(&ctx),
+        Command::Whoami => whoami(&ctx).await,
         Command::Recipes(command) => recipes(&ctx, command).await,
         Command::Config(command) => config_command(&ctx, command),
         Command::Completions { shell } => {
@@ -214,15 +235,31 @@ fn config_command(ctx: &Context, command: ConfigCommand) -> anyhow::Result<()> {
         ConfigCommand::Set { key, value } => profile.set(&key, Some(value))?,
         ConfigCommand::Unset { key } => profile.set(&key, None)?,
         ConfigCommand::Show => {
-            let text = serde_json::to_string_pretty(profile)?;
-            return out(&format!(
-                "# profile {} in {}\n{text}",
+            let path = ctx.store.dir().join("config.json");
+            let text = format!(
+                "# profile {} in {}\n{}",
                 ctx.profile_name,
-                ctx.store.dir().join("config.json").display()
-            ));
+                path.display(),
+                serde_json::to_string_pretty(profile)?
+            );
+            let json = serde_json::json!({
+                "profile": ctx.profile_name,
+                "file": path,
+                "settings": profile,
+            });
+            return report(ctx, &text, &json);
         }
     }
     ctx.store.save(&config)
+}
+
+/// A command's result: `text` for a table (a terminal), `json` for `-o json` / `-o yaml`.
+fn report(ctx: &Context, text: &str, json: &serde_json::Value) -> anyhow::Result<()> {
+    match ctx.output {
+        Output::Table => out(text),
+        Output::Json => out(&serde_json::to_string_pretty(json)?),
+        Output::Yaml => out(&serde_norway::to_string(json)?),
+    }
 }
 
 async fn login(
@@ -274,10 +311,18 @@ async fn login(
         }
     };
     ctx.store.save_tokens(&ctx.profile_name, &tokens)?;
-    out(&format!(
-        "Logged in as {} (profile {}).",
-        tokens.username, ctx.profile_name
-    ))
+    report(
+        ctx,
+        &format!(
+            "Logged in as {} (profile {}).",
+            tokens.username, ctx.profile_name
+        ),
+        &serde_json::json!({
+            "username": tokens.username,
+            "profile": ctx.profile_name,
+            "expires_at": tokens.expires_at,
+        }),
+    )
 }
 
 fn cognito_settings(profile: &Profile) -> Result<(&str, &str), CliError> {
@@ -293,29 +338,63 @@ fn cognito_settings(profile: &Profile) -> Result<(&str, &str), CliError> {
     }
 }
 
-fn whoami(ctx: &Context) -> anyhow::Result<()> {
+/// Who the cached token says it is, and what the server says of it: a token is only reported
+/// as good once the server has accepted it (it may be signed by a key the server no longer has).
+async fn whoami(ctx: &Context) -> anyhow::Result<()> {
     let tokens = ctx
         .store
         .tokens(&ctx.profile_name)?
         .ok_or_else(|| CliError::Auth(format!("not logged in (profile {})", ctx.profile_name)))?;
     let claims = jwt_claims(&tokens.token).unwrap_or_default();
     let sub = claims.get("sub").and_then(|v| v.as_str()).unwrap_or("?");
-    let left = tokens.expires_at - now();
-    let state = if left > 0 {
-        format!("expires in {} min", left / 60)
-    } else {
-        "expired".to_owned()
+    let source = match tokens.source {
+        TokenSource::Dev => "dev auth",
+        TokenSource::Cognito => "Cognito",
     };
-    out(&format!(
-        "{} (sub {sub}) on {} via {} — profile {}, token {state}",
-        tokens.username,
-        ctx.endpoint,
-        match tokens.source {
-            TokenSource::Dev => "dev auth",
-            TokenSource::Cognito => "Cognito",
-        },
-        ctx.profile_name
-    ))
+    let login = match tokens.source {
+        TokenSource::Dev => format!("gota login --dev {}", tokens.username),
+        TokenSource::Cognito => format!("gota login {}", tokens.username),
+    };
+    let left = tokens.expires_at - now();
+    if left <= 0 {
+        return Err(CliError::Auth(format!(
+            "{} (profile {}): the cached token has expired; the next command renews it, or run `{login}`",
+            tokens.username, ctx.profile_name
+        ))
+        .into());
+    }
+    Api::new(&ctx.endpoint, Some(tokens.token.clone()))
+        .check_token()
+        .await
+        .map_err(|e| match e {
+            CliError::Api {
+                status: 401 | 403, ..
+            } => CliError::Auth(format!(
+                "{} (profile {}): {} refuses the cached token ({e}); run `{login}`",
+                tokens.username, ctx.profile_name, ctx.endpoint,
+            )),
+            other => other,
+        })?;
+    report(
+        ctx,
+        &format!(
+            "{} (sub {sub}) on {} via {source} — profile {}, token accepted by the server, \
+             expires in {} min",
+            tokens.username,
+            ctx.endpoint,
+            ctx.profile_name,
+            left / 60
+        ),
+        &serde_json::json!({
+            "username": tokens.username,
+            "sub": sub,
+            "endpoint": ctx.endpoint,
+            "auth": source,
+            "profile": ctx.profile_name,
+            "expires_at": tokens.expires_at,
+            "accepted_by_server": true,
+        }),
+    )
 }
 
 /// The payload of a JWT, unverified: only for showing who the cached token says it is.
@@ -394,96 +473,256 @@ async fn bearer(ctx: &Context) -> anyhow::Result<String> {
     Ok(renewed.token)
 }
 
-fn read_input(file: &Path) -> anyhow::Result<RecipeInput> {
-    let text = if file == Path::new("-") {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("reading the recipe from stdin")?;
-        text
-    } else {
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?
-    };
-    parse_input(&text)
-        .map_err(|e| CliError::Usage(format!("{} is not a recipe: {e}", file.display())).into())
+/// The recipes in `file`: each document read on its own, so one bad item spoils only itself.
+/// A file that cannot be read, or is not JSON/YAML at all, is a usage error.
+fn read_recipes(file: &Path) -> Result<Vec<Result<RecipeFile, String>>, CliError> {
+    let text = recipe_file::read_text(file)?;
+    let documents = recipe_file::documents(&text)
+        .map_err(|e| CliError::Usage(format!("{} is not a recipe file: {e}", file.display())))?;
+    Ok(documents.into_iter().map(recipe_file::recipe).collect())
 }
 
-/// JSON or YAML (YAML 1.2 reads JSON too, but JSON goes through serde_json for its messages).
-fn parse_input(text: &str) -> Result<RecipeInput, String> {
-    if text.trim_start().starts_with('{') {
-        serde_json::from_str(text).map_err(|e| e.to_string())
-    } else {
-        serde_norway::from_str(text).map_err(|e| e.to_string())
+/// The one recipe in `file`.
+fn one_recipe(
+    file: &Path,
+    mut recipes: Vec<Result<RecipeFile, String>>,
+) -> Result<RecipeFile, CliError> {
+    if recipes.len() != 1 {
+        return Err(CliError::Usage(format!(
+            "{} holds {} recipes; this command takes one",
+            file.display(),
+            recipes.len()
+        )));
     }
+    recipes
+        .remove(0)
+        .map_err(|e| CliError::Usage(format!("{} is not a recipe: {e}", file.display())))
 }
 
 fn show_one(ctx: &Context, recipe: &Recipe) -> anyhow::Result<()> {
+    show_scaled(ctx, recipe, None)
+}
+
+fn show_scaled(ctx: &Context, recipe: &Recipe, scaled_from: Option<u16>) -> anyhow::Result<()> {
     match ctx.output {
-        Output::Table => out(&render::card(recipe)),
+        Output::Table => out(&render::card(recipe, scaled_from)),
         Output::Json => out(&serde_json::to_string_pretty(recipe)?),
         Output::Yaml => out(&serde_norway::to_string(recipe)?),
     }
 }
 
-fn show_many(ctx: &Context, recipes: &[Recipe]) -> anyhow::Result<()> {
+/// A page of recipes: as the API sends it (`items`, `next_cursor`) for JSON and YAML; a table
+/// and the command for the next page otherwise.
+fn show_page(ctx: &Context, page: &Page, filter: &ListFilter) -> anyhow::Result<()> {
     match ctx.output {
-        Output::Table => out(&render::table(recipes)),
-        Output::Json => out(&serde_json::to_string_pretty(recipes)?),
-        Output::Yaml => out(&serde_norway::to_string(recipes)?),
+        Output::Table => {
+            let mut text = render::table(&page.items);
+            if let Some(cursor) = &page.next_cursor {
+                let mut next = vec!["gota recipes list".to_owned()];
+                for (name, value) in filter.query(Some(cursor)) {
+                    next.push(format!("--{name} {}", shell_word(&value)));
+                }
+                text.push_str(&format!(
+                    "({} shown; more: {}, or --all)\n",
+                    page.items.len(),
+                    next.join(" ")
+                ));
+            }
+            out(&text)
+        }
+        Output::Json => out(&serde_json::to_string_pretty(page)?),
+        Output::Yaml => out(&serde_norway::to_string(page)?),
+    }
+}
+
+/// `value` as one shell word.
+fn shell_word(value: &str) -> String {
+    if !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.,:/=+@".contains(c))
+    {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
     }
 }
 
 async fn recipes(ctx: &Context, command: RecipeCommand) -> anyhow::Result<()> {
     let api = Api::new(&ctx.endpoint, Some(bearer(ctx).await?));
     match command {
-        RecipeCommand::Create { file } => {
-            let input = read_input(&file)?;
-            show_one(ctx, &api.create(&input).await?)
+        RecipeCommand::Create { file } => create(ctx, &api, &file).await,
+        RecipeCommand::Get { id, servings } => {
+            let (recipe, _) = api.get(&id, None).await?;
+            match servings {
+                Some(n) if n != recipe.content.servings().get() => {
+                    let from = recipe.content.servings().get();
+                    show_scaled(ctx, &api.get(&id, Some(n)).await?.0, Some(from))
+                }
+                _ => show_one(ctx, &recipe),
+            }
         }
-        RecipeCommand::Get { id, servings } => show_one(ctx, &api.get(&id, servings).await?.0),
         RecipeCommand::List {
-            tag,
+            tags,
             ingredient,
             q,
             limit,
+            cursor,
             all,
         } => {
             let filter = ListFilter {
-                tag,
+                tags,
                 ingredient,
                 q,
                 limit,
             };
-            let mut items = Vec::new();
-            let mut cursor: Option<String> = None;
-            loop {
-                let page = api.list_page(&filter, cursor.as_deref()).await?;
-                items.extend(page.items);
-                match page.next_cursor {
-                    Some(next) if all => cursor = Some(next),
-                    _ => break,
-                }
+            let mut page = api.list_page(&filter, cursor.as_deref()).await?;
+            while all && let Some(next) = page.next_cursor.take() {
+                let more = api.list_page(&filter, Some(&next)).await?;
+                page.items.extend(more.items);
+                page.next_cursor = more.next_cursor;
             }
-            show_many(ctx, &items)
+            show_page(ctx, &page, &filter)
         }
-        RecipeCommand::Update { id, file, force } => {
-            let input = read_input(&file)?;
-            let etag = if force {
-                None
-            } else {
-                Some(api.get(&id, None).await?.1)
-            };
-            let updated = api
-                .replace(&id, &input, etag.as_deref())
-                .await
-                .map_err(|e| changed(e, &id, ""))?;
-            show_one(ctx, &updated)
-        }
+        RecipeCommand::Update {
+            id,
+            file,
+            if_match,
+            force,
+        } => update(ctx, &api, &id, &file, if_match, force).await,
         RecipeCommand::Edit { id } => edit(ctx, &api, &id).await,
         RecipeCommand::Delete { id } => {
             api.delete(&id).await?;
-            out(&format!("Deleted recipe {id}."))
+            report(
+                ctx,
+                &format!("Deleted recipe {id}."),
+                &serde_json::json!({"deleted": id}),
+            )
         }
+    }
+}
+
+/// `update -f`: `If-Match` is the version the file was based on, never a fresh read's (which
+/// would overwrite whatever changed since the file was written).
+async fn update(
+    ctx: &Context,
+    api: &Api,
+    id: &str,
+    file: &Path,
+    if_match: Option<u64>,
+    force: bool,
+) -> anyhow::Result<()> {
+    let recipe = one_recipe(file, read_recipes(file)?)?;
+    if let Some(named) = recipe
+        .id
+        .as_deref()
+        .filter(|n| !recipe_file::same_id(n, id))
+    {
+        return Err(CliError::Usage(format!(
+            "{} is recipe {named}, not {id}: remove its `id` line to copy it onto {id}",
+            file.display()
+        ))
+        .into());
+    }
+    let base = if force {
+        None
+    } else {
+        if_match.or(recipe.version)
+    };
+    if base.is_none() && !force {
+        return Err(CliError::Usage(format!(
+            "{} has no `version`, so gota cannot tell whether it would overwrite someone \
+             else's change: start from `gota recipes get {id} -o yaml`, or pass --if-match \
+             VERSION, or --force to overwrite whatever is stored",
+            file.display()
+        ))
+        .into());
+    }
+    let etag = base.map(|v| format!("\"{v}\""));
+    let hint = base.map_or_else(String::new, |v| {
+        format!(
+            "; {} is based on version {v}: see `gota recipes get {id}`, merge, and update with \
+             the new version (or --force to overwrite it)",
+            file.display()
+        )
+    });
+    let updated = api
+        .replace(id, &recipe.input, etag.as_deref())
+        .await
+        .map_err(|e| changed(e, id, &hint))?;
+    show_one(ctx, &updated)
+}
+
+/// `create -f`: every recipe in the file, each reported on its own. A file with one recipe
+/// prints it as `get` does; several print one line (or JSON object) per item. When any item
+/// fails the exit code is the first failure's (2 for an invalid recipe); an auth or network
+/// failure stops the run, and the items after it are reported as not sent.
+async fn create(ctx: &Context, api: &Api, file: &Path) -> anyhow::Result<()> {
+    let recipes = read_recipes(file)?;
+    if recipes.len() == 1 {
+        let recipe = one_recipe(file, recipes)?;
+        return show_one(ctx, &api.create(&recipe.input).await?);
+    }
+    let total = recipes.len();
+    let mut lines = Vec::new();
+    let mut items = Vec::new();
+    let mut created = 0;
+    let mut first_failure: Option<CliError> = None;
+    for (n, recipe) in recipes.into_iter().enumerate() {
+        let item = n + 1;
+        let stopped = matches!(
+            first_failure,
+            Some(
+                CliError::Network(_)
+                    | CliError::Api {
+                        status: 401 | 403,
+                        ..
+                    }
+            )
+        );
+        if stopped {
+            lines.push(format!("[{item}/{total}] not sent"));
+            items.push(serde_json::json!({"item": item, "error": "not sent"}));
+            continue;
+        }
+        let result = match recipe {
+            Err(e) => Err(CliError::Usage(format!("not a recipe: {e}"))),
+            Ok(recipe) => api.create(&recipe.input).await,
+        };
+        match result {
+            Ok(recipe) => {
+                created += 1;
+                lines.push(format!(
+                    "[{item}/{total}] created {}  {}",
+                    recipe.id,
+                    recipe.content.title()
+                ));
+                items.push(serde_json::json!({"item": item, "created": recipe}));
+            }
+            Err(e) => {
+                let message = e.to_string();
+                lines.push(format!(
+                    "[{item}/{total}] failed: {}",
+                    message.replace('\n', "\n      ")
+                ));
+                items.push(serde_json::json!({
+                    "item": item,
+                    "error": message,
+                    "exit_code": e.exit_code(),
+                }));
+                first_failure.get_or_insert(e);
+            }
+        }
+    }
+    lines.push(format!("{created} of {total} created."));
+    report(ctx, &lines.join("\n"), &serde_json::Value::Array(items))?;
+    match first_failure {
+        None => Ok(()),
+        Some(e) => Err(anyhow::Error::new(e).context(format!(
+            "{} of {total} recipes in {} were not created",
+            total - created,
+            file.display()
+        ))),
     }
 }
 
@@ -499,7 +738,15 @@ fn changed(e: CliError, id: &str, hint: &str) -> CliError {
 
 async fn edit(ctx: &Context, api: &Api, id: &str) -> anyhow::Result<()> {
     let (recipe, etag) = api.get(id, None).await?;
-    let original = serde_norway::to_string(&recipe.content.to_input())?;
+    // The file names the recipe and the version it was based on, so that if it has to be kept
+    // (a conflict, an invalid edit), `gota recipes update ID -f FILE` refuses to overwrite a
+    // newer version with it, as this save would have.
+    let original = format!(
+        "# Editing recipe {id}. Keep `version`: it is the version this edit is based on.\n\
+         id: {id}\nversion: {}\n{}",
+        recipe.version,
+        serde_norway::to_string(&recipe.content.to_input())?
+    );
     // A fresh, private file (not a guessable name in a shared folder), removed on success and
     // kept whenever the edit could not be saved, so no typing is ever lost.
     let temp = tempfile::Builder::new()
@@ -527,15 +774,26 @@ async fn edit(ctx: &Context, api: &Api, id: &str) -> anyhow::Result<()> {
     }
     let edited = std::fs::read_to_string(&temp)?;
     if edited == original {
-        return out("No changes.");
+        return report(
+            ctx,
+            "No changes.",
+            &serde_json::json!({"id": id, "changed": false}),
+        );
     }
     let keep_path = |temp: tempfile::TempPath| match temp.keep() {
         Ok(path) => path.display().to_string(),
         Err(e) => format!("(nowhere: {e})"),
     };
     let keep = |temp| format!("; your edit is kept in {}", keep_path(temp));
-    let input = match parse_input(&edited) {
-        Ok(input) => input,
+    let parsed = recipe_file::documents(&edited).and_then(|mut docs| {
+        if docs.len() == 1 {
+            recipe_file::recipe(docs.remove(0))
+        } else {
+            Err(format!("it holds {} recipes, not one", docs.len()))
+        }
+    });
+    let input = match parsed {
+        Ok(file) => file.input,
         Err(e) => {
             let hint = keep(temp);
             return Err(
@@ -545,7 +803,16 @@ async fn edit(ctx: &Context, api: &Api, id: &str) -> anyhow::Result<()> {
     };
     match api.replace(id, &input, Some(&etag)).await {
         Ok(updated) => show_one(ctx, &updated),
-        Err(e @ CliError::Api { status: 412, .. }) => Err(changed(e, id, &keep(temp)).into()),
+        Err(e @ CliError::Api { status: 412, .. }) => {
+            let path = keep_path(temp);
+            let hint = format!(
+                "; your edit is kept in {path} (based on version {}: see `gota recipes get \
+                 {id}`, merge, set its `version` to the new one, then `gota recipes update {id} \
+                 -f {path}`)",
+                recipe.version
+            );
+            Err(changed(e, id, &hint).into())
+        }
         Err(e) => {
             // The server's problem stays the error (and decides the exit code); where the
             // edit went goes on its own line so it is not lost in the message.

@@ -50,8 +50,26 @@ impl Profile {
                 )));
             }
         };
+        if let (Some(value), "endpoint" | "cognito_endpoint") = (&value, key) {
+            check_url(key, value)?;
+        }
         *slot = value;
         Ok(())
+    }
+}
+
+/// An endpoint must be an absolute http(s) URL with a host; caught here rather than on the
+/// first request, where it would read as a network error.
+pub fn check_url(key: &str, value: &str) -> Result<(), CliError> {
+    match reqwest::Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(()),
+        Ok(url) => Err(CliError::Usage(format!(
+            "{key} must be an http:// or https:// URL with a host, not `{value}` ({} URL)",
+            url.scheme()
+        ))),
+        Err(e) => Err(CliError::Usage(format!(
+            "{key} must be a URL such as http://127.0.0.1:3000, not `{value}` ({e})"
+        ))),
     }
 }
 

@@ -57,7 +57,19 @@ impl fmt::Display for ApiMessage<'_> {
             &problem.title
         };
         write!(f, "{title} ({status})")?;
-        if let Some(detail) = problem.detail.as_deref().filter(|d| !d.is_empty()) {
+        // For one invalid field the server's `detail` is that field's "pointer: message",
+        // which the list below prints anyway.
+        let repeats_a_field = |detail: &str| {
+            problem
+                .errors
+                .iter()
+                .any(|e| detail == format!("{}: {}", e.pointer, e.message))
+        };
+        if let Some(detail) = problem
+            .detail
+            .as_deref()
+            .filter(|d| !d.is_empty() && !repeats_a_field(d))
+        {
             write!(f, ": {detail}")?;
         }
         if **status == 401 {
@@ -119,6 +131,25 @@ mod tests {
             "Invalid recipe (422): 2 fields are invalid\n  /servings: must be 1–1000"
         );
         assert_eq!(e.exit_code(), exit::USAGE);
+    }
+
+    #[test]
+    fn one_invalid_field_is_printed_once() {
+        let e = CliError::Api {
+            status: 422,
+            problem: Problem {
+                title: "Unprocessable Content".into(),
+                detail: Some("/servings: must be 1–1000".into()),
+                errors: vec![FieldProblem {
+                    pointer: "/servings".into(),
+                    message: "must be 1–1000".into(),
+                }],
+            },
+        };
+        assert_eq!(
+            e.to_string(),
+            "Unprocessable Content (422)\n  /servings: must be 1–1000"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use gota_domain::{Quantity, Recipe};
+use gota_domain::{Quantity, Recipe, Unit};
 
 /// Widest a title column gets before it is cut with `…`.
 const TITLE_WIDTH: usize = 40;
@@ -30,17 +30,58 @@ fn pad(text: &str, width: usize) -> String {
     format!("{text}{}", " ".repeat(width.saturating_sub(n)))
 }
 
-/// `200`, `2.5`, `0.33`: at most two decimals, no trailing zeros.
+/// `200`, `2.5`, `1.125`: at most three decimals (what the server keeps), no trailing zeros.
 pub fn amount(value: f64) -> String {
-    let text = format!("{value:.2}");
+    let text = format!("{value:.3}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     text.to_owned()
 }
 
+/// Kitchen fractions, by how close an amount's fractional part must come to one (the server
+/// rounds to three decimals, so ⅓ arrives as 0.333).
+const FRACTIONS: &[(f64, &str)] = &[
+    (1.0 / 8.0, "⅛"),
+    (1.0 / 4.0, "¼"),
+    (1.0 / 3.0, "⅓"),
+    (3.0 / 8.0, "⅜"),
+    (1.0 / 2.0, "½"),
+    (5.0 / 8.0, "⅝"),
+    (2.0 / 3.0, "⅔"),
+    (3.0 / 4.0, "¾"),
+    (7.0 / 8.0, "⅞"),
+];
+const FRACTION_TOLERANCE: f64 = 0.004;
+
+/// `1 ⅛` for 1.125, `⅓` for 0.333, `2` for 2: halves, thirds, quarters and eighths as a cook
+/// writes them; any other amount as [`amount`] writes it.
+pub fn kitchen_amount(value: f64) -> String {
+    let whole = value.trunc();
+    let part = value - whole;
+    if part < FRACTION_TOLERANCE {
+        return amount(whole);
+    }
+    if 1.0 - part < FRACTION_TOLERANCE {
+        return amount(whole + 1.0);
+    }
+    match FRACTIONS
+        .iter()
+        .find(|(f, _)| (part - f).abs() < FRACTION_TOLERANCE)
+    {
+        Some((_, glyph)) if whole == 0.0 => (*glyph).to_owned(),
+        Some((_, glyph)) => format!("{} {glyph}", amount(whole)),
+        None => amount(value),
+    }
+}
+
 fn quantity(q: Quantity) -> String {
     match q.unit() {
-        Some(unit) => format!("{} {unit}", amount(q.amount())),
-        None => amount(q.amount()),
+        // Metric amounts read as decimals (1.5 kg); cups, spoons and counts as fractions.
+        Some(unit @ (Unit::G | Unit::Kg | Unit::Mg | Unit::Ml | Unit::L)) => {
+            format!("{} {unit}", amount(q.amount()))
+        }
+        Some(Unit::FlOz) => format!("{} fl oz", kitchen_amount(q.amount())),
+        Some(unit) => format!("{} {unit}", kitchen_amount(q.amount())),
+        None => kitchen_amount(q.amount()),
     }
 }
 
@@ -95,16 +136,27 @@ fn timestamp(r: &Recipe) -> String {
         .unwrap_or_default()
 }
 
-/// One recipe as a card: title, facts, ingredients with amounts, numbered steps.
-pub fn card(recipe: &Recipe) -> String {
+/// One recipe as a card: title, author, facts, equipment, ingredients with amounts, numbered
+/// steps, notes. `scaled_from` is the stored servings when the recipe was scaled.
+pub fn card(recipe: &Recipe, scaled_from: Option<u16>) -> String {
     let c = &recipe.content;
     let mut out = String::new();
     let _ = writeln!(out, "{}", c.title());
     let _ = writeln!(out, "{}", "=".repeat(c.title().chars().count()));
+    if let Some(author) = c.author() {
+        let _ = writeln!(out, "by {author}");
+    }
     if let Some(d) = c.description() {
         let _ = writeln!(out, "{d}");
     }
-    let mut facts = vec![format!("Serves {}", c.servings().get())];
+    let serves = match scaled_from.filter(|from| *from != c.servings().get()) {
+        Some(from) => format!(
+            "Serves {} (scaled from {from} servings)",
+            c.servings().get()
+        ),
+        None => format!("Serves {}", c.servings().get()),
+    };
+    let mut facts = vec![serves];
     if let Some(m) = c.prep_time_minutes() {
         facts.push(format!("prep {m} min"));
     }
@@ -121,6 +173,12 @@ pub fn card(recipe: &Recipe) -> String {
     if !c.tags().is_empty() {
         let tags: Vec<&str> = c.tags().iter().map(|t| t.as_str()).collect();
         let _ = writeln!(out, "Tags: {}", tags.join(", "));
+    }
+    if !c.equipment().is_empty() {
+        let _ = writeln!(out, "\nEquipment");
+        for item in c.equipment() {
+            let _ = writeln!(out, "  - {item}");
+        }
     }
     let _ = writeln!(out, "\nIngredients");
     let amounts: Vec<String> = c
@@ -151,6 +209,12 @@ pub fn card(recipe: &Recipe) -> String {
             }
         }
     }
+    if !c.notes().is_empty() {
+        let _ = writeln!(out, "\nNotes");
+        for note in c.notes() {
+            let _ = writeln!(out, "  - {note}");
+        }
+    }
     let _ = writeln!(
         out,
         "\nid {} · version {} · updated {}",
@@ -166,10 +230,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn amounts_keep_at_most_two_decimals_and_no_trailing_zeros() {
+    fn amounts_keep_at_most_three_decimals_and_no_trailing_zeros() {
         assert_eq!(amount(200.0), "200");
         assert_eq!(amount(2.5), "2.5");
-        assert_eq!(amount(1.0 / 3.0), "0.33");
+        assert_eq!(amount(1.125), "1.125");
+        assert_eq!(amount(1.0 / 3.0), "0.333");
+    }
+
+    #[test]
+    fn halves_thirds_quarters_and_eighths_read_as_kitchen_fractions() {
+        assert_eq!(kitchen_amount(1.125), "1 ⅛");
+        assert_eq!(kitchen_amount(0.5), "½");
+        assert_eq!(kitchen_amount(0.333), "⅓");
+        assert_eq!(kitchen_amount(2.667), "2 ⅔");
+        assert_eq!(kitchen_amount(0.75), "¾");
+        assert_eq!(kitchen_amount(4.5), "4 ½");
+        assert_eq!(kitchen_amount(3.0), "3");
+        assert_eq!(kitchen_amount(0.999), "1");
+        // Not a kitchen fraction: decimals.
+        assert_eq!(kitchen_amount(1.12), "1.12");
+        assert_eq!(kitchen_amount(0.2), "0.2");
+        assert_eq!(kitchen_amount(1.6), "1.6");
     }
 
     #[test]

@@ -77,9 +77,14 @@ async fn login_with_a_real_cognito_user_then_use_the_api() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(cached(&gota)["source"], "cognito");
-    assert!(gota.ok(&["whoami"]).contains("via Cognito"));
+    let who: Value = serde_json::from_str(&gota.ok(&["whoami"])).unwrap();
+    assert_eq!(who["auth"], "Cognito");
+    assert_eq!(who["accepted_by_server"], true);
     let listed: Value = serde_json::from_str(&gota.ok(&["recipes", "list"])).unwrap();
-    assert_eq!(listed, serde_json::json!([]));
+    assert_eq!(
+        listed,
+        serde_json::json!({"items": [], "next_cursor": null})
+    );
 }
 
 #[tokio::test]

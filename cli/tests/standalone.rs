@@ -57,9 +57,9 @@ fn write_rice(path: &std::path::Path, title: &str) {
 #[tokio::test]
 async fn login_dev_then_create_from_a_yaml_file_and_get_it_scaled() {
     let (_api, gota) = standalone().await;
-    let login = gota.ok(&["login", "--dev", "alice"]);
+    let login = gota.ok(&["-o", "table", "login", "--dev", "alice"]);
     assert!(login.contains("Logged in as alice"), "{login}");
-    let who = gota.ok(&["whoami"]);
+    let who = gota.ok(&["-o", "table", "whoami"]);
     assert!(who.starts_with("alice (sub "), "{who}");
 
     let file = gota.dir.path().join("pasta.yaml");
@@ -92,12 +92,12 @@ async fn the_recipe_card_reads_like_a_recipe_and_has_no_colour() {
         [
             "Spaghetti aglio e olio",
             "======================",
-            "Serves 3",
+            "Serves 3 (scaled from 2 servings)",
             "Tags: italian, quick",
             "",
             "Ingredients",
             "  - 300 g      spaghetti",
-            "  - 4.5 clove  garlic (sliced)",
+            "  - 4 ½ clove  garlic (sliced)",
             "  -            salt",
             "",
             "Steps",
@@ -126,7 +126,8 @@ async fn piped_output_is_json_and_the_table_has_stable_columns() {
         "beans",
     );
     let piped: Value = serde_json::from_str(&gota.ok(&["recipes", "list"])).unwrap();
-    assert_eq!(piped.as_array().unwrap().len(), 2);
+    assert_eq!(piped["items"].as_array().unwrap().len(), 2);
+    assert_eq!(piped["next_cursor"], Value::Null);
 
     let table = gota.ok(&["recipes", "list", "-o", "table"]);
     let lines: Vec<&str> = table.lines().collect();
@@ -168,7 +169,8 @@ async fn list_filters_and_all_follows_cursors_over_several_pages() {
     }
     let titles = |args: &[&str]| -> Vec<String> {
         let v: Value = serde_json::from_str(&gota.ok(args)).unwrap();
-        v.as_array()
+        v["items"]
+            .as_array()
             .unwrap()
             .iter()
             .map(|r| r["title"].as_str().unwrap().to_owned())
@@ -218,7 +220,11 @@ async fn edit_through_a_scripted_editor_saves_with_if_match() {
 async fn an_edit_that_changes_nothing_sends_nothing_and_an_invalid_one_is_kept() {
     let (_api, gota) = standalone().await;
     let id = alice_with_plain_rice(&gota);
-    let out = gota.run(&["recipes", "edit", &id], &[("EDITOR", "true")], None);
+    let out = gota.run(
+        &["-o", "table", "recipes", "edit", &id],
+        &[("EDITOR", "true")],
+        None,
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "No changes.");
 
     let editor = gota.script(
@@ -256,7 +262,7 @@ async fn a_concurrent_change_during_edit_fails_with_the_412_message_and_exit_5()
     let editor = gota.script(
         "racing-editor.sh",
         &format!(
-            "GOTA_CONFIG_DIR='{}' GOTA_ENDPOINT='{}' '{}' recipes update {id} -f '{}' >/dev/null && sed -i 's/^title: .*/title: Mine/' \"$1\"",
+            "GOTA_CONFIG_DIR='{}' GOTA_ENDPOINT='{}' '{}' recipes update {id} -f '{}' --force >/dev/null && sed -i 's/^title: .*/title: Mine/' \"$1\"",
             gota.dir.path().display(),
             gota.endpoint,
             env!("CARGO_BIN_EXE_gota"),
@@ -285,14 +291,16 @@ async fn update_sends_if_match_unless_forced_and_delete_then_gives_not_found() {
     write_rice(&file, "New rice");
     let f = file.to_str().unwrap();
     let updated: Value =
-        serde_json::from_str(&gota.ok(&["recipes", "update", &id, "-f", f])).unwrap();
+        serde_json::from_str(&gota.ok(&["recipes", "update", &id, "-f", f, "--if-match", "1"]))
+            .unwrap();
     assert_eq!(updated["version"], 2);
     write_rice(&file, "Forced rice");
     let forced: Value =
         serde_json::from_str(&gota.ok(&["recipes", "update", &id, "-f", f, "--force"])).unwrap();
     assert_eq!(forced["version"], 3);
 
-    assert!(gota.ok(&["recipes", "delete", &id]).contains("Deleted"));
+    let deleted: Value = serde_json::from_str(&gota.ok(&["recipes", "delete", &id])).unwrap();
+    assert_eq!(deleted["deleted"], id.as_str());
     let gone = gota.run(&["recipes", "get", &id], &[], None);
     assert_eq!(gone.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&gone.stderr).contains("(404)"));
@@ -350,9 +358,11 @@ async fn tokens_are_cached_0600_per_profile_and_logout_forgets_them() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600);
-    assert!(gota.ok(&["whoami"]).starts_with("alice"));
+    let alice: Value = serde_json::from_str(&gota.ok(&["whoami"])).unwrap();
+    assert_eq!(alice["username"], "alice");
     let bob = gota.run(&["whoami"], &[("GOTA_PROFILE", "work")], None);
-    assert!(String::from_utf8_lossy(&bob.stdout).starts_with("bob"));
+    let bob: Value = serde_json::from_slice(&bob.stdout).unwrap();
+    assert_eq!(bob["username"], "bob");
     gota.ok(&["logout"]);
     assert_eq!(gota.run(&["whoami"], &[], None).status.code(), Some(3));
 }

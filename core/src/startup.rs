@@ -227,8 +227,14 @@ pub fn api_state(
             None,
         ),
         AuthConfig::Dev => {
-            // Returns at once; the key is generated in the background (see DevIssuer).
-            let issuer = Arc::new(DevIssuer::generate().context("generating the dev signing key")?);
+            // Returns at once; a new key is generated in the background (see DevIssuer).
+            let issuer = match &config.store {
+                StoreConfig::Embedded { data_dir } => DevIssuer::persistent(data_dir)?,
+                StoreConfig::DynamoDb { .. } => {
+                    DevIssuer::generate().context("generating the dev signing key")?
+                }
+            };
+            let issuer = Arc::new(issuer);
             (TokenVerifier::new(issuer.verifier_config()), Some(issuer))
         }
     };

@@ -1,8 +1,11 @@
-//! Dev auth, for standalone runs without a user pool: a per-process signing key, its JWKS, and
-//! tokens shaped like Cognito ID tokens, checked by the same [`TokenVerifier`] path as real ones.
+//! Dev auth, for standalone runs without a user pool: a signing key, its JWKS, and tokens shaped
+//! like Cognito ID tokens, checked by the same [`TokenVerifier`] path as real ones.
 //!
-//! The key lives only in memory, so tokens die with the process; subjects do not, because they
-//! are derived from the username, and a dev user keeps their recipes across restarts.
+//! With the embedded store the key is kept in the data folder ([`DevIssuer::KEY_FILE`], mode
+//! 0600), so a token minted before a restart is still good after it, as the client's cached
+//! token expects; otherwise (DynamoDB standalone, tests) the key lives only in memory and tokens
+//! die with the process. Subjects never die: they are derived from the username, and a dev user
+//! keeps their recipes across restarts either way.
 //!
 //! Generating an RSA 2048 key takes tens to hundreds of milliseconds, so it runs on a thread of
 //! its own: the server answers `/health` (and everything that needs no token) while it runs,
@@ -10,8 +13,13 @@
 //!
 //! [`TokenVerifier`]: crate::auth::TokenVerifier
 
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 
 use anyhow::Context as _;
 use jsonwebtoken::jwk::JwkSet;
@@ -39,19 +47,45 @@ impl DevIssuer {
     pub const CLIENT_ID: &'static str = "gota-dev-client";
     pub const TOKEN_LIFETIME_SECS: u64 = 3600;
 
+    /// Name of the key file in the data folder.
+    pub const KEY_FILE: &'static str = "dev-signing-key.json";
+
     /// Starts generating a fresh RSA 2048 key, with a `kid` unique to this process (so a token
     /// from an earlier run is refused as signed by an unknown key), and returns at once.
     pub fn generate() -> anyhow::Result<Self> {
+        Self::spawn(None)
+    }
+
+    /// The key kept in `dir` ([`Self::KEY_FILE`]): read now when it exists, else generated in
+    /// the background and written there (mode 0600, atomically: a reader never sees half a
+    /// file, and a second server starting at the same moment keeps the first one's key).
+    ///
+    /// A key file that cannot be read as a key, or that others may read, is an error naming
+    /// the file and what to do; it is never silently replaced, since replacing it would end
+    /// every session without a word.
+    pub fn persistent(dir: &Path) -> anyhow::Result<Self> {
+        let path = dir.join(Self::KEY_FILE);
+        match read_key_file(&path)? {
+            Some(signer) => {
+                let (_, key) = watch::channel(Some(Ok(Arc::new(signer))));
+                Ok(Self { key })
+            }
+            None => Self::spawn(Some(path)),
+        }
+    }
+
+    fn spawn(keep_in: Option<PathBuf>) -> anyhow::Result<Self> {
         let kid = format!("gota-dev-{}", Uuid::now_v7().simple());
         let (done, key) = watch::channel(None);
         std::thread::Builder::new()
             .name("gota-dev-key".into())
             .spawn(move || {
-                let signer = RsaSigner::generate(kid)
-                    .map(Arc::new)
-                    .map_err(|e| format!("{e:#}"));
+                let signer = RsaSigner::generate(kid).and_then(|signer| match &keep_in {
+                    Some(path) => write_key_file(path, signer),
+                    None => Ok(signer),
+                });
                 // No receiver left means the issuer is gone: nobody needs the key.
-                let _ = done.send(Some(signer));
+                let _ = done.send(Some(signer.map(Arc::new).map_err(|e| format!("{e:#}"))));
             })
             .context("starting the dev key thread")?;
         Ok(Self { key })
@@ -122,6 +156,85 @@ impl DevIssuer {
     /// restarts. Usernames are taken byte for byte (`Alice` and `alice` are two users).
     pub fn subject_for(username: &str) -> String {
         Uuid::new_v5(&SUBJECT_NAMESPACE, username.as_bytes()).to_string()
+    }
+}
+
+/// The key file's content: the `kid` and the PKCS#8 DER of the private key, base64.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyFile {
+    kid: String,
+    pkcs8: String,
+}
+
+fn unusable(path: &Path, why: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} {why}: delete it to start with a new dev key (dev tokens issued with the old \
+         one stop working; `gota login --dev NAME` again; recipes are kept)",
+        path.display()
+    )
+}
+
+/// The key in `path`, `None` when there is no such file.
+fn read_key_file(path: &Path) -> anyhow::Result<Option<RsaSigner>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(unusable(path, &format!("cannot be read ({e})"))),
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            anyhow::bail!(
+                "{} can be read by other users (mode {:o}): anyone who can read it can sign in \
+                 as any dev user; `chmod 600` it, or delete it to start with a new dev key",
+                path.display(),
+                mode & 0o777
+            );
+        }
+    }
+    let file: KeyFile = serde_json::from_str(&text)
+        .map_err(|e| unusable(path, &format!("is not a dev key file ({e})")))?;
+    let der = STANDARD
+        .decode(file.pkcs8.as_bytes())
+        .map_err(|e| unusable(path, &format!("is not a dev key file (pkcs8: {e})")))?;
+    let signer = RsaSigner::from_pkcs8_der(file.kid, &der)
+        .map_err(|e| unusable(path, &format!("holds no usable key ({e:#})")))?;
+    Ok(Some(signer))
+}
+
+/// Writes `signer` to `path` unless a key is already there (then that key is the one used):
+/// the file is written in full under a temporary name, created 0600, and linked into place,
+/// which fails rather than replaces when `path` exists.
+fn write_key_file(path: &Path, signer: RsaSigner) -> anyhow::Result<RsaSigner> {
+    let text = serde_json::to_string(&KeyFile {
+        kid: signer.kid().to_owned(),
+        pkcs8: STANDARD.encode(signer.to_pkcs8_der()?),
+    })?;
+    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let written = options.open(&tmp).and_then(|mut file| {
+        file.write_all(text.as_bytes())?;
+        file.sync_all()
+    });
+    let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(signer),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_key_file(path)?
+            .ok_or_else(|| anyhow::anyhow!("{} vanished while starting", path.display())),
+        Err(e) => Err(e).with_context(|| format!("writing the dev key to {}", path.display())),
     }
 }
 
@@ -266,6 +379,71 @@ mod tests {
         let issuer = Arc::new(DevIssuer::generate().unwrap());
         assert!(issuer.mint("", &[]).await.is_err());
         assert!(issuer.mint("alice", &groups(&[""])).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_token_minted_before_a_restart_verifies_after_it_with_the_key_kept_in_the_data_dir() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let before = Arc::new(DevIssuer::persistent(dir.path()).unwrap());
+        let token = before.mint("alice", &[]).await.unwrap();
+        let key_file = dir.path().join(DevIssuer::KEY_FILE);
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        drop(before);
+
+        let after = Arc::new(DevIssuer::persistent(dir.path()).unwrap());
+        let who = TokenVerifier::new(after.verifier_config())
+            .verify(&token)
+            .await
+            .unwrap();
+        assert_eq!(who.subject, DevIssuer::subject_for("alice"));
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            leftovers,
+            [DevIssuer::KEY_FILE],
+            "no temporary file is left"
+        );
+    }
+
+    #[test]
+    fn a_corrupt_key_file_is_an_error_that_says_what_to_do_and_is_left_alone() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join(DevIssuer::KEY_FILE);
+        for corrupt in [
+            "",
+            "{\"kid\":\"k\",\"pkcs8\":\"bm90IGEga2V5\"}",
+            "{\"kid\":\"k\",\"pkcs8\":\"!!\"}",
+        ] {
+            std::fs::write(&key_file, corrupt).unwrap();
+            std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+            let error = format!("{:#}", DevIssuer::persistent(dir.path()).unwrap_err());
+            assert!(error.contains(&key_file.display().to_string()), "{error}");
+            assert!(
+                error.contains("delete it to start with a new dev key"),
+                "{error}"
+            );
+            assert_eq!(std::fs::read_to_string(&key_file).unwrap(), corrupt);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_key_file_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        DevIssuer::persistent(dir.path())
+            .unwrap()
+            .jwks()
+            .await
+            .unwrap();
+        let key_file = dir.path().join(DevIssuer::KEY_FILE);
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let error = format!("{:#}", DevIssuer::persistent(dir.path()).unwrap_err());
+        assert!(error.contains("chmod 600"), "{error}");
     }
 
     #[tokio::test]

@@ -16,7 +16,8 @@ use jsonwebtoken::jwk::{
     RSAKeyParameters, RSAKeyType,
 };
 
-/// RS256 signer with a key id. The private key never leaves the process.
+/// RS256 signer with a key id. The private key never leaves the process, except into the dev
+/// issuer's own key file (mode 0600, in the data folder).
 #[derive(Debug)]
 pub struct RsaSigner {
     kid: String,
@@ -30,9 +31,28 @@ pub struct RsaSigner {
 impl RsaSigner {
     /// A fresh RSA 2048 key (the size Cognito uses).
     pub fn generate(kid: impl Into<String>) -> anyhow::Result<Self> {
-        let kid = kid.into();
         let key_pair = KeyPair::generate(KeySize::Rsa2048)
             .map_err(|_| anyhow::anyhow!("aws-lc-rs could not generate an RSA 2048 key"))?;
+        Self::from_key_pair(kid.into(), key_pair)
+    }
+
+    /// The key stored by [`Self::to_pkcs8_der`] (PKCS#8 v1 DER of an RSA private key).
+    pub fn from_pkcs8_der(kid: impl Into<String>, der: &[u8]) -> anyhow::Result<Self> {
+        let key_pair = KeyPair::from_pkcs8(der)
+            .map_err(|e| anyhow::anyhow!("not an RSA private key in PKCS#8 DER ({e})"))?;
+        Self::from_key_pair(kid.into(), key_pair)
+    }
+
+    /// The private key as PKCS#8 v1 DER, for the dev issuer's key file only.
+    pub fn to_pkcs8_der(&self) -> anyhow::Result<Vec<u8>> {
+        let der: aws_lc_rs::encoding::Pkcs8V1Der<'static> = self
+            .key_pair
+            .as_der()
+            .map_err(|_| anyhow::anyhow!("aws-lc-rs could not encode the RSA private key"))?;
+        Ok(der.as_ref().to_vec())
+    }
+
+    fn from_key_pair(kid: String, key_pair: KeyPair) -> anyhow::Result<Self> {
         let public = key_pair.public_key();
         let jwk = Jwk {
             common: CommonParameters {
