@@ -1,9 +1,8 @@
 //! `gota-bench cold-dynamo`: a Lambda cold start whose first request reads DynamoDB over TLS.
 //!
 //! moto (plain HTTP, `testkit/moto_serial.py`) sits behind a TLS-terminating proxy on loopback
-//! ([`crate::tls`]); gota-api reaches it at `https://127.0.0.1:PORT` and trusts its certificate
-//! through `SSL_CERT_FILE`/`SSL_CERT_DIR`, which the SDK's root loader (rustls-native-certs)
-//! reads *instead of* the platform's locations. Each run hands the fresh process the same
+//! ([`crate::tls`]); gota-api reaches it at `https://127.0.0.1:PORT` and trusts the run's CA as
+//! one of the roots each variant names (below). Each run hands the fresh process the same
 //! authenticated `GET /recipes/{id}` REST v1 event twice: the first is the cold request, the
 //! second a warm invoke of the same request. Variants alternate within every round:
 //!
