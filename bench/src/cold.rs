@@ -1,21 +1,21 @@
 //! `gota-bench cold-dynamo`: a Lambda cold start whose first request reads DynamoDB over TLS.
 //!
 //! moto (plain HTTP, `testkit/moto_serial.py`) sits behind a TLS-terminating proxy on loopback
-//! ([`crate::tls`]); gota-api reaches it at `https://127.0.0.1:PORT` and trusts its certificate
-//! through `SSL_CERT_FILE`/`SSL_CERT_DIR`, which the SDK's root loader (rustls-native-certs)
-//! reads *instead of* the platform's locations. Each run hands the fresh process the same
+//! ([`crate::tls`]); gota-api reaches it at `https://127.0.0.1:PORT` and trusts the run's CA as
+//! one of the roots each variant names (below). Each run hands the fresh process the same
 //! authenticated `GET /recipes/{id}` REST v1 event twice: the first is the cold request, the
 //! second a warm invoke of the same request. Variants alternate within every round:
 //!
-//! - `warmed` / `unwarmed`: gota-api as built, and (with `--unwarmed PATH`) a build without
-//!   the init warm-up (e.g. the commit before it), so the first request opens the connection;
-//! - roots from one bundle file (`SSL_CERT_FILE`, as AL2023's `/etc/pki/tls/certs/ca-bundle.crt`)
-//!   or as the platform probe finds them here (Debian's bundle file *and* `/etc/ssl/certs`,
-//!   plus a folder with the proxy's certificate).
+//! - `warmed` / `unwarmed`: gota-api as built, with its init warm-up on (the default) or off
+//!   (`GOTA_WARM_UP=off`), so the first request opens the connection itself;
+//! - roots from one bundle file (`GOTA_ROOT_CERTIFICATES`, as the stack sets AL2023's
+//!   `/etc/pki/tls/certs/ca-bundle.crt`) or as the platform probe finds them here (Debian's
+//!   bundle file *and* `/etc/ssl/certs`, plus a folder with the proxy's certificate, named
+//!   through `SSL_CERT_FILE`/`SSL_CERT_DIR`, which the probe reads instead of its defaults).
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -32,21 +32,22 @@ const DEBIAN_DIR: &str = "/etc/ssl/certs";
 #[derive(Debug)]
 struct Options {
     rounds: usize,
-    unwarmed: Option<PathBuf>,
+    /// Also the variants with the platform's root probe (the shipped function uses one bundle).
+    probe: bool,
 }
 
 fn options(args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
     let mut options = Options {
         rounds: 10,
-        unwarmed: None,
+        probe: true,
     };
     let mut args = args;
     while let Some(flag) = args.next() {
         let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--rounds" => options.rounds = value()?.parse()?,
-            "--unwarmed" => options.unwarmed = Some(value()?.into()),
-            other => bail!("unknown flag {other}; cold-dynamo flags: --rounds N --unwarmed PATH"),
+            "--bundle-only" => options.probe = false,
+            other => bail!("unknown flag {other}; cold-dynamo flags: --rounds N --bundle-only"),
         }
     }
     if options.rounds == 0 {
@@ -63,7 +64,7 @@ enum Roots {
 
 struct Variant {
     name: String,
-    bin: PathBuf,
+    warm_up: bool,
     roots: Roots,
     runs: Vec<LambdaRun>,
 }
@@ -88,15 +89,18 @@ pub fn main(gota: &Path, repo: &Path, args: impl Iterator<Item = String>) -> any
     std::fs::create_dir(&extra)?;
     std::fs::copy(&certificate.ca, extra.join("gota-bench-ca.pem"))?;
 
-    let env = |roots: Roots| {
+    let env = |roots: Roots, warm_up: bool| {
         let mut env = lambda_env();
         env.push(("GOTA_TABLE_NAME", TABLE.to_owned()));
         // The pool and client the shared REST v1 fixture's authorizer claims name.
         env.push(("GOTA_USER_POOL_ID", "eu-west-1_test".to_owned()));
         env.push(("GOTA_USER_POOL_CLIENT_IDS", "test-client".to_owned()));
         env.push(("AWS_ENDPOINT_URL_DYNAMODB", format!("https://{proxy}")));
+        if !warm_up {
+            env.push(("GOTA_WARM_UP", "off".to_owned()));
+        }
         match roots {
-            Roots::Bundle => env.push(("SSL_CERT_FILE", bundle.display().to_string())),
+            Roots::Bundle => env.push(("GOTA_ROOT_CERTIFICATES", bundle.display().to_string())),
             Roots::Probe => {
                 env.push(("SSL_CERT_FILE", DEBIAN_BUNDLE.to_owned()));
                 env.push(("SSL_CERT_DIR", format!("{DEBIAN_DIR}:{}", extra.display())));
@@ -110,7 +114,7 @@ pub fn main(gota: &Path, repo: &Path, args: impl Iterator<Item = String>) -> any
     let recipe = gota_testkit::fixtures::recipe("Cold start soup");
     let post = gota_testkit::fixtures::rest_v1_event("POST", "/recipes", Some(&recipe));
     let seeded = startup::lambda_run(
-        command(gota, &log, &env(Roots::Bundle))?,
+        command(gota, &log, &env(Roots::Bundle, true))?,
         &[post.to_string().into_bytes()],
     )
     .map_err(|e| with_log(e, &log))?;
@@ -140,15 +144,14 @@ pub fn main(gota: &Path, repo: &Path, args: impl Iterator<Item = String>) -> any
         .into_bytes();
 
     let mut variants = Vec::new();
-    for (label, bin) in [
-        ("warmed", Some(gota.to_path_buf())),
-        ("unwarmed", options.unwarmed),
-    ] {
-        let Some(bin) = bin else { continue };
+    for (label, warm_up) in [("warmed", true), ("unwarmed", false)] {
         for (roots, roots_name) in [(Roots::Bundle, "one bundle"), (Roots::Probe, "probe")] {
+            if roots == Roots::Probe && !options.probe {
+                continue;
+            }
             variants.push(Variant {
                 name: format!("{label}, roots: {roots_name}"),
-                bin: bin.clone(),
+                warm_up,
                 roots,
                 runs: Vec::new(),
             });
@@ -164,7 +167,7 @@ pub fn main(gota: &Path, repo: &Path, args: impl Iterator<Item = String>) -> any
         for variant in &mut variants {
             let log = work.join("cold-run.log");
             let run = startup::lambda_run(
-                command(&variant.bin, &log, &env(variant.roots))?,
+                command(gota, &log, &env(variant.roots, variant.warm_up))?,
                 &[get.clone(), get.clone()],
             )
             .map_err(|e| with_log(e, &log))?;

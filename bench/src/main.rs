@@ -9,8 +9,9 @@
 //!   req/s, p50/p99, errors, and each server's peak RSS (VmHWM) afterwards;
 //! - artifact: the size of the arm64 Lambda zip, if built (`make bench` builds it).
 //!
-//! `gota-bench cold-dynamo [--rounds N] [--unwarmed PATH]` instead measures a Lambda cold start
-//! whose first request reads DynamoDB over TLS (moto behind a TLS proxy; [`cold`]).
+//! `gota-bench cold-dynamo [--rounds N] [--bundle-only]` instead measures a Lambda cold start
+//! whose first request reads DynamoDB over TLS, with and without the init warm-up (moto behind
+//! a TLS proxy; [`cold`]).
 //! `gota-bench crash [--seconds S --rounds N --writers N]` is the crash test instead (`crash`).
 //!
 //! Prints a table and writes it, with the targets, to `target/bench/report.md`.

@@ -85,6 +85,10 @@ pub const VARIABLES: &[Variable] = {
             "Stage dimension of the business metrics (default local)"),
         var("RUST_LOG", Optional, Optional,
             "log filter directives (default info)"),
+        var("GOTA_ROOT_CERTIFICATES", Optional, Optional,
+            "PEM file of the root certificates the AWS SDK trusts (on AWS: AL2023's bundle); unset, unreadable or without a certificate: the platform's, probed"),
+        var("GOTA_WARM_UP", Optional, Unread,
+            "on (default) or off: Lambda init opens the DynamoDB connection (off: for benchmarks)"),
     ]
 };
 
@@ -180,6 +184,11 @@ pub struct Config {
     /// Lambda mode with `AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH` unset: lambda_http puts the
     /// REST API stage in the path and [`crate::http::Api`] removes it.
     pub stage_in_path: bool,
+    /// `GOTA_ROOT_CERTIFICATES`: the one PEM bundle the AWS SDK's TLS trusts, instead of the
+    /// platform probe (read at start; see [`crate::startup::Aws::new`]).
+    pub root_certificates: Option<PathBuf>,
+    /// Lambda init opens the DynamoDB connection (`GOTA_WARM_UP`, on unless `off`).
+    pub warm_up: bool,
 }
 
 // Hand-written so the cursor secret never reaches a log line.
@@ -196,6 +205,8 @@ impl std::fmt::Debug for Config {
             .field("stage", &self.stage)
             .field("log_filter", &self.log_filter)
             .field("stage_in_path", &self.stage_in_path)
+            .field("root_certificates", &self.root_certificates)
+            .field("warm_up", &self.warm_up)
             .finish()
     }
 }
@@ -430,6 +441,18 @@ impl Config {
         // Exactly lambda_http's test (`env::var(..).is_ok()` in its request.rs): set, even empty.
         let stage_in_path = lambda && lookup("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH").is_none();
 
+        let root_certificates = get("GOTA_ROOT_CERTIFICATES").map(PathBuf::from);
+        let warm_up = match lambda.then(|| get("GOTA_WARM_UP")).flatten() {
+            None | Some("on") => lambda,
+            Some("off") => false,
+            Some(other) => {
+                return Err(err(
+                    "GOTA_WARM_UP",
+                    format!("{other:?} is not one of on, off"),
+                ));
+            }
+        };
+
         Ok(Config {
             mode,
             store,
@@ -441,6 +464,8 @@ impl Config {
             stage,
             log_filter,
             stage_in_path,
+            root_certificates,
+            warm_up,
         })
     }
 }
@@ -592,6 +617,23 @@ mod tests {
     }
 
     #[test]
+    fn lambda_init_warms_up_unless_told_off_and_a_standalone_server_never_does() {
+        let mut lambda = full_lambda();
+        lambda.remove("GOTA_WARM_UP");
+        assert!(Config::from_vars(&lambda).unwrap().warm_up, "on by default");
+        lambda.insert("GOTA_WARM_UP".into(), "on".into());
+        assert!(Config::from_vars(&lambda).unwrap().warm_up);
+        lambda.insert("GOTA_WARM_UP".into(), "off".into());
+        assert!(!Config::from_vars(&lambda).unwrap().warm_up);
+        lambda.insert("GOTA_WARM_UP".into(), "yes".into());
+        assert_eq!(
+            Config::from_vars(&lambda).unwrap_err().variable,
+            "GOTA_WARM_UP"
+        );
+        assert!(!Config::from_vars(&full_standalone()).unwrap().warm_up);
+    }
+
+    #[test]
     fn metrics_are_emf_or_off_with_a_stage_dimension() {
         let config =
             Config::from_vars(&vars(&[("GOTA_METRICS", "emf"), ("GOTA_STAGE", "prod")])).unwrap();
@@ -681,6 +723,8 @@ mod tests {
             ("GOTA_METRICS", "off"),
             ("GOTA_STAGE", "dev"),
             ("RUST_LOG", "debug"),
+            ("GOTA_ROOT_CERTIFICATES", "/etc/pki/tls/certs/ca-bundle.crt"),
+            ("GOTA_WARM_UP", "off"),
         ])
     }
 
@@ -691,6 +735,7 @@ mod tests {
         all.remove("AWS_LAMBDA_RUNTIME_API");
         all.remove("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH");
         all.remove("GOTA_CURSOR_SECRET_ARN");
+        all.remove("GOTA_WARM_UP");
         all.extend(vars(&[
             ("GOTA_LISTEN", "127.0.0.1:0"),
             ("GOTA_DATA_DIR", "/tmp/gota"),

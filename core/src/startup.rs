@@ -3,6 +3,7 @@
 //! subcommands print. The router itself is [`crate::http`].
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -110,10 +111,10 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
 /// reading the cursor key: Lambda's init phase is when the sandbox is not yet billed per
 /// request and no caller waits (`doc/adr/0026-warm-init.md`).
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let aws = Aws::default();
+    let aws = Aws::new(config.root_certificates.as_deref());
     // Boxed: the SDK's request futures are large, and `serve` is held for the process's life.
     let (store, cursors) = tokio::join!(
-        Box::pin(open_store_for(&config.store, &aws, &config.mode)),
+        Box::pin(open_store_for(&config.store, &aws, config.warm_up)),
         Box::pin(cursor_codec(&config.cursor_key, &aws))
     );
     let (store, cursors) = (store?, cursors?);
@@ -128,14 +129,106 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 /// with its TLS roots), loaded once, and only when a client needs it: the store and the
 /// cursor-key secret share it instead of each loading its own at start-up.
 #[derive(Debug, Default)]
-pub struct Aws(tokio::sync::OnceCell<aws_config::SdkConfig>);
+pub struct Aws {
+    config: tokio::sync::OnceCell<aws_config::SdkConfig>,
+    /// The SDK's default client, but trusting one PEM bundle ([`Aws::new`]); `None`: the
+    /// default client, whose roots are the platform's.
+    http_client: Option<aws_sdk_dynamodb::config::SharedHttpClient>,
+}
 
 impl Aws {
+    /// With `root_certificates`, the SDK's TLS trusts exactly the certificates of that PEM
+    /// file, read here: one file instead of the platform probe, which on Linux reads the
+    /// distribution's bundle *and* every file of its certificate folder (`doc/adr/0026-…`).
+    /// A file that cannot be read, or holds no certificate or a malformed one, is logged as a
+    /// warning and the platform's roots are used instead: a wrong path must cost init time,
+    /// never every TLS connection.
+    pub fn new(root_certificates: Option<&Path>) -> Self {
+        let http_client = root_certificates.and_then(|path| match root_bundle(path) {
+            Ok(pem) => match bundle_client(pem) {
+                Ok(client) => Some(client),
+                Err(error) => {
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        "GOTA_ROOT_CERTIFICATES: using the platform's roots"
+                    );
+                    None
+                }
+            },
+            Err(problem) => {
+                tracing::warn!(
+                    path = %path.display(),
+                    problem,
+                    "GOTA_ROOT_CERTIFICATES: using the platform's roots instead"
+                );
+                None
+            }
+        });
+        Self {
+            config: tokio::sync::OnceCell::new(),
+            http_client,
+        }
+    }
+
+    /// Whether the SDK trusts a configured bundle (`true`) or the platform's roots.
+    pub fn trusts_a_bundle(&self) -> bool {
+        self.http_client.is_some()
+    }
+
     pub async fn config(&self) -> &aws_config::SdkConfig {
-        self.0
-            .get_or_init(|| aws_config::defaults(aws_config::BehaviorVersion::latest()).load())
+        self.config
+            .get_or_init(|| {
+                let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+                match &self.http_client {
+                    Some(client) => loader.http_client(client.clone()).load(),
+                    None => loader.load(),
+                }
+            })
             .await
     }
+}
+
+/// The PEM bundle at `path` if it holds at least one certificate and nothing malformed (the
+/// SDK's TLS set-up panics on a malformed one); otherwise what is wrong with it.
+fn root_bundle(path: &Path) -> Result<Vec<u8>, String> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject as _;
+    let pem = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let mut certificates = 0_usize;
+    for certificate in CertificateDer::pem_slice_iter(&pem) {
+        certificate.map_err(|e| format!("holds a malformed certificate: {e}"))?;
+        certificates += 1;
+    }
+    if certificates == 0 {
+        return Err("holds no PEM certificate".to_owned());
+    }
+    Ok(pem)
+}
+
+/// The SDK's default HTTPS client (aws-smithy-runtime's `default_https_client`: rustls with
+/// aws-lc, the proxy settings of the environment) with `pem` as its only trust store.
+fn bundle_client(pem: Vec<u8>) -> anyhow::Result<aws_sdk_dynamodb::config::SharedHttpClient> {
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+    use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig};
+    let context = TlsContext::builder()
+        .with_trust_store(TrustStore::empty().with_pem_certificate(pem))
+        .build()
+        .context("building the TLS context")?;
+    Ok(
+        Builder::new().build_with_connector_fn(move |settings, components| {
+            let mut connector = ConnectorBuilder::default()
+                .tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::AwsLc,
+                ))
+                .tls_context(context.clone());
+            connector.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                connector.set_sleep_impl(components.sleep_impl());
+            }
+            connector.set_proxy_config(Some(ProxyConfig::from_env()));
+            connector.build()
+        }),
+    )
 }
 
 /// Opens the configured store.
@@ -154,20 +247,22 @@ pub async fn open_store(config: &StoreConfig, aws: &Aws) -> anyhow::Result<Arc<d
 /// unreachable endpoint must not hold init (10 s in all, shared with the cursor-key read).
 pub const WARM_UP_BUDGET: Duration = Duration::from_secs(1);
 
-/// The configured store, opened for `mode`: in Lambda a DynamoDB store is also warmed up
-/// (its connection opened, within [`WARM_UP_BUDGET`]); otherwise as [`open_store`].
+/// The configured store; with `warm_up` (Lambda init, unless `GOTA_WARM_UP=off`) a DynamoDB
+/// store is also warmed up (its connection opened, within [`WARM_UP_BUDGET`]); otherwise as
+/// [`open_store`].
 ///
-/// A standalone server is not warmed: it starts once and serves for long, so its first
-/// request's handshake is paid once per process, and its start must not wait on the endpoint.
+/// A standalone server is never warmed ([`Config::warm_up`]): it starts once and serves for
+/// long, so its first request's handshake is paid once per process, and its start must not
+/// wait on the endpoint.
 pub async fn open_store_for(
     config: &StoreConfig,
     aws: &Aws,
-    mode: &Mode,
+    warm_up: bool,
 ) -> anyhow::Result<Arc<dyn RecipeStore>> {
-    match (config, mode) {
-        (StoreConfig::DynamoDb { table_name }, Mode::Lambda) => {
+    match (config, warm_up) {
+        (StoreConfig::DynamoDb { table_name }, true) => {
             let store = DynamoStore::connect(aws.config().await, table_name);
-            warm_up(&store, WARM_UP_BUDGET).await;
+            warm_up_within(&store, WARM_UP_BUDGET).await;
             Ok(Arc::new(store))
         }
         _ => open_store(config, aws).await,
@@ -176,7 +271,7 @@ pub async fn open_store_for(
 
 /// Runs [`DynamoStore::warm_up`] for at most `budget`; whatever happens, start-up goes on (a
 /// failure here is the first request's to meet and report, with its own retries).
-async fn warm_up(store: &DynamoStore, budget: Duration) {
+async fn warm_up_within(store: &DynamoStore, budget: Duration) {
     let started = std::time::Instant::now();
     match tokio::time::timeout(budget, store.warm_up()).await {
         Ok(Ok(())) => tracing::debug!(took = ?started.elapsed(), "DynamoDB connection opened"),
@@ -303,7 +398,8 @@ pub async fn create_table(config: &Config) -> anyhow::Result<()> {
     let StoreConfig::DynamoDb { table_name } = &config.store else {
         anyhow::bail!("GOTA_TABLE_NAME: create-table needs the DynamoDB table name");
     };
-    let created = DynamoStore::connect(Aws::default().config().await, table_name)
+    let aws = Aws::new(config.root_certificates.as_deref());
+    let created = DynamoStore::connect(aws.config().await, table_name)
         .create_table()
         .await?;
     tracing::info!(table = %table_name, created, "table ready");
@@ -357,7 +453,11 @@ mod tests {
                 "test", "test", None, None, "test",
             )))
             .build();
-        (Aws(tokio::sync::OnceCell::new_with(Some(config))), requests)
+        let aws = Aws {
+            config: tokio::sync::OnceCell::new_with(Some(config)),
+            http_client: None,
+        };
+        (aws, requests)
     }
 
     fn dynamodb() -> StoreConfig {
@@ -366,23 +466,81 @@ mod tests {
         }
     }
 
+    /// A self-signed root made for these tests (P-256, valid until 2126).
+    const ROOT: &str = "-----BEGIN CERTIFICATE-----
+MIIBiTCCAS+gAwIBAgIUVRANBosULZ9XKG0OY9QxaoSXmC4wCgYIKoZIzj0EAwIw
+GTEXMBUGA1UEAwwOZ290YSB0ZXN0IHJvb3QwIBcNMjYxMjAzMTEwOTM2WhgPMjEy
+NjExMDkxMTA5MzZaMBkxFzAVBgNVBAMMDmdvdGEgdGVzdCByb290MFkwEwYHKoZI
+zj0CAQYIKoZIzj0DAQcDQgAE03i9h+0b0CBByPIuKT48TLj0RNDaJffkBX/xdF+y
+1ggNpfvqrluj5gIMnxOQVy97LTRm+eLmlwC3WRpMZ5cttaNTMFEwHQYDVR0OBBYE
+FO8VjhaXa0OXjYCm1UhF2JhZQvw+MB8GA1UdIwQYMBaAFO8VjhaXa0OXjYCm1UhF
+2JhZQvw+MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIhAPJf0DCt
+LmtQY13QnqfA59PQLnciRj8DylTlw2mJ3p1lAiApPv1llXoutejsa4tCAqOupKBp
+gzTWX3ioUOZFmXbw4Q==
+-----END CERTIFICATE-----\n";
+
+    #[test]
+    fn a_readable_bundle_with_certificates_becomes_the_sdks_only_roots() {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("bundle.pem");
+        std::fs::write(&bundle, format!("{ROOT}{ROOT}")).unwrap();
+        assert_eq!(
+            root_bundle(&bundle),
+            Ok(format!("{ROOT}{ROOT}").into_bytes())
+        );
+        assert!(Aws::new(Some(&bundle)).trusts_a_bundle());
+    }
+
+    #[test]
+    fn a_missing_empty_or_malformed_bundle_leaves_the_platform_roots() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str, text: Option<&str>| {
+            let path = dir.path().join(name);
+            if let Some(text) = text {
+                std::fs::write(&path, text).unwrap();
+            }
+            path
+        };
+        for (bundle, problem) in [
+            (path("missing.pem", None), "cannot be read"),
+            (dir.path().to_path_buf(), "cannot be read"),
+            (path("empty.pem", Some("")), "no PEM certificate"),
+            (
+                path(
+                    "key.pem",
+                    Some("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+                ),
+                "no PEM certificate",
+            ),
+            (
+                path(
+                    "broken.pem",
+                    Some(&format!(
+                        "{ROOT}-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"
+                    )),
+                ),
+                "malformed",
+            ),
+        ] {
+            let refused = root_bundle(&bundle).expect_err(&bundle.display().to_string());
+            assert!(refused.contains(problem), "{}: {refused}", bundle.display());
+            assert!(!Aws::new(Some(&bundle)).trusts_a_bundle());
+        }
+        assert!(!Aws::new(None).trusts_a_bundle());
+    }
+
     #[tokio::test]
     async fn lambda_init_sends_dynamodb_a_request_before_serving() {
         let (aws, requests) = endpoint(true).await;
-        open_store_for(&dynamodb(), &aws, &Mode::Lambda)
-            .await
-            .unwrap();
+        open_store_for(&dynamodb(), &aws, true).await.unwrap();
         // Counted per read on the socket, so a request split over two reads counts twice.
         assert!(requests.load(Ordering::SeqCst) >= 1, "no request was sent");
     }
 
     #[tokio::test]
-    async fn a_standalone_start_sends_dynamodb_nothing() {
+    async fn a_start_without_warm_up_sends_dynamodb_nothing() {
         let (aws, requests) = endpoint(true).await;
-        let listen = "127.0.0.1:0".parse().unwrap();
-        open_store_for(&dynamodb(), &aws, &Mode::Standalone { listen })
-            .await
-            .unwrap();
+        open_store_for(&dynamodb(), &aws, false).await.unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(requests.load(Ordering::SeqCst), 0);
     }
@@ -391,9 +549,7 @@ mod tests {
     async fn an_endpoint_that_never_answers_holds_lambda_init_for_the_budget_only() {
         let (aws, requests) = endpoint(false).await;
         let started = std::time::Instant::now();
-        open_store_for(&dynamodb(), &aws, &Mode::Lambda)
-            .await
-            .unwrap();
+        open_store_for(&dynamodb(), &aws, true).await.unwrap();
         let took = started.elapsed();
         assert!(requests.load(Ordering::SeqCst) >= 1, "no request was sent");
         assert!(

@@ -184,6 +184,11 @@ export class Api extends Construct {
         GOTA_STAGE: props.stageName,
         GOTA_LOG_FORMAT: 'json',
         RUST_LOG: 'info',
+        // The SDK's TLS roots from provided.al2023's one bundle file instead of probing the
+        // system's certificate folders: ~1/3 of init less (ADR 0026). A path that is gone
+        // only costs the probe again: the binary warns and falls back to it.
+        GOTA_ROOT_CERTIFICATES: '/etc/pki/tls/certs/ca-bundle.crt',
+        // GOTA_WARM_UP stays unset (on): init opens the DynamoDB connection (ADR 0026).
       },
     });
     // A new version whenever the code or configuration changes (a new logical id); the alias

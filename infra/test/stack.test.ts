@@ -118,6 +118,12 @@ describe('function', () => {
     assert.equal(env.GOTA_CURSOR_KEY, undefined);
   });
 
+  it('trusts the one CA bundle file of the runtime and keeps the DynamoDB warm-up on (ADR 0026)', () => {
+    const env = apiFunction(dev)[1].Properties.Environment.Variables;
+    assert.equal(env.GOTA_ROOT_CERTIFICATES, '/etc/pki/tls/certs/ca-bundle.crt');
+    assert.equal(env.GOTA_WARM_UP, undefined, 'on by default; off is for benchmarks');
+  });
+
   it('gets a cursor key that is valid base64 of at least 32 bytes', () => {
     const [, secret] = resourcesOf(dev, 'AWS::SecretsManager::Secret').find(([id]) => id.startsWith('ApiCursorKey'))!;
     const generated = secret.Properties.GenerateSecretString;

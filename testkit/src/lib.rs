@@ -19,14 +19,14 @@ pub mod fixtures;
 
 #[cfg(feature = "spawn")]
 mod api;
-#[cfg(feature = "spawn")]
+#[cfg(feature = "moto")]
 mod moto;
 #[cfg(feature = "spawn")]
 mod process;
 
 #[cfg(feature = "spawn")]
 pub use api::{Api, dev_token, dev_token_reply, gota_api, gota_api_bin};
-#[cfg(feature = "spawn")]
+#[cfg(feature = "moto")]
 pub use moto::{Moto, PASSWORD, REGION, Tokens, UserPool};
 #[cfg(feature = "spawn")]
 pub use process::{Process, free_port};

@@ -198,14 +198,29 @@ fn cors(dev_auth: bool) -> tower_http::cors::CorsLayer {
         .max_age(std::time::Duration::from_secs(600))
 }
 
-/// Health of the process; never touches the store, so it stays 200 while the store is down.
+/// Health of the process. It sends the store nothing, so it stays 200 while a remote store
+/// is down (those requests answer 503 themselves); it is 503 when a part of the store inside
+/// this process can no longer serve (the embedded store's writer thread gone or stuck).
 #[utoipa::path(get, path = "/health", tag = "service",
-    responses((status = 200, description = "The process is serving", body = Health)))]
-pub async fn health() -> axum::Json<Health> {
-    axum::Json(Health {
+    responses(
+        (status = 200, description = "The process is serving", body = Health),
+        (status = 503, description = "The embedded store's writer has stopped or is stuck", body = error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn health(
+    axum::extract::State(state): axum::extract::State<Arc<ApiState>>,
+) -> Result<axum::Json<Health>, ApiError> {
+    // Logged (with the cause) where the error becomes the response.
+    state
+        .store
+        .health()
+        .map_err(|source| ApiError::Unavailable {
+            retry_after: std::time::Duration::from_secs(1),
+            source,
+        })?;
+    Ok(axum::Json(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
-    })
+    }))
 }
 
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]

@@ -26,7 +26,7 @@ use super::{
     ListQuery, Page, RecipeStore, Refusal, Scope, StoreError, StoredResponse, next_version,
 };
 use gota_domain::{FromStore, Owner, Recipe, RecipeId};
-use writer::{CompletedKey, Op, Outcome, Turn, Writer};
+use writer::{CompletedKey, Op, Outcome, Turn, Writer, WriterState};
 
 /// id → recipe JSON.
 const RECIPES: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("recipes_v1");
@@ -180,6 +180,16 @@ fn lease_expired(claimed_at: OffsetDateTime, now: OffsetDateTime, lease: Duratio
 
 #[async_trait]
 impl RecipeStore for EmbeddedStore {
+    fn health(&self) -> anyhow::Result<()> {
+        match self.writer.state(writer::STUCK_AFTER) {
+            WriterState::Running => Ok(()),
+            WriterState::Stopped => Err(anyhow::anyhow!("the store's writer thread has stopped")),
+            WriterState::Stuck { busy_for } => Err(anyhow::anyhow!(
+                "the store's writer has held one batch for {busy_for:.1?}"
+            )),
+        }
+    }
+
     #[tracing::instrument(skip(self, scope), level = "debug")]
     async fn get(&self, id: RecipeId, scope: Scope<'_>) -> Result<Option<Recipe>, StoreError> {
         // On the calling task: one key lookup takes microseconds and never waits for a writer

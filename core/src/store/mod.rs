@@ -186,6 +186,13 @@ pub enum StoreError {
 /// Storage for recipes and the idempotency records of their creation.
 #[async_trait]
 pub trait RecipeStore: Send + Sync + std::fmt::Debug + 'static {
+    /// `Err` (why) when a part of the store that lives in this process can no longer serve,
+    /// e.g. the embedded store's writer thread; `/health` reports it. Never a round trip: a
+    /// remote store that is down is its requests' 503 to report, not `/health`'s.
+    fn health(&self) -> anyhow::Result<()> {
+        Ok(())
+    }
+
     /// The recipe if it exists and `scope` admits it; `None` otherwise (never a hint which).
     async fn get(&self, id: RecipeId, scope: Scope<'_>) -> Result<Option<Recipe>, StoreError>;
 

@@ -431,11 +431,13 @@ async fn bad_list_parameters_are_422s() {
 }
 
 /// A store whose every call fails as if DynamoDB were throttling or unreachable, or (`Hung`)
-/// never answers at all, as a store behind a black-holed network does.
+/// never answers at all, as a store behind a black-holed network does, or (`Wedged`) whose
+/// in-process part reports it can no longer serve (as the embedded store's writer thread gone).
 #[derive(Debug)]
 enum DownStore {
     Refusing,
     Hung,
+    Wedged,
 }
 
 impl DownStore {
@@ -452,6 +454,12 @@ impl DownStore {
 
 #[async_trait]
 impl RecipeStore for DownStore {
+    fn health(&self) -> anyhow::Result<()> {
+        match self {
+            DownStore::Wedged => Err(anyhow::anyhow!("the store's writer thread has stopped")),
+            DownStore::Refusing | DownStore::Hung => Ok(()),
+        }
+    }
     async fn get(&self, _: RecipeId, _: Scope<'_>) -> Result<Option<Recipe>, StoreError> {
         Err(self.down().await)
     }
@@ -514,6 +522,22 @@ async fn an_unavailable_store_is_a_503_with_retry_after_and_health_stays_up() {
     }
     let health = t.call("GET", "/health", None, None).await;
     assert_eq!(health.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn health_is_a_503_problem_when_the_store_cannot_serve_in_this_process() {
+    let t = spawn_app_with_store(std::sync::Arc::new(DownStore::Wedged));
+    let health = t.call("GET", "/health", None, None).await;
+    assert_problem(&health, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(health.body["type"], "urn:gota:problem:unavailable");
+    assert_eq!(health.header("retry-after"), Some("1"));
+    assert!(
+        !health.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("writer thread"),
+        "no internals leak"
+    );
 }
 
 /// Every response producer the stack has, not only the handlers.

@@ -12,6 +12,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use redb::{Database, ReadableTable, Table, WriteTransaction};
@@ -32,6 +33,22 @@ const MAX_BATCH_WRITES: usize = 128;
 /// and stops after the write that crosses the bound), so a batch of large recipes does not
 /// hold tens of MiB of dirty pages.
 const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+/// One batch in hand longer than this means the writer is stuck (a stalled disk, a lock it
+/// never gets): a batch is at most [`MAX_BATCH_WRITES`] writes and one fsync, milliseconds
+/// on any working disk, so this leaves a wide margin before `/health` reports it.
+pub(super) const STUCK_AFTER: Duration = Duration::from_secs(10);
+
+/// What the writer is doing, as `/health` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriterState {
+    /// Waiting for writes, or on a batch for less than the bound it was asked about.
+    Running,
+    /// The thread has ended: nothing queued now or later will be committed.
+    Stopped,
+    /// The batch in hand was taken this long ago: every queued write waits behind it.
+    Stuck { busy_for: Duration },
+}
 
 /// A read-change-write's hold on its recipe, released once its write is committed.
 pub(super) type Turn = Option<tokio::sync::OwnedMutexGuard<()>>;
@@ -109,22 +126,90 @@ pub(super) struct Writer {
     queue: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<()>>,
     pub commits: Arc<AtomicU64>,
+    busy: Arc<Busy>,
+    #[cfg(test)]
+    pub hooks: Arc<tests::Hooks>,
+}
+
+/// Since when the writer has held its current batch: nanoseconds after `epoch`, plus one;
+/// 0 while it waits for writes. Written only by the writer thread, read by `/health`.
+#[derive(Debug)]
+struct Busy {
+    epoch: Instant,
+    since: AtomicU64,
+}
+
+impl Busy {
+    fn start(&self) {
+        let nanos = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX - 1);
+        self.since.store(nanos + 1, Ordering::Release);
+    }
+
+    fn end(&self) {
+        self.since.store(0, Ordering::Release);
+    }
+
+    /// How long the current batch has been in hand; `None` while idle.
+    fn busy_for(&self) -> Option<Duration> {
+        match self.since.load(Ordering::Acquire) {
+            0 => None,
+            since => Some(
+                self.epoch
+                    .elapsed()
+                    .saturating_sub(Duration::from_nanos(since - 1)),
+            ),
+        }
+    }
 }
 
 impl Writer {
     pub fn start(db: Arc<Database>) -> anyhow::Result<Self> {
         let (queue, jobs) = mpsc::channel(QUEUE);
         let commits = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&commits);
+        let busy = Arc::new(Busy {
+            epoch: Instant::now(),
+            since: AtomicU64::new(0),
+        });
+        #[cfg(test)]
+        let hooks = Arc::new(tests::Hooks::default());
+        let drainer = Drainer {
+            commits: Arc::clone(&commits),
+            busy: Arc::clone(&busy),
+            #[cfg(test)]
+            hooks: Arc::clone(&hooks),
+        };
         let thread = std::thread::Builder::new()
             .name("gota-store-writer".to_owned())
-            .spawn(move || drain(&db, jobs, &counter))
+            .spawn(move || drainer.drain(&db, jobs))
             .context("starting the embedded store's writer thread")?;
         Ok(Self {
             queue: Some(queue),
             thread: Some(thread),
             commits,
+            busy,
+            #[cfg(test)]
+            hooks,
         })
+    }
+
+    /// The writer's state: [`WriterState::Stuck`] once one batch has been in hand for
+    /// `stuck_after` or more.
+    pub fn state(&self, stuck_after: Duration) -> WriterState {
+        if self.thread.as_ref().is_none_or(JoinHandle::is_finished) {
+            return WriterState::Stopped;
+        }
+        match self.busy.busy_for() {
+            Some(busy_for) if busy_for >= stuck_after => WriterState::Stuck { busy_for },
+            _ => WriterState::Running,
+        }
+    }
+
+    /// Writes queued and not yet taken by the writer.
+    #[cfg(test)]
+    pub fn queued(&self) -> usize {
+        self.queue
+            .as_ref()
+            .map_or(0, |q| q.max_capacity() - q.capacity())
     }
 
     pub async fn submit(&self, op: Op, turn: Turn) -> Result<Outcome, StoreError> {
@@ -153,22 +238,43 @@ impl Drop for Writer {
     }
 }
 
-fn drain(db: &Database, mut jobs: mpsc::Receiver<Job>, commits: &AtomicU64) {
-    let mut batch = Vec::with_capacity(MAX_BATCH_WRITES);
-    // Waits only when nothing is queued; then takes what is there now, up to the bounds.
-    while let Some(first) = jobs.blocking_recv() {
-        let mut bytes = first.op.size();
-        batch.push(first);
-        while batch.len() < MAX_BATCH_WRITES && bytes < MAX_BATCH_BYTES {
-            match jobs.try_recv() {
-                Ok(job) => {
-                    bytes += job.op.size();
-                    batch.push(job);
+/// The writer thread's side of [`Writer`].
+struct Drainer {
+    commits: Arc<AtomicU64>,
+    busy: Arc<Busy>,
+    #[cfg(test)]
+    hooks: Arc<tests::Hooks>,
+}
+
+impl Drainer {
+    fn drain(&self, db: &Database, mut jobs: mpsc::Receiver<Job>) {
+        let commits = &*self.commits;
+        let mut batch = Vec::with_capacity(MAX_BATCH_WRITES);
+        // Waits only when nothing is queued; then takes what is there now, up to the bounds.
+        while let Some(first) = jobs.blocking_recv() {
+            self.busy.start();
+            #[cfg(test)]
+            {
+                if self.hooks.stop.load(Ordering::SeqCst) {
+                    return;
                 }
-                Err(_) => break,
+                // A test holding the gate keeps this batch open while it queues more writes.
+                drop(self.hooks.gate.blocking_lock());
             }
+            let mut bytes = first.op.size();
+            batch.push(first);
+            while batch.len() < MAX_BATCH_WRITES && bytes < MAX_BATCH_BYTES {
+                match jobs.try_recv() {
+                    Ok(job) => {
+                        bytes += job.op.size();
+                        batch.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            commit_batch(db, &mut batch, commits);
+            self.busy.end();
         }
-        commit_batch(db, &mut batch, commits);
     }
 }
 
@@ -425,4 +531,113 @@ pub(crate) mod tests {
 
     /// Makes the writer panic while applying its next batch (the store's tests set it).
     pub(crate) static PANIC_IN_NEXT_BATCH: AtomicBool = AtomicBool::new(false);
+
+    /// One writer's test controls.
+    #[derive(Debug, Default)]
+    pub(crate) struct Hooks {
+        /// Held by a test: the writer, having taken a write, waits before collecting its batch.
+        pub gate: tokio::sync::Mutex<()>,
+        /// Set: the writer thread ends when it next takes a write, as if it had died.
+        pub stop: AtomicBool,
+    }
+
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::{Ordering, WriterState};
+    use crate::store::RecipeStore as _;
+    use crate::store::conformance::sample_recipe;
+    use crate::store::embedded::EmbeddedStore;
+
+    /// Polls `done` until it holds (a test's bound, generous for a loaded machine).
+    async fn eventually(what: &str, done: impl Fn() -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !done() {
+            assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn writes_queued_while_the_writer_is_busy_are_committed_in_one_batch() {
+        const WRITES: usize = 20;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Arc::new(EmbeddedStore::open(dir.path()).expect("open store"));
+        let hold = store.writer.hooks.gate.lock().await;
+        let before = store.commits();
+        let tasks: Vec<_> = (0..WRITES)
+            .map(|n| {
+                let store = Arc::clone(&store);
+                let recipe = sample_recipe("owner-b", &format!("Held {n}"));
+                tokio::spawn(async move { store.create(&recipe, None).await.map(|()| recipe) })
+            })
+            .collect();
+        // The writer has taken one write and waits at the gate; the others are in its queue.
+        eventually("every write queued", || {
+            store.writer.queued() == WRITES - 1
+                && store.writer.state(Duration::ZERO) != WriterState::Running
+        })
+        .await;
+        assert_eq!(store.commits(), before, "nothing committed while held");
+        drop(hold);
+        for task in tasks {
+            let recipe = task.await.expect("task").expect("create");
+            let found = store
+                .get(recipe.id, crate::store::Scope::Any)
+                .await
+                .expect("get");
+            assert_eq!(found, Some(recipe), "each writer's own write is there");
+        }
+        assert_eq!(
+            store.commits() - before,
+            1,
+            "{WRITES} queued writes, one commit"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_writer_holding_one_batch_too_long_reports_stuck_then_running() {
+        let store = Arc::new(EmbeddedStore::in_memory().expect("open store"));
+        assert_eq!(store.writer.state(Duration::ZERO), WriterState::Running);
+        assert!(store.health().is_ok());
+        let hold = store.writer.hooks.gate.lock().await;
+        let write = {
+            let store = Arc::clone(&store);
+            let recipe = sample_recipe("owner-s", "Stuck");
+            tokio::spawn(async move { store.create(&recipe, None).await })
+        };
+        eventually("the writer reports stuck", || {
+            matches!(
+                store.writer.state(Duration::from_millis(50)),
+                WriterState::Stuck { busy_for } if busy_for >= Duration::from_millis(50)
+            )
+        })
+        .await;
+        assert!(
+            store.health().is_ok(),
+            "well under the production bound, health is still ok"
+        );
+        drop(hold);
+        write.await.expect("task").expect("create");
+        eventually("idle again once the batch is answered", || {
+            store.writer.state(Duration::ZERO) == WriterState::Running
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_writer_thread_that_ended_reports_stopped_and_fails_health() {
+        let store = EmbeddedStore::in_memory().expect("open store");
+        store.writer.hooks.stop.store(true, Ordering::SeqCst);
+        let refused = store
+            .create(&sample_recipe("owner-x", "Never written"), None)
+            .await;
+        assert!(refused.is_err(), "a write to a stopped writer fails");
+        eventually("the thread has ended", || {
+            store.writer.state(Duration::from_secs(3600)) == WriterState::Stopped
+        })
+        .await;
+        let error = store.health().expect_err("health fails");
+        assert!(error.to_string().contains("stopped"), "{error:#}");
+    }
 }
