@@ -22,6 +22,8 @@
 //!
 //! [`TokenVerifier::accept_authorizer_claims`]: crate::auth::TokenVerifier::accept_authorizer_claims
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::verifier::{Audience, TokenClaims};
@@ -36,14 +38,15 @@ pub enum ClaimsSource {
     HttpApi,
 }
 
-/// Authorizer claims as API Gateway delivered them.
+/// Authorizer claims as API Gateway delivered them: borrowed from the request context where
+/// they are already a JSON object (REST), so reading them copies only the claims checked.
 #[derive(Debug, Clone)]
-pub struct AuthorizerClaims {
+pub struct AuthorizerClaims<'a> {
     pub source: ClaimsSource,
-    pub claims: Map<String, Value>,
+    pub claims: Cow<'a, Map<String, Value>>,
 }
 
-impl AuthorizerClaims {
+impl AuthorizerClaims<'_> {
     /// The claims the verifier's rule checks. `exp`/`iat` are left out: API Gateway has checked
     /// them, and REST delivers them as date strings.
     pub(crate) fn to_token_claims(&self) -> Result<TokenClaims, AuthError> {
@@ -141,9 +144,12 @@ mod tests {
         let Value::Object(claims) = json!({"sub": "s-1", "cognito:groups": groups}) else {
             unreachable!()
         };
-        AuthorizerClaims { source, claims }
-            .to_token_claims()
-            .map(|c| c.groups.unwrap_or_default())
+        AuthorizerClaims {
+            source,
+            claims: Cow::Owned(claims),
+        }
+        .to_token_claims()
+        .map(|c| c.groups.unwrap_or_default())
     }
 
     fn names(list: &[&str]) -> Vec<String> {
@@ -246,10 +252,13 @@ mod tests {
             let Value::Object(claims) = json!({"aud": aud}) else {
                 unreachable!()
             };
-            AuthorizerClaims { source, claims }
-                .to_token_claims()
-                .unwrap()
-                .aud
+            AuthorizerClaims {
+                source,
+                claims: Cow::Owned(claims),
+            }
+            .to_token_claims()
+            .unwrap()
+            .aud
         };
         assert!(matches!(
             claims(ClaimsSource::HttpApi, "[a b]"),

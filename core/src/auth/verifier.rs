@@ -195,7 +195,7 @@ impl TokenVerifier {
     /// ways (see `claims.rs`); every other failure is [`AuthError::Invalid`].
     pub fn accept_authorizer_claims(
         &self,
-        claims: &AuthorizerClaims,
+        claims: &AuthorizerClaims<'_>,
     ) -> Result<Identity, AuthError> {
         self.accept(claims.to_token_claims()?)
     }

@@ -5,6 +5,7 @@
 //! 2. Otherwise a bearer token, verified in-process.
 //! 3. Otherwise 401. Identity never comes from a body, a query parameter or another header.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
@@ -28,12 +29,12 @@ pub struct Caller {
 
 /// Authorizer claims from a REST API (`authorizer.claims`) or HTTP API JWT authorizer
 /// (`authorizer.jwt.claims`) request context, with the flavour that decides how they read.
-fn authorizer_claims(context: &RequestContext) -> Option<AuthorizerClaims> {
+fn authorizer_claims(context: &RequestContext) -> Option<AuthorizerClaims<'_>> {
     match context {
         RequestContext::ApiGatewayV1(ctx) => match ctx.authorizer.fields.get("claims") {
             Some(Value::Object(claims)) if !claims.is_empty() => Some(AuthorizerClaims {
                 source: ClaimsSource::RestApi,
-                claims: claims.clone(),
+                claims: Cow::Borrowed(claims),
             }),
             _ => None,
         },
@@ -44,11 +45,12 @@ fn authorizer_claims(context: &RequestContext) -> Option<AuthorizerClaims> {
             .filter(|jwt| !jwt.claims.is_empty())
             .map(|jwt| AuthorizerClaims {
                 source: ClaimsSource::HttpApi,
-                claims: jwt
-                    .claims
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                    .collect(),
+                claims: Cow::Owned(
+                    jwt.claims
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                        .collect(),
+                ),
             }),
         _ => None,
     }
@@ -73,7 +75,7 @@ fn forwarded_token(parts: &Parts) -> Option<&str> {
 async fn identity_from_authorizer(
     state: &ApiState,
     parts: &Parts,
-    claims: &AuthorizerClaims,
+    claims: &AuthorizerClaims<'_>,
 ) -> Result<Identity, AuthError> {
     match state.verifier.accept_authorizer_claims(claims) {
         Err(AuthError::Ambiguous(reason)) => {

@@ -4,6 +4,8 @@
 //! `AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH` is set. The router serves stage-less paths, so the
 //! stage is removed here and remembered as a [`BasePath`] for `Location` headers.
 
+use axum::body::Bytes;
+use axum::http::uri::PathAndQuery;
 use axum::http::{Request, Uri};
 use lambda_http::request::RequestContext;
 
@@ -25,34 +27,37 @@ pub fn strip_stage<B>(mut request: Request<B>, stage_in_path: bool) -> Request<B
     if !stage_in_path {
         return request;
     }
-    let Some(stage) = request
-        .extensions()
-        .get::<RequestContext>()
-        .and_then(stage)
-        .map(str::to_owned)
-    else {
+    let Some(stage) = request.extensions().get::<RequestContext>().and_then(stage) else {
         return request;
     };
-    let prefix = format!("/{stage}");
     let path = request.uri().path();
-    let Some(rest) = path.strip_prefix(&prefix) else {
+    let Some(rest) = path.strip_prefix('/').and_then(|p| p.strip_prefix(stage)) else {
         return request;
     };
     if !(rest.is_empty() || rest.starts_with('/')) {
         return request;
     }
+    // `/{stage}`, as it stands at the front of the path.
+    let base = BasePath(path.get(..=stage.len()).unwrap_or_default().to_owned());
     let rest = if rest.is_empty() { "/" } else { rest };
-    let path_and_query = match request.uri().query() {
-        Some(query) => format!("{rest}?{query}"),
-        None => rest.to_owned(),
+    let query = request.uri().query();
+    // One buffer, handed to `PathAndQuery` without a copy.
+    let mut path_and_query = String::with_capacity(rest.len() + query.map_or(0, |q| q.len() + 1));
+    path_and_query.push_str(rest);
+    if let Some(query) = query {
+        path_and_query.push('?');
+        path_and_query.push_str(query);
+    }
+    let Ok(path_and_query) = PathAndQuery::from_maybe_shared(Bytes::from(path_and_query)) else {
+        return request;
     };
-    let mut parts = request.uri().clone().into_parts();
-    if let Ok(pq) = path_and_query.parse() {
-        parts.path_and_query = Some(pq);
-        if let Ok(uri) = Uri::from_parts(parts) {
-            *request.uri_mut() = uri;
-            request.extensions_mut().insert(BasePath(prefix));
-        }
+    // Taken, not cloned: the scheme and authority move into the new URI as they are. Parts of
+    // a valid URI with only the path replaced always form a valid URI again.
+    let mut parts = std::mem::take(request.uri_mut()).into_parts();
+    parts.path_and_query = Some(path_and_query);
+    if let Ok(uri) = Uri::from_parts(parts) {
+        *request.uri_mut() = uri;
+        request.extensions_mut().insert(base);
     }
     request
 }

@@ -281,8 +281,13 @@ async fn request_span(
     request: Request,
     next: Next,
 ) -> Response {
-    let request_id =
-        lambda::request_id(&request).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let request_id = lambda::request_id(&request).unwrap_or_else(|| {
+        let mut buffer = uuid::Uuid::encode_buffer();
+        uuid::Uuid::now_v7()
+            .hyphenated()
+            .encode_lower(&mut buffer)
+            .to_owned()
+    });
     // The route template (`/recipes/{id}`), so logs can be grouped per route; empty when
     // nothing matched.
     let matched = request
@@ -322,7 +327,8 @@ async fn request_span(
     if let Some(event) = Event::of_response(&method, route, response.status(), replayed) {
         state.metrics.record(event);
     }
-    if let Ok(value) = HeaderValue::try_from(request_id) {
+    // The id's own buffer becomes the header value, without a copy.
+    if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(request_id)) {
         response.headers_mut().insert("x-request-id", value);
     }
     response

@@ -12,7 +12,10 @@
 //! modification date available), and a one-second HTTP-date could not tell apart two versions
 //! written in the same second anyway. The ETag is the only validator.
 
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use std::convert::Infallible;
+
+use axum::extract::FromRequestParts;
+use axum::http::{HeaderMap, HeaderValue, Method, header, request::Parts};
 
 /// What the conditional headers decide for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,11 +33,11 @@ pub enum Precondition {
 /// is 304 for GET and HEAD, 412 for every other method, RFC 9110 §13.1.2 — so
 /// `If-None-Match: *` on a write to an existing recipe is a 412). Steps 2 and 4 are the date
 /// preconditions, ignored (see the module documentation).
-pub fn evaluate(headers: &HeaderMap, method: &Method, current_version: u64) -> Precondition {
-    if !if_match_passes(headers, current_version) {
+pub fn evaluate(conditions: &Conditions, method: &Method, current_version: u64) -> Precondition {
+    if !if_match_passes(conditions, current_version) {
         return Precondition::Failed;
     }
-    if if_none_match_hits(headers, current_version) {
+    if if_none_match_hits(conditions, current_version) {
         return if method == Method::GET || method == Method::HEAD {
             Precondition::NotModified
         } else {
@@ -46,8 +49,57 @@ pub fn evaluate(headers: &HeaderMap, method: &Method, current_version: u64) -> P
 
 /// The strong ETag of a recipe version.
 pub fn etag(version: u64) -> HeaderValue {
+    // `"` + at most 20 digits + `"`, written from the right on the stack: no formatter, no
+    // temporary String (this runs on every recipe response).
+    let mut quoted = [b'"'; 22];
+    let mut start = quoted.len() - 1;
+    let mut rest = version;
+    loop {
+        start -= 1;
+        // `rest % 10` is a single digit.
+        #[allow(clippy::cast_possible_truncation)]
+        let digit = (rest % 10) as u8;
+        if let Some(slot) = quoted.get_mut(start) {
+            *slot = b'0' + digit;
+        }
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let tag = quoted.get(start - 1..).unwrap_or(b"\"0\"");
     // Digits between quotes are always a valid header value.
-    HeaderValue::try_from(format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+    HeaderValue::from_bytes(tag).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+/// The conditional headers of a request (`If-Match`, `If-None-Match`), taken out of it as an
+/// extractor so that a handler need not copy the whole header map to evaluate them later.
+///
+/// Each is kept as its field values joined with `,` (RFC 9110 §5.3: repeated field lines are
+/// one comma-separated list). A value that is not visible ASCII / obs-text UTF-8 is kept as
+/// NUL, which no entity-tag list parses: a malformed `If-Match` never matches (so it can never
+/// authorise a write) and a malformed `If-None-Match` never hits.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Conditions {
+    if_match: Option<String>,
+    if_none_match: Option<String>,
+}
+
+impl Conditions {
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        Self {
+            if_match: header_values(headers, &header::IF_MATCH),
+            if_none_match: header_values(headers, &header::IF_NONE_MATCH),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Conditions {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(Self::from_headers(&parts.headers))
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -99,26 +151,23 @@ fn parse_list(value: &str) -> Option<Vec<Tag<'_>>> {
 }
 
 fn header_values(headers: &HeaderMap, name: &header::HeaderName) -> Option<String> {
-    let values: Vec<&str> = headers
-        .get_all(name)
-        .iter()
-        .map(|v| v.to_str().unwrap_or("\u{0}"))
-        .collect();
-    if values.is_empty() {
-        None
-    } else {
-        Some(values.join(","))
+    let mut values = headers.get_all(name).iter();
+    let mut joined = String::from(values.next()?.to_str().unwrap_or("\u{0}"));
+    for value in values {
+        joined.push(',');
+        joined.push_str(value.to_str().unwrap_or("\u{0}"));
     }
+    Some(joined)
 }
 
 /// `If-Match` against the current version: true when absent or when a listed strong tag
 /// (or `*`) matches. A malformed header never matches, so it can never authorise a write.
-fn if_match_passes(headers: &HeaderMap, current_version: u64) -> bool {
-    let Some(raw) = header_values(headers, &header::IF_MATCH) else {
+fn if_match_passes(conditions: &Conditions, current_version: u64) -> bool {
+    let Some(raw) = &conditions.if_match else {
         return true;
     };
     let current = current_version.to_string();
-    parse_list(&raw).is_some_and(|tags| {
+    parse_list(raw).is_some_and(|tags| {
         tags.iter().any(|tag| match tag {
             Tag::Any => true,
             Tag::Strong(opaque) => *opaque == current,
@@ -129,12 +178,12 @@ fn if_match_passes(headers: &HeaderMap, current_version: u64) -> bool {
 
 /// `If-None-Match` against the current version: true when the client's copy is current
 /// (answer 304). Weak comparison, as RFC 9110 prescribes for this header.
-fn if_none_match_hits(headers: &HeaderMap, current_version: u64) -> bool {
-    let Some(raw) = header_values(headers, &header::IF_NONE_MATCH) else {
+fn if_none_match_hits(conditions: &Conditions, current_version: u64) -> bool {
+    let Some(raw) = &conditions.if_none_match else {
         return false;
     };
     let current = current_version.to_string();
-    parse_list(&raw).is_some_and(|tags| {
+    parse_list(raw).is_some_and(|tags| {
         tags.iter().any(|tag| match tag {
             Tag::Any => true,
             Tag::Strong(opaque) | Tag::Weak(opaque) => *opaque == current,
@@ -146,7 +195,7 @@ fn if_none_match_hits(headers: &HeaderMap, current_version: u64) -> bool {
 mod tests {
     use super::*;
 
-    fn headers(name: &header::HeaderName, values: &[&str]) -> HeaderMap {
+    fn header_map(name: &header::HeaderName, values: &[&str]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for v in values {
             map.append(
@@ -157,10 +206,14 @@ mod tests {
         map
     }
 
+    fn headers(name: &header::HeaderName, values: &[&str]) -> Conditions {
+        Conditions::from_headers(&header_map(name, values))
+    }
+
     #[test]
     fn if_match_uses_strong_comparison() {
         assert!(
-            if_match_passes(&HeaderMap::new(), 3),
+            if_match_passes(&Conditions::default(), 3),
             "absent header passes"
         );
         assert!(if_match_passes(&headers(&header::IF_MATCH, &["\"3\""]), 3));
@@ -191,7 +244,7 @@ mod tests {
 
     #[test]
     fn if_none_match_uses_weak_comparison() {
-        assert!(!if_none_match_hits(&HeaderMap::new(), 1));
+        assert!(!if_none_match_hits(&Conditions::default(), 1));
         assert!(if_none_match_hits(
             &headers(&header::IF_NONE_MATCH, &["\"1\""]),
             1
@@ -216,11 +269,13 @@ mod tests {
 
     #[test]
     fn preconditions_are_evaluated_in_rfc_9110_order_for_every_method() {
-        let none = HeaderMap::new();
-        let mut stale_match_and_hit = headers(&header::IF_MATCH, &["\"2\""]);
+        let none = Conditions::default();
+        let mut stale_match_and_hit = header_map(&header::IF_MATCH, &["\"2\""]);
         stale_match_and_hit.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"3\""));
-        let mut fresh_match_and_star = headers(&header::IF_MATCH, &["\"3\""]);
+        let stale_match_and_hit = Conditions::from_headers(&stale_match_and_hit);
+        let mut fresh_match_and_star = header_map(&header::IF_MATCH, &["\"3\""]);
         fresh_match_and_star.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        let fresh_match_and_star = Conditions::from_headers(&fresh_match_and_star);
         let star = headers(&header::IF_NONE_MATCH, &["*"]);
         let weak_hit = headers(&header::IF_NONE_MATCH, &["W/\"3\""]);
         let miss = headers(&header::IF_NONE_MATCH, &["\"2\""]);
@@ -263,6 +318,58 @@ mod tests {
 
     #[test]
     fn etag_is_the_quoted_version() {
-        assert_eq!(etag(42), HeaderValue::from_static("\"42\""));
+        for version in [0, 1, 9, 10, 42, 1_000_000, u64::MAX] {
+            assert_eq!(
+                etag(version),
+                format!("\"{version}\"").as_str(),
+                "{version}"
+            );
+        }
+    }
+
+    #[test]
+    fn conditions_keep_repeated_lines_as_one_list_and_unreadable_values_as_unmatchable() {
+        assert_eq!(
+            Conditions::from_headers(&HeaderMap::new()),
+            Conditions::default()
+        );
+        let repeated = header_map(&header::IF_MATCH, &["\"1\"", "W/\"2\", \"3\""]);
+        assert_eq!(
+            Conditions::from_headers(&repeated).if_match.as_deref(),
+            Some("\"1\",W/\"2\", \"3\"")
+        );
+        assert!(if_match_passes(&Conditions::from_headers(&repeated), 3));
+        let empty = headers(&header::IF_NONE_MATCH, &[""]);
+        assert_eq!(
+            empty.if_none_match.as_deref(),
+            Some(""),
+            "present but empty"
+        );
+        assert!(!if_none_match_hits(&empty, 1));
+        // obs-text is a valid header value but not UTF-8 text: kept as an unparsable NUL.
+        let mut opaque = HeaderMap::new();
+        opaque.append(
+            header::IF_MATCH,
+            HeaderValue::from_bytes(b"\"\xff\"").unwrap(),
+        );
+        opaque.append(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_bytes(b"\"\xff\"").unwrap(),
+        );
+        opaque.append(header::IF_NONE_MATCH, HeaderValue::from_static("\"1\""));
+        let opaque = Conditions::from_headers(&opaque);
+        assert!(
+            !if_match_passes(&opaque, 1),
+            "an unreadable If-Match never passes"
+        );
+        assert!(
+            !if_none_match_hits(&opaque, 1),
+            "one unreadable member makes the whole If-None-Match list malformed"
+        );
+        let other = header_map(
+            &header::IF_UNMODIFIED_SINCE,
+            &["Thu, 01 Jan 1970 00:00:00 GMT"],
+        );
+        assert_eq!(Conditions::from_headers(&other), Conditions::default());
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Extension, FromRequestParts, Path, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
+use axum::http::{HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
@@ -26,7 +26,7 @@ use super::cursor::CursorBinding;
 use super::error::{ApiError, Problem};
 use super::extract::{JsonBody, decode, refuse_server_controlled};
 use super::lambda::BasePath;
-use super::preconditions::{Precondition, etag, evaluate};
+use super::preconditions::{Conditions, Precondition, etag, evaluate};
 use super::routes::{Access, RouteTable, Verb};
 use crate::idempotency::{self, Keyed, fingerprint};
 use crate::store::{ListQuery, Refusal, Scope};
@@ -118,26 +118,47 @@ fn recipe_response(status: StatusCode, recipe: &Recipe) -> Result<Response, ApiE
     Ok(json_response(status, body, recipe.version))
 }
 
-/// `Idempotency-Key`: 1–255 visible ASCII characters, sent at most once.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let mut values = headers.get_all("idempotency-key").iter();
-    let Some(value) = values.next() else {
-        return Ok(None);
-    };
-    let invalid = || {
-        ApiError::bad_request(
-            "Idempotency-Key must be sent once, as 1-255 visible ASCII characters.",
-        )
-    };
-    if values.next().is_some() {
-        return Err(invalid());
+/// The `Idempotency-Key` header as sent, taken out of the request without copying its other
+/// headers. Checked by [`IdempotencyKeyHeader::parse`] in the handler, after the body
+/// extractor, so that a bad body's 413 / 415 / 400 still comes first.
+#[derive(Debug)]
+pub struct IdempotencyKeyHeader(Result<Option<HeaderValue>, ()>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _: &S,
+    ) -> Result<Self, std::convert::Infallible> {
+        let mut values = parts.headers.get_all("idempotency-key").iter();
+        Ok(Self(match (values.next(), values.next()) {
+            (None, _) => Ok(None),
+            (Some(value), None) => Ok(Some(value.clone())),
+            (Some(_), Some(_)) => Err(()),
+        }))
     }
-    let key = value.to_str().map_err(|_| invalid())?;
-    let valid = (1..=255).contains(&key.len()) && key.bytes().all(|b| (0x21..=0x7e).contains(&b));
-    if valid {
-        Ok(Some(key.to_owned()))
-    } else {
-        Err(invalid())
+}
+
+impl IdempotencyKeyHeader {
+    /// `Idempotency-Key`: 1–255 visible ASCII characters, sent at most once.
+    fn parse(self) -> Result<Option<String>, ApiError> {
+        let invalid = || {
+            ApiError::bad_request(
+                "Idempotency-Key must be sent once, as 1-255 visible ASCII characters.",
+            )
+        };
+        let Some(value) = self.0.map_err(|()| invalid())? else {
+            return Ok(None);
+        };
+        let key = value.to_str().map_err(|_| invalid())?;
+        let valid =
+            (1..=255).contains(&key.len()) && key.bytes().all(|b| (0x21..=0x7e).contains(&b));
+        if valid {
+            Ok(Some(key.to_owned()))
+        } else {
+            Err(invalid())
+        }
     }
 }
 
@@ -163,10 +184,10 @@ pub async fn create_recipe(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Extension(base): Extension<BasePath>,
-    headers: HeaderMap,
+    key: IdempotencyKeyHeader,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let keyed = idempotency_key(&headers)?.map(|key| Keyed {
+    let keyed = key.parse()?.map(|key| Keyed {
         key,
         fingerprint: fingerprint(&body),
     });
@@ -268,10 +289,10 @@ pub async fn get_recipe(
     caller: Caller,
     RecipePath(id): RecipePath,
     options: ReadOptions,
-    headers: HeaderMap,
+    conditions: Conditions,
 ) -> Result<Response, ApiError> {
     let recipe = load(&state, &caller, id).await?;
-    match evaluate(&headers, &Method::GET, recipe.version) {
+    match evaluate(&conditions, &Method::GET, recipe.version) {
         Precondition::Proceed => {}
         Precondition::NotModified => {
             return Ok((
@@ -297,11 +318,11 @@ pub async fn get_recipe(
 
 /// A failed precondition, as `update` and `delete` closures refuse a write with it.
 fn check_preconditions(
-    headers: &HeaderMap,
+    conditions: &Conditions,
     method: &Method,
     current: &Recipe,
 ) -> Result<(), ApiError> {
-    match evaluate(headers, method, current.version) {
+    match evaluate(conditions, method, current.version) {
         Precondition::Proceed => Ok(()),
         Precondition::NotModified | Precondition::Failed => Err(ApiError::PreconditionFailed),
     }
@@ -323,7 +344,7 @@ async fn update(
     state: &ApiState,
     caller: &Caller,
     id: RecipeId,
-    headers: &HeaderMap,
+    conditions: &Conditions,
     method: Method,
     change: impl Fn(&Recipe) -> Result<RecipeContent, ApiError> + Send + Sync,
 ) -> Result<Response, ApiError> {
@@ -332,7 +353,7 @@ async fn update(
         // the store is asked) and PATCH alike. This tells nothing about a recipe the caller
         // cannot read: someone else's is a 404 before `change` runs.
         let content = change(current)?;
-        check_preconditions(headers, &method, current)?;
+        check_preconditions(conditions, &method, current)?;
         Ok(content)
     };
     let recipe = state
@@ -369,11 +390,11 @@ pub async fn replace_recipe(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     RecipePath(id): RecipePath,
-    headers: HeaderMap,
+    conditions: Conditions,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let content = RecipeContent::parse(decode::<RecipeInput>(body)?)?;
-    update(&state, &caller, id, &headers, Method::PUT, |_| {
+    update(&state, &caller, id, &conditions, Method::PUT, |_| {
         Ok(content.clone())
     })
     .await
@@ -405,7 +426,7 @@ pub async fn patch_recipe(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     RecipePath(id): RecipePath,
-    headers: HeaderMap,
+    conditions: Conditions,
     JsonBody(patch): JsonBody,
 ) -> Result<Response, ApiError> {
     let Value::Object(fields) = &patch else {
@@ -419,7 +440,7 @@ pub async fn patch_recipe(
     refuse_server_controlled(fields)?;
     let names = fields.keys().map(|k| (k.clone(), Value::Null)).collect();
     decode::<RecipeInput>(Value::Object(names))?;
-    update(&state, &caller, id, &headers, Method::PATCH, |current| {
+    update(&state, &caller, id, &conditions, Method::PATCH, |current| {
         let mut document = serde_json::to_value(current.content.to_input())
             .map_err(|e| ApiError::Internal(e.into()))?;
         merge_patch(&mut document, &patch);
@@ -448,10 +469,10 @@ pub async fn delete_recipe(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     RecipePath(id): RecipePath,
-    headers: HeaderMap,
+    conditions: Conditions,
 ) -> Result<StatusCode, ApiError> {
     let check = |current: &Recipe| -> Result<(), Refusal> {
-        Ok(check_preconditions(&headers, &Method::DELETE, current)?)
+        Ok(check_preconditions(&conditions, &Method::DELETE, current)?)
     };
     state
         .store
