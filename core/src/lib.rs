@@ -9,6 +9,7 @@ pub mod config;
 pub mod http;
 pub mod idempotency;
 pub mod metrics;
+pub mod schema_org;
 pub mod secrets;
 pub mod startup;
 pub mod store;
