@@ -69,3 +69,10 @@ pub const SEARCH_TEXT_MAX: usize = 200;
 pub const SCALED_SIGNIFICANT_DIGITS: i32 = 4;
 /// Scaled amounts keep at most this many decimal places, unless that would round them to 0.
 pub const SCALED_DECIMAL_PLACES: i32 = 3;
+/// `POST /recipes/import` with `Content-Type: text/html`: at most this many bytes of page.
+/// Recipe pages run 100 KB to 1 MB with their markup and inline scripts, far over the 256 KiB
+/// of a JSON body; 2 MiB takes the heaviest of them while the Lambda event that carries the
+/// page (its body JSON-escaped, so up to about twice as long) stays well under Lambda's 6 MB
+/// synchronous payload limit ("For synchronous invocations, the maximum payload size is 6
+/// MB", Lambda API reference, Invoke). A JSON-LD document keeps the JSON body limit.
+pub const IMPORT_HTML_BYTES_MAX: usize = 2 * 1024 * 1024;
