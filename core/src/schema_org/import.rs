@@ -622,11 +622,13 @@ fn read_nutrition(r: &mut Reader, node: &Map<String, Value>, input: &mut RecipeI
     };
     let lower = raw.trim().to_lowercase();
     match leading_integer(&lower) {
-        Some((n, before)) if before.trim().is_empty() && n <= u64::from(limits::CALORIES_MAX) => {
+        Some((n, before)) if n <= u64::from(limits::CALORIES_MAX) => {
             let rest = lower
+                .get(before.len()..)
+                .unwrap_or_default()
                 .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.')
                 .trim();
-            if !matches!(rest, "" | "calories" | "kcal" | "cal") {
+            if !before.trim().is_empty() || !matches!(rest, "" | "calories" | "kcal" | "cal") {
                 r.guessed(
                     "/calories_per_serving",
                     "nutrition/calories",

@@ -43,6 +43,15 @@ const NAMED: &[(&str, &str)] = &[
     ("auml", "ä"),
     ("ouml", "ö"),
     ("uuml", "ü"),
+    ("ugrave", "ù"),
+    ("igrave", "ì"),
+    ("ograve", "ò"),
+    ("icirc", "î"),
+    ("ucirc", "û"),
+    ("euml", "ë"),
+    ("iuml", "ï"),
+    ("aring", "å"),
+    ("oslash", "ø"),
     ("szlig", "ß"),
 ];
 

@@ -14,6 +14,7 @@ mod crud;
 mod docs;
 mod errors;
 mod idempotency;
+mod import;
 mod lambda_events;
 mod limits;
 mod metrics;
