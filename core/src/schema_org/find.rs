@@ -55,8 +55,25 @@ pub fn recipes(document: &Value) -> Vec<&Map<String, Value>> {
     found
 }
 
+/// Byte offset of the first `needle` (ASCII, lower-case, starting with `<`) in `haystack` at
+/// or after `from`, ignoring ASCII case. Jumps from `<` to `<`: a page is mostly text between
+/// tags, and this is the scan's whole cost.
+fn find_tag_ci(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    loop {
+        at += haystack.get(at..)?.iter().position(|&b| b == b'<')?;
+        if haystack
+            .get(at..at + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+        {
+            return Some(at);
+        }
+        at += 1;
+    }
+}
+
 /// Byte offset of the first `needle` (ASCII, lower-case) in `haystack` at or after `from`,
-/// ignoring ASCII case.
+/// ignoring ASCII case (for the short attribute text of one tag).
 fn find_ci(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     haystack
         .get(from..)?
@@ -118,7 +135,7 @@ pub fn json_ld_scripts(html: &str) -> Vec<&str> {
     let bytes = html.as_bytes();
     let mut scripts = Vec::new();
     let mut at = 0;
-    while let Some(start) = find_ci(bytes, b"<script", at) {
+    while let Some(start) = find_tag_ci(bytes, b"<script", at) {
         let after_name = start + "<script".len();
         at = after_name;
         if !bytes
@@ -132,7 +149,7 @@ pub fn json_ld_scripts(html: &str) -> Vec<&str> {
         };
         let attributes = html.get(after_name..end).unwrap_or_default();
         let content_start = end + 1;
-        let Some(close) = find_ci(bytes, b"</script", content_start) else {
+        let Some(close) = find_tag_ci(bytes, b"</script", content_start) else {
             break;
         };
         at = close;
@@ -219,5 +236,45 @@ mod tests {
     #[test]
     fn an_unclosed_script_ends_the_search() {
         assert!(json_ld_scripts(r#"<script type="application/ld+json">{"a":1}"#).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod measure {
+    #![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+    /// `cargo test -p gota-core --lib schema_org::find::measure -- --ignored --nocapture`:
+    /// the scan of the corpus's largest page, grown to the import limit with the markup and
+    /// inline scripts real pages carry (ADR 0028 records the numbers).
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn scan_of_the_largest_page() {
+        let (_, page) = gota_testkit::fixtures::import_page("yoast-graph.html");
+        let filler = "<div class=\"wp-block\"><p>Some <a href=\"/x\">text</a> &amp; more.</p>\
+                      <script>var a = '<div>' + \"</scr\" + \"ipt>\";</script></div>\n";
+        let mut big = String::new();
+        while big.len() + page.len() < gota_domain::limits::IMPORT_HTML_BYTES_MAX - filler.len() {
+            big.push_str(filler);
+        }
+        big.push_str(page);
+        let rounds = 20;
+        let started = std::time::Instant::now();
+        for _ in 0..rounds {
+            let scripts = super::json_ld_scripts(std::hint::black_box(&big));
+            assert_eq!(scripts.len(), 1);
+        }
+        let scan = started.elapsed() / rounds;
+        let started = std::time::Instant::now();
+        for _ in 0..rounds {
+            let script = super::json_ld_scripts(&big)[0];
+            let document: serde_json::Value = serde_json::from_str(script).unwrap();
+            let node = super::recipes(&document)[0];
+            std::hint::black_box(crate::schema_org::import(node));
+        }
+        let all = started.elapsed() / rounds;
+        println!(
+            "page {} bytes: scan {scan:?}, scan + JSON + find + map {all:?}",
+            big.len()
+        );
     }
 }
