@@ -118,42 +118,6 @@ pub fn rest_v1_event(method: &str, path: &str, body: Option<&Value>) -> Value {
     event
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_fixture_file_is_listed_and_parses() {
-        for (folder, listed) in [("recipes", &RECIPES[..]), ("events", &EVENTS[..])] {
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("fixtures")
-                .join(folder);
-            let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter_map(|n| n.strip_suffix(".json").map(str::to_owned))
-                .collect();
-            on_disk.sort();
-            let names: Vec<&str> = listed.iter().map(|(n, _)| *n).collect();
-            assert_eq!(on_disk, names, "{folder}: a file is missing from the list");
-            for (name, text) in listed {
-                serde_json::from_str::<Value>(text)
-                    .unwrap_or_else(|e| panic!("{folder}/{name}.json: {e}"));
-            }
-        }
-    }
-
-    #[test]
-    fn a_recipe_fixture_takes_the_title_it_is_given() {
-        assert_eq!(recipe("Mine")["title"], "Mine");
-        assert_eq!(minimal_recipe("Tiny")["title"], "Tiny");
-        assert_eq!(
-            large_recipe("Big")["ingredients"].as_array().unwrap().len(),
-            8
-        );
-    }
-}
-
 /// The import corpus (`testkit/fixtures/import/`): pages and JSON-LD documents shaped like
 /// those recipe sites publish, as (file name, media type to send it as, content). What each
 /// must import as is asserted in `core/tests/api/import.rs`.
@@ -217,4 +181,40 @@ pub fn import_page(name: &str) -> (&'static str, &'static str) {
         .find(|(n, _, _)| *n == name)
         .map(|(_, media_type, text)| (*media_type, *text))
         .unwrap_or_else(|| panic!("no import fixture {name}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fixture_file_is_listed_and_parses() {
+        for (folder, listed) in [("recipes", &RECIPES[..]), ("events", &EVENTS[..])] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures")
+                .join(folder);
+            let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter_map(|n| n.strip_suffix(".json").map(str::to_owned))
+                .collect();
+            on_disk.sort();
+            let names: Vec<&str> = listed.iter().map(|(n, _)| *n).collect();
+            assert_eq!(on_disk, names, "{folder}: a file is missing from the list");
+            for (name, text) in listed {
+                serde_json::from_str::<Value>(text)
+                    .unwrap_or_else(|e| panic!("{folder}/{name}.json: {e}"));
+            }
+        }
+    }
+
+    #[test]
+    fn a_recipe_fixture_takes_the_title_it_is_given() {
+        assert_eq!(recipe("Mine")["title"], "Mine");
+        assert_eq!(minimal_recipe("Tiny")["title"], "Tiny");
+        assert_eq!(
+            large_recipe("Big")["ingredients"].as_array().unwrap().len(),
+            8
+        );
+    }
 }

@@ -568,7 +568,7 @@ fn read_tags(r: &mut Reader, node: &Map<String, Value>, input: &mut RecipeInput)
         let Some(value) = node.get(key) else { continue };
         let words: Vec<String> = strings(value)
             .iter()
-            .flat_map(|s| s.split(',').map(|w| text::clean(w)).collect::<Vec<_>>())
+            .flat_map(|s| s.split(',').map(text::clean).collect::<Vec<_>>())
             .filter(|w| !w.is_empty())
             .collect();
         for word in words {

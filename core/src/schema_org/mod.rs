@@ -122,11 +122,17 @@ fn content_to_json_ld(content: &RecipeContent, node: &mut Map<String, Value>) {
         .iter()
         .enumerate()
         .map(|(i, step)| {
-            let mut how_to = json!({"@type": "HowToStep", "position": i + 1, "text": step.text()});
+            let mut how_to = Map::new();
+            how_to.insert("@type".into(), json!("HowToStep"));
+            how_to.insert("position".into(), json!(i + 1));
+            how_to.insert("text".into(), json!(step.text()));
             if let Some(minutes) = step.duration_minutes() {
-                how_to["timeRequired"] = json!(duration::format_minutes(minutes.into()));
+                how_to.insert(
+                    "timeRequired".into(),
+                    json!(duration::format_minutes(minutes.into())),
+                );
             }
-            how_to
+            Value::Object(how_to)
         })
         .collect();
     instructions.extend(

@@ -55,7 +55,10 @@ fn summary(body: &Value) -> Value {
 
 /// Every page of the corpus that holds a recipe: what it imports as (summary), and spot
 /// checks of single values (JSON pointers into the answer).
-fn corpus_expectations() -> Vec<(&'static str, Value, Vec<(&'static str, Value)>)> {
+/// (fixture, summary, spot checks).
+type Row = (&'static str, Value, Vec<(&'static str, Value)>);
+
+fn corpus_expectations() -> Vec<Row> {
     vec![
         (
             "yoast-graph.html",
@@ -658,19 +661,4 @@ async fn a_scaled_export_scales_the_ingredient_lines() {
         reply.body["recipeYield"],
         format!("{} servings", scaled.body["servings"])
     );
-}
-
-#[tokio::test]
-#[ignore = "prints the corpus results"]
-async fn dump_corpus() {
-    let t = spawn_app();
-    let token = t.token("alice");
-    for (name, _, _) in IMPORT_CORPUS {
-        let reply = import(&t, &token, name).await;
-        println!(
-            "== {name} {}\n{}",
-            reply.status,
-            serde_json::to_string_pretty(&reply.body).unwrap()
-        );
-    }
 }
