@@ -72,11 +72,13 @@ impl Event {
         match (status, route) {
             (StatusCode::UNAUTHORIZED, _) => Some(Event::AuthFailed),
             (StatusCode::PRECONDITION_FAILED, _) => Some(Event::PreconditionFailed),
-            (StatusCode::CREATED, "/recipes") if *method == Method::POST => Some(if replayed {
-                Event::IdempotentReplay
-            } else {
-                Event::RecipeCreated
-            }),
+            (StatusCode::CREATED, "/recipes" | "/recipes/import") if *method == Method::POST => {
+                Some(if replayed {
+                    Event::IdempotentReplay
+                } else {
+                    Event::RecipeCreated
+                })
+            }
             (StatusCode::OK, "/recipes/{id}") if *method == Method::PUT => {
                 Some(Event::RecipeReplaced)
             }

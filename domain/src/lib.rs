@@ -12,6 +12,7 @@ pub mod arbitrary;
 mod content;
 mod ids;
 mod ingredient;
+pub mod ingredient_line;
 mod input;
 pub mod limits;
 #[cfg(test)]

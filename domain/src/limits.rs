@@ -78,3 +78,10 @@ pub const IMPORT_PAGE_BYTES_MAX: usize = 2 * 1024 * 1024;
 pub const IMPORT_FETCH_SECONDS_MAX: u64 = 10;
 /// Import from a URL: at most this many redirects are followed.
 pub const IMPORT_REDIRECTS_MAX: usize = 3;
+/// `POST /recipes/import` with `Content-Type: text/html`: at most this many bytes of page.
+/// Recipe pages run 100 KB to 1 MB with their markup and inline scripts, far over the 256 KiB
+/// of a JSON body; 2 MiB takes the heaviest of them while the Lambda event that carries the
+/// page (its body JSON-escaped, so up to about twice as long) stays well under Lambda's 6 MB
+/// synchronous payload limit ("For synchronous invocations, the maximum payload size is 6
+/// MB", Lambda API reference, Invoke). A JSON-LD document keeps the JSON body limit.
+pub const IMPORT_HTML_BYTES_MAX: usize = 2 * 1024 * 1024;

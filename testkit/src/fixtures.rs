@@ -118,6 +118,71 @@ pub fn rest_v1_event(method: &str, path: &str, body: Option<&Value>) -> Value {
     event
 }
 
+/// The import corpus (`testkit/fixtures/import/`): pages and JSON-LD documents shaped like
+/// those recipe sites publish, as (file name, media type to send it as, content). What each
+/// must import as is asserted in `core/tests/api/import.rs`.
+pub const IMPORT_CORPUS: [(&str, &str, &str); 10] = [
+    (
+        "yoast-graph.html",
+        "text/html; charset=utf-8",
+        include_str!("../fixtures/import/yoast-graph.html"),
+    ),
+    (
+        "plain.json",
+        "application/ld+json",
+        include_str!("../fixtures/import/plain.json"),
+    ),
+    (
+        "sections.html",
+        "text/html",
+        include_str!("../fixtures/import/sections.html"),
+    ),
+    (
+        "type-array.jsonld",
+        "application/json",
+        include_str!("../fixtures/import/type-array.jsonld"),
+    ),
+    (
+        "entities.html",
+        "text/html",
+        include_str!("../fixtures/import/entities.html"),
+    ),
+    (
+        "main-entity.html",
+        "text/html",
+        include_str!("../fixtures/import/main-entity.html"),
+    ),
+    (
+        "two-recipes.html",
+        "TEXT/HTML",
+        include_str!("../fixtures/import/two-recipes.html"),
+    ),
+    (
+        "odd-lines.json",
+        "application/ld+json",
+        include_str!("../fixtures/import/odd-lines.json"),
+    ),
+    (
+        "over-limits.json",
+        "application/ld+json",
+        include_str!("../fixtures/import/over-limits.json"),
+    ),
+    (
+        "no-recipe.html",
+        "text/html",
+        include_str!("../fixtures/import/no-recipe.html"),
+    ),
+];
+
+/// One page of the import corpus: (media type, content).
+pub fn import_page(name: &str) -> (&'static str, &'static str) {
+    IMPORT_CORPUS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, media_type, text)| (*media_type, *text))
+        .unwrap_or_else(|| panic!("no import fixture {name}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

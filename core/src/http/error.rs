@@ -54,6 +54,9 @@ pub enum ApiError {
     NotFound,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// `Accept` allows none of the media types the route can produce, listed here.
+    #[error("not acceptable")]
+    NotAcceptable { available: &'static [&'static str] },
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("precondition failed")]
@@ -106,6 +109,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -123,6 +127,7 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound => "not-found",
             Self::MethodNotAllowed => "method-not-allowed",
+            Self::NotAcceptable { .. } => "not-acceptable",
             Self::Conflict(_) => "conflict",
             Self::PreconditionFailed => "precondition-failed",
             Self::PayloadTooLarge { .. } => "payload-too-large",
@@ -144,6 +149,10 @@ impl ApiError {
             Self::Forbidden(detail) => (*detail).into(),
             Self::NotFound => "No such resource.".into(),
             Self::MethodNotAllowed => "This method is not allowed on this path.".into(),
+            Self::NotAcceptable { available } => format!(
+                "Accept allows none of the media types this resource has: {}.",
+                available.join(", ")
+            ),
             Self::Conflict(detail) => detail.clone(),
             Self::PreconditionFailed => {
                 "A precondition failed: the current ETag does not match If-Match, or matches If-None-Match.".into()

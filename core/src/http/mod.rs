@@ -7,6 +7,7 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod lambda;
+pub mod negotiate;
 pub mod openapi;
 pub mod preconditions;
 pub mod recipes;

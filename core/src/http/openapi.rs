@@ -29,6 +29,7 @@ use gota_domain::{FieldError, IngredientInput, QuantityInput, Recipe, RecipeInpu
         recipes::replace_recipe,
         recipes::patch_recipe,
         recipes::delete_recipe,
+        recipes::import_recipe,
     ),
     components(schemas(
         Problem,
@@ -40,6 +41,9 @@ use gota_domain::{FieldError, IngredientInput, QuantityInput, Recipe, RecipeInpu
         StepInput,
         recipes::RecipePage,
         recipes::RecipePatch,
+        recipes::ImportedRecipe,
+        crate::schema_org::ImportReport,
+        crate::schema_org::Finding,
         super::Health
     )),
     modifiers(&BearerAuth),

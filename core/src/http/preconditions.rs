@@ -92,6 +92,14 @@ impl Conditions {
             if_none_match: header_values(headers, &header::IF_NONE_MATCH),
         }
     }
+
+    /// Whether `If-Match` is absent or lists only `*`: all a weak validator can satisfy
+    /// (RFC 9110 §13.1.1 compares `If-Match` strongly).
+    pub fn if_match_is_absent_or_any(&self) -> bool {
+        self.if_match
+            .as_deref()
+            .is_none_or(|value| value.split(',').all(|tag| tag.trim() == "*"))
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Conditions {

@@ -587,6 +587,45 @@ async fn a_fetch_ends_at_the_time_limit() {
     assert!(started.elapsed() >= limit);
 }
 
+#[tokio::test]
+async fn an_html_page_to_import_is_accepted_at_its_size_limit_and_refused_one_byte_past_it() {
+    let (name, max) = named!(IMPORT_HTML_BYTES_MAX);
+    let t = spawn_app();
+    let token = t.token("alice");
+    let (_, document) = gota_testkit::fixtures::import_page("plain.json");
+    let page = |bytes: usize| {
+        let script = format!("<script type=\"application/ld+json\">{document}</script>");
+        let filler = bytes - script.len() - "<!---->".len();
+        format!("<!--{}-->{script}", "x".repeat(filler))
+    };
+    let import = |body: String, length: Option<String>| {
+        let mut request = axum::http::Request::builder()
+            .method("POST")
+            .uri("/recipes/import")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "text/html");
+        if let Some(length) = length {
+            request = request.header("content-length", length);
+        }
+        request.body(axum::body::Body::from(body)).unwrap()
+    };
+    assert_eq!(page(max).len(), max);
+    let reply = t.send(import(page(max), None)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+    // No Content-Length: the limit holds while the body is read.
+    let reply = t.send(import(page(max + 1), None)).await;
+    assert_problem(&reply, StatusCode::PAYLOAD_TOO_LARGE);
+    // A declared length over the limit is refused before reading.
+    let reply = t
+        .send(import(String::new(), Some((max + 1).to_string())))
+        .await;
+    assert_problem(&reply, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        reply.body["detail"],
+        format!("The request body is larger than {} KiB.", max / 1024)
+    );
+}
+
 // --- the tables cover limits.rs ----------------------------------------------------------
 
 /// The constants the tests of this module are built from: every table row, and every other

@@ -15,6 +15,7 @@ mod docs;
 mod errors;
 mod fetch;
 mod idempotency;
+mod import;
 mod lambda_events;
 mod limits;
 mod metrics;

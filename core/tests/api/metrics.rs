@@ -137,3 +137,25 @@ async fn requests_that_change_nothing_emit_nothing() {
     }
     assert_eq!(counts(&t), BTreeMap::new());
 }
+
+#[tokio::test]
+async fn an_import_counts_as_a_created_recipe_and_its_replay_as_a_replay() {
+    let t = spawn_app();
+    let alice = t.token("alice");
+    let (media_type, page) = gota_testkit::fixtures::import_page("plain.json");
+    for _ in 0..2 {
+        let request = axum::http::Request::builder()
+            .method("POST")
+            .uri("/recipes/import")
+            .header("authorization", format!("Bearer {alice}"))
+            .header("content-type", media_type)
+            .header("idempotency-key", "import-metric")
+            .body(axum::body::Body::from(page))
+            .unwrap();
+        assert_eq!(t.send(request).await.status, StatusCode::CREATED);
+    }
+    assert_eq!(
+        counts(&t),
+        expect(&[("IdempotentReplays", 1), ("RecipesCreated", 1)])
+    );
+}

@@ -11,6 +11,7 @@ mod crash;
 mod docs_page;
 mod faults;
 mod iam_actions;
+mod import_on_moto;
 mod lambda;
 mod schemathesis;
 mod secrets_on_moto;

@@ -5,15 +5,19 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Extension, FromRequestParts, Path, State};
+use axum::handler::Handler as _;
 use axum::http::{HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+mod export;
+mod import;
 mod patch;
 mod query;
 
+pub use import::{__path_import_recipe, ImportedRecipe, import_recipe};
 pub use patch::{RecipePatch, merge_patch, recipe_input_schema};
 use query::query_error;
 pub use query::{
@@ -37,7 +41,15 @@ pub fn routes() -> RouteTable {
     RouteTable::new()
         .route(Verb::Get, "/recipes", Bearer, list_recipes)
         .route(Verb::Post, "/recipes", Bearer, create_recipe)
-        .route(Verb::Get, "/recipes/{id}", Bearer, get_recipe)
+        .route(Verb::Post, "/recipes/import", Bearer, import::import_recipe)
+        .route(
+            Verb::Get,
+            "/recipes/{id}",
+            Bearer,
+            get_recipe.layer(axum::middleware::map_response(
+                super::negotiate::vary_accept,
+            )),
+        )
         .route(Verb::Put, "/recipes/{id}", Bearer, replace_recipe)
         .route(Verb::Patch, "/recipes/{id}", Bearer, patch_recipe)
         .route(Verb::Delete, "/recipes/{id}", Bearer, delete_recipe)
@@ -142,7 +154,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
 
 impl IdempotencyKeyHeader {
     /// `Idempotency-Key`: 1–255 visible ASCII characters, sent at most once.
-    fn parse(self) -> Result<Option<String>, ApiError> {
+    pub(super) fn parse(self) -> Result<Option<String>, ApiError> {
         let invalid = || {
             ApiError::bad_request(
                 "Idempotency-Key must be sent once, as 1-255 visible ASCII characters.",
@@ -267,16 +279,20 @@ pub async fn list_recipes(
         .into_response())
 }
 
-/// Read one recipe, optionally scaled to another number of servings.
+/// Read one recipe, optionally scaled to another number of servings, as Gota JSON or (with
+/// `Accept: application/ld+json`) as schema.org `Recipe` JSON-LD.
 #[utoipa::path(
     get, path = "/recipes/{id}", tag = "recipes",
     params(("id" = String, Path, description = "Recipe id (UUID)"), GetParams,
         ("If-Match" = Option<String>, Header, description = "Only answer if the current ETag matches (strong comparison); otherwise 412"),
         ("If-None-Match" = Option<String>, Header, description = "ETags the client holds; a match answers 304")),
     responses(
-        (status = 200, description = "The recipe", body = Recipe, headers(("ETag" = String, description = "Strong validator \"<version>\""))),
-        (status = 304, description = "The client's copy is current"),
-        (status = 412, description = "If-Match does not match the current ETag", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The recipe. `application/json` (the default) is Gota's JSON with the strong ETag `\"<version>\"`; `application/ld+json` is a schema.org Recipe node with the weak ETag `W/\"<version>\"`. Always `Vary: Accept`.",
+            content((Recipe = "application/json"), (Object = "application/ld+json")),
+            headers(("ETag" = String, description = "`\"<version>\"` for JSON, `W/\"<version>\"` for JSON-LD"), ("Vary" = String, description = "Accept"))),
+        (status = 304, description = "The client's copy is current", headers(("Vary" = String, description = "Accept"))),
+        (status = 406, description = "Accept allows neither application/json nor application/ld+json", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not match the current ETag (for JSON-LD, anything but `*`: its validator is weak)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such recipe, or not yours", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid servings", body = Problem, content_type = "application/problem+json"),
@@ -289,9 +305,13 @@ pub async fn get_recipe(
     caller: Caller,
     RecipePath(id): RecipePath,
     options: ReadOptions,
+    representation: export::Representation,
     conditions: Conditions,
 ) -> Result<Response, ApiError> {
     let recipe = load(&state, &caller, id).await?;
+    if let export::Representation::JsonLd { base } = representation {
+        return export::respond(recipe, options.servings, &base, &conditions);
+    }
     match evaluate(&conditions, &Method::GET, recipe.version) {
         Precondition::Proceed => {}
         Precondition::NotModified => {
