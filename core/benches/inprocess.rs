@@ -286,10 +286,7 @@ fn bench_serialize(c: &mut Criterion) {
     let accented = stored_recipe(accented(recipe("Pizza")));
     let mut group = c.benchmark_group("serialize");
     configure(&mut group);
-    for (name, recipe) in [
-        ("recipe", &plain),
-        ("recipe_accented", &accented),
-    ] {
+    for (name, recipe) in [("recipe", &plain), ("recipe_accented", &accented)] {
         group.bench_function(format!("{name}/gota"), |b| {
             b.iter(|| black_box(serde_json::to_vec(black_box(recipe)).unwrap()));
         });

@@ -679,7 +679,10 @@ mod tests {
                 ..recipe()
             };
             assert!(serde_json::to_vec(&recipe).is_err());
-            assert!(t.format(&time::format_description::well_known::Rfc3339).is_err());
+            assert!(
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .is_err()
+            );
         }
     }
 
