@@ -279,6 +279,21 @@ fn bench_decode(c: &mut Criterion) {
     group.finish();
 }
 
+/// Writing a recipe as response JSON, the per-item cost of a list beside decoding (and the
+/// body of a GET): the realistic recipe and its accented twin.
+fn bench_serialize(c: &mut Criterion) {
+    let plain = stored_recipe(recipe("Pizza"));
+    let accented = stored_recipe(accented(recipe("Pizza")));
+    let mut group = c.benchmark_group("serialize");
+    configure(&mut group);
+    for (name, recipe) in [("recipe", &plain), ("recipe_accented", &accented)] {
+        group.bench_function(format!("{name}/gota"), |b| {
+            b.iter(|| black_box(serde_json::to_vec(black_box(recipe)).unwrap()));
+        });
+    }
+    group.finish();
+}
+
 /// What the embedded store's read does with a recipe's bytes.
 fn decode(bytes: &[u8]) -> Recipe {
     serde_json::from_slice::<FromStore>(bytes)
@@ -435,6 +450,7 @@ fn main() {
     bench_tokens(&mut c, &rt, &signer);
     bench_growth(&mut c, &rt, &signer);
     bench_decode(&mut c);
+    bench_serialize(&mut c);
     c.final_summary();
     print_table(&dir, started);
     print_growth(&dir, started);

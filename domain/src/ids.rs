@@ -52,9 +52,17 @@ impl FromStr for RecipeId {
 /// Whoever a recipe belongs to: the caller's Cognito `sub`, or the dev issuer's subject.
 /// 1–128 characters, no control characters; compared exactly, never normalised, because it
 /// must equal the token's claim byte for byte.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct Owner(String);
+
+/// Written as the string it holds, borrowed: `into = "String"` cloned it for every recipe
+/// written (one allocation per item of a list).
+impl Serialize for Owner {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
 
 impl Owner {
     /// Checks 1–128 characters and no control characters.

@@ -201,15 +201,48 @@ pub(crate) mod timestamp {
         t.checked_to_offset(UtcOffset::UTC).map(truncate)
     }
 
+    /// Written by hand into a stack buffer: the timestamp is already UTC and whole seconds,
+    /// so `YYYY-MM-DDTHH:MM:SSZ` is all RFC 3339 asks, and `time`'s general formatter (a
+    /// `String` and a walk over a format description per timestamp, twice per recipe) showed
+    /// in the profile of a list. Years outside 0000–9999 have no RFC 3339 form, as for `time`.
     pub(crate) fn serialize<S: Serializer>(
         t: &OffsetDateTime,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        let text = utc(*t)
-            .ok_or_else(|| S::Error::custom("timestamp out of range in UTC"))?
-            .format(&Rfc3339)
-            .map_err(S::Error::custom)?;
-        serializer.serialize_str(&text)
+        let t = utc(*t).ok_or_else(|| S::Error::custom("timestamp out of range in UTC"))?;
+        let mut text = [0u8; 20];
+        write(t, &mut text).ok_or_else(|| S::Error::custom("year outside 0000-9999"))?;
+        // Only ASCII digits and separators were written.
+        let text = std::str::from_utf8(&text).map_err(S::Error::custom)?;
+        serializer.serialize_str(text)
+    }
+
+    /// `t` (UTC, whole seconds) as `YYYY-MM-DDTHH:MM:SSZ`; `None` for a year without four
+    /// digits.
+    fn write(t: OffsetDateTime, out: &mut [u8; 20]) -> Option<()> {
+        let year = u16::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+        let (hour, minute, second) = t.to_hms();
+        let fields: [(u16, usize); 6] = [
+            (year, 4),
+            (u16::from(u8::from(t.month())), 2),
+            (u16::from(t.day()), 2),
+            (u16::from(hour), 2),
+            (u16::from(minute), 2),
+            (u16::from(second), 2),
+        ];
+        let mut at = 0;
+        for (i, (value, width)) in fields.into_iter().enumerate() {
+            let mut value = value;
+            for digit in out.get_mut(at..at + width)?.iter_mut().rev() {
+                // `value % 10` is a single digit.
+                *digit = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+            at += width;
+            *out.get_mut(at)? = b"--T::Z".get(i).copied()?;
+            at += 1;
+        }
+        Some(())
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
@@ -570,6 +603,123 @@ mod tests {
             let trusted = from_store(json.clone()).map_err(|e| e.to_string());
             let full = serde_json::from_value::<Recipe>(json).map_err(|e| e.to_string());
             proptest::prop_assert_eq!(trusted, full);
+        }
+    }
+
+    /// The response JSON as the derived serialization with `time`'s RFC 3339 formatter and a
+    /// cloned owner wrote it before the hand-written timestamps: the content through its own
+    /// `Serialize`, spliced between `id` and the server fields, byte for byte.
+    fn json_as_before(recipe: &Recipe) -> Vec<u8> {
+        use time::format_description::well_known::Rfc3339;
+        let stamp = |t: OffsetDateTime| {
+            let t = t
+                .to_offset(time::UtcOffset::UTC)
+                .replace_nanosecond(0)
+                .unwrap();
+            serde_json::to_string(&t.format(&Rfc3339).unwrap()).unwrap()
+        };
+        let content = serde_json::to_string(&recipe.content).unwrap();
+        let inner = &content[1..content.len() - 1];
+        format!(
+            r#"{{"id":{},{inner},"owner":{},"version":{},"created_at":{},"updated_at":{}}}"#,
+            serde_json::to_string(&recipe.id.to_string()).unwrap(),
+            serde_json::to_string(&String::from(recipe.owner.clone())).unwrap(),
+            recipe.version,
+            stamp(recipe.created_at),
+            stamp(recipe.updated_at),
+        )
+        .into_bytes()
+    }
+
+    fn fixture_recipes() -> Vec<Recipe> {
+        let fixtures = [
+            gota_testkit::fixtures::recipe("Margherita"),
+            gota_testkit::fixtures::minimal_recipe("Soup"),
+            gota_testkit::fixtures::large_recipe("Feast"),
+            gota_testkit::fixtures::recipe_named("aglio-e-olio", "Aglio"),
+        ];
+        let times = [
+            datetime!(2026-11-23 12:00:00 UTC),
+            datetime!(0000-01-01 00:01:01 UTC),
+            datetime!(9999-12-31 23:59:59 UTC),
+            datetime!(2026-02-28 23:30:09.999 -05:30),
+        ];
+        fixtures
+            .into_iter()
+            .zip(times)
+            .map(|(body, t)| Recipe {
+                content: serde_json::from_value(body).unwrap(),
+                created_at: t,
+                updated_at: t - time::Duration::seconds(61),
+                version: 41,
+                ..recipe()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_response_json_is_byte_for_byte_what_it_was_on_the_shared_fixtures() {
+        for recipe in fixture_recipes().iter().chain([&recipe()]) {
+            let now = serde_json::to_vec(recipe).unwrap();
+            assert_eq!(
+                String::from_utf8(now).unwrap(),
+                String::from_utf8(json_as_before(recipe)).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn a_timestamp_without_a_four_digit_year_is_not_written() {
+        for t in [
+            datetime!(-0001-12-31 23:59:59 UTC),
+            datetime!(-9999-01-01 00:00:00 UTC),
+        ] {
+            let recipe = Recipe {
+                created_at: t,
+                ..recipe()
+            };
+            assert!(serde_json::to_vec(&recipe).is_err());
+            assert!(
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .is_err()
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::arbitrary::config(128))]
+
+        /// Every recipe this release accepts, at any time of any year with four digits and
+        /// any offset, is written exactly as before.
+        #[test]
+        fn the_response_json_is_byte_for_byte_what_it_was_on_any_recipe(
+            input in crate::arbitrary::recipe_input(),
+            seconds in 0i64..253_402_300_800,
+            nanos in 0u32..1_000_000_000,
+            offset_minutes in -1439i32..=1439,
+            owner in "[^\\p{Cc}]{1,128}",
+            version in 1u64..,
+        ) {
+            let Ok(content) = RecipeContent::parse(input) else { return Ok(()) };
+            let offset = time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap();
+            let t = OffsetDateTime::from_unix_timestamp(seconds - 62_167_219_200)
+                .unwrap()
+                .replace_nanosecond(nanos)
+                .unwrap()
+                .to_offset(offset);
+            let Ok(owner) = Owner::parse(&owner) else { return Ok(()) };
+            let recipe = Recipe {
+                content,
+                owner,
+                version,
+                created_at: t,
+                updated_at: t,
+                ..recipe()
+            };
+            proptest::prop_assert_eq!(
+                String::from_utf8(serde_json::to_vec(&recipe).unwrap()).unwrap(),
+                String::from_utf8(json_as_before(&recipe)).unwrap()
+            );
         }
     }
 
