@@ -668,18 +668,11 @@ async fn create(ctx: &Context, api: &Api, file: &Path) -> anyhow::Result<()> {
     let mut items = Vec::new();
     let mut created = 0;
     let mut first_failure: Option<CliError> = None;
+    // Set by any auth or network failure, not only the first failure: once the server cannot
+    // be reached or refuses the session, the remaining items are not sent.
+    let mut stopped = false;
     for (n, recipe) in recipes.into_iter().enumerate() {
         let item = n + 1;
-        let stopped = matches!(
-            first_failure,
-            Some(
-                CliError::Network(_)
-                    | CliError::Api {
-                        status: 401 | 403,
-                        ..
-                    }
-            )
-        );
         if stopped {
             lines.push(format!("[{item}/{total}] not sent"));
             items.push(serde_json::json!({"item": item, "error": "not sent"}));
@@ -710,6 +703,14 @@ async fn create(ctx: &Context, api: &Api, file: &Path) -> anyhow::Result<()> {
                     "error": message,
                     "exit_code": e.exit_code(),
                 }));
+                stopped |= matches!(
+                    e,
+                    CliError::Network(_)
+                        | CliError::Api {
+                            status: 401 | 403,
+                            ..
+                        }
+                );
                 first_failure.get_or_insert(e);
             }
         }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use gota_domain::{Quantity, Recipe, Unit};
+use gota_domain::{Quantity, Recipe, Unit, round_for_cooks};
 
 /// Widest a title column gets before it is cut with `…`.
 const TITLE_WIDTH: usize = 40;
@@ -37,8 +37,7 @@ pub fn amount(value: f64) -> String {
     text.to_owned()
 }
 
-/// Kitchen fractions, by how close an amount's fractional part must come to one (the server
-/// rounds to three decimals, so ⅓ arrives as 0.333).
+/// Kitchen fractions.
 const FRACTIONS: &[(f64, &str)] = &[
     (1.0 / 8.0, "⅛"),
     (1.0 / 4.0, "¼"),
@@ -50,26 +49,32 @@ const FRACTIONS: &[(f64, &str)] = &[
     (3.0 / 4.0, "¾"),
     (7.0 / 8.0, "⅞"),
 ];
-const FRACTION_TOLERANCE: f64 = 0.004;
 
 /// `1 ⅛` for 1.125, `⅓` for 0.333, `2` for 2: halves, thirds, quarters and eighths as a cook
 /// writes them; any other amount as [`amount`] writes it.
+///
+/// A fraction is shown only for an amount that *is* it: exactly, or as the server writes it
+/// when it scales ([`round_for_cooks`]: ⅓ → 0.333, 12 ⅓ → 12.33), and only when no other
+/// fraction is written the same way. So 0.33 stays 0.33, 0.999 stays 0.999 and 0.002 is
+/// never shown as 0.
 pub fn kitchen_amount(value: f64) -> String {
+    let same = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(1.0);
     let whole = value.trunc();
-    let part = value - whole;
-    if part < FRACTION_TOLERANCE {
+    if same(value, whole) {
         return amount(whole);
     }
-    if 1.0 - part < FRACTION_TOLERANCE {
-        return amount(whole + 1.0);
-    }
-    match FRACTIONS
+    let matches: Vec<&str> = FRACTIONS
         .iter()
-        .find(|(f, _)| (part - f).abs() < FRACTION_TOLERANCE)
-    {
-        Some((_, glyph)) if whole == 0.0 => (*glyph).to_owned(),
-        Some((_, glyph)) => format!("{} {glyph}", amount(whole)),
-        None => amount(value),
+        .filter(|(fraction, _)| {
+            let exact = whole + fraction;
+            same(value, exact) || same(value, round_for_cooks(exact))
+        })
+        .map(|(_, glyph)| *glyph)
+        .collect();
+    match matches.as_slice() {
+        [glyph] if whole == 0.0 => (*glyph).to_owned(),
+        [glyph] => format!("{} {glyph}", amount(whole)),
+        _ => amount(value),
     }
 }
 
@@ -246,11 +251,27 @@ mod tests {
         assert_eq!(kitchen_amount(0.75), "¾");
         assert_eq!(kitchen_amount(4.5), "4 ½");
         assert_eq!(kitchen_amount(3.0), "3");
-        assert_eq!(kitchen_amount(0.999), "1");
+        assert_eq!(kitchen_amount(1.0 / 3.0), "⅓");
+        // How the server writes 12 ⅓ when it scales (four significant digits).
+        assert_eq!(kitchen_amount(12.33), "12 ⅓");
         // Not a kitchen fraction: decimals.
         assert_eq!(kitchen_amount(1.12), "1.12");
         assert_eq!(kitchen_amount(0.2), "0.2");
         assert_eq!(kitchen_amount(1.6), "1.6");
+    }
+
+    #[test]
+    fn an_amount_near_a_fraction_but_not_it_is_shown_as_it_is() {
+        // The server writes ⅓ as 0.333 and 1 as 1: 0.33 and 0.999 are other amounts.
+        assert_eq!(kitchen_amount(0.33), "0.33");
+        assert_eq!(kitchen_amount(0.999), "0.999");
+        assert_eq!(kitchen_amount(0.121), "0.121");
+        assert_eq!(kitchen_amount(2.003), "2.003");
+        // Never a non-zero amount as 0.
+        assert_eq!(kitchen_amount(0.002), "0.002");
+        // 100 ¼ and 100 ⅓ both scale to 100.3: the amount does not say which.
+        assert_eq!(kitchen_amount(100.3), "100.3");
+        assert_eq!(kitchen_amount(1234.5), "1234 ½");
     }
 
     #[test]

@@ -169,6 +169,24 @@ async fn create_takes_several_recipes_and_reports_each_with_the_first_failures_e
 }
 
 #[tokio::test]
+async fn a_network_failure_stops_a_bulk_create_even_after_an_invalid_item() {
+    let (_api, gota) = standalone().await;
+    gota.ok(&["login", "--dev", "alice"]);
+    let file = "titel: One\n---\ntitle: Two\ningredients: [{name: rice}]\nsteps: [{text: Cook.}]\n---\ntitle: Three\ningredients: [{name: rice}]\nsteps: [{text: Cook.}]\n";
+    let out = gota.run(
+        &["-o", "table", "recipes", "create", "-f", "-"],
+        &[("GOTA_ENDPOINT", "http://127.0.0.1:9")],
+        Some(file),
+    );
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("[1/3] failed: not a recipe"), "{report}");
+    assert!(report.contains("[2/3] failed: network error"), "{report}");
+    assert!(report.contains("[3/3] not sent"), "{report}");
+    // The first failure's code, as documented.
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[tokio::test]
 async fn a_dev_session_survives_a_server_restart_and_whoami_asks_the_server() {
     let data = tempfile::tempdir().unwrap();
     let mut api = gota_testkit::Api::standalone(data.path()).await;

@@ -30,6 +30,7 @@ pub use ids::{Owner, RecipeId};
 pub use ingredient::{Ingredient, IngredientName, Quantity, Unit};
 pub use input::{IngredientInput, QuantityInput, RecipeInput, StepInput};
 pub use recipe::{FromStore, Recipe, STORED_SCHEMA_VERSION, ToStore, now_utc};
+pub use scaling::round_for_cooks;
 pub use tag::Tag;
 pub use text::SearchText;
 pub use validation::{FieldError, ValidationErrors};

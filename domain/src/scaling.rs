@@ -27,7 +27,8 @@ pub(crate) fn scale(quantity: Quantity, from: f64, to: f64) -> Quantity {
 
 /// At most 4 significant digits, then at most 3 decimals; never below the smallest amount
 /// the domain accepts (0.001), so a scaled amount is always one a client could have sent.
-pub(crate) fn round_for_cooks(amount: f64) -> f64 {
+/// Public so a client can tell which exact amount a scaled one was rounded from.
+pub fn round_for_cooks(amount: f64) -> f64 {
     let significant = round_significant(amount, limits::SCALED_SIGNIFICANT_DIGITS);
     let decimals = round_at(significant, limits::SCALED_DECIMAL_PLACES);
     // `>=` is false for NaN too, which scaling a finite amount never gives.

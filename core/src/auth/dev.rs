@@ -216,7 +216,9 @@ fn write_key_file(path: &Path, signer: RsaSigner) -> anyhow::Result<RsaSigner> {
         kid: signer.kid().to_owned(),
         pkcs8: STANDARD.encode(signer.to_pkcs8_der()?),
     })?;
-    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+    // A name no other start uses, even one with the same process id after a crash left its
+    // temporary file behind: only the link below may answer "already exists".
+    let tmp = path.with_extension(format!("{}.tmp", Uuid::now_v7().simple()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -224,17 +226,23 @@ fn write_key_file(path: &Path, signer: RsaSigner) -> anyhow::Result<RsaSigner> {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
+    let writing =
+        |e| anyhow::Error::new(e).context(format!("writing the dev key to {}", path.display()));
     let written = options.open(&tmp).and_then(|mut file| {
         file.write_all(text.as_bytes())?;
         file.sync_all()
     });
-    let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(writing(e));
+    }
+    let linked = std::fs::hard_link(&tmp, path);
     let _ = std::fs::remove_file(&tmp);
     match linked {
         Ok(()) => Ok(signer),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_key_file(path)?
             .ok_or_else(|| anyhow::anyhow!("{} vanished while starting", path.display())),
-        Err(e) => Err(e).with_context(|| format!("writing the dev key to {}", path.display())),
+        Err(e) => Err(writing(e)),
     }
 }
 
@@ -429,6 +437,25 @@ mod tests {
             );
             assert_eq!(std::fs::read_to_string(&key_file).unwrap(), corrupt);
         }
+    }
+
+    #[tokio::test]
+    async fn a_temporary_file_left_by_a_crashed_start_does_not_stop_the_key_being_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // What a start killed between writing and linking leaves; a later start may have the
+        // same process id (in a container, always 1).
+        let stale = dir
+            .path()
+            .join(DevIssuer::KEY_FILE)
+            .with_extension(format!("{}.tmp", std::process::id()));
+        std::fs::write(&stale, "half a key").unwrap();
+        let issuer = Arc::new(DevIssuer::persistent(dir.path()).unwrap());
+        let token = issuer.mint("alice", &[]).await.unwrap();
+        let after = Arc::new(DevIssuer::persistent(dir.path()).unwrap());
+        TokenVerifier::new(after.verifier_config())
+            .verify(&token)
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
