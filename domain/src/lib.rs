@@ -18,10 +18,12 @@ pub mod limits;
 mod properties;
 mod recipe;
 mod scaling;
+pub mod shopping;
 #[cfg(feature = "openapi")]
 mod schema;
 mod tag;
 mod text;
+pub mod units;
 mod validation;
 
 pub use content::{Difficulty, RecipeContent, Servings, Step};
@@ -31,4 +33,5 @@ pub use input::{IngredientInput, QuantityInput, RecipeInput, StepInput};
 pub use recipe::{FromStore, Recipe, STORED_SCHEMA_VERSION, ToStore, now_utc};
 pub use tag::Tag;
 pub use text::SearchText;
+pub use units::UnitSystem;
 pub use validation::{FieldError, ValidationErrors};

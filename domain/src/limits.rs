@@ -69,3 +69,7 @@ pub const SEARCH_TEXT_MAX: usize = 200;
 pub const SCALED_SIGNIFICANT_DIGITS: i32 = 4;
 /// Scaled amounts keep at most this many decimal places, unless that would round them to 0.
 pub const SCALED_DECIMAL_PLACES: i32 = 3;
+/// `POST /shopping-list`: at least this many recipes.
+pub const SHOPPING_RECIPES_MIN: usize = 1;
+/// `POST /shopping-list`: at most this many recipes (each read from the store).
+pub const SHOPPING_RECIPES_MAX: usize = 50;
