@@ -18,9 +18,9 @@ pub mod limits;
 mod properties;
 mod recipe;
 mod scaling;
-pub mod shopping;
 #[cfg(feature = "openapi")]
 mod schema;
+pub mod shopping;
 mod tag;
 mod text;
 pub mod units;

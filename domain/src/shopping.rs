@@ -124,7 +124,10 @@ pub struct ShoppingItem {
 
 /// The merged list of `recipes`, amounts shown in `system` (or, without one, in metric when
 /// any line being merged is metric, else in US units).
-pub fn shopping_list(recipes: &[ListedRecipe<'_>], system: Option<UnitSystem>) -> Vec<ShoppingItem> {
+pub fn shopping_list(
+    recipes: &[ListedRecipe<'_>],
+    system: Option<UnitSystem>,
+) -> Vec<ShoppingItem> {
     let mut by_name: BTreeMap<String, Vec<Source>> = BTreeMap::new();
     for recipe in recipes {
         for ingredient in recipe.ingredients {
@@ -291,7 +294,11 @@ mod tests {
         ] {
             assert_eq!(normalize_name(a), normalize_name(b), "{a:?} {b:?}");
         }
-        for (a, b) in [("garlic", "garlic powder"), ("glass", "gla"), ("couscous", "couscou")] {
+        for (a, b) in [
+            ("garlic", "garlic powder"),
+            ("glass", "gla"),
+            ("couscous", "couscou"),
+        ] {
             assert_ne!(normalize_name(a), normalize_name(b), "{a:?} {b:?}");
         }
     }
@@ -404,5 +411,218 @@ mod tests {
                 }],
             }])
         );
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::arbitrary::config;
+    use crate::{RecipeContent, RecipeInput};
+
+    /// Names that collide after normalisation, some with a known density, some without.
+    const NAMES: &[&str] = &[
+        "Flour",
+        "flour",
+        "Eggs",
+        "egg",
+        "Tomatoes",
+        "tomato",
+        "crème fraîche",
+        "Creme Fraiche",
+        "garlic",
+        "Garlic",
+        "milk",
+        "parsley",
+        "Salt",
+    ];
+    const UNITS: &[Option<&str>] = &[
+        None,
+        Some("g"),
+        Some("kg"),
+        Some("mg"),
+        Some("oz"),
+        Some("lb"),
+        Some("ml"),
+        Some("l"),
+        Some("tsp"),
+        Some("tbsp"),
+        Some("cup"),
+        Some("fl_oz"),
+        Some("piece"),
+        Some("clove"),
+        Some("pinch"),
+        Some("can"),
+    ];
+
+    fn ingredient() -> impl Strategy<Value = Value> {
+        (
+            prop::sample::select(NAMES),
+            prop::option::weighted(0.85, (1u32..=2_000_000, prop::sample::select(UNITS))),
+        )
+            .prop_map(|(name, quantity)| match quantity {
+                None => json!({"name": name}),
+                Some((thousandths, unit)) => {
+                    let amount = f64::from(thousandths) / 1000.0;
+                    match unit {
+                        None => json!({"name": name, "quantity": {"amount": amount}}),
+                        Some(unit) => {
+                            json!({"name": name, "quantity": {"amount": amount, "unit": unit}})
+                        }
+                    }
+                }
+            })
+    }
+
+    fn recipes() -> impl Strategy<Value = Vec<RecipeContent>> {
+        prop::collection::vec(prop::collection::vec(ingredient(), 1..8), 1..6).prop_map(|all| {
+            all.into_iter()
+                .map(|ingredients| {
+                    let input: RecipeInput = serde_json::from_value(json!({
+                        "title": "t", "servings": 1, "ingredients": ingredients,
+                        "steps": [{"text": "cook"}],
+                    }))
+                    .unwrap();
+                    RecipeContent::parse(input).unwrap()
+                })
+                .collect()
+        })
+    }
+
+    fn id(n: usize) -> RecipeId {
+        format!("00000000-0000-7000-8000-{n:012}").parse().unwrap()
+    }
+
+    fn listed(recipes: &[RecipeContent]) -> Vec<ListedRecipe<'_>> {
+        recipes
+            .iter()
+            .enumerate()
+            .map(|(n, r)| ListedRecipe {
+                id: id(n),
+                ingredients: r.ingredients(),
+            })
+            .collect()
+    }
+
+    fn system() -> impl Strategy<Value = Option<UnitSystem>> {
+        prop::sample::select(vec![None, Some(UnitSystem::Metric), Some(UnitSystem::Us)])
+    }
+
+    /// How far a shown amount may be from the exact one: 4 significant digits (half a unit in
+    /// the 4th digit), and the 0.001 floor.
+    fn within_rounding(shown: f64, exact: f64, unit_factor: f64) -> bool {
+        (shown - exact).abs() <= exact.abs() * 5e-4 + 0.001 * unit_factor + 1e-9
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn merging_does_not_depend_on_the_order_of_recipes_or_ingredients(
+            recipes in recipes(),
+            system in system(),
+            seed in any::<u64>(),
+        ) {
+            let forward = shopping_list(&listed(&recipes), system);
+            // The same recipes (same ids) given in another order, each ingredient list reversed.
+            let mut reordered: Vec<(usize, Vec<Ingredient>)> = recipes
+                .iter()
+                .enumerate()
+                .map(|(n, r)| (n, r.ingredients().iter().rev().cloned().collect()))
+                .collect();
+            let len = reordered.len();
+            reordered.rotate_left(usize::try_from(seed % len as u64).unwrap_or(0));
+            reordered.reverse();
+            let shuffled: Vec<ListedRecipe<'_>> = reordered
+                .iter()
+                .map(|(n, ingredients)| ListedRecipe { id: id(*n), ingredients })
+                .collect();
+            prop_assert_eq!(forward, shopping_list(&shuffled, system));
+        }
+
+        #[test]
+        fn every_recipe_line_appears_in_exactly_one_list_line(
+            recipes in recipes(),
+            system in system(),
+        ) {
+            let items = shopping_list(&listed(&recipes), system);
+            let key = |id: RecipeId, name: &str, q: Option<Quantity>| {
+                (id, name.to_owned(), q.map(|q| (q.amount().to_bits(), q.unit())))
+            };
+            let mut given: Vec<_> = listed(&recipes)
+                .iter()
+                .flat_map(|r| {
+                    r.ingredients
+                        .iter()
+                        .map(move |i| key(r.id, i.name().as_str(), i.quantity()))
+                })
+                .collect();
+            let mut listed_sources: Vec<_> = items
+                .iter()
+                .flat_map(|item| item.sources.iter().map(|s| key(s.recipe_id, &s.name, s.quantity)))
+                .collect();
+            given.sort();
+            listed_sources.sort();
+            prop_assert_eq!(given, listed_sources);
+        }
+
+        #[test]
+        fn totals_per_dimension_are_preserved(recipes in recipes(), system in system()) {
+            let items = shopping_list(&listed(&recipes), system);
+            for item in items.iter().filter(|item| item.quantity.is_some()) {
+                let total = item.quantity.unwrap();
+                let (dimension, factor) = units::dimension(total.unit);
+                let density = units::density(&normalize_name(&item.name));
+                // The sources' exact sum, volumes turned into mass only on an estimate line.
+                let mut exact = 0.0;
+                for source in &item.sources {
+                    let q = source.quantity.unwrap();
+                    let (own, _) = units::dimension(q.unit());
+                    let base = units::to_base(q.amount(), q.unit());
+                    if own == dimension {
+                        exact += base;
+                    } else {
+                        prop_assert!(item.estimate && own == Dimension::Volume && dimension == Dimension::Mass);
+                        exact += base * density.unwrap();
+                    }
+                }
+                let shown = units::to_base(total.amount, total.unit);
+                prop_assert!(
+                    within_rounding(shown, exact, factor),
+                    "{} {:?}: shown {shown} exact {exact}", item.name, total
+                );
+            }
+            // And per dimension over the whole list: no line took another's amount.
+            let mut given: BTreeMap<(String, Dimension), f64> = BTreeMap::new();
+            for r in listed(&recipes) {
+                for i in r.ingredients {
+                    if let Some(q) = i.quantity() {
+                        let key = normalize_name(i.name().as_str());
+                        let (dimension, _) = units::dimension(q.unit());
+                        *given.entry((key, dimension)).or_default() += units::to_base(q.amount(), q.unit());
+                    }
+                }
+            }
+            let mut merged: BTreeMap<(String, Dimension), f64> = BTreeMap::new();
+            for item in &items {
+                for s in &item.sources {
+                    if let Some(q) = s.quantity {
+                        let (dimension, _) = units::dimension(q.unit());
+                        *merged.entry((normalize_name(&s.name), dimension)).or_default() += units::to_base(q.amount(), q.unit());
+                    }
+                }
+            }
+            prop_assert_eq!(given.len(), merged.len());
+            for (key, amount) in &given {
+                prop_assert!((merged[key] - amount).abs() <= amount * 1e-12);
+            }
+        }
     }
 }

@@ -279,12 +279,42 @@ mod tests {
             (Dimension::Volume, 250.0, Metric, 250.0, Some(Unit::Ml)),
             (Dimension::Volume, 1000.0, Metric, 1.0, Some(Unit::L)),
             (Dimension::Volume, ML_PER_CUP, Us, 1.0, Some(Unit::Cup)),
-            (Dimension::Volume, ML_PER_CUP / 4.0, Us, 0.25, Some(Unit::Cup)),
-            (Dimension::Volume, 3.0 * ML_PER_TBSP, Us, 3.0, Some(Unit::Tbsp)),
-            (Dimension::Volume, 2.0 * ML_PER_TSP, Us, 2.0, Some(Unit::Tsp)),
-            (Dimension::Mass, GRAMS_PER_POUND * 2.5, Us, 2.5, Some(Unit::Lb)),
+            (
+                Dimension::Volume,
+                ML_PER_CUP / 4.0,
+                Us,
+                0.25,
+                Some(Unit::Cup),
+            ),
+            (
+                Dimension::Volume,
+                3.0 * ML_PER_TBSP,
+                Us,
+                3.0,
+                Some(Unit::Tbsp),
+            ),
+            (
+                Dimension::Volume,
+                2.0 * ML_PER_TSP,
+                Us,
+                2.0,
+                Some(Unit::Tsp),
+            ),
+            (
+                Dimension::Mass,
+                GRAMS_PER_POUND * 2.5,
+                Us,
+                2.5,
+                Some(Unit::Lb),
+            ),
             (Dimension::Mass, 100.0, Us, 3.527, Some(Unit::Oz)),
-            (Dimension::Count(Unit::Clove), 3.0, Us, 3.0, Some(Unit::Clove)),
+            (
+                Dimension::Count(Unit::Clove),
+                3.0,
+                Us,
+                3.0,
+                Some(Unit::Clove),
+            ),
             (Dimension::Count(Unit::Piece), 3.0, Metric, 3.0, None),
         ] {
             assert_eq!(
@@ -298,7 +328,10 @@ mod tests {
     #[test]
     fn forty_eight_teaspoons_show_as_one_cup() {
         let base = to_base(48.0, Some(Unit::Tsp));
-        assert_eq!(display(Dimension::Volume, base, UnitSystem::Us), (1.0, Some(Unit::Cup)));
+        assert_eq!(
+            display(Dimension::Volume, base, UnitSystem::Us),
+            (1.0, Some(Unit::Cup))
+        );
     }
 
     #[test]
@@ -365,5 +398,79 @@ mod tests {
         assert!(DENSITIES.iter().all(|(_, d)| (0.1..3.0).contains(d)));
         assert_eq!(density("flour"), Some(0.528));
         assert_eq!(density("garlic"), None);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::arbitrary::config;
+
+    const MEASURES: &[Unit] = &[
+        Unit::G,
+        Unit::Kg,
+        Unit::Mg,
+        Unit::Oz,
+        Unit::Lb,
+        Unit::Ml,
+        Unit::L,
+        Unit::Tsp,
+        Unit::Tbsp,
+        Unit::Cup,
+        Unit::FlOz,
+    ];
+
+    fn amount() -> impl Strategy<Value = f64> {
+        (1u64..=1_000_000_000).prop_map(|thousandths| thousandths as f64 / 1000.0)
+    }
+
+    proptest! {
+        #![proptest_config(config(1024))]
+
+        #[test]
+        fn to_base_and_back_returns_the_amount(amount in amount(), unit in prop::sample::select(MEASURES)) {
+            let back = from_base(to_base(amount, Some(unit)), unit);
+            prop_assert!((back - amount).abs() <= amount * 1e-14, "{amount} {unit}: {back}");
+        }
+
+        #[test]
+        fn converting_there_and_back_stays_within_rounding(
+            amount in amount(),
+            unit in prop::sample::select(MEASURES),
+            system in prop::sample::select(vec![UnitSystem::Metric, UnitSystem::Us]),
+        ) {
+            let original = Quantity::new(amount, Some(unit)).unwrap_or_else(|e| unreachable!("{e}"));
+            let there = convert(original, system);
+            let other = match system {
+                UnitSystem::Metric => UnitSystem::Us,
+                UnitSystem::Us => UnitSystem::Metric,
+            };
+            let back = convert(there, other);
+            let exact = to_base(amount, Some(unit));
+            // Two roundings to 4 significant digits, plus the 0.001 floor of the shown unit.
+            for q in [there, back] {
+                let (dim, factor) = dimension(q.unit());
+                prop_assert_eq!(dim, dimension(Some(unit)).0);
+                let shown = to_base(q.amount(), q.unit());
+                prop_assert!(
+                    (shown - exact).abs() <= exact * 1.001e-3 + 0.002 * factor,
+                    "{amount} {unit} → {q:?}: {shown} vs {exact}"
+                );
+            }
+        }
+
+        #[test]
+        fn the_display_unit_shows_at_least_one_of_itself_unless_it_is_the_smallest(
+            base in (1u64..=1_000_000_000_000).prop_map(|n| n as f64 / 1_000_000.0),
+            dim in prop::sample::select(vec![Dimension::Mass, Dimension::Volume]),
+            system in prop::sample::select(vec![UnitSystem::Metric, UnitSystem::Us]),
+        ) {
+            let (amount, unit) = display(dim, base, system);
+            let smallest = matches!(unit, Some(Unit::Mg | Unit::Ml | Unit::Tsp | Unit::Oz));
+            prop_assert!(amount > 0.0);
+            prop_assert!(smallest || amount >= 0.25, "{base} {dim:?} {system:?}: {amount} {unit:?}");
+        }
     }
 }
