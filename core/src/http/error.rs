@@ -52,6 +52,10 @@ pub enum ApiError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    /// A recipe named in a request body (not the path) that does not exist or is not the
+    /// caller's: the 404 says which, with the same words either way.
+    #[error("recipe not found: {0}")]
+    RecipeNotFound(gota_domain::RecipeId),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("conflict: {0}")]
@@ -104,7 +108,7 @@ impl ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::RecipeNotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
@@ -121,7 +125,7 @@ impl ApiError {
             Self::BadRequest { .. } => "bad-request",
             Self::Unauthenticated { .. } => "unauthenticated",
             Self::Forbidden(_) => "forbidden",
-            Self::NotFound => "not-found",
+            Self::NotFound | Self::RecipeNotFound(_) => "not-found",
             Self::MethodNotAllowed => "method-not-allowed",
             Self::Conflict(_) => "conflict",
             Self::PreconditionFailed => "precondition-failed",
@@ -143,6 +147,7 @@ impl ApiError {
             Self::Unauthenticated { .. } => "The bearer token is not valid.".into(),
             Self::Forbidden(detail) => (*detail).into(),
             Self::NotFound => "No such resource.".into(),
+            Self::RecipeNotFound(id) => format!("No recipe {id} (it does not exist or is not yours)."),
             Self::MethodNotAllowed => "This method is not allowed on this path.".into(),
             Self::Conflict(detail) => detail.clone(),
             Self::PreconditionFailed => {

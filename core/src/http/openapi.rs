@@ -12,7 +12,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::ApiState;
 use super::error::Problem;
-use super::{dev, recipes};
+use super::{dev, recipes, shopping};
+use gota_domain::shopping::{ShoppingItem, Source, Total};
 use gota_domain::{FieldError, IngredientInput, QuantityInput, Recipe, RecipeInput, StepInput};
 
 #[derive(OpenApi)]
@@ -29,6 +30,7 @@ use gota_domain::{FieldError, IngredientInput, QuantityInput, Recipe, RecipeInpu
         recipes::replace_recipe,
         recipes::patch_recipe,
         recipes::delete_recipe,
+        shopping::create_shopping_list,
     ),
     components(schemas(
         Problem,
@@ -40,6 +42,13 @@ use gota_domain::{FieldError, IngredientInput, QuantityInput, Recipe, RecipeInpu
         StepInput,
         recipes::RecipePage,
         recipes::RecipePatch,
+        shopping::ShoppingListRequest,
+        shopping::WantedRecipe,
+        shopping::ShoppingList,
+        shopping::ListedFrom,
+        ShoppingItem,
+        Source,
+        Total,
         super::Health
     )),
     modifiers(&BearerAuth),
