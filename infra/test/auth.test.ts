@@ -47,8 +47,8 @@ describe('which tokens the REST API accepts', () => {
 
   it('asks every bearer method for an access token with the user-pools scope', () => {
     const bearer = methods.filter((m) => m.AuthorizationType === 'COGNITO_USER_POOLS');
-    // /recipes GET HEAD POST, /recipes/{id} GET HEAD PUT PATCH DELETE.
-    assert.equal(bearer.length, 8);
+    // /recipes GET HEAD POST, /recipes/{id} GET HEAD PUT PATCH DELETE, /shopping-list POST.
+    assert.equal(bearer.length, 9);
     for (const m of bearer) assert.deepEqual(m.AuthorizationScopes, ['aws.cognito.signin.user.admin'], m.HttpMethod);
   });
 
