@@ -14,5 +14,6 @@ mod iam_actions;
 mod lambda;
 mod schemathesis;
 mod secrets_on_moto;
+mod shopping_on_moto;
 mod smoke;
 mod store_on_moto;
