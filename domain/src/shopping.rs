@@ -158,12 +158,10 @@ pub fn shopping_list(
         let volume_joins_mass = density.is_some()
             && by_dimension.contains_key(&Dimension::Mass)
             && by_dimension.contains_key(&Dimension::Volume);
-        if volume_joins_mass {
-            if let Some(volumes) = by_dimension.remove(&Dimension::Volume) {
-                let masses = by_dimension.entry(Dimension::Mass).or_default();
-                masses.extend(volumes);
-                masses.sort_by(canonical);
-            }
+        if volume_joins_mass && let Some(volumes) = by_dimension.remove(&Dimension::Volume) {
+            let masses = by_dimension.entry(Dimension::Mass).or_default();
+            masses.extend(volumes);
+            masses.sort_by(canonical);
         }
         for (dimension, sources) in by_dimension {
             let estimate = volume_joins_mass && dimension == Dimension::Mass;
@@ -243,7 +241,8 @@ mod tests {
         clippy::unwrap_used,
         clippy::expect_used,
         clippy::indexing_slicing,
-        clippy::float_cmp
+        clippy::float_cmp,
+        clippy::needless_pass_by_value
     )]
 
     use super::*;
