@@ -161,8 +161,9 @@ pub fn display(dimension: Dimension, base: f64, system: UnitSystem) -> (f64, Opt
 }
 
 /// `quantity` as a reader of `system` expects it: unchanged if its unit belongs to the system
-/// (or is a count), else converted to the system's display unit for the amount. A converted
-/// amount that would not be a valid quantity (over 1,000,000) keeps the original.
+/// (or is a count), else converted to the system's display unit for the amount. An amount the
+/// display unit cannot hold as a quantity keeps its original unit: over 1,000,000, or under
+/// 0.001 (0.001 g is 0.000035 oz; showing the 0.001 oz floor would multiply it by 28).
 pub fn convert(quantity: Quantity, system: UnitSystem) -> Quantity {
     let Some(unit) = quantity.unit() else {
         return quantity;
@@ -172,8 +173,14 @@ pub fn convert(quantity: Quantity, system: UnitSystem) -> Quantity {
     }
     let (dimension, _) = dimension(Some(unit));
     let base = to_base(quantity.amount(), Some(unit));
-    let (amount, unit) = display(dimension, base, system);
-    Quantity::new(amount, unit).unwrap_or(quantity)
+    let Some(shown) = display_unit(dimension, base, system) else {
+        return quantity;
+    };
+    let exact = from_base(base, shown);
+    if exact < limits::AMOUNT_MIN {
+        return quantity;
+    }
+    Quantity::new(round_for_cooks(exact), Some(shown)).unwrap_or(quantity)
 }
 
 /// Grams per millilitre of an ingredient measured by volume, for the few ingredients where
@@ -375,6 +382,16 @@ mod tests {
     }
 
     #[test]
+    fn an_amount_too_small_for_the_display_unit_keeps_its_unit() {
+        let tiny = quantity(0.001, Unit::G);
+        assert_eq!(convert(tiny, UnitSystem::Us), tiny);
+        assert_eq!(
+            convert(quantity(0.03, Unit::G), UnitSystem::Us),
+            quantity(0.001, Unit::Oz)
+        );
+    }
+
+    #[test]
     fn an_amount_too_large_for_a_quantity_keeps_its_unit() {
         let huge = quantity(1_000_000.0, Unit::Kg);
         assert_eq!(convert(huge, UnitSystem::Us), huge);
@@ -449,13 +466,15 @@ mod properties {
             };
             let back = convert(there, other);
             let exact = to_base(amount, Some(unit));
-            // Two roundings to 4 significant digits, plus the 0.001 floor of the shown unit.
+            // Two roundings to 4 significant digits and to 3 decimals of the unit shown at each
+            // step (so up to half a thousandth of the larger of the two units).
+            let factor = dimension(there.unit()).1.max(dimension(back.unit()).1);
             for q in [there, back] {
-                let (dim, factor) = dimension(q.unit());
+                let (dim, _) = dimension(q.unit());
                 prop_assert_eq!(dim, dimension(Some(unit)).0);
                 let shown = to_base(q.amount(), q.unit());
                 prop_assert!(
-                    (shown - exact).abs() <= exact * 1.001e-3 + 0.002 * factor,
+                    (shown - exact).abs() <= exact * 1.001e-3 + 0.001 * factor,
                     "{amount} {unit} → {q:?}: {shown} vs {exact}"
                 );
             }
