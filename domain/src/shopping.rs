@@ -20,7 +20,8 @@ use unicode_normalization::char::is_combining_mark;
 use crate::ingredient::{Quantity, Unit, amount_number, round_significant};
 use crate::limits;
 use crate::units::{self, Dimension, UnitSystem};
-use crate::{Ingredient, RecipeId};
+use crate::validation::whole_number;
+use crate::{Ingredient, RecipeId, Servings};
 
 /// The key ingredient names match by: NFD without combining marks (so `é` is `e`), lower
 /// case, white space collapsed, and a simple English plural taken off the last word
@@ -64,6 +65,17 @@ fn singular(word: &str) -> String {
     } else {
         word.to_owned()
     }
+}
+
+/// A shopping list's `servings` for one recipe, read like a recipe's own (whole floats such as
+/// `4.0` included, which JSON Schema and many JSON writers count as integers).
+pub fn servings(n: &serde_json::Number) -> Result<Servings, String> {
+    whole_number(
+        n,
+        u64::from(limits::SERVINGS_MIN),
+        u64::from(limits::SERVINGS_MAX),
+    )
+    .and_then(Servings::parse)
 }
 
 /// One recipe's ingredients as they go into the list (already scaled to the servings wanted).
@@ -278,6 +290,21 @@ mod tests {
     fn total(item: &ShoppingItem) -> (f64, Option<Unit>) {
         let total = item.quantity.unwrap();
         (total.amount, total.unit)
+    }
+
+    #[test]
+    fn servings_are_whole_numbers_from_1_to_1000_written_either_way() {
+        let number = |s: &str| serde_json::from_str::<serde_json::Number>(s).unwrap();
+        for (text, expected) in [("4", Some(4)), ("942.0", Some(942)), ("1000", Some(1000))] {
+            assert_eq!(
+                servings(&number(text)).ok().map(Servings::get),
+                expected,
+                "{text}"
+            );
+        }
+        for text in ["0", "1001", "2.5", "-1", "1e30"] {
+            assert!(servings(&number(text)).is_err(), "{text}");
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::error::{ApiError, Problem};
 use super::extract::{JsonBody, decode};
 use super::recipes::scope;
 use super::routes::{Access, RouteTable, Verb};
-use gota_domain::shopping::{ListedRecipe, ShoppingItem, shopping_list};
+use gota_domain::shopping::{self, ListedRecipe, ShoppingItem, shopping_list};
 use gota_domain::{FieldError, Recipe, RecipeId, Servings, UnitSystem, limits};
 
 pub fn routes() -> RouteTable {
@@ -37,9 +37,9 @@ pub struct ShoppingListRequest {
     /// 1–50 recipes, each at most once.
     #[schema(required = true, nullable = false, min_items = 1, max_items = 50)]
     recipes: Option<Vec<WantedRecipe>>,
-    /// Show totals in `metric` or `us` units; without it, each line is shown in metric when
-    /// any of its recipe lines is metric, else in US units.
-    #[schema(nullable = false, value_type = Option<String>, pattern = "^(metric|us)$")]
+    /// Show totals in `metric` or `us` units; without it (or with `null`), each line is shown
+    /// in metric when any of its recipe lines is metric, else in US units.
+    #[schema(value_type = Option<String>, pattern = "^(metric|us)$")]
     units: Option<String>,
 }
 
@@ -50,8 +50,8 @@ pub struct WantedRecipe {
     /// The recipe's id; one the caller cannot read is a 404 naming it.
     #[schema(required = true, nullable = false, format = "uuid", value_type = String)]
     id: Option<String>,
-    /// Cook it for this many servings (1–1000; default: the recipe's own).
-    #[schema(nullable = false, value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    /// Cook it for this many servings (1–1000; absent or `null`: the recipe's own).
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     servings: Option<Number>,
 }
 
@@ -109,14 +109,7 @@ fn parse(request: ShoppingListRequest) -> Result<(Vec<Wanted>, Option<UnitSystem
             None => Err("is required".to_owned()),
             Some(parsed) => parsed,
         };
-        let servings = recipe
-            .servings
-            .map(|n| {
-                n.as_u64()
-                    .ok_or_else(|| "must be an integer from 1 to 1000".to_owned())
-                    .and_then(Servings::parse)
-            })
-            .transpose();
+        let servings = recipe.servings.as_ref().map(shopping::servings).transpose();
         match (id, servings) {
             (Ok(id), Ok(_)) if wanted.iter().any(|w| w.id == id) => fail(
                 format!("/recipes/{i}/id"),
