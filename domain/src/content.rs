@@ -12,6 +12,7 @@ use crate::limits;
 use crate::scaling;
 use crate::tag::Tag;
 use crate::text::{self, SearchText};
+use crate::units::{self, UnitSystem};
 use crate::validation::{Collector, Origin, ValidationErrors, whole_number};
 
 /// How many people a recipe's amounts feed: 1–1000.
@@ -551,6 +552,16 @@ impl RecipeContent {
             ingredient.map_quantity(|quantity| scaling::scale(quantity, from, to));
         }
         scaled
+    }
+
+    /// The recipe with every amount shown in `system`: units of the other system converted,
+    /// the rest as written (see `units::convert`). What is stored does not change.
+    pub fn in_units(&self, system: UnitSystem) -> RecipeContent {
+        let mut converted = self.clone();
+        for ingredient in &mut converted.ingredients {
+            ingredient.map_quantity(|quantity| units::convert(quantity, system));
+        }
+        converted
     }
 
     /// 1–200 characters.

@@ -318,7 +318,7 @@ pub(crate) fn significant_digits(x: f64) -> usize {
 /// 2^53: above it not every integer is an f64, so "whole" stops meaning anything.
 const EXACT_INTEGER_LIMIT: f64 = 9_007_199_254_740_992.0;
 
-fn amount_number(amount: f64) -> serde_json::Number {
+pub(crate) fn amount_number(amount: f64) -> serde_json::Number {
     if amount.fract() == 0.0 && amount.abs() <= EXACT_INTEGER_LIMIT {
         // Whole and within ±2^53, so the cast is exact.
         serde_json::Number::from(amount as i64)

@@ -21,8 +21,10 @@ mod recipe;
 mod scaling;
 #[cfg(feature = "openapi")]
 mod schema;
+pub mod shopping;
 mod tag;
 mod text;
+pub mod units;
 mod validation;
 
 pub use content::{Difficulty, RecipeContent, Servings, Step};
@@ -33,4 +35,5 @@ pub use recipe::{FromStore, Recipe, STORED_SCHEMA_VERSION, ToStore, now_utc};
 pub use scaling::round_for_cooks;
 pub use tag::Tag;
 pub use text::SearchText;
+pub use units::UnitSystem;
 pub use validation::{FieldError, ValidationErrors};

@@ -85,3 +85,7 @@ pub const IMPORT_REDIRECTS_MAX: usize = 3;
 /// synchronous payload limit ("For synchronous invocations, the maximum payload size is 6
 /// MB", Lambda API reference, Invoke). A JSON-LD document keeps the JSON body limit.
 pub const IMPORT_HTML_BYTES_MAX: usize = 2 * 1024 * 1024;
+/// `POST /shopping-list`: at least this many recipes.
+pub const SHOPPING_RECIPES_MIN: usize = 1;
+/// `POST /shopping-list`: at most this many recipes (each read from the store).
+pub const SHOPPING_RECIPES_MAX: usize = 50;

@@ -75,7 +75,7 @@ export const DOCS_FILES = ['init.js', 'swagger-ui-bundle-5.35.0.js', 'swagger-ui
 /**
  * The `gota-api` function and the REST API in front of it. Only the paths the binary serves
  * exist: `/health`, `/openapi.json`, the docs page `/docs` and each of its files public,
- * `/recipes`, `/recipes/{id}` and `/recipes/import` behind the
+ * `/recipes`, `/recipes/{id}`, `/recipes/import` and `/shopping-list` behind the
  * Cognito authorizer. On those paths every other method also goes to the function, without
  * auth, so the binary answers it 405 + `Allow` (ADR 0008). No `{proxy+}`, so `/dev/*`
  * (standalone-only) can never be reached through here, and an unknown path is API Gateway's 404.
@@ -351,6 +351,7 @@ export class Api extends Construct {
     route(recipes, 'bearer', ['GET', 'POST']);
     route(recipes.addResource('{id}'), 'bearer', ['GET', 'PUT', 'PATCH', 'DELETE']);
     route(recipes.addResource('import'), 'bearer', ['POST']);
+    route(this.restApi.root.addResource('shopping-list'), 'bearer', ['POST']);
   }
 
   /** `https://…/<stage>/`, the base every route hangs from. */

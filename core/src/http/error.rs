@@ -52,6 +52,10 @@ pub enum ApiError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    /// A recipe named in a request body (not the path) that does not exist or is not the
+    /// caller's: the 404 says which, with the same words either way.
+    #[error("recipe not found: {0}")]
+    RecipeNotFound(gota_domain::RecipeId),
     #[error("method not allowed")]
     MethodNotAllowed,
     /// `Accept` allows none of the media types the route can produce, listed here.
@@ -107,7 +111,7 @@ impl ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::RecipeNotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -125,7 +129,7 @@ impl ApiError {
             Self::BadRequest { .. } => "bad-request",
             Self::Unauthenticated { .. } => "unauthenticated",
             Self::Forbidden(_) => "forbidden",
-            Self::NotFound => "not-found",
+            Self::NotFound | Self::RecipeNotFound(_) => "not-found",
             Self::MethodNotAllowed => "method-not-allowed",
             Self::NotAcceptable { .. } => "not-acceptable",
             Self::Conflict(_) => "conflict",
@@ -148,6 +152,7 @@ impl ApiError {
             Self::Unauthenticated { .. } => "The bearer token is not valid.".into(),
             Self::Forbidden(detail) => (*detail).into(),
             Self::NotFound => "No such resource.".into(),
+            Self::RecipeNotFound(id) => format!("No recipe {id} (it does not exist or is not yours)."),
             Self::MethodNotAllowed => "This method is not allowed on this path.".into(),
             Self::NotAcceptable { available } => format!(
                 "Accept allows none of the media types this resource has: {}.",

@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod preconditions;
 pub mod recipes;
 pub mod routes;
+pub mod shopping;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -142,7 +143,8 @@ fn route_table(dev_auth: bool) -> RouteTable {
         .route(Verb::Get, "/health", Access::Public, health)
         .undocumented(Verb::Get, "/openapi.json", Access::Public, openapi::serve)
         .merge(docs::routes())
-        .merge(recipes::routes());
+        .merge(recipes::routes())
+        .merge(shopping::routes());
     if dev_auth {
         table.merge(dev::routes())
     } else {

@@ -12,7 +12,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::ApiState;
 use super::error::Problem;
-use super::{dev, recipes};
+use super::{dev, recipes, shopping};
+use gota_domain::shopping::{ShoppingItem, Source, Total};
 use gota_domain::{FieldError, IngredientInput, QuantityInput, Recipe, RecipeInput, StepInput};
 
 #[derive(OpenApi)]
@@ -30,6 +31,7 @@ use gota_domain::{FieldError, IngredientInput, QuantityInput, Recipe, RecipeInpu
         recipes::patch_recipe,
         recipes::delete_recipe,
         recipes::import_recipe,
+        shopping::create_shopping_list,
     ),
     components(schemas(
         Problem,
@@ -44,6 +46,13 @@ use gota_domain::{FieldError, IngredientInput, QuantityInput, Recipe, RecipeInpu
         recipes::ImportedRecipe,
         crate::schema_org::ImportReport,
         crate::schema_org::Finding,
+        shopping::ShoppingListRequest,
+        shopping::WantedRecipe,
+        shopping::ShoppingList,
+        shopping::ListedFrom,
+        ShoppingItem,
+        Source,
+        Total,
         super::Health
     )),
     modifiers(&BearerAuth),

@@ -34,10 +34,17 @@ pub enum Precondition {
 /// `If-None-Match: *` on a write to an existing recipe is a 412). Steps 2 and 4 are the date
 /// preconditions, ignored (see the module documentation).
 pub fn evaluate(conditions: &Conditions, method: &Method, current_version: u64) -> Precondition {
-    if !if_match_passes(conditions, current_version) {
+    evaluate_tag(conditions, method, &current_version.to_string())
+}
+
+/// [`evaluate`] against the opaque tag of one representation of the current version (a GET
+/// whose query changes the body, e.g. `3-metric`): RFC 9110 §8.8.3 has a strong validator
+/// differ between representations whose bodies differ.
+pub fn evaluate_tag(conditions: &Conditions, method: &Method, current: &str) -> Precondition {
+    if !if_match_passes(conditions, current) {
         return Precondition::Failed;
     }
-    if if_none_match_hits(conditions, current_version) {
+    if if_none_match_hits(conditions, current) {
         return if method == Method::GET || method == Method::HEAD {
             Precondition::NotModified
         } else {
@@ -110,6 +117,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Conditions {
     }
 }
 
+/// The strong ETag with this opaque part (visible ASCII without `"`, as built by the caller).
+pub fn etag_of(opaque: &str) -> HeaderValue {
+    HeaderValue::try_from(format!("\"{opaque}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
 #[derive(Debug, PartialEq, Eq)]
 enum Tag<'a> {
     Any,
@@ -170,11 +182,10 @@ fn header_values(headers: &HeaderMap, name: &header::HeaderName) -> Option<Strin
 
 /// `If-Match` against the current version: true when absent or when a listed strong tag
 /// (or `*`) matches. A malformed header never matches, so it can never authorise a write.
-fn if_match_passes(conditions: &Conditions, current_version: u64) -> bool {
+fn if_match_passes(conditions: &Conditions, current: &str) -> bool {
     let Some(raw) = &conditions.if_match else {
         return true;
     };
-    let current = current_version.to_string();
     parse_list(raw).is_some_and(|tags| {
         tags.iter().any(|tag| match tag {
             Tag::Any => true,
@@ -186,11 +197,10 @@ fn if_match_passes(conditions: &Conditions, current_version: u64) -> bool {
 
 /// `If-None-Match` against the current version: true when the client's copy is current
 /// (answer 304). Weak comparison, as RFC 9110 prescribes for this header.
-fn if_none_match_hits(conditions: &Conditions, current_version: u64) -> bool {
+fn if_none_match_hits(conditions: &Conditions, current: &str) -> bool {
     let Some(raw) = &conditions.if_none_match else {
         return false;
     };
-    let current = current_version.to_string();
     parse_list(raw).is_some_and(|tags| {
         tags.iter().any(|tag| match tag {
             Tag::Any => true,
@@ -221,58 +231,84 @@ mod tests {
     #[test]
     fn if_match_uses_strong_comparison() {
         assert!(
-            if_match_passes(&Conditions::default(), 3),
+            if_match_passes(&Conditions::default(), "3"),
             "absent header passes"
         );
-        assert!(if_match_passes(&headers(&header::IF_MATCH, &["\"3\""]), 3));
-        assert!(!if_match_passes(&headers(&header::IF_MATCH, &["\"2\""]), 3));
+        assert!(if_match_passes(
+            &headers(&header::IF_MATCH, &["\"3\""]),
+            "3"
+        ));
+        assert!(!if_match_passes(
+            &headers(&header::IF_MATCH, &["\"2\""]),
+            "3"
+        ));
         assert!(
-            !if_match_passes(&headers(&header::IF_MATCH, &["W/\"3\""]), 3),
+            !if_match_passes(&headers(&header::IF_MATCH, &["W/\"3\""]), "3"),
             "weak never matches"
         );
-        assert!(if_match_passes(&headers(&header::IF_MATCH, &["*"]), 3));
+        assert!(if_match_passes(&headers(&header::IF_MATCH, &["*"]), "3"));
         assert!(
-            if_match_passes(&headers(&header::IF_MATCH, &["\"1\", \"3\""]), 3),
+            if_match_passes(&headers(&header::IF_MATCH, &["\"1\", \"3\""]), "3"),
             "lists"
         );
         assert!(
-            if_match_passes(&headers(&header::IF_MATCH, &["\"1\"", "\"3\""]), 3),
+            if_match_passes(&headers(&header::IF_MATCH, &["\"1\"", "\"3\""]), "3"),
             "repeated headers"
         );
         assert!(
-            !if_match_passes(&headers(&header::IF_MATCH, &["3"]), 3),
+            !if_match_passes(&headers(&header::IF_MATCH, &["3"]), "3"),
             "unquoted is malformed"
         );
         assert!(!if_match_passes(
             &headers(&header::IF_MATCH, &["\"3\" junk"]),
-            3
+            "3"
         ));
-        assert!(!if_match_passes(&headers(&header::IF_MATCH, &[""]), 3));
+        assert!(!if_match_passes(&headers(&header::IF_MATCH, &[""]), "3"));
     }
 
     #[test]
     fn if_none_match_uses_weak_comparison() {
-        assert!(!if_none_match_hits(&Conditions::default(), 1));
+        assert!(!if_none_match_hits(&Conditions::default(), "1"));
         assert!(if_none_match_hits(
             &headers(&header::IF_NONE_MATCH, &["\"1\""]),
-            1
+            "1"
         ));
         assert!(if_none_match_hits(
             &headers(&header::IF_NONE_MATCH, &["W/\"1\""]),
-            1
+            "1"
         ));
         assert!(if_none_match_hits(
             &headers(&header::IF_NONE_MATCH, &["\"0\", W/\"1\""]),
-            1
+            "1"
         ));
         assert!(if_none_match_hits(
             &headers(&header::IF_NONE_MATCH, &["*"]),
-            1
+            "1"
         ));
         assert!(!if_none_match_hits(
             &headers(&header::IF_NONE_MATCH, &["\"2\""]),
-            1
+            "1"
         ));
+    }
+
+    #[test]
+    fn a_representation_tag_matches_only_itself() {
+        let stored = headers(&header::IF_NONE_MATCH, &["\"3\""]);
+        let metric = headers(&header::IF_NONE_MATCH, &["\"3-metric\""]);
+        assert_eq!(
+            evaluate_tag(&stored, &Method::GET, "3-metric"),
+            Precondition::Proceed
+        );
+        assert_eq!(
+            evaluate_tag(&metric, &Method::GET, "3-metric"),
+            Precondition::NotModified
+        );
+        assert_eq!(evaluate(&metric, &Method::GET, 3), Precondition::Proceed);
+        let pinned = headers(&header::IF_MATCH, &["\"3\""]);
+        assert_eq!(
+            evaluate_tag(&pinned, &Method::GET, "3-us"),
+            Precondition::Failed
+        );
     }
 
     #[test]
@@ -346,14 +382,14 @@ mod tests {
             Conditions::from_headers(&repeated).if_match.as_deref(),
             Some("\"1\",W/\"2\", \"3\"")
         );
-        assert!(if_match_passes(&Conditions::from_headers(&repeated), 3));
+        assert!(if_match_passes(&Conditions::from_headers(&repeated), "3"));
         let empty = headers(&header::IF_NONE_MATCH, &[""]);
         assert_eq!(
             empty.if_none_match.as_deref(),
             Some(""),
             "present but empty"
         );
-        assert!(!if_none_match_hits(&empty, 1));
+        assert!(!if_none_match_hits(&empty, "1"));
         // obs-text is a valid header value but not UTF-8 text: kept as an unparsable NUL.
         let mut opaque = HeaderMap::new();
         opaque.append(
@@ -367,11 +403,11 @@ mod tests {
         opaque.append(header::IF_NONE_MATCH, HeaderValue::from_static("\"1\""));
         let opaque = Conditions::from_headers(&opaque);
         assert!(
-            !if_match_passes(&opaque, 1),
+            !if_match_passes(&opaque, "1"),
             "an unreadable If-Match never passes"
         );
         assert!(
-            !if_none_match_hits(&opaque, 1),
+            !if_none_match_hits(&opaque, "1"),
             "one unreadable member makes the whole If-None-Match list malformed"
         );
         let other = header_map(

@@ -735,3 +735,39 @@ async fn scaling_down_never_answers_an_amount_below_the_smallest() {
         json!({"amount": 0.001, "unit": "mg"})
     );
 }
+
+#[tokio::test]
+async fn a_shopping_list_takes_1_to_50_recipes() {
+    let t = spawn_app();
+    let token = t.token("alice");
+    let (min_name, min) = named!(SHOPPING_RECIPES_MIN);
+    let (max_name, max) = named!(SHOPPING_RECIPES_MAX);
+    let mut ids = Vec::new();
+    for n in 0..=max {
+        let created = t.create(&token, minimal_recipe(&format!("R{n}"))).await;
+        ids.push(json!({"id": created["id"]}));
+    }
+    for (case, count, accepted) in [
+        (min_name, min, true),
+        (max_name, max, true),
+        (min_name, min - 1, false),
+        (max_name, max + 1, false),
+    ] {
+        let body = json!({"recipes": ids[..count]});
+        let reply = t
+            .call("POST", "/shopping-list", Some(&token), Some(body))
+            .await;
+        if accepted {
+            assert_eq!(
+                reply.status,
+                StatusCode::OK,
+                "{case} {count}: {}",
+                reply.body
+            );
+            assert_eq!(reply.body["recipes"].as_array().unwrap().len(), count);
+        } else {
+            assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(pointers(&reply), ["/recipes"], "{case} {count}");
+        }
+    }
+}

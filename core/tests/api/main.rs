@@ -23,5 +23,6 @@ mod openapi;
 mod openapi_document;
 mod pagination;
 mod routes;
+mod shopping;
 mod support;
 mod threat_model;

@@ -6,14 +6,14 @@ use serde_json::{Value, json};
 use gota_testkit::fixtures::recipe;
 use gota_testkit::{Api, Moto, UserPool};
 
-struct World {
+pub(crate) struct World {
     _moto: Moto,
-    pool: UserPool,
+    pub(crate) pool: UserPool,
     api: Api,
     http: reqwest::Client,
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let moto = Moto::start().await;
     moto.create_table("recipes");
     let pool = UserPool::create(&moto, "gota").await;
@@ -33,7 +33,7 @@ async fn world() -> World {
 }
 
 impl World {
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: &str,
         path: &str,

@@ -15,5 +15,6 @@ mod import_on_moto;
 mod lambda;
 mod schemathesis;
 mod secrets_on_moto;
+mod shopping_on_moto;
 mod smoke;
 mod store_on_moto;

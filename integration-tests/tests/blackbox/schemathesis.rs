@@ -14,6 +14,7 @@ async fn schemathesis_finds_no_difference_between_the_spec_and_the_server() {
     let output = Command::new(venv_bin("st"))
         .current_dir(repo_root().join("integration-tests"))
         .env("GOTA_TOKEN", token)
+        .env("GOTA_BASE_URL", api.url("/"))
         .env("PYTHONPATH", ".")
         .env("SCHEMATHESIS_TELEMETRY", "false")
         // A fixed seed keeps CI reproducible; `make schemathesis SEED=…` explores further.

@@ -16,9 +16,9 @@ use axum::response::{IntoResponse, Response};
 use crate::http::error::ApiError;
 use crate::http::lambda::BasePath;
 use crate::http::negotiate;
-use crate::http::preconditions::{Conditions, Precondition, evaluate};
+use crate::http::preconditions::{Conditions, Precondition, evaluate_tag};
 use crate::schema_org::{self, JSON_LD};
-use gota_domain::{Recipe, Servings};
+use gota_domain::Recipe;
 
 /// What `GET /recipes/{id}` can produce, the default first.
 pub(super) const OFFERS: [&str; 2] = ["application/json", JSON_LD];
@@ -53,39 +53,33 @@ impl<S: Send + Sync> FromRequestParts<S> for Representation {
     }
 }
 
-fn weak_etag(version: u64) -> HeaderValue {
-    HeaderValue::try_from(format!("W/\"{version}\"")).unwrap_or(HeaderValue::from_static("W/\"0\""))
+/// The weak form of the representation's tag (`W/"3"`, `W/"3-s4-us"`).
+fn weak_etag(tag: &str) -> HeaderValue {
+    HeaderValue::try_from(format!("W/\"{tag}\"")).unwrap_or(HeaderValue::from_static("W/\"0\""))
 }
 
-/// The JSON-LD answer for `recipe`, optionally scaled, with the preconditions checked.
+/// The JSON-LD answer for `recipe` (already scaled and converted as asked; `tag` names that
+/// representation, as the JSON's ETag does), with the preconditions checked.
 pub(super) fn respond(
     recipe: Recipe,
-    servings: Option<Servings>,
+    tag: &str,
     base: &BasePath,
     conditions: &Conditions,
 ) -> Result<Response, ApiError> {
     if !conditions.if_match_is_absent_or_any() {
         return Err(ApiError::PreconditionFailed);
     }
-    match evaluate(conditions, &Method::GET, recipe.version) {
+    match evaluate_tag(conditions, &Method::GET, tag) {
         Precondition::Proceed => {}
         Precondition::NotModified => {
             return Ok((
                 StatusCode::NOT_MODIFIED,
-                [(header::ETAG, weak_etag(recipe.version))],
+                [(header::ETAG, weak_etag(tag))],
             )
                 .into_response());
         }
         Precondition::Failed => return Err(ApiError::PreconditionFailed),
     }
-    let version = recipe.version;
-    let recipe = match servings {
-        Some(servings) => Recipe {
-            content: recipe.content.scaled_to(servings),
-            ..recipe
-        },
-        None => recipe,
-    };
     let url = format!("{}/recipes/{}", base.0, recipe.id);
     let body = serde_json::to_vec(&schema_org::to_json_ld(&recipe, &url))
         .map_err(|e| ApiError::Internal(e.into()))?;
@@ -93,7 +87,7 @@ pub(super) fn respond(
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(JSON_LD)),
-            (header::ETAG, weak_etag(version)),
+            (header::ETAG, weak_etag(tag)),
         ],
         body,
     )

@@ -30,7 +30,7 @@ use super::cursor::CursorBinding;
 use super::error::{ApiError, Problem};
 use super::extract::{JsonBody, decode, refuse_server_controlled};
 use super::lambda::BasePath;
-use super::preconditions::{Conditions, Precondition, etag, evaluate};
+use super::preconditions::{Conditions, Precondition, etag, etag_of, evaluate, evaluate_tag};
 use super::routes::{Access, RouteTable, Verb};
 use crate::idempotency::{self, Keyed, fingerprint};
 use crate::store::{ListQuery, Refusal, Scope};
@@ -78,7 +78,8 @@ pub struct RecipePage {
     next_cursor: Option<String>,
 }
 
-fn scope(caller: &Caller) -> Scope<'_> {
+/// What `caller` may read: their own recipes, or anyone's for an admin.
+pub(crate) fn scope(caller: &Caller) -> Scope<'_> {
     if caller.is_admin {
         Scope::Admin(&caller.owner)
     } else {
@@ -279,23 +280,23 @@ pub async fn list_recipes(
         .into_response())
 }
 
-/// Read one recipe, optionally scaled to another number of servings, as Gota JSON or (with
-/// `Accept: application/ld+json`) as schema.org `Recipe` JSON-LD.
+/// Read one recipe, optionally scaled to another number of servings and shown in metric or US
+/// units, as Gota JSON or (with `Accept: application/ld+json`) as schema.org `Recipe` JSON-LD.
 #[utoipa::path(
     get, path = "/recipes/{id}", tag = "recipes",
     params(("id" = String, Path, description = "Recipe id (UUID)"), GetParams,
         ("If-Match" = Option<String>, Header, description = "Only answer if the current ETag matches (strong comparison); otherwise 412"),
         ("If-None-Match" = Option<String>, Header, description = "ETags the client holds; a match answers 304")),
     responses(
-        (status = 200, description = "The recipe. `application/json` (the default) is Gota's JSON with the strong ETag `\"<version>\"`; `application/ld+json` is a schema.org Recipe node with the weak ETag `W/\"<version>\"`. Always `Vary: Accept`.",
+        (status = 200, description = "The recipe. `application/json` (the default) is Gota's JSON with a strong ETag: `\"<version>\"` for the recipe as stored, `\"<version>-s<N>\"`, `\"<version>-<units>\"` or `\"<version>-s<N>-<units>\"` for a scaled or converted one; `application/ld+json` is a schema.org Recipe node with the weak form of the same tag (`W/\"<version>\"`…). Always `Vary: Accept`.",
             content((Recipe = "application/json"), (Object = "application/ld+json")),
-            headers(("ETag" = String, description = "`\"<version>\"` for JSON, `W/\"<version>\"` for JSON-LD"), ("Vary" = String, description = "Accept"))),
+            headers(("ETag" = String, description = "Strong `\"<tag>\"` for JSON, weak `W/\"<tag>\"` for JSON-LD; the tag is the version, with `-s<N>` when scaled and `-<units>` when converted"), ("Vary" = String, description = "Accept"))),
         (status = 304, description = "The client's copy is current", headers(("Vary" = String, description = "Accept"))),
         (status = 406, description = "Accept allows neither application/json nor application/ld+json", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match does not match the current ETag (for JSON-LD, anything but `*`: its validator is weak)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such recipe, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid servings", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid servings or units", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Store unavailable", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -309,31 +310,21 @@ pub async fn get_recipe(
     conditions: Conditions,
 ) -> Result<Response, ApiError> {
     let recipe = load(&state, &caller, id).await?;
+    let tag = options.entity_tag(&recipe);
     if let export::Representation::JsonLd { base } = representation {
-        return export::respond(recipe, options.servings, &base, &conditions);
+        return export::respond(options.apply(recipe), &tag, &base, &conditions);
     }
-    match evaluate(&conditions, &Method::GET, recipe.version) {
+    match evaluate_tag(&conditions, &Method::GET, &tag) {
         Precondition::Proceed => {}
         Precondition::NotModified => {
-            return Ok((
-                StatusCode::NOT_MODIFIED,
-                [(header::ETAG, etag(recipe.version))],
-            )
-                .into_response());
+            return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_of(&tag))]).into_response());
         }
         // RFC 9110 §13.1.1: a failed If-Match is a 412 for every method, GET included.
         Precondition::Failed => return Err(ApiError::PreconditionFailed),
     }
-    match options.servings {
-        Some(servings) => {
-            let scaled = Recipe {
-                content: recipe.content.scaled_to(servings),
-                ..recipe
-            };
-            recipe_response(StatusCode::OK, &scaled)
-        }
-        None => recipe_response(StatusCode::OK, &recipe),
-    }
+    let mut response = recipe_response(StatusCode::OK, &options.apply(recipe))?;
+    response.headers_mut().insert(header::ETAG, etag_of(&tag));
+    Ok(response)
 }
 
 /// A failed precondition, as `update` and `delete` closures refuse a write with it.

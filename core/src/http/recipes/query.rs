@@ -13,7 +13,7 @@ use crate::http::auth::Caller;
 use crate::http::error::ApiError;
 use crate::http::extract::QueryParams;
 use crate::store::ListFilter;
-use gota_domain::{IngredientName, Owner, SearchText, Servings, Tag};
+use gota_domain::{IngredientName, Owner, Recipe, SearchText, Servings, Tag, UnitSystem};
 
 /// Page size when the client names none.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
@@ -86,6 +86,10 @@ pub struct GetParams {
     /// Scale every ingredient amount to this many servings (1–1000).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     servings: Option<String>,
+    /// Show amounts in this system of units: `metric` (g, kg, mg, ml, l) or `us` (oz, lb,
+    /// tsp, tbsp, cup). Units the system already has (and spoons, and counts) are kept.
+    #[param(value_type = Option<String>, pattern = "^(metric|us)$")]
+    units: Option<String>,
 }
 
 pub(super) fn query_error(name: &str, message: impl Into<String>) -> ApiError {
@@ -166,20 +170,61 @@ impl<S: Send + Sync> FromRequestParts<S> for ListRecipes {
 pub struct ReadOptions {
     /// Scale the recipe to this many servings.
     pub servings: Option<Servings>,
+    /// Show amounts in this system of units.
+    pub units: Option<UnitSystem>,
+}
+
+impl ReadOptions {
+    /// The representation of `recipe` these options select: scaled, then converted.
+    pub fn apply(&self, recipe: Recipe) -> Recipe {
+        let servings = self
+            .servings
+            .filter(|servings| *servings != recipe.content.servings());
+        if servings.is_none() && self.units.is_none() {
+            return recipe;
+        }
+        let mut content = match servings {
+            Some(servings) => recipe.content.scaled_to(servings),
+            None => recipe.content,
+        };
+        if let Some(units) = self.units {
+            content = content.in_units(units);
+        }
+        Recipe { content, ..recipe }
+    }
+
+    /// The opaque part of the strong ETag of that representation: the version alone for the
+    /// recipe as stored, else with the servings and unit system it was shown in (`3-s4-us`),
+    /// so a client's copy of one representation never validates another (RFC 9110 §8.8.3).
+    pub fn entity_tag(&self, recipe: &Recipe) -> String {
+        let mut tag = recipe.version.to_string();
+        if let Some(servings) = self
+            .servings
+            .filter(|servings| *servings != recipe.content.servings())
+        {
+            tag.push_str(&format!("-s{}", servings.get()));
+        }
+        if let Some(units) = self.units {
+            tag.push('-');
+            tag.push_str(units.as_str());
+        }
+        tag
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for ReadOptions {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let QueryParams(GetParams { servings }) =
+        let QueryParams(GetParams { servings, units }) =
             QueryParams::from_request_parts(parts, state).await?;
+        let units = parse_optional("units", units.as_deref(), UnitSystem::parse)?;
         let servings = parse_optional("servings", servings.as_deref(), |raw| {
             raw.parse::<u64>()
                 .map_err(|_| "must be an integer from 1 to 1000".to_owned())
                 .and_then(Servings::parse)
         })?;
-        Ok(Self { servings })
+        Ok(Self { servings, units })
     }
 }
 
