@@ -18,6 +18,7 @@ pub mod limits;
 mod properties;
 mod recipe;
 mod scaling;
+pub mod search;
 #[cfg(feature = "openapi")]
 mod schema;
 mod tag;
