@@ -18,9 +18,9 @@ pub mod limits;
 mod properties;
 mod recipe;
 mod scaling;
-pub mod search;
 #[cfg(feature = "openapi")]
 mod schema;
+pub mod search;
 mod tag;
 mod text;
 mod validation;

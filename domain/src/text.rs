@@ -142,7 +142,10 @@ impl SearchText {
         let prefix = self.prefix();
         self.exact().iter().all(|t| tokens.contains(t))
             && tokens
-                .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+                .range::<str, _>((
+                    std::ops::Bound::Included(prefix),
+                    std::ops::Bound::Unbounded,
+                ))
                 .next()
                 .is_some_and(|t| t.starts_with(prefix))
     }

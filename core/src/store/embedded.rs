@@ -7,6 +7,7 @@
 //! so every version check and idempotency rule is as atomic as with one transaction per write.
 //! See `doc/adr/0002-embedded-store-redb.md` and `doc/adr/0024-group-commit.md`.
 
+mod search;
 mod writer;
 
 use std::hash::{Hash as _, Hasher as _};
@@ -22,10 +23,12 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{
-    Change, Check, ClaimOutcome, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListFilter,
-    ListQuery, Page, RecipeStore, Refusal, Scope, StoreError, StoredResponse, next_version,
+    Change, Check, ClaimOutcome, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, IndexQuery,
+    ListFilter, ListQuery, Page, RecipeStore, Refusal, Scope, StoreError, StoredResponse,
+    next_version,
 };
 use gota_domain::{FromStore, Owner, Recipe, RecipeId};
+use search::SEARCH;
 use writer::{CompletedKey, Op, Outcome, Turn, Writer};
 
 /// id → recipe JSON.
@@ -85,6 +88,15 @@ impl EmbeddedStore {
         txn.open_table(RECIPES)?;
         txn.open_table(BY_OWNER)?;
         txn.open_table(IDEMPOTENCY)?;
+        {
+            let recipes = txn.open_table(RECIPES)?;
+            let mut postings = txn.open_table(SEARCH)?;
+            let filed = search::backfill(&recipes, &mut postings)
+                .context("indexing the recipes of an earlier release for search")?;
+            if filed > 0 {
+                tracing::info!(recipes = filed, "indexed existing recipes for search");
+            }
+        }
         txn.commit()?;
         let db = Arc::new(db);
         Ok(Self {
@@ -197,50 +209,9 @@ impl RecipeStore for EmbeddedStore {
     #[tracing::instrument(skip_all, level = "debug")]
     async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
         let query = query.clone();
-        self.run(move |db| {
-            let txn = db.begin_read().map_err(unexpected)?;
-            let index = txn.open_table(BY_OWNER).map_err(unexpected)?;
-            let recipes = txn.open_table(RECIPES).map_err(unexpected)?;
-            let start = owner_key(&query.owner, "");
-            let end = match &query.after {
-                Some(after) => owner_key(&query.owner, after),
-                // SEP + 1: the first key past every "owner\0…".
-                None => format!("{}\u{1}", query.owner.as_str()),
-            };
-            let unfiltered = query.filter == ListFilter::default();
-            let mut items = Vec::with_capacity(query.limit.min(100));
-            let mut next = None;
-            for entry in index
-                .range(start.as_str()..end.as_str())
-                .map_err(unexpected)?
-                .rev()
-            {
-                let (key, _) = entry.map_err(unexpected)?;
-                let Some((_, id)) = key.value().split_once(SEP) else {
-                    continue;
-                };
-                if unfiltered && items.len() == query.limit {
-                    // Unfiltered, any further index entry is a further match: the page is full
-                    // and not the last, without reading and decoding that recipe. (The index
-                    // and the recipes change in one transaction, so the entry has its recipe.)
-                    next = items.last().map(|r: &Recipe| r.id.to_string());
-                    break;
-                }
-                let Some(bytes) = recipes.get(id).map_err(unexpected)? else {
-                    continue;
-                };
-                let recipe = decode_recipe(bytes.value())?;
-                if !query.filter.matches(&recipe.content) {
-                    continue;
-                }
-                if items.len() == query.limit {
-                    // One more match exists: the page is full and not the last.
-                    next = items.last().map(|r: &Recipe| r.id.to_string());
-                    break;
-                }
-                items.push(recipe);
-            }
-            Ok(Page { items, next })
+        self.run(move |db| match query.filter.index_query() {
+            Some(index_query) => search_page(db, &query, &index_query),
+            None => walk_page(db, &query),
         })
         .await
     }
@@ -268,6 +239,7 @@ impl RecipeStore for EmbeddedStore {
         let id = recipe.id.to_string();
         let op = Op::Create {
             index_key: owner_key(&recipe.owner, &id),
+            postings: search::postings(&recipe.owner, &id, &recipe.content),
             id,
             bytes: encode(&recipe.to_store())?,
             idempotency,
@@ -296,10 +268,14 @@ impl RecipeStore for EmbeddedStore {
         let Some(next) = next_version(&current, content) else {
             return Ok(Ok(current));
         };
+        let key = id.to_string();
+        let (stale, fresh) = search::diff(&current.owner, &key, &current.content, &next.content);
         let op = Op::Replace {
-            id: id.to_string(),
+            id: key,
             expected: current.version,
             bytes: encode(&next.to_store())?,
+            stale,
+            fresh,
         };
         self.write(op, turn).await?;
         Ok(Ok(next))
@@ -322,6 +298,7 @@ impl RecipeStore for EmbeddedStore {
         let key = id.to_string();
         let op = Op::Remove {
             index_key: owner_key(&current.owner, &key),
+            postings: search::postings(&current.owner, &key, &current.content),
             id: key,
             expected: current.version,
         };
@@ -358,6 +335,103 @@ impl RecipeStore for EmbeddedStore {
         };
         self.write(op, None).await.map(drop)
     }
+}
+
+/// A page of the owner's recipes in id order (newest first), each checked against the filter:
+/// the list without a filter, and a filter the index cannot narrow (an ingredient name with no
+/// letter or digit in it).
+fn walk_page(db: &Database, query: &ListQuery) -> Result<Page, StoreError> {
+    let txn = db.begin_read().map_err(unexpected)?;
+    let index = txn.open_table(BY_OWNER).map_err(unexpected)?;
+    let recipes = txn.open_table(RECIPES).map_err(unexpected)?;
+    let start = owner_key(&query.owner, "");
+    let end = match &query.after {
+        Some(after) => owner_key(&query.owner, after),
+        // SEP + 1: the first key past every "owner\0…".
+        None => format!("{}\u{1}", query.owner.as_str()),
+    };
+    let unfiltered = query.filter == ListFilter::default();
+    let mut items = Vec::with_capacity(query.limit.min(100));
+    let mut next = None;
+    for entry in index
+        .range(start.as_str()..end.as_str())
+        .map_err(unexpected)?
+        .rev()
+    {
+        let (key, _) = entry.map_err(unexpected)?;
+        let Some((_, id)) = key.value().split_once(SEP) else {
+            continue;
+        };
+        if unfiltered && items.len() == query.limit {
+            // Unfiltered, any further index entry is a further match: the page is full
+            // and not the last, without reading and decoding that recipe. (The index
+            // and the recipes change in one transaction, so the entry has its recipe.)
+            next = items.last().map(|r: &Recipe| r.id.to_string());
+            break;
+        }
+        let Some(bytes) = recipes.get(id).map_err(unexpected)? else {
+            continue;
+        };
+        let recipe = decode_recipe(bytes.value())?;
+        if !query.filter.matches(&recipe.content) {
+            continue;
+        }
+        if items.len() == query.limit {
+            // One more match exists: the page is full and not the last.
+            next = items.last().map(|r: &Recipe| r.id.to_string());
+            break;
+        }
+        items.push(recipe);
+    }
+    Ok(Page { items, next })
+}
+
+/// A page of the recipes the search index finds for `index_query`, each checked against the
+/// whole filter (the index finds a superset: an overflow recipe, a type-ahead neighbour).
+fn search_page(
+    db: &Database,
+    query: &ListQuery,
+    index_query: &IndexQuery,
+) -> Result<Page, StoreError> {
+    let txn = db.begin_read().map_err(unexpected)?;
+    let postings = txn.open_table(SEARCH).map_err(unexpected)?;
+    let recipes = txn.open_table(RECIPES).map_err(unexpected)?;
+    let mut items: Vec<Recipe> = Vec::with_capacity(query.limit.min(100));
+    let mut next = None;
+    let mut failure = None;
+    search::intersect(
+        &postings,
+        &query.owner,
+        index_query,
+        query.after.as_deref(),
+        |id| {
+            let Some(bytes) = recipes.get(id)? else {
+                return Ok(true);
+            };
+            let recipe = match decode_recipe(bytes.value()) {
+                Ok(recipe) => recipe,
+                Err(e) => {
+                    failure = Some(e);
+                    return Ok(false);
+                }
+            };
+            if !query.filter.matches(&recipe.content) {
+                return Ok(true);
+            }
+            if items.len() == query.limit {
+                // One more match exists: the page is full and not the last.
+                next = items.last().map(|r| r.id.to_string());
+                return Ok(false);
+            }
+            items.push(recipe);
+            Ok(true)
+        },
+    )
+    .map_err(unexpected)?;
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    Ok(Page { items, next })
 }
 
 #[cfg(test)]
