@@ -474,7 +474,8 @@ pub fn searchable_recipe(
     recipe
 }
 
-fn search(q: &str) -> ListFilter {
+/// The list filter `q=<q>`.
+pub fn search(q: &str) -> ListFilter {
     ListFilter {
         q: Some(SearchText::parse(q).unwrap()),
         ..ListFilter::default()

@@ -100,6 +100,9 @@ const MAX_TRANSACTION_ACTIONS: usize = 100;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// Owners whose recipes of earlier releases this process has seen indexed for search
+    /// (`search::Backfill`): their searches skip the marker read.
+    indexed: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 fn owner_pk(owner: &Owner) -> String {
@@ -335,7 +338,101 @@ impl DynamoStore {
         Self {
             client,
             table: table.to_owned(),
+            indexed: std::sync::Arc::default(),
         }
+    }
+
+    /// Whether every recipe of `owner` is in the search index. Recipes written by a release
+    /// before the index have no postings: the first searches of each owner file them, a
+    /// bounded batch per request (answered meanwhile by the plain walk), newest first, and
+    /// record how far they got in a marker item; once the oldest is filed the marker says so.
+    /// Recipes written meanwhile are filed by their own writes; one replaced before the batch
+    /// reached it is filed by the batch with its current content (a posting is only ever
+    /// added here, so nothing a write did is undone).
+    async fn search_ready(&self, owner: &Owner) -> Result<bool, StoreError> {
+        let known = self
+            .indexed
+            .lock()
+            .map(|set| set.contains(owner.as_str()))
+            .unwrap_or(false);
+        if known {
+            return Ok(true);
+        }
+        let (marker_pk, marker_sk) = search::backfill_marker(owner);
+        let marker = self
+            .get_consistent(marker_pk.clone(), marker_sk.clone())
+            .await?;
+        let position = match marker {
+            Some(item) if matches!(item.get("done"), Some(AttributeValue::Bool(true))) => {
+                if let Ok(mut set) = self.indexed.lock() {
+                    set.insert(owner.as_str().to_owned());
+                }
+                return Ok(true);
+            }
+            Some(mut item) => match item.remove("before") {
+                Some(AttributeValue::S(id)) => Some(id),
+                _ => None,
+            },
+            None => None,
+        };
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND #sk BETWEEN :lo AND :hi")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#sk", SORT_KEY)
+            .expression_attribute_values(":pk", s(owner_pk(owner)))
+            .expression_attribute_values(":lo", s(RECIPE_PREFIX))
+            .expression_attribute_values(
+                ":hi",
+                s(position.map_or_else(
+                    // `#` + 1 is `$`: past every `RECIPE#…`.
+                    || "RECIPE$".to_owned(),
+                    |id| format!("{RECIPE_PREFIX}{id}"),
+                )),
+            )
+            .scan_index_forward(false)
+            .consistent_read(true)
+            .limit(search::BACKFILL_RECIPES)
+            .send()
+            .await
+            .map_err(classify)?;
+        let mut puts = Vec::new();
+        let mut oldest = None;
+        for item in output.items.unwrap_or_default() {
+            let recipe = decode_recipe(item)?;
+            let id = recipe.id.to_string();
+            for term in gota_domain::search::index_terms(&recipe.content) {
+                puts.push(search::put_posting(&self.table, &recipe.owner, &term, &id)?);
+            }
+            oldest = Some(id);
+        }
+        for chunk in puts.chunks(MAX_TRANSACTION_ACTIONS) {
+            self.client
+                .transact_write_items()
+                .set_transact_items(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        let done = output.last_evaluated_key.is_none();
+        let mut marker = HashMap::from([
+            (PARTITION_KEY.to_owned(), s(marker_pk)),
+            (SORT_KEY.to_owned(), s(marker_sk)),
+            ("done".to_owned(), AttributeValue::Bool(done)),
+        ]);
+        if let Some(oldest) = oldest {
+            marker.insert("before".to_owned(), s(oldest));
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(marker))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(false)
     }
 
     /// Opens the connection to DynamoDB (DNS, TCP, TLS, the first signed request) so that the
@@ -509,6 +606,9 @@ impl DynamoStore {
         query: &ListQuery,
         index_query: &IndexQuery,
     ) -> Result<Option<Page>, StoreError> {
+        if !self.search_ready(&query.owner).await? {
+            return Ok(None);
+        }
         let before = query.after.as_deref();
         let mut reader = search::Reader {
             client: &self.client,

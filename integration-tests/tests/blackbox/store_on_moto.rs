@@ -243,3 +243,105 @@ async fn an_admins_own_fresh_recipe_is_found_before_the_index_has_it_on_dynamodb
         .unwrap()
         .unwrap();
 }
+
+/// Every search posting in `table` (the `SEARCH#` partitions).
+async fn postings(client: &aws_sdk_dynamodb::Client, table: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut start = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .unwrap();
+        for item in page.items() {
+            let text = |k: &str| {
+                item.get(k)
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            if text("pk").starts_with("SEARCH#") {
+                found.push((text("pk"), text("sk")));
+            }
+        }
+        match page.last_evaluated_key {
+            Some(key) => start = Some(key),
+            None => return found,
+        }
+    }
+}
+
+#[tokio::test]
+async fn recipes_of_a_release_without_the_index_are_found_and_then_indexed_on_dynamodb() {
+    let moto = Moto::start().await;
+    moto.create_table("recipes");
+    let client = moto.dynamodb();
+    let store = DynamoStore::with_client(client.clone(), "recipes");
+    let mut ids = Vec::new();
+    let mut owner = None;
+    for n in 0..30 {
+        let recipe =
+            conformance::searchable_recipe("old-timer", &format!("Gratin {n}"), "x", &[], &[]);
+        owner = Some(recipe.owner.clone());
+        ids.push(recipe.id);
+        store.create(&recipe, None).await.unwrap();
+    }
+    ids.reverse();
+    let owner = owner.unwrap();
+    // What an earlier release left: the recipes, no postings.
+    for (pk, sk) in postings(&client, "recipes").await {
+        client
+            .delete_item()
+            .table_name("recipes")
+            .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+            .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(sk))
+            .send()
+            .await
+            .unwrap();
+    }
+    let search = conformance::search("gratin");
+    // A fresh process each time (no memory of a finished backfill): 25 recipes a request.
+    for round in 0..4 {
+        let store = DynamoStore::with_client(client.clone(), "recipes");
+        let mut found = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .list(&gota_core::store::ListQuery {
+                    owner: owner.clone(),
+                    filter: search.clone(),
+                    limit: 100,
+                    after,
+                })
+                .await
+                .unwrap();
+            found.extend(page.items.iter().map(|r| r.id));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(
+            found, ids,
+            "round {round}: every recipe, newest first, indexed or not"
+        );
+    }
+    let filed = postings(&client, "recipes").await;
+    let gratin = filed
+        .iter()
+        .filter(|(_, sk)| sk.starts_with("gratin#"))
+        .count();
+    assert_eq!(
+        gratin, 30,
+        "every recipe is filed under its words once the backfill is done"
+    );
+    assert!(
+        filed
+            .iter()
+            .any(|(pk, sk)| pk == "SEARCH#!#old-timer" && sk == "BACKFILL"),
+        "the owner's backfill is recorded"
+    );
+}

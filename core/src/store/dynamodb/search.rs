@@ -26,6 +26,19 @@ use gota_domain::search::{OVERFLOW_TERM, index_terms};
 /// Query pages one search may read before it stops with a short page and a cursor (or, for
 /// the walks it must read whole, gives the request to the plain filtered walk).
 pub(super) const QUERY_BUDGET: usize = 40;
+/// Recipes of an earlier release filed per search request until an owner's are all filed
+/// (`DynamoStore::search_ready`): ~40 terms each, so about ten 100-action transactions.
+pub(super) const BACKFILL_RECIPES: i32 = 25;
+
+/// The item that records how far an owner's backfill got: `SEARCH#!#<sub>` / `BACKFILL`
+/// (`!` starts no term, so no posting shares the partition).
+pub(super) fn backfill_marker(owner: &Owner) -> (String, String) {
+    (
+        format!("SEARCH#!#{}", owner.as_str()),
+        "BACKFILL".to_owned(),
+    )
+}
+
 /// Postings per `Query` page (an item is ~100 bytes, far below the 1 MB page limit).
 const PAGE: i32 = 500;
 
