@@ -437,6 +437,7 @@ fn search_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use redb::ReadableTable as _;
 
     #[tokio::test]
     async fn embedded_store_passes_the_conformance_suite() {
@@ -539,6 +540,98 @@ mod tests {
             .await
             .expect("get");
         assert_eq!(found, Some(recipe));
+    }
+
+    /// Every posting in the index, as (owner, term, id).
+    fn all_postings(store: &EmbeddedStore) -> Vec<(String, String, String)> {
+        let txn = store.db.begin_read().expect("read");
+        let table = txn.open_table(SEARCH).expect("table");
+        table
+            .iter()
+            .expect("iter")
+            .map(|entry| {
+                let (key, _) = entry.expect("entry");
+                let parts: Vec<&str> = key.value().split(SEP).collect();
+                (
+                    parts[0].to_owned(),
+                    parts[1].to_owned(),
+                    parts[2].to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_index_holds_exactly_the_current_terms_after_every_write() {
+        let store = EmbeddedStore::in_memory().expect("open store");
+        let recipe = crate::store::conformance::searchable_recipe(
+            "owner-s",
+            "Crème brûlée",
+            "custard",
+            &["cream"],
+            &["dessert"],
+        );
+        let id = recipe.id.to_string();
+        let terms = |content: &gota_domain::RecipeContent| {
+            gota_domain::search::index_terms(content)
+                .into_iter()
+                .map(|t| ("owner-s".to_owned(), t, id.clone()))
+                .collect::<Vec<_>>()
+        };
+        store.create(&recipe, None).await.expect("create");
+        assert_eq!(all_postings(&store), terms(&recipe.content));
+        let owner = recipe.owner.clone();
+        let next = store
+            .update(recipe.id, Scope::Owner(&owner), &|current: &Recipe| {
+                let mut input = current.content.to_input();
+                input.title = Some("Lemon tart".to_owned());
+                Ok(gota_domain::RecipeContent::parse(input)?)
+            })
+            .await
+            .expect("update")
+            .expect("not refused");
+        assert_eq!(
+            all_postings(&store),
+            terms(&next.content),
+            "no stale posting is left"
+        );
+        store
+            .delete(recipe.id, Scope::Owner(&owner), &|_: &Recipe| Ok(()))
+            .await
+            .expect("delete")
+            .expect("not refused");
+        assert!(
+            all_postings(&store).is_empty(),
+            "a deleted recipe leaves no posting"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_store_written_before_the_index_is_indexed_when_opened() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let recipe = crate::store::conformance::sample_recipe("owner-b", "Old gratin");
+        {
+            let store = EmbeddedStore::open(dir.path()).expect("open store");
+            store.create(&recipe, None).await.expect("create");
+        }
+        {
+            // What an earlier release left: the recipes, no search table.
+            let db = Database::create(dir.path().join("gota.redb")).expect("raw open");
+            let txn = db.begin_write().expect("write");
+            txn.delete_table(SEARCH).expect("drop the index");
+            txn.commit().expect("commit");
+        }
+        let store = EmbeddedStore::open(dir.path()).expect("reopen store");
+        let found = store
+            .list(&ListQuery {
+                owner: recipe.owner.clone(),
+                filter: crate::store::conformance::search("gratin"),
+                limit: 10,
+                after: None,
+            })
+            .await
+            .expect("list");
+        assert_eq!(found.items, vec![recipe]);
     }
 
     #[tokio::test]
