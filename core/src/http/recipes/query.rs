@@ -32,7 +32,9 @@ pub struct ListParams {
     /// written with, so `Italian` finds `italian`); may be repeated, up to 10 times, and then
     /// every tag must match. Each value: letters, digits and `-`, any case. Not the `Tag`
     /// schema: that one describes tags as stored (lower case), and a schema stricter than the
-    /// server is a wrong contract. (Taken out of the query before the rest is decoded.)
+    /// server is a wrong contract.
+    // Taken out of the query before the rest is decoded (`parse_query`): serde_urlencoded
+    // has no repeated keys.
     #[param(max_items = 10, style = Form, explode)]
     #[serde(default)]
     tag: Vec<String>,
