@@ -676,7 +676,7 @@ impl DynamoStore {
                     return Ok(Some(full_page(items)));
                 }
                 verified += 1;
-                if verified >= search::QUERY_BUDGET {
+                if verified >= search::CHECK_BUDGET {
                     break 'search;
                 }
             }
@@ -689,11 +689,17 @@ impl DynamoStore {
         }
         // Walks ended (no further match), or the budget ran out: then a short page that
         // resumes after the last id examined.
-        let spent = reader.pages >= search::QUERY_BUDGET || verified >= search::QUERY_BUDGET;
-        Ok(Some(Page {
-            items,
-            next: if spent { examined } else { None },
-        }))
+        let spent = reader.pages >= search::QUERY_BUDGET || verified >= search::CHECK_BUDGET;
+        match (spent, examined) {
+            (false, _) => Ok(Some(Page { items, next: None })),
+            (true, Some(examined)) => Ok(Some(Page {
+                items,
+                next: Some(examined),
+            })),
+            // Spent before a single candidate: no position to resume from that the index
+            // knows; the plain walk has its own.
+            (true, None) => Ok(None),
+        }
     }
 
     /// Reads `candidates` (concurrently, consistently) and keeps the matches, in order, into

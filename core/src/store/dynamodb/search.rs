@@ -26,6 +26,8 @@ use gota_domain::search::{OVERFLOW_TERM, index_terms};
 /// Query pages one search may read before it stops with a short page and a cursor (or, for
 /// the walks it must read whole, gives the request to the plain filtered walk).
 pub(super) const QUERY_BUDGET: usize = 40;
+/// Batches of candidates one search may read and check before it stops with a short page.
+pub(super) const CHECK_BUDGET: usize = 10;
 /// Recipes of an earlier release filed per search request until an owner's are all filed
 /// (`DynamoStore::search_ready`): ~40 terms each, so about ten 100-action transactions.
 pub(super) const BACKFILL_RECIPES: i32 = 25;

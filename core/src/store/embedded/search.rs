@@ -90,7 +90,10 @@ impl<T: ReadableTable<&'static str, ()>> Walk<'_, T> {
             let end = match upper {
                 Bound::Included(id) => Bound::Included(format!("{head}{id}")),
                 Bound::Excluded(id) => Bound::Excluded(format!("{head}{id}")),
-                Bound::Unbounded => Bound::Excluded(format!("{}\u{1}", &head[..head.len() - 1])),
+                // SEP + 1 after the term: past every `owner \0 term \0 …`.
+                Bound::Unbounded => {
+                    Bound::Excluded(format!("{}\u{1}", head.strip_suffix(SEP).unwrap_or(head)))
+                }
             };
             let range = (Bound::Included(head.clone()), end);
             let found = self
