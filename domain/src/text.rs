@@ -233,7 +233,7 @@ mod tests {
     #[test]
     fn search_text_without_a_word_or_with_too_many_is_rejected() {
         assert!(SearchText::parse("- ! -").is_err());
-        let words = vec!["w"; limits::SEARCH_TOKENS_MAX];
+        let words = ["w"; limits::SEARCH_TOKENS_MAX];
         assert!(SearchText::parse(&words.join(" ")).is_ok());
         assert!(SearchText::parse(&format!("{} w", words.join(" "))).is_err());
     }
