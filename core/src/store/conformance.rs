@@ -474,6 +474,20 @@ pub fn searchable_recipe(
     recipe
 }
 
+/// A recipe filed under exactly `limits::INDEX_TERMS_MAX` terms, its own words all starting
+/// with `stem` (so two stems give two disjoint sets of words): the largest index a recipe has.
+pub fn recipe_with_most_terms(owner: &str, stem: &str) -> Recipe {
+    let mut words: Vec<String> = Vec::new();
+    loop {
+        let recipe = searchable_recipe(owner, "Big", &words.join(" "), &[], &[]);
+        let terms = gota_domain::search::index_terms(&recipe.content).len();
+        if terms == gota_domain::limits::INDEX_TERMS_MAX {
+            return recipe;
+        }
+        words.push(format!("{stem}{}", words.len()));
+    }
+}
+
 /// The list filter `q=<q>`.
 pub fn search(q: &str) -> ListFilter {
     ListFilter {

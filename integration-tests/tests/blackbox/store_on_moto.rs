@@ -345,3 +345,47 @@ async fn recipes_of_a_release_without_the_index_are_found_and_then_indexed_on_dy
         "the owner's backfill is recorded"
     );
 }
+
+#[tokio::test]
+async fn postings_follow_writes_exactly_even_past_the_transaction_limit_on_dynamodb() {
+    let moto = Moto::start().await;
+    moto.create_table("recipes");
+    let client = moto.dynamodb();
+    let store = DynamoStore::with_client(client.clone(), "recipes");
+    let big = conformance::recipe_with_most_terms("big-owner", "alpha");
+    let owner = big.owner.clone();
+    let id = big.id.to_string();
+    let filed = |postings: Vec<(String, String)>| {
+        let mut terms: Vec<String> = postings
+            .into_iter()
+            .filter_map(|(_, sk)| sk.strip_suffix(&format!("#{id}")).map(str::to_owned))
+            .collect();
+        terms.sort();
+        terms
+    };
+    // 1 recipe + 98 postings: one transaction (moto refuses more than 100 actions).
+    store.create(&big, None).await.unwrap();
+    let created = filed(postings(&client, "recipes").await);
+    assert_eq!(created.len(), 98, "every term of the largest index");
+    // To a disjoint set: 98 puts and 98 deletes, more than one transaction holds.
+    let other = conformance::recipe_with_most_terms("big-owner", "beta");
+    let replaced = store
+        .update(big.id, Scope::Owner(&owner), &|_| Ok(other.content.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(replaced.version, 2);
+    let after = filed(postings(&client, "recipes").await);
+    assert_eq!(after.len(), 98, "no stale posting is left: {after:?}");
+    assert!(after.iter().all(|t| !t.starts_with("alpha")), "{after:?}");
+    assert!(after.iter().any(|t| t.starts_with("beta")));
+    store
+        .delete(big.id, Scope::Owner(&owner), &|_| Ok(()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        filed(postings(&client, "recipes").await).is_empty(),
+        "a deleted recipe leaves no posting"
+    );
+}
