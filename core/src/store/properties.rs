@@ -132,8 +132,14 @@ fn the_indexed_list_finds_exactly_the_recipes_a_full_check_finds() {
     let words = || prop::collection::vec(prop::sample::select(&WORDS[..]), 1..4);
     let tags = || prop::sample::subsequence(&TAGS[..], 0..3);
     let recipes = prop::collection::vec((words(), words(), tags()), 1..12);
-    let queries = prop::collection::vec((prop::option::of(words()), tags(), 1..4usize), 1..6);
-    let mut runner = TestRunner::new(config(24));
+    // A query's words, each maybe cut short (type-ahead), e.g. "cr", "tar", "pie".
+    let typed = prop::collection::vec(
+        (prop::sample::select(&WORDS[..]), 1..8usize)
+            .prop_map(|(word, keep)| word.chars().take(keep).collect::<String>()),
+        1..4,
+    );
+    let queries = prop::collection::vec((prop::option::of(typed), tags(), 1..4usize), 1..8);
+    let mut runner = TestRunner::new(config(48));
     runner
         .run(&(recipes, queries), |(recipes, queries)| {
             let store = EmbeddedStore::in_memory().unwrap();
