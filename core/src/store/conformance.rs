@@ -66,6 +66,7 @@ pub async fn run_all<S: RecipeStore>(store: &S) {
     search_follows_replaces_and_deletes(store).await;
     search_pages_newest_first_without_gaps_or_repeats(store).await;
     search_finds_recipes_with_more_terms_than_the_index_keeps(store).await;
+    search_with_a_prefix_of_many_words_beside_an_exact_word(store).await;
     idempotency_claims_are_exclusive_scoped_and_replayable(store).await;
     idempotency_claims_expire(store).await;
     releasing_a_key_frees_only_the_claim_that_took_it(store).await;
@@ -822,6 +823,37 @@ pub async fn search_finds_recipes_with_more_terms_than_the_index_keeps<S: Recipe
         .unwrap()
         .unwrap();
     assert!(titles(store, &oz, &search("brief")).await.is_empty());
+}
+
+pub async fn search_with_a_prefix_of_many_words_beside_an_exact_word<S: RecipeStore>(store: &S) {
+    let quinn = owner(&unique("quinn"));
+    searched_once(store, &quinn).await;
+    for n in 0..20 {
+        let recipe = searchable_recipe(quinn.as_str(), &format!("Soup ca{n}"), "x", &[], &[]);
+        store.create(&recipe, None).await.unwrap();
+    }
+    store
+        .create(
+            &searchable_recipe(quinn.as_str(), "Stew ca3", "x", &[], &[]),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        titles(store, &quinn, &search("soup ca")).await.len(),
+        20,
+        "20 words share the prefix"
+    );
+    assert_eq!(titles(store, &quinn, &search("ca")).await.len(), 21);
+    assert_eq!(
+        titles(store, &quinn, &search("soup ca1")).await.len(),
+        11,
+        "ca1, ca10–ca19"
+    );
+    assert_eq!(
+        titles(store, &quinn, &search("stew ca")).await,
+        ["Stew ca3"]
+    );
 }
 
 /// A search racing replaces of the word it looks for returns the recipe only while it holds

@@ -74,6 +74,9 @@ pub(super) fn backfill(
     Ok(filed)
 }
 
+/// A type-ahead prefix covering more words than this is not walked when exact terms are.
+const PREFIX_WALK_TERMS_MAX: usize = 16;
+
 /// One term's recipe ids, walked newest first by seeking.
 struct Walk<'a, T: ReadableTable<&'static str, ()>> {
     table: &'a T,
@@ -135,12 +138,14 @@ pub(super) fn intersect<T: ReadableTable<&'static str, ()>>(
         })
         .collect();
     if let Some(prefix) = &query.prefix {
-        let mut heads = prefix_terms(table, owner, prefix)?
-            .iter()
-            .map(|term| head(term))
-            .collect::<Vec<_>>();
-        heads.push(overflow.clone());
-        walks.push(Walk { table, heads });
+        let terms = prefix_terms(table, owner, prefix)?;
+        // Each seek of a prefix walk is one seek per word it covers: a short prefix beside
+        // exact terms ("chicken c") is left to the check of each candidate instead.
+        if walks.is_empty() || terms.len() <= PREFIX_WALK_TERMS_MAX {
+            let mut heads = terms.iter().map(|term| head(term)).collect::<Vec<_>>();
+            heads.push(overflow.clone());
+            walks.push(Walk { table, heads });
+        }
     }
     // Rarest first would be best; the one walk order that is cheap to know is "exact terms
     // before the prefix", which the construction above already gives.
