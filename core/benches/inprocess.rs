@@ -86,8 +86,8 @@ fn growth_recipe(i: usize) -> Value {
 }
 
 /// How reads grow with the data: one owner holding 100, 1,000 and 10,000 recipes. The first
-/// page (20) unfiltered and filtered (a common tag; a rare tag, ingredient and title text whose
-/// matches are the oldest recipes), and a get.
+/// page (20) unfiltered and filtered (a common tag; a rare tag, ingredient and search words
+/// whose matches are the oldest recipes), searches through the index, and a get.
 fn bench_growth(c: &mut Criterion, rt: &Runtime, signer: &RsaSigner) {
     let mut group = c.benchmark_group("growth");
     group
@@ -141,6 +141,28 @@ fn bench_growth(c: &mut Criterion, rt: &Runtime, signer: &RsaSigner) {
                 list(json!({"limit": "20", "q": "risotto"})),
                 Some(RARE),
             ),
+            // Search (the index, ADR 0030): two words, the last a prefix; a prefix alone; a
+            // word every recipe has but the rare ones; a word with a tag.
+            (
+                "search_words_rare",
+                list(json!({"limit": "20", "q": "saffron risot"})),
+                Some(RARE),
+            ),
+            (
+                "search_prefix_rare",
+                list(json!({"limit": "20", "q": "saff"})),
+                Some(RARE),
+            ),
+            (
+                "search_common",
+                list(json!({"limit": "20", "q": "pizza"})),
+                Some(20),
+            ),
+            (
+                "search_tag_rare",
+                list(json!({"limit": "20", "q": "risotto", "tag": "festive"})),
+                Some(RARE),
+            ),
         ];
         for (name, event, items) in &cases {
             let first = rt.block_on(invoke(&mut gota, event));
@@ -170,6 +192,10 @@ fn print_growth(dir: &Path, started: SystemTime) {
         "list_tag_rare",
         "list_ingredient_rare",
         "list_q_rare",
+        "search_words_rare",
+        "search_prefix_rare",
+        "search_common",
+        "search_tag_rare",
     ];
     let mut header = format!("\n{:<28}", "growth (median)");
     for size in GROWTH_SIZES {

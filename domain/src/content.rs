@@ -641,9 +641,9 @@ impl RecipeContent {
             .any(|ingredient| ingredient.name().matches(name))
     }
 
-    /// Whether the title contains `needle`, ignoring case.
-    pub fn title_contains(&self, needle: &SearchText) -> bool {
-        text::fold(&self.title).contains(needle.as_str())
+    /// Whether the recipe matches the search `q` (title, description, ingredient names, tags).
+    pub fn matches_search(&self, q: &SearchText) -> bool {
+        q.matches(&crate::search::content_tokens(self))
     }
 }
 
@@ -1542,10 +1542,10 @@ mod tests {
     }
 
     #[test]
-    fn title_contains_ignores_case_and_normal_form() {
+    fn search_ignores_case_accents_and_normal_form() {
         let content = accepted(with(minimal(), "/title", json!("Crème Brûlée")));
-        assert!(content.title_contains(&SearchText::parse("CRE\u{300}ME").unwrap()));
-        assert!(content.title_contains(&SearchText::parse("brûlée").unwrap()));
-        assert!(!content.title_contains(&SearchText::parse("creme").unwrap()));
+        assert!(content.matches_search(&SearchText::parse("CRE\u{300}ME").unwrap()));
+        assert!(content.matches_search(&SearchText::parse("creme brulee").unwrap()));
+        assert!(!content.matches_search(&SearchText::parse("cremes").unwrap()));
     }
 }

@@ -21,6 +21,7 @@ mod recipe;
 mod scaling;
 #[cfg(feature = "openapi")]
 mod schema;
+pub mod search;
 pub mod shopping;
 mod tag;
 mod text;

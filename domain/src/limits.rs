@@ -65,6 +65,16 @@ pub const CONTENT_BYTES_MAX: usize = 350_000;
 pub const OWNER_MAX: usize = 128;
 /// The list filter `q`: 1 to this many characters.
 pub const SEARCH_TEXT_MAX: usize = 200;
+/// The list filter `q`: 1 to this many words (each one more index walk to intersect).
+pub const SEARCH_TOKENS_MAX: usize = 8;
+/// A search word is cut to this many characters (in recipes and in `q` alike).
+pub const SEARCH_TOKEN_MAX: usize = 40;
+/// The list filter `tag` may be given this many times (all must match).
+pub const TAG_FILTERS_MAX: usize = 10;
+/// A recipe is indexed under at most this many terms (words and tags); one with more is
+/// indexed as "overflow" and still found, by a slower walk. 98 keeps a create (recipe +
+/// idempotency record + terms) inside DynamoDB's 100 actions per transaction (ADR 0030).
+pub const INDEX_TERMS_MAX: usize = 98;
 /// Scaled amounts keep at most this many significant digits (see `RecipeContent::scaled_to`).
 pub const SCALED_SIGNIFICANT_DIGITS: i32 = 4;
 /// Scaled amounts keep at most this many decimal places, unless that would round them to 0.

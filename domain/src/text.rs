@@ -91,20 +91,63 @@ pub(crate) fn fold(s: &str) -> String {
     s.nfc().collect::<String>().to_lowercase()
 }
 
-/// The `q` list filter: text searched for, case-insensitively, in recipe titles.
-/// Normalised like the titles it is compared with, then stored lower-cased.
+/// The `q` list filter: words searched for in a recipe's title, description, ingredient names
+/// and tags (see [`crate::search`] for what a word is). Every word must match a word of the
+/// recipe; the last one may be the start of one (type-ahead): `creme bru` finds "Crème brûlée".
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct SearchText(String);
+pub struct SearchText {
+    /// The tokens joined by one space: the canonical form (cursors are bound to it).
+    canonical: String,
+    tokens: Vec<String>,
+}
 
 impl SearchText {
-    /// Normalises (NFC, trim), checks 1–200 characters and lower-cases.
+    /// Normalises (NFC, trim), checks 1–200 characters, then 1–8 words.
     pub fn parse(s: &str) -> Result<SearchText, String> {
-        bounded(s, limits::SEARCH_TEXT_MAX).map(|text| SearchText(text.to_lowercase()))
+        let text = bounded(s, limits::SEARCH_TEXT_MAX)?;
+        let tokens = crate::search::tokens(&text);
+        if tokens.is_empty() {
+            return Err("must contain a letter or a digit".to_owned());
+        }
+        if tokens.len() > limits::SEARCH_TOKENS_MAX {
+            return Err(format!(
+                "must be at most {} words (got {})",
+                limits::SEARCH_TOKENS_MAX,
+                tokens.len()
+            ));
+        }
+        Ok(SearchText {
+            canonical: tokens.join(" "),
+            tokens,
+        })
     }
 
-    /// The lower-cased search text.
+    /// The words, normalised, joined by one space.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.canonical
+    }
+
+    /// The words that must match a recipe's word exactly (all but the last).
+    pub fn exact(&self) -> &[String] {
+        self.tokens.split_last().map_or(&[], |(_, rest)| rest)
+    }
+
+    /// The last word, which a recipe's word need only start with.
+    pub fn prefix(&self) -> &str {
+        self.tokens.last().map_or("", String::as_str)
+    }
+
+    /// Whether a recipe with these distinct tokens ([`crate::search::content_tokens`]) matches.
+    pub fn matches(&self, tokens: &std::collections::BTreeSet<String>) -> bool {
+        let prefix = self.prefix();
+        self.exact().iter().all(|t| tokens.contains(t))
+            && tokens
+                .range::<str, _>((
+                    std::ops::Bound::Included(prefix),
+                    std::ops::Bound::Unbounded,
+                ))
+                .next()
+                .is_some_and(|t| t.starts_with(prefix))
     }
 }
 
@@ -180,10 +223,31 @@ mod tests {
     }
 
     #[test]
-    fn search_text_is_trimmed_and_lower_cased() {
+    fn search_text_is_cut_into_folded_words() {
         assert_eq!(
-            SearchText::parse("  PASTA e\u{301} ").map(|q| q.as_str().to_owned()),
-            Ok("pasta \u{e9}".to_owned())
+            SearchText::parse("  Crème  BRU ").map(|q| q.as_str().to_owned()),
+            Ok("creme bru".to_owned())
         );
+    }
+
+    #[test]
+    fn search_text_without_a_word_or_with_too_many_is_rejected() {
+        assert!(SearchText::parse("- ! -").is_err());
+        let words = ["w"; limits::SEARCH_TOKENS_MAX];
+        assert!(SearchText::parse(&words.join(" ")).is_ok());
+        assert!(SearchText::parse(&format!("{} w", words.join(" "))).is_err());
+    }
+
+    #[test]
+    fn every_word_must_match_and_the_last_may_be_a_prefix() {
+        let recipe: std::collections::BTreeSet<String> =
+            ["brulee", "creme", "vanilla"].map(str::to_owned).into();
+        let q = |s: &str| SearchText::parse(s).unwrap().matches(&recipe);
+        assert!(q("Creme Brulee"));
+        assert!(q("creme bru"));
+        assert!(q("vanilla cr"));
+        assert!(!q("cre brulee"), "only the last word is a prefix");
+        assert!(!q("creme chocolate"));
+        assert!(!q("brulees"));
     }
 }

@@ -125,11 +125,17 @@ struct Payload {
     p: String,
 }
 
-/// The bound filters as canonical JSON: `[tag, ingredient, q]`, each a JSON string or `null`.
-/// JSON string escaping makes the encoding injective whatever the values contain (NUL, quotes,
-/// separators), and keeps an absent filter apart from an empty one.
-fn canonical_filter(tag: Option<&str>, ingredient: Option<&str>, q: Option<&str>) -> Vec<u8> {
-    // Serialising a tuple of optional strings cannot fail.
+/// The bound filters as canonical JSON: `[tag, ingredient, q]`, each a JSON string or `null`
+/// (`tag` is an array of the sorted tags when there are several, so a one-tag cursor reads as
+/// before). JSON string escaping makes the encoding injective whatever the values contain
+/// (NUL, quotes, separators), and keeps an absent filter apart from an empty one.
+fn canonical_filter(tags: &[&str], ingredient: Option<&str>, q: Option<&str>) -> Vec<u8> {
+    let tag = match tags {
+        [] => serde_json::Value::Null,
+        [one] => serde_json::Value::from(*one),
+        many => serde_json::Value::from(many.to_vec()),
+    };
+    // Serialising JSON values and optional strings cannot fail.
     serde_json::to_vec(&(tag, ingredient, q)).unwrap_or_default()
 }
 
@@ -138,10 +144,11 @@ fn filter_digest(filter: &ListFilter) -> String {
         .ingredient
         .as_ref()
         .map(|i| i.as_str().to_lowercase());
+    let tags: Vec<&str> = filter.tags.iter().map(|t| t.as_str()).collect();
     let canonical = canonical_filter(
-        filter.tag.as_ref().map(|t| t.as_str()),
+        &tags,
         ingredient.as_deref(),
-        filter.title.as_ref().map(|q| q.as_str()),
+        filter.q.as_ref().map(|q| q.as_str()),
     );
     let hash = digest::digest(&digest::SHA256, &canonical);
     B64.encode(hash.as_ref().get(..16).unwrap_or_default())
@@ -314,7 +321,7 @@ mod tests {
         let codec = CursorCodec::new(&[1; 32]);
         let none = ListFilter::default();
         let vegan = ListFilter {
-            tag: Some(Tag::parse("vegan").unwrap()),
+            tags: vec![Tag::parse("vegan").unwrap()],
             ..ListFilter::default()
         };
         let cursor = codec.encode(binding("alice", "alice", &none), "pos").await;
@@ -345,17 +352,17 @@ mod tests {
     fn filters_that_ran_together_under_nul_joining_now_differ() {
         // Under the old `tag=…\0ingredient=…\0q=…` text both read
         // "tag=\0ingredient=x\0q=y\0q=": a cursor issued for one was accepted for the other.
-        let one = canonical_filter(None, Some("x\0q=y"), None);
-        let other = canonical_filter(None, Some("x"), Some("y\0q="));
+        let one = canonical_filter(&[], Some("x\0q=y"), None);
+        let other = canonical_filter(&[], Some("x"), Some("y\0q="));
         assert_ne!(one, other);
         // Absent and empty are different filters too.
         assert_ne!(
-            canonical_filter(None, None, None),
-            canonical_filter(Some(""), None, None)
+            canonical_filter(&[], None, None),
+            canonical_filter(&[""], None, None)
         );
         assert_ne!(
-            canonical_filter(Some("a"), None, None),
-            canonical_filter(None, Some("a"), None)
+            canonical_filter(&["a"], None, None),
+            canonical_filter(&[], Some("a"), None)
         );
     }
 

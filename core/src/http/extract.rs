@@ -156,31 +156,48 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
-        let mut seen = std::collections::HashSet::new();
-        for (name, _) in form_urlencoded::parse(query.as_bytes()) {
-            if !seen.insert(name.clone()) {
-                return Err(ApiError::unprocessable(
-                    &format!("/query/{name}"),
-                    "must be given at most once",
-                ));
-            }
-        }
-        let deserializer =
-            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer)
-            .map(QueryParams)
-            .map_err(|e| {
-                let name = e.path().to_string();
-                let message = e.inner().to_string();
-                ApiError::Unprocessable {
-                    detail: format!("Query parameter {name}: {message}"),
-                    errors: vec![FieldError {
-                        pointer: format!("/query/{name}"),
-                        message,
-                    }],
-                }
-            })
+        parse_query(query, &[]).map(|(params, _)| QueryParams(params))
     }
+}
+
+/// `query` decoded into `T`, except the parameters named in `repeatable`, which may be given
+/// any number of times and are handed back in order as (name, value); every other parameter
+/// at most once. Any failure is a 422 naming the parameter.
+pub fn parse_query<T: DeserializeOwned>(
+    query: &str,
+    repeatable: &[&str],
+) -> Result<(T, Vec<(String, String)>), ApiError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut repeated = Vec::new();
+    let mut rest = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if repeatable.contains(&name.as_ref()) {
+            repeated.push((name.into_owned(), value.into_owned()));
+            continue;
+        }
+        if !seen.insert(name.clone()) {
+            return Err(ApiError::unprocessable(
+                &format!("/query/{name}"),
+                "must be given at most once",
+            ));
+        }
+        rest.append_pair(&name, &value);
+    }
+    let rest = rest.finish();
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(rest.as_bytes()));
+    serde_path_to_error::deserialize(deserializer)
+        .map(|params| (params, repeated))
+        .map_err(|e| {
+            let name = e.path().to_string();
+            let message = e.inner().to_string();
+            ApiError::Unprocessable {
+                detail: format!("Query parameter {name}: {message}"),
+                errors: vec![FieldError {
+                    pointer: format!("/query/{name}"),
+                    message,
+                }],
+            }
+        })
 }
 
 #[cfg(test)]

@@ -20,7 +20,9 @@ use super::{
     ClaimOutcome, ExistingClaim, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListFilter,
     ListQuery, RecipeStore, Refusal, Scope, StoreError, StoredResponse,
 };
-use gota_domain::{Owner, Recipe, RecipeContent, RecipeId, RecipeInput, Tag, now_utc};
+use gota_domain::{
+    IngredientName, Owner, Recipe, RecipeContent, RecipeId, RecipeInput, SearchText, Tag, now_utc,
+};
 
 /// A valid recipe owned by `owner`, version 1, with a fresh id: the shared minimal fixture.
 pub fn sample_recipe(owner: &str, title: &str) -> Recipe {
@@ -59,6 +61,12 @@ pub async fn run_all<S: RecipeStore>(store: &S) {
     an_admin_never_sees_or_changes_a_deleted_recipe(store).await;
     list_pages_newest_first_without_gaps_or_repeats(store).await;
     list_filters_still_fill_pages(store).await;
+    search_matches_every_word_ignoring_case_and_accents(store).await;
+    search_combines_with_tags_and_ingredients(store).await;
+    search_follows_replaces_and_deletes(store).await;
+    search_pages_newest_first_without_gaps_or_repeats(store).await;
+    search_finds_recipes_with_more_terms_than_the_index_keeps(store).await;
+    search_with_a_prefix_of_many_words_beside_an_exact_word(store).await;
     idempotency_claims_are_exclusive_scoped_and_replayable(store).await;
     idempotency_claims_expire(store).await;
     releasing_a_key_frees_only_the_claim_that_took_it(store).await;
@@ -72,6 +80,7 @@ pub async fn run_concurrency<S: RecipeStore>(store: Arc<S>) {
     writes_abandoned_by_their_callers_never_break_the_next_write(Arc::clone(&store)).await;
     racing_creates_of_one_id_have_exactly_one_winner(Arc::clone(&store)).await;
     a_refused_write_leaves_the_writes_racing_it_alone(Arc::clone(&store)).await;
+    a_search_racing_replaces_never_returns_a_stale_match(Arc::clone(&store)).await;
     racing_claims_have_exactly_one_winner(store).await;
 }
 
@@ -384,7 +393,7 @@ pub async fn list_filters_still_fill_pages<S: RecipeStore>(store: &S) {
             .unwrap();
     }
     let vegan = ListFilter {
-        tag: Some(Tag::parse("vegan").unwrap()),
+        tags: vec![Tag::parse("vegan").unwrap()],
         ..ListFilter::default()
     };
     let first = store
@@ -423,8 +432,8 @@ pub async fn list_filters_still_fill_pages<S: RecipeStore>(store: &S) {
     assert_eq!(total, 10, "all ten vegan recipes, across pages");
 
     let curry = ListFilter {
-        title: Some(gota_domain::SearchText::parse("green CURRY").unwrap()),
-        tag: Some(Tag::parse("VEGAN").unwrap()),
+        q: Some(SearchText::parse("green CURRY").unwrap()),
+        tags: vec![Tag::parse("VEGAN").unwrap()],
         ..ListFilter::default()
     };
     let page = store
@@ -443,6 +452,459 @@ pub async fn list_filters_still_fill_pages<S: RecipeStore>(store: &S) {
         "combined filters intersect, case-insensitively"
     );
     assert_eq!(page.next, None, "the last page has no next position");
+}
+
+/// A recipe with the given searchable text.
+pub fn searchable_recipe(
+    owner: &str,
+    title: &str,
+    description: &str,
+    ingredients: &[&str],
+    tags: &[&str],
+) -> Recipe {
+    let mut recipe = sample_recipe_tagged(owner, title, tags);
+    let mut input = serde_json::to_value(recipe.content.to_input()).unwrap();
+    input["description"] = json!(description);
+    if !ingredients.is_empty() {
+        input["ingredients"] = ingredients
+            .iter()
+            .map(|name| json!({"name": name, "quantity": {"amount": 1, "unit": "g"}}))
+            .collect();
+    }
+    recipe.content = RecipeContent::parse(serde_json::from_value(input).unwrap()).unwrap();
+    recipe
+}
+
+/// A recipe filed under exactly `limits::INDEX_TERMS_MAX` terms, its own words all starting
+/// with `stem` (so two stems give two disjoint sets of words): the largest index a recipe has.
+pub fn recipe_with_most_terms(owner: &str, stem: &str) -> Recipe {
+    let mut words: Vec<String> = Vec::new();
+    loop {
+        let recipe = searchable_recipe(owner, "Big", &words.join(" "), &[], &[]);
+        let terms = gota_domain::search::index_terms(&recipe.content).len();
+        if terms == gota_domain::limits::INDEX_TERMS_MAX {
+            return recipe;
+        }
+        words.push(format!("{stem}{}", words.len()));
+    }
+}
+
+/// The list filter `q=<q>`.
+pub fn search(q: &str) -> ListFilter {
+    ListFilter {
+        q: Some(SearchText::parse(q).unwrap()),
+        ..ListFilter::default()
+    }
+}
+
+/// Every match of `filter` for `owner` (all pages of 100), as titles, newest first.
+async fn titles<S: RecipeStore>(store: &S, owner: &Owner, filter: &ListFilter) -> Vec<String> {
+    let mut titles = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list(&ListQuery {
+                owner: owner.clone(),
+                filter: filter.clone(),
+                limit: 100,
+                after,
+            })
+            .await
+            .unwrap();
+        titles.extend(page.items.iter().map(|r| r.content.title().to_owned()));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return titles,
+        }
+    }
+}
+
+/// A first search by `owner` before they have recipes: an adapter that files older recipes on
+/// an owner's first searches (DynamoDB) is done with that at once, so the checks that follow
+/// exercise the index the writes maintain, not the backfill.
+async fn searched_once<S: RecipeStore>(store: &S, owner: &Owner) {
+    assert!(titles(store, owner, &search("anything")).await.is_empty());
+}
+
+pub async fn search_matches_every_word_ignoring_case_and_accents<S: RecipeStore>(store: &S) {
+    let kim = owner(&unique("kim"));
+    searched_once(store, &kim).await;
+    let other = owner(&unique("kim-neighbour"));
+    for recipe in [
+        searchable_recipe(
+            kim.as_str(),
+            "Crème brûlée",
+            "A vanilla custard",
+            &["cream", "sugar"],
+            &["dessert", "french"],
+        ),
+        searchable_recipe(
+            kim.as_str(),
+            "Creamy tomato soup",
+            "Quick and warming",
+            &["tomato", "cream"],
+            &["soup"],
+        ),
+        searchable_recipe(
+            kim.as_str(),
+            "Chef's stir-fry",
+            "Weeknight wok",
+            &["soy sauce", "rice"],
+            &[],
+        ),
+        searchable_recipe(
+            other.as_str(),
+            "Crème brûlée",
+            "The neighbour's",
+            &["cream"],
+            &["dessert"],
+        ),
+    ] {
+        store.create(&recipe, None).await.unwrap();
+    }
+    let found = |q: &'static str| {
+        let kim = kim.clone();
+        async move { titles(store, &kim, &search(q)).await }
+    };
+    assert_eq!(
+        found("creme brulee").await,
+        ["Crème brûlée"],
+        "accents and case fold away"
+    );
+    assert_eq!(found("CRÈME BRÛLÉE").await, ["Crème brûlée"]);
+    assert_eq!(
+        found("cre").await,
+        ["Creamy tomato soup", "Crème brûlée"],
+        "the last word is a prefix (type-ahead), newest first"
+    );
+    assert_eq!(
+        found("tomato cre").await,
+        ["Creamy tomato soup"],
+        "every word must match"
+    );
+    assert!(
+        found("cre tomato").await.is_empty(),
+        "only the last word is a prefix"
+    );
+    assert_eq!(
+        found("vanilla custard").await,
+        ["Crème brûlée"],
+        "the description is searched"
+    );
+    assert_eq!(
+        found("sugar").await,
+        ["Crème brûlée"],
+        "ingredient names are searched"
+    );
+    assert_eq!(found("soy").await, ["Chef's stir-fry"]);
+    assert_eq!(found("french").await, ["Crème brûlée"], "tags are searched");
+    assert_eq!(
+        found("chefs stir fry").await,
+        ["Chef's stir-fry"],
+        "apostrophes join, hyphens split"
+    );
+    assert!(found("creme chocolate").await.is_empty());
+    assert!(
+        found("neighbours").await.is_empty(),
+        "another owner's recipe is never returned"
+    );
+}
+
+pub async fn search_combines_with_tags_and_ingredients<S: RecipeStore>(store: &S) {
+    let lee = owner(&unique("lee"));
+    searched_once(store, &lee).await;
+    for recipe in [
+        searchable_recipe(
+            lee.as_str(),
+            "Tarte tatin",
+            "Apples",
+            &["apple", "butter"],
+            &["dessert", "french"],
+        ),
+        searchable_recipe(
+            lee.as_str(),
+            "Apple crumble",
+            "Apples",
+            &["apple", "oats"],
+            &["dessert"],
+        ),
+        searchable_recipe(
+            lee.as_str(),
+            "Ratatouille",
+            "Summer",
+            &["aubergine"],
+            &["french", "vegan"],
+        ),
+    ] {
+        store.create(&recipe, None).await.unwrap();
+    }
+    let tags = |names: &[&str]| {
+        names
+            .iter()
+            .map(|t| Tag::parse(t).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let both = ListFilter::new(tags(&["french", "dessert"]), None, None);
+    assert_eq!(
+        titles(store, &lee, &both).await,
+        ["Tarte tatin"],
+        "every tag must match"
+    );
+    let one = ListFilter::new(tags(&["dessert"]), None, None);
+    assert_eq!(
+        titles(store, &lee, &one).await,
+        ["Apple crumble", "Tarte tatin"]
+    );
+    let q_and_ingredient = ListFilter::new(
+        Vec::new(),
+        Some(IngredientName::parse("Apple").unwrap()),
+        Some(SearchText::parse("crum").unwrap()),
+    );
+    assert_eq!(
+        titles(store, &lee, &q_and_ingredient).await,
+        ["Apple crumble"]
+    );
+    let q_and_tag = ListFilter::new(
+        tags(&["french"]),
+        None,
+        Some(SearchText::parse("apples").unwrap()),
+    );
+    assert_eq!(titles(store, &lee, &q_and_tag).await, ["Tarte tatin"]);
+    let none = ListFilter::new(tags(&["vegan", "dessert"]), None, None);
+    assert!(titles(store, &lee, &none).await.is_empty());
+}
+
+pub async fn search_follows_replaces_and_deletes<S: RecipeStore>(store: &S) {
+    let mo = owner(&unique("mo"));
+    searched_once(store, &mo).await;
+    let recipe = searchable_recipe(
+        mo.as_str(),
+        "Crème brûlée",
+        "Custard",
+        &["cream"],
+        &["dessert"],
+    );
+    store.create(&recipe, None).await.unwrap();
+    let changed = store
+        .update(recipe.id, Scope::Owner(&mo), &|current: &Recipe| {
+            let mut input = current.content.to_input();
+            input.title = Some("Lemon tart".to_owned());
+            input.tags = Some(vec!["citrus".to_owned()]);
+            Ok(RecipeContent::parse(input)?)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(changed.version, 2);
+    assert!(
+        titles(store, &mo, &search("creme")).await.is_empty(),
+        "a replaced word is gone"
+    );
+    assert!(
+        titles(
+            store,
+            &mo,
+            &ListFilter::new(vec![Tag::parse("dessert").unwrap()], None, None)
+        )
+        .await
+        .is_empty(),
+        "a replaced tag is gone"
+    );
+    assert_eq!(
+        titles(store, &mo, &search("lemon")).await,
+        ["Lemon tart"],
+        "a new word is found"
+    );
+    assert_eq!(
+        titles(store, &mo, &search("custard")).await,
+        ["Lemon tart"],
+        "a kept word stays"
+    );
+    store
+        .delete(recipe.id, Scope::Owner(&mo), &|_: &Recipe| Ok(()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        titles(store, &mo, &search("lemon")).await.is_empty(),
+        "a deleted recipe is gone"
+    );
+    assert!(titles(store, &mo, &search("custard")).await.is_empty());
+}
+
+pub async fn search_pages_newest_first_without_gaps_or_repeats<S: RecipeStore>(store: &S) {
+    let nia = owner(&unique("nia"));
+    searched_once(store, &nia).await;
+    let mut expected = Vec::new();
+    for n in 0..23 {
+        let title = if n % 2 == 0 {
+            format!("Pasta no {n}")
+        } else {
+            format!("Salad no {n}")
+        };
+        let recipe = searchable_recipe(nia.as_str(), &title, "x", &[], &[]);
+        if n % 2 == 0 {
+            expected.push(recipe.id);
+        }
+        store.create(&recipe, None).await.unwrap();
+    }
+    expected.reverse();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list(&ListQuery {
+                owner: nia.clone(),
+                filter: search("pasta"),
+                limit: 5,
+                after,
+            })
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 5);
+        seen.extend(page.items.iter().map(|r| r.id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen, expected,
+        "every match once, newest first, across pages"
+    );
+}
+
+pub async fn search_finds_recipes_with_more_terms_than_the_index_keeps<S: RecipeStore>(store: &S) {
+    let oz = owner(&unique("oz"));
+    searched_once(store, &oz).await;
+    let words: Vec<String> = (0..gota_domain::limits::INDEX_TERMS_MAX + 10)
+        .map(|n| format!("word{n}"))
+        .collect();
+    let long = searchable_recipe(oz.as_str(), "Long story", &words.join(" "), &[], &["epic"]);
+    store.create(&long, None).await.unwrap();
+    store
+        .create(
+            &searchable_recipe(oz.as_str(), "Short story", "word1", &[], &[]),
+            None,
+        )
+        .await
+        .unwrap();
+    let last = words.last().unwrap().clone();
+    assert_eq!(titles(store, &oz, &search(&last)).await, ["Long story"]);
+    assert_eq!(
+        titles(store, &oz, &search("word1 sto")).await,
+        ["Short story", "Long story"]
+    );
+    assert_eq!(
+        titles(
+            store,
+            &oz,
+            &ListFilter::new(vec![Tag::parse("epic").unwrap()], None, None)
+        )
+        .await,
+        ["Long story"]
+    );
+    // Back under the bound, and then off it again: the postings follow both ways.
+    let shorter = store
+        .update(long.id, Scope::Owner(&oz), &|current: &Recipe| {
+            let mut input = current.content.to_input();
+            input.description = Some("now brief".to_owned());
+            Ok(RecipeContent::parse(input)?)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(shorter.version, 2);
+    assert!(titles(store, &oz, &search(&last)).await.is_empty());
+    assert_eq!(titles(store, &oz, &search("brief")).await, ["Long story"]);
+    store
+        .delete(long.id, Scope::Owner(&oz), &|_: &Recipe| Ok(()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(titles(store, &oz, &search("brief")).await.is_empty());
+}
+
+pub async fn search_with_a_prefix_of_many_words_beside_an_exact_word<S: RecipeStore>(store: &S) {
+    let quinn = owner(&unique("quinn"));
+    searched_once(store, &quinn).await;
+    for n in 0..20 {
+        let recipe = searchable_recipe(quinn.as_str(), &format!("Soup ca{n}"), "x", &[], &[]);
+        store.create(&recipe, None).await.unwrap();
+    }
+    store
+        .create(
+            &searchable_recipe(quinn.as_str(), "Stew ca3", "x", &[], &[]),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        titles(store, &quinn, &search("soup ca")).await.len(),
+        20,
+        "20 words share the prefix"
+    );
+    assert_eq!(titles(store, &quinn, &search("ca")).await.len(), 21);
+    assert_eq!(
+        titles(store, &quinn, &search("soup ca1")).await.len(),
+        11,
+        "ca1, ca10–ca19"
+    );
+    assert_eq!(
+        titles(store, &quinn, &search("stew ca")).await,
+        ["Stew ca3"]
+    );
+}
+
+/// A search racing replaces of the word it looks for returns the recipe only while it holds
+/// the word, and the moment the last replace is acknowledged the index agrees with it.
+pub async fn a_search_racing_replaces_never_returns_a_stale_match<S: RecipeStore>(store: Arc<S>) {
+    let pia = owner(&unique("pia"));
+    searched_once(&*store, &pia).await;
+    let recipe = searchable_recipe(pia.as_str(), "Alpha", "x", &[], &[]);
+    store.create(&recipe, None).await.unwrap();
+    let writer = {
+        let store = Arc::clone(&store);
+        let pia = pia.clone();
+        tokio::spawn(async move {
+            for n in 0..12 {
+                let title = if n % 2 == 0 { "Beta" } else { "Alpha" };
+                store
+                    .update(recipe.id, Scope::Owner(&pia), &|current: &Recipe| {
+                        let mut input = current.content.to_input();
+                        input.title = Some(title.to_owned());
+                        Ok(RecipeContent::parse(input)?)
+                    })
+                    .await
+                    .unwrap()
+                    .unwrap();
+            }
+        })
+    };
+    while !writer.is_finished() {
+        for q in ["alpha", "beta"] {
+            let filter = search(q);
+            let page = store
+                .list(&ListQuery {
+                    owner: pia.clone(),
+                    filter: filter.clone(),
+                    limit: 10,
+                    after: None,
+                })
+                .await
+                .unwrap();
+            for found in &page.items {
+                assert!(
+                    filter.matches(&found.content),
+                    "a stale match for {q}: {found:?}"
+                );
+            }
+        }
+    }
+    writer.await.unwrap();
+    // 12 replaces end on "Alpha".
+    assert_eq!(titles(&*store, &pia, &search("alpha")).await, ["Alpha"]);
+    assert!(titles(&*store, &pia, &search("beta")).await.is_empty());
 }
 
 fn claim(scope: &IdempotencyScope, fingerprint: &str, now: OffsetDateTime) -> IdempotencyClaim {

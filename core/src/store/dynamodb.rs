@@ -6,6 +6,7 @@
 //! |---|---|---|---|
 //! | recipe | `OWNER#<sub>` | `RECIPE#<uuidv7>` | also in GSI `by_id` (`id`) for admins |
 //! | idempotency record | `OWNER#<sub>` | `IDEMPOTENCY#<key>` | `expires_at` is the TTL attribute |
+//! | search posting | `SEARCH#<c>#<sub>` | `<term>#<uuidv7>` | one per index term (`search`) |
 //!
 //! A recipe is addressed by its owner's partition, so another user's id is unreachable by
 //! construction; only `Scope::Any` (admins) asks the `by_id` index, and only for the owner's
@@ -14,6 +15,8 @@
 //! `ReturnValuesOnConditionCheckFailure=ALL_OLD` hands back the item that won, so a lost race
 //! re-applies the change to it without another read. The key layout stays in this file: the
 //! domain never sees `pk` or `sk`.
+
+mod search;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -25,9 +28,10 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, Put, ReturnValuesOnConditionCheckFailure,
-    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, Projection, ProjectionType, Put,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification,
+    TransactWriteItem,
 };
 use serde::{Deserialize, Serialize};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
@@ -35,8 +39,8 @@ use time::OffsetDateTime;
 
 use super::{
     Change, Check, ClaimOutcome, ExistingClaim, IdempotencyClaim, IdempotencyRecord,
-    IdempotencyScope, ListQuery, Page, RecipeStore, Refusal, Scope, StoreError, StoredResponse,
-    next_version,
+    IdempotencyScope, IndexQuery, ListQuery, Page, RecipeStore, Refusal, Scope, StoreError,
+    StoredResponse, next_version,
 };
 use gota_domain::{FromStore, Owner, Recipe, RecipeId, ToStore};
 
@@ -88,11 +92,17 @@ const WRITE_BUDGET: Duration = Duration::from_secs(4);
 /// Query pages a filtered list may read before it returns a short page with a cursor, so one
 /// request stays well inside API Gateway's 29 s however sparse the matches are.
 const MAX_QUERY_PAGES: usize = 20;
+/// "TransactWriteItems is a synchronous write operation that groups up to 100 action
+/// requests" (<https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html>).
+const MAX_TRANSACTION_ACTIONS: usize = 100;
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// Owners whose recipes of earlier releases this process has seen indexed for search
+    /// (`search::Backfill`): their searches skip the marker read.
+    indexed: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 fn owner_pk(owner: &Owner) -> String {
@@ -251,6 +261,13 @@ fn storable(
     Ok(item)
 }
 
+/// A page plus one match: cut to the page, resuming after its last item.
+fn full_page(mut items: Vec<Recipe>) -> Page {
+    items.pop();
+    let next = items.last().map(|r| r.id.to_string());
+    Page { items, next }
+}
+
 /// After a lost race: go again, unless the write budget is spent.
 /// Where recipe `id` lives, and its current item when finding it already read it.
 #[derive(Debug)]
@@ -321,7 +338,101 @@ impl DynamoStore {
         Self {
             client,
             table: table.to_owned(),
+            indexed: std::sync::Arc::default(),
         }
+    }
+
+    /// Whether every recipe of `owner` is in the search index. Recipes written by a release
+    /// before the index have no postings: the first searches of each owner file them, a
+    /// bounded batch per request (answered meanwhile by the plain walk), newest first, and
+    /// record how far they got in a marker item; once the oldest is filed the marker says so.
+    /// Recipes written meanwhile are filed by their own writes; one replaced before the batch
+    /// reached it is filed by the batch with its current content (a posting is only ever
+    /// added here, so nothing a write did is undone).
+    async fn search_ready(&self, owner: &Owner) -> Result<bool, StoreError> {
+        let known = self
+            .indexed
+            .lock()
+            .map(|set| set.contains(owner.as_str()))
+            .unwrap_or(false);
+        if known {
+            return Ok(true);
+        }
+        let (marker_pk, marker_sk) = search::backfill_marker(owner);
+        let marker = self
+            .get_consistent(marker_pk.clone(), marker_sk.clone())
+            .await?;
+        let position = match marker {
+            Some(item) if matches!(item.get("done"), Some(AttributeValue::Bool(true))) => {
+                if let Ok(mut set) = self.indexed.lock() {
+                    set.insert(owner.as_str().to_owned());
+                }
+                return Ok(true);
+            }
+            Some(mut item) => match item.remove("before") {
+                Some(AttributeValue::S(id)) => Some(id),
+                _ => None,
+            },
+            None => None,
+        };
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND #sk BETWEEN :lo AND :hi")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#sk", SORT_KEY)
+            .expression_attribute_values(":pk", s(owner_pk(owner)))
+            .expression_attribute_values(":lo", s(RECIPE_PREFIX))
+            .expression_attribute_values(
+                ":hi",
+                s(position.map_or_else(
+                    // `#` + 1 is `$`: past every `RECIPE#…`.
+                    || "RECIPE$".to_owned(),
+                    |id| format!("{RECIPE_PREFIX}{id}"),
+                )),
+            )
+            .scan_index_forward(false)
+            .consistent_read(true)
+            .limit(search::BACKFILL_RECIPES)
+            .send()
+            .await
+            .map_err(classify)?;
+        let mut puts = Vec::new();
+        let mut oldest = None;
+        for item in output.items.unwrap_or_default() {
+            let recipe = decode_recipe(item)?;
+            let id = recipe.id.to_string();
+            for term in gota_domain::search::index_terms(&recipe.content) {
+                puts.push(search::put_posting(&self.table, &recipe.owner, &term, &id)?);
+            }
+            oldest = Some(id);
+        }
+        for chunk in puts.chunks(MAX_TRANSACTION_ACTIONS) {
+            self.client
+                .transact_write_items()
+                .set_transact_items(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        let done = output.last_evaluated_key.is_none();
+        let mut marker = HashMap::from([
+            (PARTITION_KEY.to_owned(), s(marker_pk)),
+            (SORT_KEY.to_owned(), s(marker_sk)),
+            ("done".to_owned(), AttributeValue::Bool(done)),
+        ]);
+        if let Some(oldest) = oldest {
+            marker.insert("before".to_owned(), s(oldest));
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(marker))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(false)
     }
 
     /// Opens the connection to DynamoDB (DNS, TCP, TLS, the first signed request) so that the
@@ -424,6 +535,293 @@ impl DynamoStore {
             .map_err(|e| sdk_error(&e))
             .context("enabling TTL")?;
         Ok(true)
+    }
+
+    /// A page of the owner's recipes, newest first, each checked against the filter: the list
+    /// without a filter, and a search the index cannot answer inside its budget.
+    async fn walk_page(&self, query: &ListQuery) -> Result<Page, StoreError> {
+        let pk = owner_pk(&query.owner);
+        let mut start = query.after.as_ref().map(|after| {
+            HashMap::from([
+                (PARTITION_KEY.to_owned(), s(pk.clone())),
+                (SORT_KEY.to_owned(), s(format!("{RECIPE_PREFIX}{after}"))),
+            ])
+        });
+        // Filters apply after DynamoDB's Limit, so read in larger pages when filtering.
+        let unfiltered = query.filter == super::ListFilter::default();
+        let page_size = if unfiltered {
+            query.limit + 1
+        } else {
+            (query.limit * 4).clamp(25, 400)
+        };
+        let mut items: Vec<Recipe> = Vec::with_capacity(query.limit + 1);
+        let mut last_scanned: Option<RecipeId> = None;
+        for _ in 0..MAX_QUERY_PAGES {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .expression_attribute_names("#sk", SORT_KEY)
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":prefix", s(RECIPE_PREFIX))
+                .scan_index_forward(false)
+                .consistent_read(true)
+                .limit(i32::try_from(page_size).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in output.items.unwrap_or_default() {
+                let recipe = decode_recipe(item)?;
+                last_scanned = Some(recipe.id);
+                if query.filter.matches(&recipe.content) {
+                    items.push(recipe);
+                    if items.len() > query.limit {
+                        // One match past the page: the page is full and not the last.
+                        items.truncate(query.limit);
+                        let next = items.last().map(|r| r.id.to_string());
+                        return Ok(Page { items, next });
+                    }
+                }
+            }
+            match output.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(Page { items, next: None }),
+            }
+        }
+        // Read budget spent: a short page, resuming after the last recipe examined.
+        Ok(Page {
+            items,
+            next: last_scanned.map(|id| id.to_string()),
+        })
+    }
+
+    /// A page of the recipes the search index finds (each then read and checked against the
+    /// whole filter); `None` when a walk that must be read whole (a type-ahead prefix alone,
+    /// the overflow recipes) does not fit the read budget, for the plain walk to answer.
+    async fn search_page(
+        &self,
+        query: &ListQuery,
+        index_query: &IndexQuery,
+    ) -> Result<Option<Page>, StoreError> {
+        if !self.search_ready(&query.owner).await? {
+            return Ok(None);
+        }
+        let before = query.after.as_deref();
+        let mut reader = search::Reader {
+            client: &self.client,
+            table: &self.table,
+            owner: &query.owner,
+            pages: 0,
+        };
+        let Ok(overflow) = reader.overflow(before).await? else {
+            return Ok(None);
+        };
+        let mut walks: Vec<search::Walk> = index_query
+            .exact
+            .iter()
+            .map(|term| search::Walk::term(term, overflow.clone(), before))
+            .collect();
+        if walks.is_empty() {
+            // Only a type-ahead word: its terms' postings, read whole (with the overflow).
+            let prefix = index_query.prefix.as_deref().unwrap_or_default();
+            let Ok(mut ids) = reader.all_with_prefix(prefix, before).await? else {
+                return Ok(None);
+            };
+            ids.extend(overflow);
+            let mut ids: Vec<String> = ids.into_iter().collect();
+            ids.sort_unstable_by(|a, b| b.cmp(a));
+            ids.dedup();
+            walks.push(search::Walk::known(ids.into()));
+        }
+        // The prefix, when there are exact terms too, is left to the check of each candidate.
+        let mut items: Vec<Recipe> = Vec::with_capacity(query.limit + 1);
+        let mut examined: Option<String> = None;
+        let mut candidates: Vec<String> = Vec::new();
+        let mut verified = 0;
+        'search: loop {
+            // The next id every walk holds (sorted-merge intersection, newest first).
+            let next = loop {
+                let mut heads = Vec::with_capacity(walks.len());
+                for walk in &mut walks {
+                    match walk.head(&mut reader).await? {
+                        Err(search::Spent) => break 'search,
+                        Ok(None) => break 'search,
+                        Ok(Some(head)) => heads.push(head),
+                    }
+                }
+                let Some(lowest) = heads.iter().min().cloned() else {
+                    break 'search;
+                };
+                if heads.iter().all(|h| *h == lowest) {
+                    for walk in &mut walks {
+                        walk.pass(&lowest);
+                    }
+                    break lowest;
+                }
+                for (walk, head) in walks.iter_mut().zip(&heads) {
+                    if *head != lowest {
+                        walk.pass(head);
+                    }
+                }
+            };
+            candidates.push(next);
+            if candidates.len() + items.len() > query.limit {
+                if self
+                    .check(query, &mut candidates, &mut items, &mut examined)
+                    .await?
+                {
+                    return Ok(Some(full_page(items)));
+                }
+                verified += 1;
+                if verified >= search::CHECK_BUDGET {
+                    break 'search;
+                }
+            }
+        }
+        if self
+            .check(query, &mut candidates, &mut items, &mut examined)
+            .await?
+        {
+            return Ok(Some(full_page(items)));
+        }
+        // Walks ended (no further match), or the budget ran out: then a short page that
+        // resumes after the last id examined.
+        let spent = reader.pages >= search::QUERY_BUDGET || verified >= search::CHECK_BUDGET;
+        match (spent, examined) {
+            (false, _) => Ok(Some(Page { items, next: None })),
+            (true, Some(examined)) => Ok(Some(Page {
+                items,
+                next: Some(examined),
+            })),
+            // Spent before a single candidate: no position to resume from that the index
+            // knows; the plain walk has its own.
+            (true, None) => Ok(None),
+        }
+    }
+
+    /// Reads `candidates` (concurrently, consistently) and keeps the matches, in order, into
+    /// `items`; true when `items` holds one more than a page (then cut to the page).
+    async fn check(
+        &self,
+        query: &ListQuery,
+        candidates: &mut Vec<String>,
+        items: &mut Vec<Recipe>,
+        examined: &mut Option<String>,
+    ) -> Result<bool, StoreError> {
+        let mut reads = tokio::task::JoinSet::new();
+        for (n, id) in candidates.drain(..).enumerate() {
+            let store = self.clone();
+            let pk = owner_pk(&query.owner);
+            reads.spawn(async move {
+                let item = store
+                    .get_consistent(pk, format!("{RECIPE_PREFIX}{id}"))
+                    .await;
+                (n, id, item)
+            });
+        }
+        let mut read: Vec<_> = reads.join_all().await;
+        read.sort_by_key(|(n, _, _)| *n);
+        for (_, id, item) in read {
+            *examined = Some(id);
+            let Some(item) = item? else { continue };
+            let recipe = decode_recipe(item)?;
+            if query.filter.matches(&recipe.content) {
+                items.push(recipe);
+                if items.len() > query.limit {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// The completed idempotency record's part of a create transaction: written only while
+    /// this request's claim is still the key's.
+    fn completed_record(
+        &self,
+        record: &IdempotencyRecord,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let record_item = to_item(IdempotencyItem {
+            pk: owner_pk(&record.scope.owner),
+            sk: format!("{IDEMPOTENCY_PREFIX}{}", record.scope.key),
+            fingerprint: record.fingerprint.clone(),
+            expires_at: epoch_seconds(record.expires_at),
+            state: COMPLETED.to_owned(),
+            claimed_at: None,
+            response: Some(record.response.clone()),
+        })
+        .map_err(unexpected)
+        .and_then(storable)?;
+        let put_record = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(record_item))
+            .condition_expression("#state = :in_flight AND claimed_at = :claimed_at")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":in_flight", s(IN_FLIGHT))
+            .expression_attribute_values(":claimed_at", n(epoch_nanos(record.claimed_at)))
+            .build()
+            .map_err(unexpected)?;
+        Ok(TransactWriteItem::builder().put(put_record).build())
+    }
+
+    /// Writes `actions` (the recipe's conditional write first) as one transaction. `Ok(None)`
+    /// when committed; `Ok(Some(item))` when the recipe's condition failed or the transaction
+    /// met a conflicting one (a lost race: `item` is the recipe that won, when DynamoDB sent
+    /// it back); an error otherwise.
+    async fn transact_recipe_write(
+        &self,
+        actions: Vec<TransactWriteItem>,
+    ) -> Result<Option<Option<HashMap<String, AttributeValue>>>, StoreError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(actions))
+            .send()
+            .await;
+        let error = match result {
+            Ok(_) => return Ok(None),
+            Err(error) => error,
+        };
+        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+            error.as_service_error()
+        {
+            let reasons = cancelled.cancellation_reasons();
+            if let Some(first) = reasons.first()
+                && first.code() == Some("ConditionalCheckFailed")
+            {
+                return Ok(Some(first.item().cloned()));
+            }
+            if reasons
+                .iter()
+                .any(|r| r.code() == Some("TransactionConflict"))
+            {
+                return Ok(Some(None));
+            }
+        }
+        Err(classify(error))
+    }
+
+    /// Stale postings that did not fit in the recipe's transaction, removed after it. One left
+    /// behind (a crash in between) is harmless: every candidate is checked against the recipe.
+    async fn remove_postings(
+        &self,
+        owner: &Owner,
+        id: &str,
+        terms: &[String],
+    ) -> Result<(), StoreError> {
+        for term in terms {
+            self.client
+                .transact_write_items()
+                .transact_items(search::delete_posting(&self.table, owner, term, id)?)
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        Ok(())
     }
 
     async fn get_consistent(
@@ -550,62 +948,12 @@ impl RecipeStore for DynamoStore {
 
     #[tracing::instrument(skip_all, level = "debug")]
     async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
-        let pk = owner_pk(&query.owner);
-        let mut start = query.after.as_ref().map(|after| {
-            HashMap::from([
-                (PARTITION_KEY.to_owned(), s(pk.clone())),
-                (SORT_KEY.to_owned(), s(format!("{RECIPE_PREFIX}{after}"))),
-            ])
-        });
-        // Filters apply after DynamoDB's Limit, so read in larger pages when filtering.
-        let unfiltered = query.filter == super::ListFilter::default();
-        let page_size = if unfiltered {
-            query.limit + 1
-        } else {
-            (query.limit * 4).clamp(25, 400)
-        };
-        let mut items: Vec<Recipe> = Vec::with_capacity(query.limit + 1);
-        let mut last_scanned: Option<RecipeId> = None;
-        for _ in 0..MAX_QUERY_PAGES {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", PARTITION_KEY)
-                .expression_attribute_names("#sk", SORT_KEY)
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .expression_attribute_values(":prefix", s(RECIPE_PREFIX))
-                .scan_index_forward(false)
-                .consistent_read(true)
-                .limit(i32::try_from(page_size).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(classify)?;
-            for item in output.items.unwrap_or_default() {
-                let recipe = decode_recipe(item)?;
-                last_scanned = Some(recipe.id);
-                if query.filter.matches(&recipe.content) {
-                    items.push(recipe);
-                    if items.len() > query.limit {
-                        // One match past the page: the page is full and not the last.
-                        items.truncate(query.limit);
-                        let next = items.last().map(|r| r.id.to_string());
-                        return Ok(Page { items, next });
-                    }
-                }
-            }
-            match output.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => return Ok(Page { items, next: None }),
-            }
+        if let Some(index_query) = query.filter.index_query()
+            && let Some(page) = self.search_page(query, &index_query).await?
+        {
+            return Ok(page);
         }
-        // Read budget spent: a short page, resuming after the last recipe examined.
-        Ok(Page {
-            items,
-            next: last_scanned.map(|id| id.to_string()),
-        })
+        self.walk_page(query).await
     }
 
     #[tracing::instrument(skip_all, fields(recipe_id = %recipe.id), level = "debug")]
@@ -615,40 +963,6 @@ impl RecipeStore for DynamoStore {
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<(), StoreError> {
         let item = recipe_item(recipe)?;
-        let Some(record) = idempotency else {
-            let result = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", PARTITION_KEY)
-                .send()
-                .await;
-            return match result {
-                Ok(_) => Ok(()),
-                Err(error)
-                    if error
-                        .as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                {
-                    Err(StoreError::AlreadyExists)
-                }
-                Err(error) => Err(classify(error)),
-            };
-        };
-
-        let record_item = to_item(IdempotencyItem {
-            pk: owner_pk(&record.scope.owner),
-            sk: format!("{IDEMPOTENCY_PREFIX}{}", record.scope.key),
-            fingerprint: record.fingerprint.clone(),
-            expires_at: epoch_seconds(record.expires_at),
-            state: COMPLETED.to_owned(),
-            claimed_at: None,
-            response: Some(record.response.clone()),
-        })
-        .map_err(unexpected)
-        .and_then(storable)?;
         let put_recipe = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -656,21 +970,20 @@ impl RecipeStore for DynamoStore {
             .expression_attribute_names("#pk", PARTITION_KEY)
             .build()
             .map_err(unexpected)?;
-        // Complete the key only while this request's claim is still the key's.
-        let put_record = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(record_item))
-            .condition_expression("#state = :in_flight AND claimed_at = :claimed_at")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":in_flight", s(IN_FLIGHT))
-            .expression_attribute_values(":claimed_at", n(epoch_nanos(record.claimed_at)))
-            .build()
-            .map_err(unexpected)?;
+        let id = recipe.id.to_string();
+        let mut actions = vec![TransactWriteItem::builder().put(put_recipe).build()];
+        if let Some(record) = idempotency {
+            actions.push(self.completed_record(record)?);
+        }
+        // The recipe, its record and its postings in one transaction: at most
+        // 2 + INDEX_TERMS_MAX = 100 actions, DynamoDB's limit.
+        for term in gota_domain::search::index_terms(&recipe.content) {
+            actions.push(search::put_posting(&self.table, &recipe.owner, &term, &id)?);
+        }
         let result = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put_recipe).build())
-            .transact_items(TransactWriteItem::builder().put(put_record).build())
+            .set_transact_items(Some(actions))
             .send()
             .await;
         match result {
@@ -719,9 +1032,7 @@ impl RecipeStore for DynamoStore {
             let Some(next) = next_version(&current, content) else {
                 return Ok(Ok(current));
             };
-            let result = self
-                .client
-                .put_item()
+            let put = Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(recipe_item(&next)?))
                 // Only over the version `change` saw; a missing item has no version.
@@ -731,14 +1042,34 @@ impl RecipeStore for DynamoStore {
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
                 )
-                .send()
-                .await;
-            let lost = match result {
-                Ok(_) => return Ok(Ok(next)),
-                Err(error) => match error.as_service_error() {
-                    Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e)) => e.item().cloned(),
-                    _ => return Err(classify(error)),
-                },
+                .build()
+                .map_err(unexpected)?;
+            let key = id.to_string();
+            let (stale, fresh) = search::diff(&current.content, &next.content);
+            let mut actions = vec![TransactWriteItem::builder().put(put).build()];
+            // Every new posting goes with the recipe (at most INDEX_TERMS_MAX = 98, so 99
+            // actions), and as many stale ones as still fit in DynamoDB's 100.
+            for term in &fresh {
+                actions.push(search::put_posting(&self.table, &next.owner, term, &key)?);
+            }
+            let room = MAX_TRANSACTION_ACTIONS
+                .saturating_sub(actions.len())
+                .min(stale.len());
+            let (now, later) = stale.split_at(room);
+            for term in now {
+                actions.push(search::delete_posting(
+                    &self.table,
+                    &next.owner,
+                    term,
+                    &key,
+                )?);
+            }
+            let lost = match self.transact_recipe_write(actions).await? {
+                None => {
+                    self.remove_postings(&next.owner, &key, later).await?;
+                    return Ok(Ok(next));
+                }
+                Some(lost) => lost,
             };
             lost_race(deadline)?;
             current = self.current(&pk, id, lost).await?;
@@ -759,9 +1090,7 @@ impl RecipeStore for DynamoStore {
             if let Err(refusal) = check(&current) {
                 return Ok(Err(refusal));
             }
-            let result = self
-                .client
-                .delete_item()
+            let delete = Delete::builder()
                 .table_name(&self.table)
                 .key(PARTITION_KEY, s(pk.clone()))
                 .key(SORT_KEY, s(recipe_sk(id)))
@@ -771,14 +1100,22 @@ impl RecipeStore for DynamoStore {
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
                 )
-                .send()
-                .await;
-            let lost = match result {
-                Ok(_) => return Ok(Ok(())),
-                Err(error) => match error.as_service_error() {
-                    Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(e)) => e.item().cloned(),
-                    _ => return Err(classify(error)),
-                },
+                .build()
+                .map_err(unexpected)?;
+            let key = id.to_string();
+            let mut actions = vec![TransactWriteItem::builder().delete(delete).build()];
+            // At most 1 + INDEX_TERMS_MAX actions.
+            for term in gota_domain::search::index_terms(&current.content) {
+                actions.push(search::delete_posting(
+                    &self.table,
+                    &current.owner,
+                    &term,
+                    &key,
+                )?);
+            }
+            let lost = match self.transact_recipe_write(actions).await? {
+                None => return Ok(Ok(())),
+                Some(lost) => lost,
             };
             lost_race(deadline)?;
             current = self.current(&pk, id, lost).await?;

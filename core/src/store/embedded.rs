@@ -7,6 +7,7 @@
 //! so every version check and idempotency rule is as atomic as with one transaction per write.
 //! See `doc/adr/0002-embedded-store-redb.md` and `doc/adr/0024-group-commit.md`.
 
+mod search;
 mod writer;
 
 use std::hash::{Hash as _, Hasher as _};
@@ -22,10 +23,12 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{
-    Change, Check, ClaimOutcome, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListFilter,
-    ListQuery, Page, RecipeStore, Refusal, Scope, StoreError, StoredResponse, next_version,
+    Change, Check, ClaimOutcome, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, IndexQuery,
+    ListFilter, ListQuery, Page, RecipeStore, Refusal, Scope, StoreError, StoredResponse,
+    next_version,
 };
 use gota_domain::{FromStore, Owner, Recipe, RecipeId};
+use search::SEARCH;
 use writer::{CompletedKey, Op, Outcome, Turn, Writer, WriterState};
 
 /// id → recipe JSON.
@@ -85,6 +88,15 @@ impl EmbeddedStore {
         txn.open_table(RECIPES)?;
         txn.open_table(BY_OWNER)?;
         txn.open_table(IDEMPOTENCY)?;
+        {
+            let recipes = txn.open_table(RECIPES)?;
+            let mut postings = txn.open_table(SEARCH)?;
+            let filed = search::backfill(&recipes, &mut postings)
+                .context("indexing the recipes of an earlier release for search")?;
+            if filed > 0 {
+                tracing::info!(recipes = filed, "indexed existing recipes for search");
+            }
+        }
         txn.commit()?;
         let db = Arc::new(db);
         Ok(Self {
@@ -207,50 +219,9 @@ impl RecipeStore for EmbeddedStore {
     #[tracing::instrument(skip_all, level = "debug")]
     async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
         let query = query.clone();
-        self.run(move |db| {
-            let txn = db.begin_read().map_err(unexpected)?;
-            let index = txn.open_table(BY_OWNER).map_err(unexpected)?;
-            let recipes = txn.open_table(RECIPES).map_err(unexpected)?;
-            let start = owner_key(&query.owner, "");
-            let end = match &query.after {
-                Some(after) => owner_key(&query.owner, after),
-                // SEP + 1: the first key past every "owner\0…".
-                None => format!("{}\u{1}", query.owner.as_str()),
-            };
-            let unfiltered = query.filter == ListFilter::default();
-            let mut items = Vec::with_capacity(query.limit.min(100));
-            let mut next = None;
-            for entry in index
-                .range(start.as_str()..end.as_str())
-                .map_err(unexpected)?
-                .rev()
-            {
-                let (key, _) = entry.map_err(unexpected)?;
-                let Some((_, id)) = key.value().split_once(SEP) else {
-                    continue;
-                };
-                if unfiltered && items.len() == query.limit {
-                    // Unfiltered, any further index entry is a further match: the page is full
-                    // and not the last, without reading and decoding that recipe. (The index
-                    // and the recipes change in one transaction, so the entry has its recipe.)
-                    next = items.last().map(|r: &Recipe| r.id.to_string());
-                    break;
-                }
-                let Some(bytes) = recipes.get(id).map_err(unexpected)? else {
-                    continue;
-                };
-                let recipe = decode_recipe(bytes.value())?;
-                if !query.filter.matches(&recipe.content) {
-                    continue;
-                }
-                if items.len() == query.limit {
-                    // One more match exists: the page is full and not the last.
-                    next = items.last().map(|r: &Recipe| r.id.to_string());
-                    break;
-                }
-                items.push(recipe);
-            }
-            Ok(Page { items, next })
+        self.run(move |db| match query.filter.index_query() {
+            Some(index_query) => search_page(db, &query, &index_query),
+            None => walk_page(db, &query),
         })
         .await
     }
@@ -278,6 +249,7 @@ impl RecipeStore for EmbeddedStore {
         let id = recipe.id.to_string();
         let op = Op::Create {
             index_key: owner_key(&recipe.owner, &id),
+            postings: search::postings(&recipe.owner, &id, &recipe.content),
             id,
             bytes: encode(&recipe.to_store())?,
             idempotency,
@@ -306,10 +278,14 @@ impl RecipeStore for EmbeddedStore {
         let Some(next) = next_version(&current, content) else {
             return Ok(Ok(current));
         };
+        let key = id.to_string();
+        let (stale, fresh) = search::diff(&current.owner, &key, &current.content, &next.content);
         let op = Op::Replace {
-            id: id.to_string(),
+            id: key,
             expected: current.version,
             bytes: encode(&next.to_store())?,
+            stale,
+            fresh,
         };
         self.write(op, turn).await?;
         Ok(Ok(next))
@@ -332,6 +308,7 @@ impl RecipeStore for EmbeddedStore {
         let key = id.to_string();
         let op = Op::Remove {
             index_key: owner_key(&current.owner, &key),
+            postings: search::postings(&current.owner, &key, &current.content),
             id: key,
             expected: current.version,
         };
@@ -370,9 +347,107 @@ impl RecipeStore for EmbeddedStore {
     }
 }
 
+/// A page of the owner's recipes in id order (newest first), each checked against the filter:
+/// the list without a filter, and a filter the index cannot narrow (an ingredient name with no
+/// letter or digit in it).
+fn walk_page(db: &Database, query: &ListQuery) -> Result<Page, StoreError> {
+    let txn = db.begin_read().map_err(unexpected)?;
+    let index = txn.open_table(BY_OWNER).map_err(unexpected)?;
+    let recipes = txn.open_table(RECIPES).map_err(unexpected)?;
+    let start = owner_key(&query.owner, "");
+    let end = match &query.after {
+        Some(after) => owner_key(&query.owner, after),
+        // SEP + 1: the first key past every "owner\0…".
+        None => format!("{}\u{1}", query.owner.as_str()),
+    };
+    let unfiltered = query.filter == ListFilter::default();
+    let mut items = Vec::with_capacity(query.limit.min(100));
+    let mut next = None;
+    for entry in index
+        .range(start.as_str()..end.as_str())
+        .map_err(unexpected)?
+        .rev()
+    {
+        let (key, _) = entry.map_err(unexpected)?;
+        let Some((_, id)) = key.value().split_once(SEP) else {
+            continue;
+        };
+        if unfiltered && items.len() == query.limit {
+            // Unfiltered, any further index entry is a further match: the page is full
+            // and not the last, without reading and decoding that recipe. (The index
+            // and the recipes change in one transaction, so the entry has its recipe.)
+            next = items.last().map(|r: &Recipe| r.id.to_string());
+            break;
+        }
+        let Some(bytes) = recipes.get(id).map_err(unexpected)? else {
+            continue;
+        };
+        let recipe = decode_recipe(bytes.value())?;
+        if !query.filter.matches(&recipe.content) {
+            continue;
+        }
+        if items.len() == query.limit {
+            // One more match exists: the page is full and not the last.
+            next = items.last().map(|r: &Recipe| r.id.to_string());
+            break;
+        }
+        items.push(recipe);
+    }
+    Ok(Page { items, next })
+}
+
+/// A page of the recipes the search index finds for `index_query`, each checked against the
+/// whole filter (the index finds a superset: an overflow recipe, a type-ahead neighbour).
+fn search_page(
+    db: &Database,
+    query: &ListQuery,
+    index_query: &IndexQuery,
+) -> Result<Page, StoreError> {
+    let txn = db.begin_read().map_err(unexpected)?;
+    let postings = txn.open_table(SEARCH).map_err(unexpected)?;
+    let recipes = txn.open_table(RECIPES).map_err(unexpected)?;
+    let mut items: Vec<Recipe> = Vec::with_capacity(query.limit.min(100));
+    let mut next = None;
+    let mut failure = None;
+    search::intersect(
+        &postings,
+        &query.owner,
+        index_query,
+        query.after.as_deref(),
+        |id| {
+            let Some(bytes) = recipes.get(id)? else {
+                return Ok(true);
+            };
+            let recipe = match decode_recipe(bytes.value()) {
+                Ok(recipe) => recipe,
+                Err(e) => {
+                    failure = Some(e);
+                    return Ok(false);
+                }
+            };
+            if !query.filter.matches(&recipe.content) {
+                return Ok(true);
+            }
+            if items.len() == query.limit {
+                // One more match exists: the page is full and not the last.
+                next = items.last().map(|r| r.id.to_string());
+                return Ok(false);
+            }
+            items.push(recipe);
+            Ok(true)
+        },
+    )
+    .map_err(unexpected)?;
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    Ok(Page { items, next })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use redb::ReadableTable as _;
 
     #[tokio::test]
     async fn embedded_store_passes_the_conformance_suite() {
@@ -475,6 +550,98 @@ mod tests {
             .await
             .expect("get");
         assert_eq!(found, Some(recipe));
+    }
+
+    /// Every posting in the index, as (owner, term, id).
+    fn all_postings(store: &EmbeddedStore) -> Vec<(String, String, String)> {
+        let txn = store.db.begin_read().expect("read");
+        let table = txn.open_table(SEARCH).expect("table");
+        table
+            .iter()
+            .expect("iter")
+            .map(|entry| {
+                let (key, _) = entry.expect("entry");
+                let parts: Vec<&str> = key.value().split(SEP).collect();
+                (
+                    parts[0].to_owned(),
+                    parts[1].to_owned(),
+                    parts[2].to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_index_holds_exactly_the_current_terms_after_every_write() {
+        let store = EmbeddedStore::in_memory().expect("open store");
+        let recipe = crate::store::conformance::searchable_recipe(
+            "owner-s",
+            "Crème brûlée",
+            "custard",
+            &["cream"],
+            &["dessert"],
+        );
+        let id = recipe.id.to_string();
+        let terms = |content: &gota_domain::RecipeContent| {
+            gota_domain::search::index_terms(content)
+                .into_iter()
+                .map(|t| ("owner-s".to_owned(), t, id.clone()))
+                .collect::<Vec<_>>()
+        };
+        store.create(&recipe, None).await.expect("create");
+        assert_eq!(all_postings(&store), terms(&recipe.content));
+        let owner = recipe.owner.clone();
+        let next = store
+            .update(recipe.id, Scope::Owner(&owner), &|current: &Recipe| {
+                let mut input = current.content.to_input();
+                input.title = Some("Lemon tart".to_owned());
+                Ok(gota_domain::RecipeContent::parse(input)?)
+            })
+            .await
+            .expect("update")
+            .expect("not refused");
+        assert_eq!(
+            all_postings(&store),
+            terms(&next.content),
+            "no stale posting is left"
+        );
+        store
+            .delete(recipe.id, Scope::Owner(&owner), &|_: &Recipe| Ok(()))
+            .await
+            .expect("delete")
+            .expect("not refused");
+        assert!(
+            all_postings(&store).is_empty(),
+            "a deleted recipe leaves no posting"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_store_written_before_the_index_is_indexed_when_opened() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let recipe = crate::store::conformance::sample_recipe("owner-b", "Old gratin");
+        {
+            let store = EmbeddedStore::open(dir.path()).expect("open store");
+            store.create(&recipe, None).await.expect("create");
+        }
+        {
+            // What an earlier release left: the recipes, no search table.
+            let db = Database::create(dir.path().join("gota.redb")).expect("raw open");
+            let txn = db.begin_write().expect("write");
+            txn.delete_table(SEARCH).expect("drop the index");
+            txn.commit().expect("commit");
+        }
+        let store = EmbeddedStore::open(dir.path()).expect("reopen store");
+        let found = store
+            .list(&ListQuery {
+                owner: recipe.owner.clone(),
+                filter: crate::store::conformance::search("gratin"),
+                limit: 10,
+                after: None,
+            })
+            .await
+            .expect("list");
+        assert_eq!(found.items, vec![recipe]);
     }
 
     #[tokio::test]

@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use gota_domain::search;
 use gota_domain::{IngredientName, Owner, Recipe, RecipeContent, RecipeId, SearchText, Tag};
 
 /// Whose recipes a read may see: the caller's own, or (admins) anyone's.
@@ -43,23 +44,77 @@ impl Scope<'_> {
 /// Filters of `GET /recipes`; all present filters must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListFilter {
-    pub tag: Option<Tag>,
+    /// Every one of these tags (sorted, no repeats: the order a client sent them in is
+    /// irrelevant, and cursors bind the canonical form).
+    pub tags: Vec<Tag>,
     pub ingredient: Option<IngredientName>,
-    pub title: Option<SearchText>,
+    /// Words searched for in title, description, ingredient names and tags.
+    pub q: Option<SearchText>,
 }
 
 impl ListFilter {
+    /// The filter with `tags` in canonical order.
+    pub fn new(
+        mut tags: Vec<Tag>,
+        ingredient: Option<IngredientName>,
+        q: Option<SearchText>,
+    ) -> Self {
+        tags.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        tags.dedup();
+        Self {
+            tags,
+            ingredient,
+            q,
+        }
+    }
+
+    /// The final word on a candidate: the index only narrows the candidates down.
     pub fn matches(&self, content: &RecipeContent) -> bool {
-        self.tag.as_ref().is_none_or(|t| content.has_tag(t))
+        self.tags.iter().all(|t| content.has_tag(t))
             && self
                 .ingredient
                 .as_ref()
                 .is_none_or(|i| content.has_ingredient(i))
-            && self
-                .title
-                .as_ref()
-                .is_none_or(|q| content.title_contains(q))
+            && self.q.as_ref().is_none_or(|q| content.matches_search(q))
     }
+
+    /// What the index must find: the recipes filed under every exact term and under some
+    /// term starting with the prefix. `None` for no filter (the plain newest-first list).
+    pub fn index_query(&self) -> Option<IndexQuery> {
+        let mut exact: Vec<String> = self
+            .tags
+            .iter()
+            .map(|t| search::tag_term(t.as_str()))
+            .collect();
+        if let Some(ingredient) = &self.ingredient {
+            // A recipe with this ingredient has every word of its name among its terms.
+            exact.extend(search::tokens(ingredient.as_str()));
+        }
+        let mut prefix = None;
+        if let Some(q) = &self.q {
+            exact.extend(q.exact().iter().cloned());
+            prefix = Some(q.prefix().to_owned());
+        }
+        exact.sort();
+        exact.dedup();
+        // A prefix that is also an exact term adds nothing.
+        if prefix.as_ref().is_some_and(|p| exact.contains(p)) {
+            prefix = None;
+        }
+        if exact.is_empty() && prefix.is_none() {
+            return None;
+        }
+        Some(IndexQuery { exact, prefix })
+    }
+}
+
+/// A filter in the index's terms ([`gota_domain::search::index_terms`]). Recipes filed under
+/// [`search::OVERFLOW_TERM`] are candidates of every term; every candidate is then checked
+/// with [`ListFilter::matches`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexQuery {
+    pub exact: Vec<String>,
+    pub prefix: Option<String>,
 }
 
 /// One page request: an owner's recipes, newest first, after an adapter-specific position.

@@ -113,3 +113,87 @@ fn accepted_recipes_are_stored_and_read_back_equal_by_the_embedded_store() {
         )
         .unwrap();
 }
+
+/// The index finds exactly what checking every recipe finds: for recipes written from a small
+/// vocabulary (so queries hit and miss, words share prefixes, accents and case vary) and any
+/// search, tag set and page size, the pages of the indexed list are the brute-force matches,
+/// newest first, each once.
+#[test]
+fn the_indexed_list_finds_exactly_the_recipes_a_full_check_finds() {
+    use super::{ListFilter, ListQuery};
+    use gota_domain::{SearchText, Tag};
+    const WORDS: [&str; 8] = [
+        "crème", "Creamy", "cress", "brûlée", "tart", "TARTE", "pie", "pies",
+    ];
+    const TAGS: [&str; 3] = ["dessert", "french", "quick"];
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let words = || prop::collection::vec(prop::sample::select(&WORDS[..]), 1..4);
+    let tags = || prop::sample::subsequence(&TAGS[..], 0..3);
+    let recipes = prop::collection::vec((words(), words(), tags()), 1..12);
+    // A query's words, each maybe cut short (type-ahead), e.g. "cr", "tar", "pie".
+    let typed = prop::collection::vec(
+        (prop::sample::select(&WORDS[..]), 1..8usize)
+            .prop_map(|(word, keep)| word.chars().take(keep).collect::<String>()),
+        1..4,
+    );
+    let queries = prop::collection::vec((prop::option::of(typed), tags(), 1..4usize), 1..8);
+    let mut runner = TestRunner::new(config(48));
+    runner
+        .run(&(recipes, queries), |(recipes, queries)| {
+            let store = EmbeddedStore::in_memory().unwrap();
+            let owner = "prop-owner";
+            let mut stored = Vec::new();
+            for (title, description, tags) in recipes {
+                let recipe = super::conformance::searchable_recipe(
+                    owner,
+                    &title.join(" "),
+                    &description.join(" "),
+                    &[],
+                    &tags,
+                );
+                runtime.block_on(store.create(&recipe, None)).unwrap();
+                stored.push(recipe);
+            }
+            // Someone else's recipe with every word: never a match.
+            let all = WORDS.join(" ");
+            let stranger =
+                super::conformance::searchable_recipe("stranger", &all, &all, &[], &TAGS);
+            runtime.block_on(store.create(&stranger, None)).unwrap();
+            stored.reverse();
+            for (q, tags, limit) in queries {
+                let filter = ListFilter::new(
+                    tags.iter().map(|t| Tag::parse(t).unwrap()).collect(),
+                    None,
+                    q.map(|words| SearchText::parse(&words.join(" ")).unwrap()),
+                );
+                let expected: Vec<RecipeId> = stored
+                    .iter()
+                    .filter(|r| filter.matches(&r.content))
+                    .map(|r| r.id)
+                    .collect();
+                let mut found = Vec::new();
+                let mut after = None;
+                loop {
+                    let page = runtime
+                        .block_on(store.list(&ListQuery {
+                            owner: Owner::parse(owner).unwrap(),
+                            filter: filter.clone(),
+                            limit,
+                            after,
+                        }))
+                        .unwrap();
+                    prop_assert!(page.items.len() <= limit);
+                    found.extend(page.items.iter().map(|r| r.id));
+                    match page.next {
+                        Some(next) => after = Some(next),
+                        None => break,
+                    }
+                }
+                prop_assert_eq!(&found, &expected, "{:?}", filter);
+            }
+            Ok(())
+        })
+        .unwrap();
+}

@@ -397,6 +397,8 @@ async fn bad_list_parameters_are_422s() {
         "owner=bob",
         "tag=",
         "tag=no%20spaces",
+        "tag=ok&tag=no%20spaces",
+        "q=%20-%20",
         "limit=5&limit=6",
     ] {
         let reply = t
@@ -408,6 +410,7 @@ async fn bad_list_parameters_are_422s() {
         "limit=1",
         "limit=100",
         "tag=Italian",
+        "tag=italian&tag=quick",
         "ingredient=Garlic",
         "q=pasta",
         "unknown=ignored",

@@ -626,6 +626,105 @@ async fn an_html_page_to_import_is_accepted_at_its_size_limit_and_refused_one_by
     );
 }
 
+#[tokio::test]
+async fn a_search_is_accepted_at_its_word_limit_and_refused_one_past_it() {
+    let (name, max) = named!(SEARCH_TOKENS_MAX);
+    let t = spawn_app();
+    let token = t.token("alice");
+    let words = |n: usize| {
+        (0..n)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join("+")
+    };
+    let reply = t
+        .call(
+            "GET",
+            &format!("/recipes?q={}", words(max)),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{name}: {}", reply.body);
+    let reply = t
+        .call(
+            "GET",
+            &format!("/recipes?q={}", words(max + 1)),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&reply), ["/query/q"]);
+}
+
+#[tokio::test]
+async fn the_tag_filter_is_accepted_at_its_repeat_limit_and_refused_one_past_it() {
+    let (name, max) = named!(TAG_FILTERS_MAX);
+    let t = spawn_app();
+    let token = t.token("alice");
+    let tags = |n: usize| {
+        (0..n)
+            .map(|i| format!("tag=t{i}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    let reply = t
+        .call(
+            "GET",
+            &format!("/recipes?{}", tags(max)),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{name}: {}", reply.body);
+    let reply = t
+        .call(
+            "GET",
+            &format!("/recipes?{}", tags(max + 1)),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&reply), ["/query/tag"]);
+}
+
+#[tokio::test]
+async fn a_word_past_the_token_limit_still_finds_itself() {
+    let (name, max) = named!(SEARCH_TOKEN_MAX);
+    let t = spawn_app();
+    let token = t.token("alice");
+    let long = "x".repeat(max + 5);
+    t.create(&token, recipe(&format!("{long} pie"))).await;
+    t.create(&token, recipe("Plain pie")).await;
+    let reply = t
+        .call("GET", &format!("/recipes?q={long}+pie"), Some(&token), None)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{name}"
+    );
+}
+
+#[tokio::test]
+async fn a_recipe_with_more_terms_than_the_index_keeps_is_still_found() {
+    let (name, max) = named!(INDEX_TERMS_MAX);
+    let t = spawn_app();
+    let token = t.token("alice");
+    let mut body = recipe("Epic");
+    let words: Vec<String> = (0..=max).map(|i| format!("w{i}")).collect();
+    body["description"] = json!(words.join(" "));
+    t.create(&token, body).await;
+    let reply = t
+        .call("GET", &format!("/recipes?q=w{max}"), Some(&token), None)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body["items"][0]["title"], "Epic", "{name}");
+}
+
 // --- the tables cover limits.rs ----------------------------------------------------------
 
 /// The constants the tests of this module are built from: every table row, and every other

@@ -186,6 +186,67 @@ async fn filters_combine_and_match_case_insensitively() {
 }
 
 #[tokio::test]
+async fn repeated_tags_must_all_match_and_search_covers_every_field() {
+    let t = spawn_app();
+    let token = t.token("alice");
+    let mut tart = recipe("Tarte Tatin");
+    tart["tags"] = json!(["french", "dessert"]);
+    tart["description"] = json!("Caramelised apples");
+    t.create(&token, tart).await;
+    let mut crumble = recipe("Crumble");
+    crumble["tags"] = json!(["dessert"]);
+    t.create(&token, crumble).await;
+    let titles = |body: &Value| {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["title"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let both = t
+        .call("GET", "/recipes?tag=dessert&tag=French", Some(&token), None)
+        .await;
+    assert_eq!(both.status, StatusCode::OK, "{}", both.body);
+    assert_eq!(titles(&both.body), ["Tarte Tatin"]);
+    let searched = t
+        .call("GET", "/recipes?q=caram%C3%89lised+ap", Some(&token), None)
+        .await;
+    assert_eq!(
+        titles(&searched.body),
+        ["Tarte Tatin"],
+        "description, accents, prefix"
+    );
+    let one = t
+        .call("GET", "/recipes?tag=dessert&limit=1", Some(&token), None)
+        .await;
+    let cursor = one.body["next_cursor"].as_str().unwrap().to_owned();
+    let swapped = t
+        .call(
+            "GET",
+            &format!("/recipes?tag=dessert&tag=french&cursor={cursor}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_problem(&swapped, StatusCode::UNPROCESSABLE_ENTITY);
+    let same = t
+        .call(
+            "GET",
+            &format!("/recipes?tag=dessert&tag=dessert&cursor={cursor}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        same.status,
+        StatusCode::OK,
+        "a repeated tag is the same filter"
+    );
+    assert_eq!(titles(&same.body), ["Tarte Tatin"]);
+}
+
+#[tokio::test]
 async fn control_characters_in_a_filter_are_a_422_naming_the_parameter() {
     let t = spawn_app();
     let admin = t.admin_token("root");

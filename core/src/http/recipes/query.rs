@@ -11,9 +11,9 @@ use utoipa::IntoParams;
 
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
-use crate::http::extract::QueryParams;
+use crate::http::extract::{QueryParams, parse_query};
 use crate::store::ListFilter;
-use gota_domain::{IngredientName, Owner, Recipe, SearchText, Servings, Tag, UnitSystem};
+use gota_domain::{IngredientName, Owner, Recipe, SearchText, Servings, Tag, UnitSystem, limits};
 
 /// Page size when the client names none.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
@@ -29,10 +29,15 @@ pub struct ListParams {
     /// `next_cursor` from the previous page of the same query.
     cursor: Option<String>,
     /// Only recipes with this tag (exact; trimmed and lower-cased first, like a tag a recipe is
-    /// written with, so `Italian` finds `italian`). Not the `Tag` schema: that one describes
-    /// tags as stored (lower case), and a schema stricter than the server is a wrong contract.
-    #[param(min_length = 1, pattern = r"^\s*[A-Za-z0-9-]+\s*$")]
-    tag: Option<String>,
+    /// written with, so `Italian` finds `italian`); may be repeated, up to 10 times, and then
+    /// every tag must match. Each value: letters, digits and `-`, any case. Not the `Tag`
+    /// schema: that one describes tags as stored (lower case), and a schema stricter than the
+    /// server is a wrong contract.
+    // Taken out of the query before the rest is decoded (`parse_query`): serde_urlencoded
+    // has no repeated keys.
+    #[param(max_items = 10, style = Form, explode)]
+    #[serde(default)]
+    tag: Vec<String>,
     /// Only recipes with an ingredient of this name (case-insensitive). No control characters.
     #[param(
         min_length = 1,
@@ -40,7 +45,10 @@ pub struct ListParams {
         pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
     )]
     ingredient: Option<String>,
-    /// Only recipes whose title contains this text (case-insensitive). No control characters.
+    /// Search: recipes whose title, description, ingredient names or tags hold every word of
+    /// this text, the last word as a prefix (type-ahead); case and accents are ignored. 1–200
+    /// characters, 1–8 words (letters and digits; apostrophes join, other punctuation
+    /// separates). No control characters.
     #[param(
         min_length = 1,
         max_length = 200,
@@ -62,8 +70,10 @@ impl ListParams {
     /// NUL, newlines, ESC, C1 controls…). No recipe text can match one, and such values have
     /// no business in cursor bindings or logs.
     fn refuse_control_characters(&self) -> Result<(), ApiError> {
+        if self.tag.iter().any(|v| v.chars().any(char::is_control)) {
+            return Err(query_error("tag", "must not contain control characters"));
+        }
         let filters = [
-            ("tag", &self.tag),
             ("ingredient", &self.ingredient),
             ("q", &self.q),
             ("owner", &self.owner),
@@ -125,15 +135,26 @@ impl ListRecipes {
                     )
                 })?,
         };
-        let filter = ListFilter {
-            tag: parse_optional("tag", params.tag.as_deref(), Tag::parse)?,
-            ingredient: parse_optional(
+        if params.tag.len() > limits::TAG_FILTERS_MAX {
+            return Err(query_error(
+                "tag",
+                format!("may be given at most {} times", limits::TAG_FILTERS_MAX),
+            ));
+        }
+        let tags = params
+            .tag
+            .iter()
+            .map(|raw| Tag::parse(raw).map_err(|m| query_error("tag", m)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let filter = ListFilter::new(
+            tags,
+            parse_optional(
                 "ingredient",
                 params.ingredient.as_deref(),
                 IngredientName::parse,
             )?,
-            title: parse_optional("q", params.q.as_deref(), SearchText::parse)?,
-        };
+            parse_optional("q", params.q.as_deref(), SearchText::parse)?,
+        );
         Ok(Self {
             limit,
             cursor: params.cursor,
@@ -159,8 +180,10 @@ impl ListRecipes {
 impl<S: Send + Sync> FromRequestParts<S> for ListRecipes {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let QueryParams(params) = QueryParams::from_request_parts(parts, state).await?;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let (mut params, tags): (ListParams, _) = parse_query(query, &["tag"])?;
+        params.tag = tags.into_iter().map(|(_, value)| value).collect();
         Self::parse(params)
     }
 }

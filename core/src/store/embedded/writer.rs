@@ -21,7 +21,8 @@ use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    BY_OWNER, IDEMPOTENCY, IdempotencyRow, RECIPES, RowState, encode, lease_expired, unexpected,
+    BY_OWNER, IDEMPOTENCY, IdempotencyRow, RECIPES, RowState, SEARCH, encode, lease_expired,
+    unexpected,
 };
 use crate::store::{ClaimOutcome, ExistingClaim, IdempotencyClaim, StoreError};
 
@@ -63,18 +64,24 @@ pub(super) enum Op {
         index_key: String,
         bytes: Vec<u8>,
         idempotency: Option<CompletedKey>,
+        /// Its search postings (`search::posting_key`).
+        postings: Vec<String>,
     },
-    /// Replace a recipe that must still be at version `expected`.
+    /// Replace a recipe that must still be at version `expected`, moving its search postings
+    /// from the old content's terms to the new one's (only the difference).
     Replace {
         id: String,
         expected: u64,
         bytes: Vec<u8>,
+        stale: Vec<String>,
+        fresh: Vec<String>,
     },
-    /// Remove a recipe that must still be at version `expected`.
+    /// Remove a recipe that must still be at version `expected`, with its search postings.
     Remove {
         id: String,
         index_key: String,
         expected: u64,
+        postings: Vec<String>,
     },
     Claim {
         key: String,
@@ -355,6 +362,7 @@ struct Tables<'txn> {
     recipes: Table<'txn, &'static str, &'static [u8]>,
     by_owner: Table<'txn, &'static str, ()>,
     idempotency: Table<'txn, &'static str, &'static [u8]>,
+    search: Table<'txn, &'static str, ()>,
     /// Whether any job changed a table (set before each job's first change).
     wrote: bool,
 }
@@ -372,6 +380,7 @@ impl<'txn> Tables<'txn> {
             recipes: txn.open_table(RECIPES)?,
             by_owner: txn.open_table(BY_OWNER)?,
             idempotency: txn.open_table(IDEMPOTENCY)?,
+            search: txn.open_table(SEARCH)?,
             wrote: false,
         })
     }
@@ -386,6 +395,7 @@ impl<'txn> Tables<'txn> {
                 index_key,
                 bytes,
                 idempotency,
+                postings,
             } => {
                 if self.recipes.get(id.as_str())?.is_some() {
                     return Ok(Err(StoreError::AlreadyExists));
@@ -400,6 +410,9 @@ impl<'txn> Tables<'txn> {
                 self.wrote = true;
                 self.recipes.insert(id.as_str(), bytes.as_slice())?;
                 self.by_owner.insert(index_key.as_str(), ())?;
+                for posting in postings {
+                    self.search.insert(posting.as_str(), ())?;
+                }
                 if let Some(completed) = idempotency {
                     self.idempotency
                         .insert(completed.key.as_str(), completed.row.as_slice())?;
@@ -410,18 +423,27 @@ impl<'txn> Tables<'txn> {
                 id,
                 expected,
                 bytes,
+                stale,
+                fresh,
             } => {
                 if let Err(refused) = self.check_version(id, *expected)? {
                     return Ok(Err(refused));
                 }
                 self.wrote = true;
                 self.recipes.insert(id.as_str(), bytes.as_slice())?;
+                for posting in stale {
+                    self.search.remove(posting.as_str())?;
+                }
+                for posting in fresh {
+                    self.search.insert(posting.as_str(), ())?;
+                }
                 Ok(Ok(Outcome::Written))
             }
             Op::Remove {
                 id,
                 index_key,
                 expected,
+                postings,
             } => {
                 if let Err(refused) = self.check_version(id, *expected)? {
                     return Ok(Err(refused));
@@ -429,6 +451,9 @@ impl<'txn> Tables<'txn> {
                 self.wrote = true;
                 self.recipes.remove(id.as_str())?;
                 self.by_owner.remove(index_key.as_str())?;
+                for posting in postings {
+                    self.search.remove(posting.as_str())?;
+                }
                 Ok(Ok(Outcome::Written))
             }
             Op::Claim { key, claim } => {
