@@ -127,9 +127,19 @@ fn n(value: impl Into<i128>) -> AttributeValue {
 struct RecipeItem<'a> {
     pk: String,
     sk: String,
+    /// [`INDEXED`]: this item's search postings were written in the same transaction.
+    #[serde(rename = "search_index")]
+    indexed: u8,
     #[serde(flatten)]
     recipe: ToStore<'a>,
 }
+
+/// The attribute every recipe item written by a release that maintains the search index
+/// carries (ADR 0030): the backfill of an owner's older recipes skips the items that have it,
+/// so an owner whose recipes were all written with their postings costs the backfill reads
+/// only — no posting is written twice.
+/// (`indexed` itself is one of DynamoDB's reserved words.)
+const INDEXED: &str = "search_index";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct IdempotencyItem {
@@ -241,6 +251,7 @@ pub(super) fn recipe_item(recipe: &Recipe) -> Result<HashMap<String, AttributeVa
     to_item(RecipeItem {
         pk: owner_pk(&recipe.owner),
         sk: recipe_sk(recipe.id),
+        indexed: 1,
         recipe: recipe.to_store(),
     })
     .map_err(unexpected)
@@ -401,6 +412,12 @@ impl DynamoStore {
         let mut puts = Vec::new();
         let mut oldest = None;
         for item in output.items.unwrap_or_default() {
+            if item.contains_key(INDEXED) {
+                if let Some(AttributeValue::S(sk)) = item.get(SORT_KEY) {
+                    oldest = sk.strip_prefix(RECIPE_PREFIX).map(str::to_owned);
+                }
+                continue;
+            }
             let recipe = decode_recipe(item)?;
             let id = recipe.id.to_string();
             for term in gota_domain::search::index_terms(&recipe.content) {

@@ -175,15 +175,18 @@ async fn pagination_filters_and_idempotency_work_on_dynamodb() {
     created.reverse();
     assert_eq!(seen, created, "all 23 once, newest first");
 
-    let (_, _, vegan) = w
+    let (status, _, vegan) = w
         .send("GET", "/recipes?tag=vegan&limit=3", &alice.id, None, &[])
         .await;
+    assert_eq!(status, StatusCode::OK, "{vegan}");
     assert_eq!(
         vegan["items"].as_array().unwrap().len(),
         3,
         "a filtered page is full"
     );
-    let cursor = vegan["next_cursor"].as_str().unwrap();
+    let cursor = vegan["next_cursor"]
+        .as_str()
+        .expect(&format!("a cursor on {vegan}"));
     let (_, _, rest) = w
         .send(
             "GET",

@@ -97,7 +97,10 @@ async fn throttling_is_retried_and_exhaustion_is_a_503() {
     let app = axum::Router::new().fallback(move |headers: HeaderMap| {
         let counter = Arc::clone(&counter);
         async move {
-            if headers.get("x-amz-target").and_then(|v| v.to_str().ok()) == Some("DynamoDB_20120810.PutItem") {
+            if matches!(
+                headers.get("x-amz-target").and_then(|v| v.to_str().ok()),
+                Some("DynamoDB_20120810.PutItem" | "DynamoDB_20120810.TransactWriteItems")
+            ) {
                 counter.fetch_add(1, Ordering::SeqCst);
             }
             (

@@ -291,7 +291,7 @@ async fn recipes_of_a_release_without_the_index_are_found_and_then_indexed_on_dy
     }
     ids.reverse();
     let owner = owner.unwrap();
-    // What an earlier release left: the recipes, no postings.
+    // What an earlier release left: the recipes without the `search_index` mark, no postings.
     for (pk, sk) in postings(&client, "recipes").await {
         client
             .delete_item()
@@ -302,6 +302,26 @@ async fn recipes_of_a_release_without_the_index_are_found_and_then_indexed_on_dy
             .await
             .unwrap();
     }
+    let items = client.scan().table_name("recipes").send().await.unwrap();
+    let mut unmarked = 0;
+    for item in items.items() {
+        if item.contains_key("search_index") {
+            client
+                .update_item()
+                .table_name("recipes")
+                .key("pk", item["pk"].clone())
+                .key("sk", item["sk"].clone())
+                .update_expression("REMOVE search_index")
+                .send()
+                .await
+                .unwrap();
+            unmarked += 1;
+        }
+    }
+    assert_eq!(
+        unmarked, 30,
+        "every recipe this release writes carries the search_index mark"
+    );
     let search = conformance::search("gratin");
     // A fresh process each time (no memory of a finished backfill): 25 recipes a request.
     for round in 0..4 {
