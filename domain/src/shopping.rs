@@ -23,15 +23,17 @@ use crate::units::{self, Dimension, UnitSystem};
 use crate::validation::whole_number;
 use crate::{Ingredient, RecipeId, Servings};
 
-/// The key ingredient names match by: NFD without combining marks (so `é` is `e`), lower
-/// case, white space collapsed, and a simple English plural taken off the last word
-/// (`tomatoes` → `tomato`, `eggs` → `egg`, `cherries` → `cherry`, `peaches` → `peach`).
-/// Both sides of a comparison go through it, so a plural rule that over-reaches only ever
-/// joins spellings of one word.
+/// The key ingredient names match by: NFD without combining marks (so `é` is `e`), hyphens
+/// and dashes as spaces and apostrophes dropped (`all-purpose` is `all purpose`,
+/// `confectioners'` is `confectioners`), lower case, white space collapsed, and a simple
+/// English plural taken off the last word (`tomatoes` → `tomato`, `eggs` → `egg`, `cherries`
+/// → `cherry`, `peaches` → `peach`, `leaves` → `leaf`). Both sides of a comparison go through
+/// it, so a plural rule that over-reaches only ever joins spellings of one word.
 pub fn normalize_name(name: &str) -> String {
     let folded: String = name
         .nfd()
-        .filter(|c| !is_combining_mark(*c))
+        .filter(|c| !is_combining_mark(*c) && !is_apostrophe(*c))
+        .map(|c| if is_dash(c) { ' ' } else { c })
         .collect::<String>()
         .to_lowercase();
     let mut words: Vec<&str> = folded.split_whitespace().collect();
@@ -46,15 +48,35 @@ pub fn normalize_name(name: &str) -> String {
     key
 }
 
+/// ASCII and typographic apostrophes (and the modifier letter often typed for one).
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}' | '\u{02bc}')
+}
+
+/// Hyphen-minus and the Unicode hyphens and dashes a word processor puts in its place.
+fn is_dash(c: char) -> bool {
+    matches!(c, '-' | '\u{2010}'..='\u{2014}')
+}
+
+/// Plurals no suffix rule gets right (`-ves` is also `olives`, `cloves`, `chives`).
+const IRREGULAR_PLURALS: &[(&str, &str)] =
+    &[("leaves", "leaf"), ("loaves", "loaf"), ("halves", "half")];
+
 /// A simple English singular; words of 3 letters or fewer and those ending in `ss`, `us` or
-/// `is` (glass, asparagus, couscous, hummus) are left alone.
+/// `is` (glass, asparagus, couscous, hummus) are left alone. A final `-ie` is read as `-y`,
+/// since `-ies` cannot tell `cherries` (cherry) from `cookies` (cookie): both forms of either
+/// word end the same way.
 fn singular(word: &str) -> String {
     let stem = |suffix: &str| word.get(..word.len() - suffix.len()).unwrap_or(word);
     let long = word.chars().count() > 3;
-    if !long || word.ends_with("ss") || word.ends_with("us") || word.ends_with("is") {
+    if let Some((_, singular)) = IRREGULAR_PLURALS.iter().find(|(plural, _)| *plural == word) {
+        (*singular).to_owned()
+    } else if !long || word.ends_with("ss") || word.ends_with("us") || word.ends_with("is") {
         word.to_owned()
     } else if word.ends_with("ies") && word.chars().count() > 4 {
         format!("{}y", stem("ies"))
+    } else if word.ends_with("ie") {
+        format!("{}y", stem("ie"))
     } else if ["oes", "ches", "shes", "xes"]
         .iter()
         .any(|suffix| word.ends_with(suffix))
@@ -327,6 +349,71 @@ mod tests {
         ] {
             assert_ne!(normalize_name(a), normalize_name(b), "{a:?} {b:?}");
         }
+    }
+
+    #[test]
+    fn plurals_of_words_in_ie_and_f_match_their_singulars() {
+        for (a, b) in [
+            ("cookies", "cookie"),
+            ("Brownies", "brownie"),
+            ("smoothies", "smoothie"),
+            ("french fries", "french fry"),
+            ("pies", "pie"),
+            ("bay leaves", "bay leaf"),
+            ("Kaffir lime leaves", "kaffir lime leaf"),
+            ("loaves", "loaf"),
+            ("halves", "half"),
+            ("olives", "olive"),
+            ("cloves", "clove"),
+            ("chives", "chive"),
+        ] {
+            assert_eq!(normalize_name(a), normalize_name(b), "{a:?} {b:?}");
+        }
+    }
+
+    #[test]
+    fn hyphens_and_apostrophes_do_not_make_another_ingredient() {
+        for (a, b) in [
+            ("all-purpose flour", "All Purpose Flour"),
+            ("extra-virgin olive oil", "extra virgin olive oil"),
+            ("confectioners' sugar", "confectioners sugar"),
+            ("Confectioner\u{2019}s sugar", "confectioners sugar"),
+            ("half-and-half", "half and half"),
+        ] {
+            assert_eq!(normalize_name(a), normalize_name(b), "{a:?} {b:?}");
+        }
+        assert_eq!(
+            units::density(&normalize_name("All-Purpose Flour")),
+            Some(0.528)
+        );
+    }
+
+    #[test]
+    fn different_ingredients_sharing_words_stay_apart() {
+        for (a, b) in [
+            ("green onion", "onion"),
+            ("egg", "eggplant"),
+            ("egg whites", "eggs"),
+            ("brown sugar", "sugar"),
+            ("peanut butter", "butter"),
+            ("garlic cloves", "garlic"),
+        ] {
+            assert_ne!(normalize_name(a), normalize_name(b), "{a:?} {b:?}");
+        }
+    }
+
+    #[test]
+    fn a_cup_of_all_purpose_flour_joins_its_grams() {
+        let a = recipe(
+            json!([{"name": "all-purpose flour", "quantity": {"amount": 200, "unit": "g"}}]),
+        );
+        let b = recipe(
+            json!([{"name": "All purpose flour", "quantity": {"amount": 1, "unit": "cup"}}]),
+        );
+        let items = list(&[(1, &a), (2, &b)], None);
+        assert_eq!(items.len(), 1, "{items:?}");
+        assert_eq!(total(&items[0]), (324.9, Some(Unit::G)));
+        assert!(items[0].estimate);
     }
 
     #[test]

@@ -187,8 +187,8 @@ pub fn convert(quantity: Quantity, system: UnitSystem) -> Quantity {
 /// the figure is well established. From the USDA National Nutrient Database for Standard
 /// Reference (SR Legacy, household measures), per US cup of 236.588 ml: water 236.6 g, whole
 /// milk 244 g, all-purpose flour (spooned, levelled) 125 g, granulated sugar 200 g, butter
-/// 227 g, long-grain white rice (raw) 185 g, vegetable oil 218 g, honey 339 g. Keys are
-/// normalised names (see `shopping::normalize_name`), singular.
+/// 227 g, long-grain white rice (raw) 185 g, vegetable oil 218 g, olive oil 216 g, honey
+/// 339 g. Keys are normalised names (see `shopping::normalize_name`), singular.
 pub const DENSITIES: &[(&str, f64)] = &[
     ("water", 1.0),
     ("milk", 1.031),
@@ -204,7 +204,8 @@ pub const DENSITIES: &[(&str, f64)] = &[
     ("white rice", 0.782),
     ("oil", 0.921),
     ("vegetable oil", 0.921),
-    ("olive oil", 0.921),
+    ("olive oil", 0.913),
+    ("extra virgin olive oil", 0.913),
     ("honey", 1.433),
 ];
 
@@ -415,6 +416,26 @@ mod tests {
         assert!(DENSITIES.iter().all(|(_, d)| (0.1..3.0).contains(d)));
         assert_eq!(density("flour"), Some(0.528));
         assert_eq!(density("garlic"), None);
+    }
+
+    #[test]
+    fn densities_are_the_usda_grams_per_cup_over_the_cup_in_ml() {
+        // SR Legacy household measures, grams per US cup.
+        for (name, grams_per_cup) in [
+            ("water", 236.6),
+            ("whole milk", 244.0),
+            ("all purpose flour", 125.0),
+            ("granulated sugar", 200.0),
+            ("butter", 227.0),
+            ("white rice", 185.0),
+            ("vegetable oil", 218.0),
+            ("olive oil", 216.0),
+            ("extra virgin olive oil", 216.0),
+            ("honey", 339.0),
+        ] {
+            let expected = (grams_per_cup / ML_PER_CUP * 1000.0_f64).round() / 1000.0;
+            assert_eq!(density(name), Some(expected), "{name}");
+        }
     }
 }
 

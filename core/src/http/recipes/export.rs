@@ -48,7 +48,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Representation {
             return Ok(Self::Json);
         }
         // `Api` gives every request one (empty outside a stage).
-        let base = parts.extensions.get::<BasePath>().cloned().unwrap_or_default();
+        let base = parts
+            .extensions
+            .get::<BasePath>()
+            .cloned()
+            .unwrap_or_default();
         Ok(Self::JsonLd { base })
     }
 }
@@ -72,11 +76,7 @@ pub(super) fn respond(
     match evaluate_tag(conditions, &Method::GET, tag) {
         Precondition::Proceed => {}
         Precondition::NotModified => {
-            return Ok((
-                StatusCode::NOT_MODIFIED,
-                [(header::ETAG, weak_etag(tag))],
-            )
-                .into_response());
+            return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, weak_etag(tag))]).into_response());
         }
         Precondition::Failed => return Err(ApiError::PreconditionFailed),
     }
