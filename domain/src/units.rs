@@ -149,14 +149,31 @@ pub fn display_unit(dimension: Dimension, base: f64, system: UnitSystem) -> Opti
 }
 
 /// `base` in the display unit of `system`, rounded for a cook (4 significant digits, 3
-/// decimals, never below 0.001 so that no amount reads as nothing). The amount may exceed
-/// the 1,000,000 an ingredient may hold: a shopping list's totals are not recipe input.
+/// decimals, never below 0.001 so that no amount reads as nothing). An amount under 0.001 of
+/// the system's smallest unit is shown in the other system's instead, as [`convert`] keeps
+/// such an amount's own unit: 0.01 g is 10 mg, where "0.001 oz" would be 28 mg. The amount
+/// may exceed the 1,000,000 an ingredient may hold: a shopping list's totals are not recipe
+/// input.
 pub fn display(dimension: Dimension, base: f64, system: UnitSystem) -> (f64, Option<Unit>) {
-    let unit = display_unit(dimension, base, system);
-    let amount = match unit {
-        Some(unit) if !matches!(dimension, Dimension::Count(_)) => from_base(base, unit),
-        _ => base,
+    let exact = |system| {
+        let unit = display_unit(dimension, base, system);
+        let amount = match unit {
+            Some(unit) if !matches!(dimension, Dimension::Count(_)) => from_base(base, unit),
+            _ => base,
+        };
+        (amount, unit)
     };
+    let (mut amount, mut unit) = exact(system);
+    if amount < limits::AMOUNT_MIN {
+        let other = match system {
+            UnitSystem::Metric => UnitSystem::Us,
+            UnitSystem::Us => UnitSystem::Metric,
+        };
+        let (other_amount, other_unit) = exact(other);
+        if other_amount >= limits::AMOUNT_MIN {
+            (amount, unit) = (other_amount, other_unit);
+        }
+    }
     (round_for_cooks(amount), unit)
 }
 
@@ -348,6 +365,24 @@ mod tests {
         assert_eq!((amount, unit), (0.001, Some(Unit::Mg)));
         let (amount, _) = display(Dimension::Volume, 1e-6, UnitSystem::Us);
         assert!(amount > 0.0);
+    }
+
+    #[test]
+    fn a_total_too_small_for_the_systems_units_is_shown_in_the_others() {
+        // 0.01 g of saffron is 0.00035 oz: the 0.001 floor would show 28 mg as "0.001 oz".
+        assert_eq!(
+            display(Dimension::Mass, 0.01, UnitSystem::Us),
+            (10.0, Some(Unit::Mg))
+        );
+        assert_eq!(
+            display(Dimension::Volume, 0.004, UnitSystem::Us),
+            (0.004, Some(Unit::Ml))
+        );
+        // At or above 0.001 of the unit, the system's own unit (as `convert` does).
+        assert_eq!(
+            display(Dimension::Mass, 0.03, UnitSystem::Us),
+            (0.001, Some(Unit::Oz))
+        );
     }
 
     #[test]
