@@ -201,37 +201,48 @@ pub fn convert(quantity: Quantity, system: UnitSystem) -> Quantity {
 }
 
 /// Grams per millilitre of an ingredient measured by volume, for the few ingredients where
-/// the figure is well established. From the USDA National Nutrient Database for Standard
-/// Reference (SR Legacy, household measures), per US cup of 236.588 ml: water 236.6 g, whole
-/// milk 244 g, all-purpose flour (spooned, levelled) 125 g, granulated sugar 200 g, butter
-/// 227 g, long-grain white rice (raw) 185 g, vegetable oil 218 g, olive oil 216 g, honey
-/// 339 g. Keys are normalised names (see `shopping::normalize_name`), singular.
-pub const DENSITIES: &[(&str, f64)] = &[
-    ("water", 1.0),
-    ("milk", 1.031),
-    ("whole milk", 1.031),
-    ("flour", 0.528),
-    ("all purpose flour", 0.528),
-    ("plain flour", 0.528),
-    ("sugar", 0.845),
-    ("granulated sugar", 0.845),
-    ("white sugar", 0.845),
-    ("butter", 0.959),
-    ("rice", 0.782),
-    ("white rice", 0.782),
-    ("oil", 0.921),
-    ("vegetable oil", 0.921),
-    ("olive oil", 0.913),
-    ("extra virgin olive oil", 0.913),
-    ("honey", 1.433),
+/// the figure is well established, and the dimension shops sell it in (liquids by volume:
+/// a shopping list says "1 l milk", not "1.03 kg"). From the USDA National Nutrient Database
+/// for Standard Reference (SR Legacy, household measures), per US cup of 236.588 ml: water
+/// 236.6 g, whole milk 244 g, all-purpose flour (spooned, levelled) 125 g, granulated sugar
+/// 200 g, butter 227 g, long-grain white rice (raw) 185 g, vegetable oil 218 g, olive oil
+/// 216 g, honey 339 g. Keys are normalised names (see `shopping::normalize_name`), singular.
+pub const DENSITIES: &[(&str, f64, Dimension)] = &[
+    ("water", 1.0, Dimension::Volume),
+    ("milk", 1.031, Dimension::Volume),
+    ("whole milk", 1.031, Dimension::Volume),
+    ("flour", 0.528, Dimension::Mass),
+    ("all purpose flour", 0.528, Dimension::Mass),
+    ("plain flour", 0.528, Dimension::Mass),
+    ("sugar", 0.845, Dimension::Mass),
+    ("granulated sugar", 0.845, Dimension::Mass),
+    ("white sugar", 0.845, Dimension::Mass),
+    ("butter", 0.959, Dimension::Mass),
+    ("rice", 0.782, Dimension::Mass),
+    ("white rice", 0.782, Dimension::Mass),
+    ("oil", 0.921, Dimension::Volume),
+    ("vegetable oil", 0.921, Dimension::Volume),
+    ("olive oil", 0.913, Dimension::Volume),
+    ("extra virgin olive oil", 0.913, Dimension::Volume),
+    // Jars of honey are labelled by weight.
+    ("honey", 1.433, Dimension::Mass),
 ];
 
 /// Grams per millilitre of the ingredient with this normalised name, if known.
 pub fn density(normalized_name: &str) -> Option<f64> {
     DENSITIES
         .iter()
-        .find(|(name, _)| *name == normalized_name)
-        .map(|(_, density)| *density)
+        .find(|(name, _, _)| *name == normalized_name)
+        .map(|(_, density, _)| *density)
+}
+
+/// The dimension (mass or volume) the ingredient with this normalised name is bought in, for
+/// the ingredients with a known density.
+pub fn bought_by(normalized_name: &str) -> Option<Dimension> {
+    DENSITIES
+        .iter()
+        .find(|(name, _, _)| *name == normalized_name)
+        .map(|(_, _, dimension)| *dimension)
 }
 
 #[cfg(test)]
@@ -444,11 +455,16 @@ mod tests {
 
     #[test]
     fn densities_are_positive_and_listed_once() {
-        let mut names: Vec<&str> = DENSITIES.iter().map(|(n, _)| *n).collect();
+        let mut names: Vec<&str> = DENSITIES.iter().map(|(n, _, _)| *n).collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), DENSITIES.len());
-        assert!(DENSITIES.iter().all(|(_, d)| (0.1..3.0).contains(d)));
+        assert!(DENSITIES.iter().all(|(_, d, _)| (0.1..3.0).contains(d)));
+        assert!(
+            DENSITIES
+                .iter()
+                .all(|(_, _, by)| matches!(by, Dimension::Mass | Dimension::Volume))
+        );
         assert_eq!(density("flour"), Some(0.528));
         assert_eq!(density("garlic"), None);
     }
