@@ -3,8 +3,9 @@
 //! The rule, which `POST /shopping-list` documents: ingredients match by their normalised
 //! name ([`normalize_name`]: case, accents, surrounding and repeated white space, a simple
 //! plural of the last word). Within one name, amounts are summed per dimension (mass, volume,
-//! and each count unit on its own); a volume joins the mass when the ingredient's density is
-//! known, and that line is then an estimate. Whatever cannot be summed stays a line of its
+//! and each count unit on its own); when the ingredient's density is known, a volume joins
+//! the mass (or, for what is bought by volume such as milk and oil, a mass joins the
+//! volume), and that line is then an estimate. Whatever cannot be summed stays a line of its
 //! own, and every line lists the recipe lines it came from, so nothing is dropped or counted
 //! twice. Lines without an amount ("salt to taste") are listed once per name.
 //!
@@ -23,15 +24,17 @@ use crate::units::{self, Dimension, UnitSystem};
 use crate::validation::whole_number;
 use crate::{Ingredient, RecipeId, Servings};
 
-/// The key ingredient names match by: NFD without combining marks (so `é` is `e`), lower
-/// case, white space collapsed, and a simple English plural taken off the last word
-/// (`tomatoes` → `tomato`, `eggs` → `egg`, `cherries` → `cherry`, `peaches` → `peach`).
-/// Both sides of a comparison go through it, so a plural rule that over-reaches only ever
-/// joins spellings of one word.
+/// The key ingredient names match by: NFD without combining marks (so `é` is `e`), hyphens
+/// and dashes as spaces and apostrophes dropped (`all-purpose` is `all purpose`,
+/// `confectioners'` is `confectioners`), lower case, white space collapsed, and a simple
+/// English plural taken off the last word (`tomatoes` → `tomato`, `eggs` → `egg`, `cherries`
+/// → `cherry`, `peaches` → `peach`, `leaves` → `leaf`). Both sides of a comparison go through
+/// it, so a plural rule that over-reaches only ever joins spellings of one word.
 pub fn normalize_name(name: &str) -> String {
     let folded: String = name
         .nfd()
-        .filter(|c| !is_combining_mark(*c))
+        .filter(|c| !is_combining_mark(*c) && !is_apostrophe(*c))
+        .map(|c| if is_dash(c) { ' ' } else { c })
         .collect::<String>()
         .to_lowercase();
     let mut words: Vec<&str> = folded.split_whitespace().collect();
@@ -46,15 +49,35 @@ pub fn normalize_name(name: &str) -> String {
     key
 }
 
+/// ASCII and typographic apostrophes (and the modifier letter often typed for one).
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}' | '\u{02bc}')
+}
+
+/// Hyphen-minus and the Unicode hyphens and dashes a word processor puts in its place.
+fn is_dash(c: char) -> bool {
+    matches!(c, '-' | '\u{2010}'..='\u{2014}')
+}
+
+/// Plurals no suffix rule gets right (`-ves` is also `olives`, `cloves`, `chives`).
+const IRREGULAR_PLURALS: &[(&str, &str)] =
+    &[("leaves", "leaf"), ("loaves", "loaf"), ("halves", "half")];
+
 /// A simple English singular; words of 3 letters or fewer and those ending in `ss`, `us` or
-/// `is` (glass, asparagus, couscous, hummus) are left alone.
+/// `is` (glass, asparagus, couscous, hummus) are left alone. A final `-ie` is read as `-y`,
+/// since `-ies` cannot tell `cherries` (cherry) from `cookies` (cookie): both forms of either
+/// word end the same way.
 fn singular(word: &str) -> String {
     let stem = |suffix: &str| word.get(..word.len() - suffix.len()).unwrap_or(word);
     let long = word.chars().count() > 3;
-    if !long || word.ends_with("ss") || word.ends_with("us") || word.ends_with("is") {
+    if let Some((_, singular)) = IRREGULAR_PLURALS.iter().find(|(plural, _)| *plural == word) {
+        (*singular).to_owned()
+    } else if !long || word.ends_with("ss") || word.ends_with("us") || word.ends_with("is") {
         word.to_owned()
     } else if word.ends_with("ies") && word.chars().count() > 4 {
         format!("{}y", stem("ies"))
+    } else if word.ends_with("ie") {
+        format!("{}y", stem("ie"))
     } else if ["oes", "ches", "shes", "xes"]
         .iter()
         .any(|suffix| word.ends_with(suffix))
@@ -167,16 +190,21 @@ pub fn shopping_list(
                 .push(source);
         }
         let density = units::density(&key);
-        let volume_joins_mass = density.is_some()
-            && by_dimension.contains_key(&Dimension::Mass)
-            && by_dimension.contains_key(&Dimension::Volume);
-        if volume_joins_mass && let Some(volumes) = by_dimension.remove(&Dimension::Volume) {
-            let masses = by_dimension.entry(Dimension::Mass).or_default();
-            masses.extend(volumes);
-            masses.sort_by(canonical);
+        // Into the dimension the ingredient is bought in: flour by mass, milk by volume.
+        let (from, into) = match units::bought_by(&key) {
+            Some(Dimension::Volume) => (Dimension::Mass, Dimension::Volume),
+            _ => (Dimension::Volume, Dimension::Mass),
+        };
+        let joined = density.is_some()
+            && by_dimension.contains_key(&from)
+            && by_dimension.contains_key(&into);
+        if joined && let Some(moved) = by_dimension.remove(&from) {
+            let target = by_dimension.entry(into).or_default();
+            target.extend(moved);
+            target.sort_by(canonical);
         }
         for (dimension, sources) in by_dimension {
-            let estimate = volume_joins_mass && dimension == Dimension::Mass;
+            let estimate = joined && dimension == into;
             let base = total_in_base(&sources, dimension, density);
             let system = system.unwrap_or_else(|| inferred_system(&sources));
             let (amount, unit) = units::display(dimension, base, system);
@@ -218,7 +246,7 @@ fn canonical(a: &Source, b: &Source) -> std::cmp::Ordering {
 }
 
 /// The sources' amounts in `dimension`'s base unit (g, ml or the count), volumes turned into
-/// grams through `density` when they were merged into a mass.
+/// grams (or masses into millilitres) through `density` when they were merged across.
 fn total_in_base(sources: &[Source], dimension: Dimension, density: Option<f64>) -> f64 {
     let sum: f64 = sources
         .iter()
@@ -228,6 +256,7 @@ fn total_in_base(sources: &[Source], dimension: Dimension, density: Option<f64>)
             let base = units::to_base(q.amount(), q.unit());
             match (dimension, own, density) {
                 (Dimension::Mass, Dimension::Volume, Some(density)) => base * density,
+                (Dimension::Volume, Dimension::Mass, Some(density)) => base / density,
                 _ => base,
             }
         })
@@ -330,6 +359,71 @@ mod tests {
     }
 
     #[test]
+    fn plurals_of_words_in_ie_and_f_match_their_singulars() {
+        for (a, b) in [
+            ("cookies", "cookie"),
+            ("Brownies", "brownie"),
+            ("smoothies", "smoothie"),
+            ("french fries", "french fry"),
+            ("pies", "pie"),
+            ("bay leaves", "bay leaf"),
+            ("Kaffir lime leaves", "kaffir lime leaf"),
+            ("loaves", "loaf"),
+            ("halves", "half"),
+            ("olives", "olive"),
+            ("cloves", "clove"),
+            ("chives", "chive"),
+        ] {
+            assert_eq!(normalize_name(a), normalize_name(b), "{a:?} {b:?}");
+        }
+    }
+
+    #[test]
+    fn hyphens_and_apostrophes_do_not_make_another_ingredient() {
+        for (a, b) in [
+            ("all-purpose flour", "All Purpose Flour"),
+            ("extra-virgin olive oil", "extra virgin olive oil"),
+            ("confectioners' sugar", "confectioners sugar"),
+            ("Confectioner\u{2019}s sugar", "confectioners sugar"),
+            ("half-and-half", "half and half"),
+        ] {
+            assert_eq!(normalize_name(a), normalize_name(b), "{a:?} {b:?}");
+        }
+        assert_eq!(
+            units::density(&normalize_name("All-Purpose Flour")),
+            Some(0.528)
+        );
+    }
+
+    #[test]
+    fn different_ingredients_sharing_words_stay_apart() {
+        for (a, b) in [
+            ("green onion", "onion"),
+            ("egg", "eggplant"),
+            ("egg whites", "eggs"),
+            ("brown sugar", "sugar"),
+            ("peanut butter", "butter"),
+            ("garlic cloves", "garlic"),
+        ] {
+            assert_ne!(normalize_name(a), normalize_name(b), "{a:?} {b:?}");
+        }
+    }
+
+    #[test]
+    fn a_cup_of_all_purpose_flour_joins_its_grams() {
+        let a = recipe(
+            json!([{"name": "all-purpose flour", "quantity": {"amount": 200, "unit": "g"}}]),
+        );
+        let b = recipe(
+            json!([{"name": "All purpose flour", "quantity": {"amount": 1, "unit": "cup"}}]),
+        );
+        let items = list(&[(1, &a), (2, &b)], None);
+        assert_eq!(items.len(), 1, "{items:?}");
+        assert_eq!(total(&items[0]), (324.9, Some(Unit::G)));
+        assert!(items[0].estimate);
+    }
+
+    #[test]
     fn grams_and_kilograms_of_one_ingredient_become_one_line_in_kilograms() {
         let a = recipe(json!([{"name": "Flour", "quantity": {"amount": 700, "unit": "g"}}]));
         let b = recipe(json!([{"name": "flour", "quantity": {"amount": 0.8, "unit": "kg"}}]));
@@ -351,6 +445,23 @@ mod tests {
         // 200 g + 236.588 ml × 0.528 g/ml = 324.92 g.
         assert_eq!(total(&items[0]), (324.9, Some(Unit::G)));
         assert!(items[0].estimate);
+    }
+
+    #[test]
+    fn grams_of_milk_join_its_millilitres_as_an_estimate_since_milk_is_bought_by_volume() {
+        let a = recipe(json!([{"name": "milk", "quantity": {"amount": 200, "unit": "g"}}]));
+        let b = recipe(json!([{"name": "Milk", "quantity": {"amount": 250, "unit": "ml"}}]));
+        let items = list(&[(1, &a), (2, &b)], None);
+        assert_eq!(items.len(), 1, "{items:?}");
+        // 200 g ÷ 1.031 g/ml = 193.99 ml, + 250 ml.
+        assert_eq!(total(&items[0]), (444.0, Some(Unit::Ml)));
+        assert!(items[0].estimate);
+        let us = recipe(json!([{"name": "olive oil", "quantity": {"amount": 4, "unit": "oz"}}]));
+        let cup =
+            recipe(json!([{"name": "olive oil", "quantity": {"amount": 0.5, "unit": "cup"}}]));
+        let items = list(&[(1, &us), (2, &cup)], None);
+        // 113.4 g ÷ 0.913 g/ml = 124.2 ml, + 118.3 ml = 242.5 ml: 1.025 cup, not 0.5 lb.
+        assert_eq!(total(&items[0]), (1.025, Some(Unit::Cup)));
     }
 
     #[test]
@@ -614,9 +725,12 @@ mod properties {
                     let base = units::to_base(q.amount(), q.unit());
                     if own == dimension {
                         exact += base;
-                    } else {
-                        prop_assert!(item.estimate && own == Dimension::Volume && dimension == Dimension::Mass);
+                    } else if own == Dimension::Volume {
+                        prop_assert!(item.estimate && dimension == Dimension::Mass);
                         exact += base * density.unwrap();
+                    } else {
+                        prop_assert!(item.estimate && own == Dimension::Mass && dimension == Dimension::Volume);
+                        exact += base / density.unwrap();
                     }
                 }
                 let shown = units::to_base(total.amount, total.unit);

@@ -149,14 +149,31 @@ pub fn display_unit(dimension: Dimension, base: f64, system: UnitSystem) -> Opti
 }
 
 /// `base` in the display unit of `system`, rounded for a cook (4 significant digits, 3
-/// decimals, never below 0.001 so that no amount reads as nothing). The amount may exceed
-/// the 1,000,000 an ingredient may hold: a shopping list's totals are not recipe input.
+/// decimals, never below 0.001 so that no amount reads as nothing). An amount under 0.001 of
+/// the system's smallest unit is shown in the other system's instead, as [`convert`] keeps
+/// such an amount's own unit: 0.01 g is 10 mg, where "0.001 oz" would be 28 mg. The amount
+/// may exceed the 1,000,000 an ingredient may hold: a shopping list's totals are not recipe
+/// input.
 pub fn display(dimension: Dimension, base: f64, system: UnitSystem) -> (f64, Option<Unit>) {
-    let unit = display_unit(dimension, base, system);
-    let amount = match unit {
-        Some(unit) if !matches!(dimension, Dimension::Count(_)) => from_base(base, unit),
-        _ => base,
+    let exact = |system| {
+        let unit = display_unit(dimension, base, system);
+        let amount = match unit {
+            Some(unit) if !matches!(dimension, Dimension::Count(_)) => from_base(base, unit),
+            _ => base,
+        };
+        (amount, unit)
     };
+    let (mut amount, mut unit) = exact(system);
+    if amount < limits::AMOUNT_MIN {
+        let other = match system {
+            UnitSystem::Metric => UnitSystem::Us,
+            UnitSystem::Us => UnitSystem::Metric,
+        };
+        let (other_amount, other_unit) = exact(other);
+        if other_amount >= limits::AMOUNT_MIN {
+            (amount, unit) = (other_amount, other_unit);
+        }
+    }
     (round_for_cooks(amount), unit)
 }
 
@@ -184,36 +201,48 @@ pub fn convert(quantity: Quantity, system: UnitSystem) -> Quantity {
 }
 
 /// Grams per millilitre of an ingredient measured by volume, for the few ingredients where
-/// the figure is well established. From the USDA National Nutrient Database for Standard
-/// Reference (SR Legacy, household measures), per US cup of 236.588 ml: water 236.6 g, whole
-/// milk 244 g, all-purpose flour (spooned, levelled) 125 g, granulated sugar 200 g, butter
-/// 227 g, long-grain white rice (raw) 185 g, vegetable oil 218 g, honey 339 g. Keys are
-/// normalised names (see `shopping::normalize_name`), singular.
-pub const DENSITIES: &[(&str, f64)] = &[
-    ("water", 1.0),
-    ("milk", 1.031),
-    ("whole milk", 1.031),
-    ("flour", 0.528),
-    ("all purpose flour", 0.528),
-    ("plain flour", 0.528),
-    ("sugar", 0.845),
-    ("granulated sugar", 0.845),
-    ("white sugar", 0.845),
-    ("butter", 0.959),
-    ("rice", 0.782),
-    ("white rice", 0.782),
-    ("oil", 0.921),
-    ("vegetable oil", 0.921),
-    ("olive oil", 0.921),
-    ("honey", 1.433),
+/// the figure is well established, and the dimension shops sell it in (liquids by volume:
+/// a shopping list says "1 l milk", not "1.03 kg"). From the USDA National Nutrient Database
+/// for Standard Reference (SR Legacy, household measures), per US cup of 236.588 ml: water
+/// 236.6 g, whole milk 244 g, all-purpose flour (spooned, levelled) 125 g, granulated sugar
+/// 200 g, butter 227 g, long-grain white rice (raw) 185 g, vegetable oil 218 g, olive oil
+/// 216 g, honey 339 g. Keys are normalised names (see `shopping::normalize_name`), singular.
+pub const DENSITIES: &[(&str, f64, Dimension)] = &[
+    ("water", 1.0, Dimension::Volume),
+    ("milk", 1.031, Dimension::Volume),
+    ("whole milk", 1.031, Dimension::Volume),
+    ("flour", 0.528, Dimension::Mass),
+    ("all purpose flour", 0.528, Dimension::Mass),
+    ("plain flour", 0.528, Dimension::Mass),
+    ("sugar", 0.845, Dimension::Mass),
+    ("granulated sugar", 0.845, Dimension::Mass),
+    ("white sugar", 0.845, Dimension::Mass),
+    ("butter", 0.959, Dimension::Mass),
+    ("rice", 0.782, Dimension::Mass),
+    ("white rice", 0.782, Dimension::Mass),
+    ("oil", 0.921, Dimension::Volume),
+    ("vegetable oil", 0.921, Dimension::Volume),
+    ("olive oil", 0.913, Dimension::Volume),
+    ("extra virgin olive oil", 0.913, Dimension::Volume),
+    // Jars of honey are labelled by weight.
+    ("honey", 1.433, Dimension::Mass),
 ];
 
 /// Grams per millilitre of the ingredient with this normalised name, if known.
 pub fn density(normalized_name: &str) -> Option<f64> {
     DENSITIES
         .iter()
-        .find(|(name, _)| *name == normalized_name)
-        .map(|(_, density)| *density)
+        .find(|(name, _, _)| *name == normalized_name)
+        .map(|(_, density, _)| *density)
+}
+
+/// The dimension (mass or volume) the ingredient with this normalised name is bought in, for
+/// the ingredients with a known density.
+pub fn bought_by(normalized_name: &str) -> Option<Dimension> {
+    DENSITIES
+        .iter()
+        .find(|(name, _, _)| *name == normalized_name)
+        .map(|(_, _, dimension)| *dimension)
 }
 
 #[cfg(test)]
@@ -350,6 +379,24 @@ mod tests {
     }
 
     #[test]
+    fn a_total_too_small_for_the_systems_units_is_shown_in_the_others() {
+        // 0.01 g of saffron is 0.00035 oz: the 0.001 floor would show 28 mg as "0.001 oz".
+        assert_eq!(
+            display(Dimension::Mass, 0.01, UnitSystem::Us),
+            (10.0, Some(Unit::Mg))
+        );
+        assert_eq!(
+            display(Dimension::Volume, 0.004, UnitSystem::Us),
+            (0.004, Some(Unit::Ml))
+        );
+        // At or above 0.001 of the unit, the system's own unit (as `convert` does).
+        assert_eq!(
+            display(Dimension::Mass, 0.03, UnitSystem::Us),
+            (0.001, Some(Unit::Oz))
+        );
+    }
+
+    #[test]
     fn converting_keeps_units_the_system_already_has() {
         for (unit, system) in [
             (Unit::Tbsp, UnitSystem::Metric),
@@ -408,13 +455,38 @@ mod tests {
 
     #[test]
     fn densities_are_positive_and_listed_once() {
-        let mut names: Vec<&str> = DENSITIES.iter().map(|(n, _)| *n).collect();
+        let mut names: Vec<&str> = DENSITIES.iter().map(|(n, _, _)| *n).collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), DENSITIES.len());
-        assert!(DENSITIES.iter().all(|(_, d)| (0.1..3.0).contains(d)));
+        assert!(DENSITIES.iter().all(|(_, d, _)| (0.1..3.0).contains(d)));
+        assert!(
+            DENSITIES
+                .iter()
+                .all(|(_, _, by)| matches!(by, Dimension::Mass | Dimension::Volume))
+        );
         assert_eq!(density("flour"), Some(0.528));
         assert_eq!(density("garlic"), None);
+    }
+
+    #[test]
+    fn densities_are_the_usda_grams_per_cup_over_the_cup_in_ml() {
+        // SR Legacy household measures, grams per US cup.
+        for (name, grams_per_cup) in [
+            ("water", 236.6),
+            ("whole milk", 244.0),
+            ("all purpose flour", 125.0),
+            ("granulated sugar", 200.0),
+            ("butter", 227.0),
+            ("white rice", 185.0),
+            ("vegetable oil", 218.0),
+            ("olive oil", 216.0),
+            ("extra virgin olive oil", 216.0),
+            ("honey", 339.0),
+        ] {
+            let expected = (grams_per_cup / ML_PER_CUP * 1000.0_f64).round() / 1000.0;
+            assert_eq!(density(name), Some(expected), "{name}");
+        }
     }
 }
 

@@ -103,8 +103,15 @@ fn parse(request: ShoppingListRequest) -> Result<(Vec<Wanted>, Option<UnitSystem
             ),
         );
     }
-    let mut wanted: Vec<Wanted> = Vec::with_capacity(recipes.len());
-    for (i, recipe) in recipes.into_iter().enumerate() {
+    // Past the limit the list is refused anyway: checking only its first 50 items (as a
+    // recipe's lists are checked) keeps the work and the 422 bounded by the limit, not by
+    // how many `{}` fit in the body.
+    let mut wanted: Vec<Wanted> = Vec::with_capacity(limits::SHOPPING_RECIPES_MAX);
+    for (i, recipe) in recipes
+        .into_iter()
+        .take(limits::SHOPPING_RECIPES_MAX)
+        .enumerate()
+    {
         let id = match recipe.id.as_deref().map(str::parse::<RecipeId>) {
             None => Err("is required".to_owned()),
             Some(parsed) => parsed,
@@ -209,4 +216,33 @@ pub async fn create_shopping_list(
         })
         .collect();
     Ok(Json(ShoppingList { recipes, items }))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+
+    fn errors_of(body: serde_json::Value) -> Vec<FieldError> {
+        let request: ShoppingListRequest = serde_json::from_value(body).unwrap();
+        match parse(request) {
+            Err(ApiError::Unprocessable { errors, .. }) => errors,
+            other => panic!("not a 422: {:?}", other.map(|(w, u)| (w.len(), u))),
+        }
+    }
+
+    #[test]
+    fn only_the_first_50_recipes_of_a_list_too_long_are_checked() {
+        // Three bytes of body per item: without a cap, 256 KiB of `{},` is ~87,000 errors
+        // (megabytes of problem+json) and a quadratic duplicate check.
+        let items: Vec<serde_json::Value> = (0..2000).map(|_| serde_json::json!({})).collect();
+        let errors = errors_of(serde_json::json!({ "recipes": items }));
+        assert_eq!(errors.len(), 1 + limits::SHOPPING_RECIPES_MAX);
+        assert_eq!(errors[0].pointer, "/recipes");
+        assert_eq!(
+            errors.last().map(|e| e.pointer.as_str()),
+            Some("/recipes/49/id")
+        );
+    }
 }

@@ -395,3 +395,77 @@ async fn an_unknown_unit_system_is_a_422_at_query_units() {
         assert_eq!(pointers(&reply), ["/query/units"], "{query}");
     }
 }
+
+#[tokio::test]
+async fn every_answer_for_a_converted_recipe_carries_that_representations_tag() {
+    let t = spawn_app();
+    let token = t.token("alice");
+    let created = t
+        .create(
+            &token,
+            with_ingredients(
+                "Loaf",
+                2,
+                json!([{"name": "flour", "quantity": {"amount": 2, "unit": "cup"}}]),
+            ),
+        )
+        .await;
+    let uri = format!("/recipes/{}?servings=4&units=metric", id_of(&created));
+    let ld = [("accept", "application/ld+json")];
+
+    // JSON-LD: the converted amounts, the weak form of the same tag.
+    let export = t.call_with("GET", &uri, Some(&token), None, &ld).await;
+    assert_eq!(export.status, StatusCode::OK, "{}", export.body);
+    assert_eq!(export.header("etag"), Some("W/\"1-s4-metric\""));
+    assert_eq!(export.body["recipeIngredient"], json!(["946.4 ml flour"]));
+    let stale = [
+        ("accept", "application/ld+json"),
+        ("if-none-match", "W/\"1\""),
+    ];
+    let reply = t.call_with("GET", &uri, Some(&token), None, &stale).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "the stored copy is not this one"
+    );
+    let current = [
+        ("accept", "application/ld+json"),
+        ("if-none-match", "W/\"1-s4-metric\""),
+    ];
+    let reply = t.call_with("GET", &uri, Some(&token), None, &current).await;
+    assert_eq!(reply.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(reply.header("etag"), Some("W/\"1-s4-metric\""));
+    assert_eq!(reply.header("vary"), Some("Accept"));
+
+    // HEAD: the GET's headers.
+    let head = t.call("HEAD", &uri, Some(&token), None).await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert_eq!(head.header("etag"), Some("\"1-s4-metric\""));
+    assert!(head.raw.is_empty());
+
+    // If-Match on a GET compares with the representation's tag, strongly.
+    for (if_match, status) in [
+        ("\"1-s4-metric\"", StatusCode::OK),
+        ("\"1\"", StatusCode::PRECONDITION_FAILED),
+        ("\"1-metric\"", StatusCode::PRECONDITION_FAILED),
+        ("W/\"1-s4-metric\"", StatusCode::PRECONDITION_FAILED),
+    ] {
+        let reply = t
+            .call_with("GET", &uri, Some(&token), None, &[("if-match", if_match)])
+            .await;
+        assert_eq!(reply.status, status, "{if_match}");
+    }
+    // A 304 for the JSON carries its strong tag and Vary.
+    let reply = t
+        .call_with(
+            "GET",
+            &uri,
+            Some(&token),
+            None,
+            &[("if-none-match", "\"1-s4-metric\"")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(reply.header("etag"), Some("\"1-s4-metric\""));
+    assert_eq!(reply.header("vary"), Some("Accept"));
+}

@@ -65,7 +65,7 @@ fn weak_etag(tag: &str) -> HeaderValue {
 /// The JSON-LD answer for `recipe` (already scaled and converted as asked; `tag` names that
 /// representation, as the JSON's ETag does), with the preconditions checked.
 pub(super) fn respond(
-    recipe: Recipe,
+    recipe: &Recipe,
     tag: &str,
     base: &BasePath,
     conditions: &Conditions,
@@ -81,7 +81,7 @@ pub(super) fn respond(
         Precondition::Failed => return Err(ApiError::PreconditionFailed),
     }
     let url = format!("{}/recipes/{}", base.0, recipe.id);
-    let body = serde_json::to_vec(&schema_org::to_json_ld(&recipe, &url))
+    let body = serde_json::to_vec(&schema_org::to_json_ld(recipe, &url))
         .map_err(|e| ApiError::Internal(e.into()))?;
     Ok((
         StatusCode::OK,

@@ -312,7 +312,7 @@ pub async fn get_recipe(
     let recipe = load(&state, &caller, id).await?;
     let tag = options.entity_tag(&recipe);
     if let export::Representation::JsonLd { base } = representation {
-        return export::respond(options.apply(recipe), &tag, &base, &conditions);
+        return export::respond(&options.apply(recipe), &tag, &base, &conditions);
     }
     match evaluate_tag(&conditions, &Method::GET, &tag) {
         Precondition::Proceed => {}
