@@ -85,3 +85,12 @@ pub const IMPORT_REDIRECTS_MAX: usize = 3;
 /// synchronous payload limit ("For synchronous invocations, the maximum payload size is 6
 /// MB", Lambda API reference, Invoke). A JSON-LD document keeps the JSON body limit.
 pub const IMPORT_HTML_BYTES_MAX: usize = 2 * 1024 * 1024;
+/// `POST /recipes/import`: each list of the report (`guessed`, `dropped`) holds at most this
+/// many findings; when there were more, the last one (`"from": "import"`) says how many were
+/// left out. A real page gives a few dozen; a hostile one (a 3-byte `{}` step reported in an
+/// 80-byte finding) could otherwise make an answer past Lambda's 6 MB response limit for a
+/// recipe already created.
+pub const IMPORT_FINDINGS_MAX: usize = 200;
+/// `POST /recipes/import`: a finding's `from` and `note` are at most this many characters
+/// (a note quotes what it could not read; past this the quote ends in "…").
+pub const IMPORT_FINDING_CHARS_MAX: usize = 300;

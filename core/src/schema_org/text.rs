@@ -214,9 +214,15 @@ mod tests {
             let started = std::time::Instant::now();
             let cleaned = clean(&text);
             let took = started.elapsed();
-            assert!(cleaned.len() + 2 >= text.len(), "{unit:?}: nothing is removed");
+            assert!(
+                cleaned.len() + 2 >= text.len(),
+                "{unit:?}: nothing is removed"
+            );
             // Linear is a few ms even unoptimised; the quadratic scan took minutes.
-            assert!(took < std::time::Duration::from_secs(2), "{unit:?}: {took:?}");
+            assert!(
+                took < std::time::Duration::from_secs(2),
+                "{unit:?}: {took:?}"
+            );
         }
     }
 
