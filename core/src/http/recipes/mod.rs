@@ -287,9 +287,9 @@ pub async fn list_recipes(
         ("If-Match" = Option<String>, Header, description = "Only answer if the current ETag matches (strong comparison); otherwise 412"),
         ("If-None-Match" = Option<String>, Header, description = "ETags the client holds; a match answers 304")),
     responses(
-        (status = 200, description = "The recipe. `application/json` (the default) is Gota's JSON with the strong ETag `\"<version>\"`; `application/ld+json` is a schema.org Recipe node with the weak ETag `W/\"<version>\"`. Always `Vary: Accept`.",
+        (status = 200, description = "The recipe. `application/json` (the default) is Gota's JSON with the strong ETag `\"<version>\"`; `application/ld+json` is a schema.org Recipe node with the weak ETag `W/\"<version>-ld\"` (its own tag: no tag of one representation matches the other). Always `Vary: Accept`.",
             content((Recipe = "application/json"), (Object = "application/ld+json")),
-            headers(("ETag" = String, description = "`\"<version>\"` for JSON, `W/\"<version>\"` for JSON-LD"), ("Vary" = String, description = "Accept"))),
+            headers(("ETag" = String, description = "`\"<version>\"` for JSON, `W/\"<version>-ld\"` for JSON-LD"), ("Vary" = String, description = "Accept"))),
         (status = 304, description = "The client's copy is current", headers(("Vary" = String, description = "Accept"))),
         (status = 406, description = "Accept allows neither application/json nor application/ld+json", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match does not match the current ETag (for JSON-LD, anything but `*`: its validator is weak)", body = Problem, content_type = "application/problem+json"),
