@@ -42,12 +42,18 @@ impl Finding {
     /// A finding with `from` and `note` cut to [`limits::IMPORT_FINDING_CHARS_MAX`] characters
     /// (a note quotes the page, and a page's keys and values can be any length).
     pub fn new(field: Option<String>, from: impl Into<String>, note: impl Into<String>) -> Self {
-        let short = |text: String| match text::cut(&text, limits::IMPORT_FINDING_CHARS_MAX - 1) {
-            Some(mut cut) => {
-                cut.push('…');
-                cut
+        let short = |text: String| {
+            // No more bytes than the limit's characters: nothing to cut, and no NFC pass.
+            if text.len() <= limits::IMPORT_FINDING_CHARS_MAX {
+                return text;
             }
-            None => text,
+            match text::cut(&text, limits::IMPORT_FINDING_CHARS_MAX - 1) {
+                Some(mut cut) => {
+                    cut.push('…');
+                    cut
+                }
+                None => text,
+            }
         };
         Self {
             field,
