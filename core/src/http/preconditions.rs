@@ -53,7 +53,11 @@ pub struct Current<'a> {
 }
 
 /// [`evaluate`] for a representation whose tag is not the strong `"<version>"`.
-pub fn evaluate_tag(conditions: &Conditions, method: &Method, current: &Current) -> Precondition {
+pub fn evaluate_tag(
+    conditions: &Conditions,
+    method: &Method,
+    current: &Current<'_>,
+) -> Precondition {
     if !if_match_passes_tag(conditions, current) {
         return Precondition::Failed;
     }
@@ -196,7 +200,7 @@ fn if_match_passes(conditions: &Conditions, current_version: u64) -> bool {
 
 /// `If-Match` against the current tag: the strong comparison, which a weak tag never passes
 /// (RFC 9110 §8.8.3.2), so only `*` passes for a representation with a weak tag.
-fn if_match_passes_tag(conditions: &Conditions, current: &Current) -> bool {
+fn if_match_passes_tag(conditions: &Conditions, current: &Current<'_>) -> bool {
     let Some(raw) = &conditions.if_match else {
         return true;
     };
@@ -224,7 +228,7 @@ fn if_none_match_hits(conditions: &Conditions, current_version: u64) -> bool {
 }
 
 /// `If-None-Match` against the current tag, compared weakly (RFC 9110 §13.1.2).
-fn if_none_match_hits_tag(conditions: &Conditions, current: &Current) -> bool {
+fn if_none_match_hits_tag(conditions: &Conditions, current: &Current<'_>) -> bool {
     let Some(raw) = &conditions.if_none_match else {
         return false;
     };
