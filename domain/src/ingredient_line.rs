@@ -73,6 +73,14 @@ fn decimal(s: &str) -> Option<(f64, usize, bool)> {
     s.get(..len)?.parse().ok().map(|v| (v, len, dotted))
 }
 
+/// `s` after a leading fraction slash (`/`, U+2044 FRACTION SLASH as some sites typeset
+/// "1⁄2", or U+2215 DIVISION SLASH), and the bytes it used.
+fn fraction_slash(s: &str) -> Option<(&str, usize)> {
+    ['/', '\u{2044}', '\u{2215}']
+        .into_iter()
+        .find_map(|slash| s.strip_prefix(slash).map(|after| (after, slash.len_utf8())))
+}
+
 /// A number at the start of `s`: `2`, `1.5`, `½`, `1½`, `1 ½`, `1/2`, `1 1/2`. Returns the
 /// value and the bytes it used.
 fn number(s: &str) -> Option<(f64, usize)> {
@@ -92,12 +100,14 @@ fn number(s: &str) -> Option<(f64, usize)> {
     {
         return Some((whole + f, len + c.len_utf8()));
     }
-    // "1/2"
-    if let Some(after) = rest.strip_prefix('/')
-        && let Some((den, den_len, false)) = decimal(after)
-        && den > 0.0
-    {
-        return Some((whole / den, len + 1 + den_len));
+    // "1/2"; a slash that makes no fraction ("1/0", "1/x") leaves the whole line unread
+    if let Some((after, slash_len)) = fraction_slash(rest) {
+        return match decimal(after) {
+            Some((den, den_len, false)) if den > 0.0 => {
+                Some((whole / den, len + slash_len + den_len))
+            }
+            _ => None,
+        };
     }
     // "1 ½" and "1 1/2"
     if let Some(after) = rest.strip_prefix(' ') {
@@ -107,12 +117,12 @@ fn number(s: &str) -> Option<(f64, usize)> {
             return Some((whole + f, len + 1 + c.len_utf8()));
         }
         if let Some((num, num_len, false)) = decimal(after)
-            && let Some(den_text) = after.get(num_len..).and_then(|r| r.strip_prefix('/'))
+            && let Some((den_text, slash_len)) = after.get(num_len..).and_then(fraction_slash)
             && let Some((den, den_len, false)) = decimal(den_text)
             && den > 0.0
             && num < den
         {
-            return Some((whole + num / den, len + 1 + num_len + 1 + den_len));
+            return Some((whole + num / den, len + 1 + num_len + slash_len + den_len));
         }
     }
     Some((whole, len))
@@ -582,6 +592,27 @@ mod tests {
             assert_eq!(parsed.name, *name, "{line}");
             assert_eq!(parsed.note.as_deref(), *note, "{line}");
             assert_eq!(!parsed.guesses.is_empty(), *guessed, "{line}: {parsed:?}");
+        }
+    }
+
+    /// A number followed by a slash that makes no fraction is not read at all (it stays in the
+    /// name), never read as its first part with the rest as a name: "1/0 cup flour" is not
+    /// 1 of "/0 cup flour". U+2044 FRACTION SLASH ("1⁄2", as some sites typeset fractions) is a
+    /// slash.
+    #[test]
+    fn a_slash_after_a_number_is_a_fraction_or_nothing_is_read() {
+        for (line, amount, name) in [
+            ("1⁄2 cup milk", Some(0.5), "milk"),
+            ("1 1⁄2 cups milk", Some(1.5), "milk"),
+            ("1∕4 tsp salt", Some(0.25), "salt"),
+            ("1/0 cup flour", None, "1/0 cup flour"),
+            ("1/ cup flour", None, "1/ cup flour"),
+            ("1/x cup flour", None, "1/x cup flour"),
+            ("1⁄0 cup flour", None, "1⁄0 cup flour"),
+        ] {
+            let parsed = parse(line);
+            assert_eq!(parsed.amount, amount, "{line}: {parsed:?}");
+            assert_eq!(parsed.name, name, "{line}: {parsed:?}");
         }
     }
 

@@ -99,3 +99,12 @@ pub const IMPORT_HTML_BYTES_MAX: usize = 2 * 1024 * 1024;
 pub const SHOPPING_RECIPES_MIN: usize = 1;
 /// `POST /shopping-list`: at most this many recipes (each read from the store).
 pub const SHOPPING_RECIPES_MAX: usize = 50;
+/// `POST /recipes/import`: each list of the report (`guessed`, `dropped`) holds at most this
+/// many findings; when there were more, the last one (`"from": "import"`) says how many were
+/// left out. A real page gives a few dozen; a hostile one (a 3-byte `{}` step reported in an
+/// 80-byte finding) could otherwise make an answer past Lambda's 6 MB response limit for a
+/// recipe already created.
+pub const IMPORT_FINDINGS_MAX: usize = 200;
+/// `POST /recipes/import`: a finding's `from` and `note` are at most this many characters
+/// (a note quotes what it could not read; past this the quote ends in "…").
+pub const IMPORT_FINDING_CHARS_MAX: usize = 300;

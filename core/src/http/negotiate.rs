@@ -24,6 +24,13 @@ fn quality(accept: &[&str], offer: &str) -> u16 {
         if media.is_empty() {
             continue;
         }
+        // A bare `*` is not in the grammar, but Java's HttpURLConnection sends it by default
+        // (`*; q=.2`), meaning `*/*`.
+        let media = if media == "*" {
+            "*/*".to_owned()
+        } else {
+            media
+        };
         let Some((range_type, range_subtype)) = media.split_once('/') else {
             continue;
         };
@@ -50,9 +57,14 @@ fn quality(accept: &[&str], offer: &str) -> u16 {
 }
 
 /// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )` (RFC 9110 §12.4.2), in
-/// thousandths.
+/// thousandths; also `.2` for `0.2`, as Java's HttpURLConnection sends it by default.
 fn parse_q(text: &str) -> Option<u16> {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let whole = if whole.is_empty() && !fraction.is_empty() {
+        "0"
+    } else {
+        whole
+    };
     if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -146,6 +158,13 @@ mod tests {
             ),
             (Some("application/ld+json;q=0.0001"), None),
             (Some("nonsense, application/ld+json"), ld),
+            // Java's HttpURLConnection sends this by default: a bare `*` and `q=.2`, neither
+            // in RFC 9110's grammar, and read by every server as `*/*;q=0.2`.
+            (
+                Some("text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2"),
+                json,
+            ),
+            (Some("*"), json),
         ] {
             assert_eq!(chosen(accept), expected, "{accept:?}");
         }
@@ -162,5 +181,7 @@ mod tests {
         assert_eq!(parse_q("0.1234"), None);
         assert_eq!(parse_q("-1"), None);
         assert_eq!(parse_q(""), None);
+        assert_eq!(parse_q(".2"), Some(200));
+        assert_eq!(parse_q("."), None);
     }
 }

@@ -34,17 +34,34 @@ pub enum Precondition {
 /// `If-None-Match: *` on a write to an existing recipe is a 412). Steps 2 and 4 are the date
 /// preconditions, ignored (see the module documentation).
 pub fn evaluate(conditions: &Conditions, method: &Method, current_version: u64) -> Precondition {
-    evaluate_tag(conditions, method, &current_version.to_string())
+    evaluate_tag(
+        conditions,
+        method,
+        &Current {
+            opaque: &current_version.to_string(),
+            weak: false,
+        },
+    )
 }
 
-/// [`evaluate`] against the opaque tag of one representation of the current version (a GET
-/// whose query changes the body, e.g. `3-metric`): RFC 9110 §8.8.3 has a strong validator
-/// differ between representations whose bodies differ.
-pub fn evaluate_tag(conditions: &Conditions, method: &Method, current: &str) -> Precondition {
-    if !if_match_passes(conditions, current) {
+/// The entity tag a representation is sent with: its opaque text (between the quotes) and
+/// whether it is weak (`W/`).
+#[derive(Debug, Clone, Copy)]
+pub struct Current<'a> {
+    pub opaque: &'a str,
+    pub weak: bool,
+}
+
+/// [`evaluate`] for a representation whose tag is not the strong `"<version>"`.
+pub fn evaluate_tag(
+    conditions: &Conditions,
+    method: &Method,
+    current: &Current<'_>,
+) -> Precondition {
+    if !if_match_passes_tag(conditions, current) {
         return Precondition::Failed;
     }
-    if if_none_match_hits(conditions, current) {
+    if if_none_match_hits_tag(conditions, current) {
         return if method == Method::GET || method == Method::HEAD {
             Precondition::NotModified
         } else {
@@ -98,14 +115,6 @@ impl Conditions {
             if_match: header_values(headers, &header::IF_MATCH),
             if_none_match: header_values(headers, &header::IF_NONE_MATCH),
         }
-    }
-
-    /// Whether `If-Match` is absent or lists only `*`: all a weak validator can satisfy
-    /// (RFC 9110 §13.1.1 compares `If-Match` strongly).
-    pub fn if_match_is_absent_or_any(&self) -> bool {
-        self.if_match
-            .as_deref()
-            .is_none_or(|value| value.split(',').all(|tag| tag.trim() == "*"))
     }
 }
 
@@ -182,14 +191,27 @@ fn header_values(headers: &HeaderMap, name: &header::HeaderName) -> Option<Strin
 
 /// `If-Match` against the current version: true when absent or when a listed strong tag
 /// (or `*`) matches. A malformed header never matches, so it can never authorise a write.
-fn if_match_passes(conditions: &Conditions, current: &str) -> bool {
+#[cfg(test)]
+fn if_match_passes(conditions: &Conditions, opaque: &str) -> bool {
+    if_match_passes_tag(
+        conditions,
+        &Current {
+            opaque,
+            weak: false,
+        },
+    )
+}
+
+/// `If-Match` against the current tag: the strong comparison, which a weak tag never passes
+/// (RFC 9110 §8.8.3.2), so only `*` passes for a representation with a weak tag.
+fn if_match_passes_tag(conditions: &Conditions, current: &Current<'_>) -> bool {
     let Some(raw) = &conditions.if_match else {
         return true;
     };
     parse_list(raw).is_some_and(|tags| {
         tags.iter().any(|tag| match tag {
             Tag::Any => true,
-            Tag::Strong(opaque) => *opaque == current,
+            Tag::Strong(opaque) => !current.weak && *opaque == current.opaque,
             Tag::Weak(_) => false,
         })
     })
@@ -197,14 +219,26 @@ fn if_match_passes(conditions: &Conditions, current: &str) -> bool {
 
 /// `If-None-Match` against the current version: true when the client's copy is current
 /// (answer 304). Weak comparison, as RFC 9110 prescribes for this header.
-fn if_none_match_hits(conditions: &Conditions, current: &str) -> bool {
+#[cfg(test)]
+fn if_none_match_hits(conditions: &Conditions, opaque: &str) -> bool {
+    if_none_match_hits_tag(
+        conditions,
+        &Current {
+            opaque,
+            weak: false,
+        },
+    )
+}
+
+/// `If-None-Match` against the current tag, compared weakly (RFC 9110 §13.1.2).
+fn if_none_match_hits_tag(conditions: &Conditions, current: &Current<'_>) -> bool {
     let Some(raw) = &conditions.if_none_match else {
         return false;
     };
     parse_list(raw).is_some_and(|tags| {
         tags.iter().any(|tag| match tag {
             Tag::Any => true,
-            Tag::Strong(opaque) | Tag::Weak(opaque) => *opaque == current,
+            Tag::Strong(opaque) | Tag::Weak(opaque) => *opaque == current.opaque,
         })
     })
 }
@@ -291,22 +325,29 @@ mod tests {
         ));
     }
 
+    fn strong(opaque: &str) -> Current<'_> {
+        Current {
+            opaque,
+            weak: false,
+        }
+    }
+
     #[test]
     fn a_representation_tag_matches_only_itself() {
         let stored = headers(&header::IF_NONE_MATCH, &["\"3\""]);
         let metric = headers(&header::IF_NONE_MATCH, &["\"3-metric\""]);
         assert_eq!(
-            evaluate_tag(&stored, &Method::GET, "3-metric"),
+            evaluate_tag(&stored, &Method::GET, &strong("3-metric")),
             Precondition::Proceed
         );
         assert_eq!(
-            evaluate_tag(&metric, &Method::GET, "3-metric"),
+            evaluate_tag(&metric, &Method::GET, &strong("3-metric")),
             Precondition::NotModified
         );
         assert_eq!(evaluate(&metric, &Method::GET, 3), Precondition::Proceed);
         let pinned = headers(&header::IF_MATCH, &["\"3\""]);
         assert_eq!(
-            evaluate_tag(&pinned, &Method::GET, "3-us"),
+            evaluate_tag(&pinned, &Method::GET, &strong("3-us")),
             Precondition::Failed
         );
     }
@@ -358,6 +399,35 @@ mod tests {
                 "date preconditions are ignored"
             );
         }
+    }
+
+    #[test]
+    fn a_weak_tag_of_its_own_passes_only_star_in_if_match_and_only_itself_in_if_none_match() {
+        let ld = Current {
+            opaque: "3-ld",
+            weak: true,
+        };
+        let get = |name: &header::HeaderName, value: &str| {
+            evaluate_tag(&headers(name, &[value]), &Method::GET, &ld)
+        };
+        for tag in ["\"3-ld\"", "W/\"3-ld\"", "*"] {
+            assert_eq!(
+                get(&header::IF_NONE_MATCH, tag),
+                Precondition::NotModified,
+                "{tag}"
+            );
+        }
+        for tag in ["\"3\"", "W/\"3\"", "\"2-ld\""] {
+            assert_eq!(
+                get(&header::IF_NONE_MATCH, tag),
+                Precondition::Proceed,
+                "{tag}"
+            );
+        }
+        for tag in ["\"3-ld\"", "W/\"3-ld\"", "\"3\""] {
+            assert_eq!(get(&header::IF_MATCH, tag), Precondition::Failed, "{tag}");
+        }
+        assert_eq!(get(&header::IF_MATCH, "*"), Precondition::Proceed);
     }
 
     #[test]

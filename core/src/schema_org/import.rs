@@ -50,19 +50,12 @@ impl Reader {
         from: impl Into<String>,
         note: impl Into<String>,
     ) {
-        self.report.guessed.push(Finding {
-            field: Some(field.into()),
-            from: from.into(),
-            note: note.into(),
-        });
+        self.report
+            .add_guessed(Finding::new(Some(field.into()), from, note));
     }
 
     fn dropped(&mut self, from: impl Into<String>, note: impl Into<String>) {
-        self.report.dropped.push(Finding {
-            field: None,
-            from: from.into(),
-            note: note.into(),
-        });
+        self.report.add_dropped(Finding::new(None, from, note));
     }
 
     /// Cleaned text cut to `max` characters, the cut reported; `None` when blank.

@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
-use gota_domain::{Recipe, RecipeContent, ingredient_line};
+use gota_domain::{Recipe, RecipeContent, ingredient_line, limits};
 
 pub use import::import;
 
@@ -38,7 +38,33 @@ pub struct Finding {
     pub note: String,
 }
 
-/// What an import guessed and what it left out.
+impl Finding {
+    /// A finding with `from` and `note` cut to [`limits::IMPORT_FINDING_CHARS_MAX`] characters
+    /// (a note quotes the page, and a page's keys and values can be any length).
+    pub fn new(field: Option<String>, from: impl Into<String>, note: impl Into<String>) -> Self {
+        let short = |text: String| {
+            // No more bytes than the limit's characters: nothing to cut, and no NFC pass.
+            if text.len() <= limits::IMPORT_FINDING_CHARS_MAX {
+                return text;
+            }
+            match text::cut(&text, limits::IMPORT_FINDING_CHARS_MAX - 1) {
+                Some(mut cut) => {
+                    cut.push('…');
+                    cut
+                }
+                None => text,
+            }
+        };
+        Self {
+            field,
+            from: short(from.into()),
+            note: short(note.into()),
+        }
+    }
+}
+
+/// What an import guessed and what it left out: each list at most
+/// [`limits::IMPORT_FINDINGS_MAX`] findings once [closed](Self::close).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ImportReport {
     /// Values read by inference (a range's upper bound, servings from "1 loaf", keywords made
@@ -46,6 +72,57 @@ pub struct ImportReport {
     pub guessed: Vec<Finding>,
     /// Properties, or parts of them, that no Gota field holds.
     pub dropped: Vec<Finding>,
+    /// Findings not kept, (guessed, dropped): past the limit, only counted.
+    #[serde(skip)]
+    left_out: (usize, usize),
+}
+
+impl ImportReport {
+    pub fn add_guessed(&mut self, finding: Finding) {
+        Self::add(&mut self.guessed, &mut self.left_out.0, finding);
+    }
+
+    pub fn add_dropped(&mut self, finding: Finding) {
+        Self::add(&mut self.dropped, &mut self.left_out.1, finding);
+    }
+
+    fn add(list: &mut Vec<Finding>, left_out: &mut usize, finding: Finding) {
+        if list.len() < limits::IMPORT_FINDINGS_MAX {
+            list.push(finding);
+        } else {
+            *left_out += 1;
+        }
+    }
+
+    /// Adds `other`'s dropped findings, and what it left out, after this report's.
+    pub fn add_dropped_of(&mut self, other: ImportReport) {
+        for finding in other.dropped {
+            self.add_dropped(finding);
+        }
+        self.left_out.1 += other.left_out.1;
+    }
+
+    /// Ends the report: a list that had more findings than the limit ends with one that says
+    /// how many were left out (in place of its last, so the list stays within the limit).
+    pub fn close(&mut self) {
+        for (list, left_out) in [
+            (&mut self.guessed, self.left_out.0),
+            (&mut self.dropped, self.left_out.1),
+        ] {
+            if left_out > 0 && list.pop().is_some() {
+                list.push(Finding::new(
+                    None,
+                    "import",
+                    format!(
+                        "{} more findings left out: a report keeps at most {}",
+                        left_out + 1,
+                        limits::IMPORT_FINDINGS_MAX
+                    ),
+                ));
+            }
+        }
+        self.left_out = (0, 0);
+    }
 }
 
 /// A recipe node read into a Gota recipe input, not yet validated.
@@ -255,6 +332,41 @@ mod tests {
             dropped,
             ["dateCreated", "dateModified", "identifier", "url"]
         );
+    }
+
+    /// A page is at most 2 MiB, but a finding can be far longer than what it reports on (`{}`
+    /// as a step is 3 bytes; "a step with no text" at `recipeInstructions/123456` is 80), and
+    /// a note quotes what it read: an unbounded report made answers of tens of MB, over Lambda's
+    /// 6 MB response, for a recipe already created.
+    #[test]
+    fn a_hostile_node_gives_a_report_of_bounded_size() {
+        use gota_domain::limits::{IMPORT_FINDING_CHARS_MAX, IMPORT_FINDINGS_MAX};
+        let long = "x".repeat(100_000);
+        let mut node = json!({
+            "@type": "Recipe", "name": "Hostile", "recipeIngredient": ["salt"],
+            "recipeInstructions": vec![json!({}); 200_000],
+            "keywords": vec!["日"; 100_000].join(","),
+            "recipeYield": long, "prepTime": long,
+        });
+        node[long.as_str()] = json!(1);
+        let mut report = import(node.as_object().unwrap()).report;
+        report.close();
+        for list in [&report.guessed, &report.dropped] {
+            assert!(list.len() <= IMPORT_FINDINGS_MAX, "{}", list.len());
+            for finding in list {
+                assert!(finding.note.chars().count() <= IMPORT_FINDING_CHARS_MAX);
+                assert!(finding.from.chars().count() <= IMPORT_FINDING_CHARS_MAX);
+            }
+        }
+        let last = report.dropped.last().unwrap();
+        assert_eq!(last.from, "import");
+        let left_out: usize = last.note.split(' ').next().unwrap().parse().unwrap();
+        assert_eq!(
+            left_out + IMPORT_FINDINGS_MAX - 1,
+            200_000 + 100_000 + 3,
+            "every finding is counted: the steps, the keywords, yield, prepTime, the long key"
+        );
+        assert!(serde_json::to_vec(&report).unwrap().len() < 200_000);
     }
 
     proptest::proptest! {

@@ -66,7 +66,10 @@ pub fn decode_entities(text: &str) -> String {
     while let Some(at) = rest.find('&') {
         out.push_str(rest.get(..at).unwrap_or_default());
         let after = rest.get(at + 1..).unwrap_or_default();
-        let decoded = after.find(';').filter(|&end| end <= 10).and_then(|end| {
+        // The longest name read is 10 bytes: look no further for its `;`, so that text full of
+        // `&` and no `;` is not searched to its end from every `&`.
+        let window = after.as_bytes().get(..11).unwrap_or(after.as_bytes());
+        let decoded = window.iter().position(|&b| b == b';').and_then(|end| {
             let name = after.get(..end)?;
             let text = if let Some(number) = name.strip_prefix('#') {
                 let code = match number.strip_prefix(['x', 'X']) {
@@ -109,13 +112,21 @@ fn strip_tags(text: &str) -> String {
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
-        match after.find('>').filter(|_| is_tag) {
+        match is_tag.then(|| after.find('>')).flatten() {
             Some(end) => {
                 let tag = after.get(..end).unwrap_or_default().to_ascii_lowercase();
                 if tag.starts_with("br") || tag.starts_with("/p") {
                     out.push('\n');
                 }
                 rest = after.get(end + 1..).unwrap_or_default();
+            }
+            // No `>` after this `<` (or it opens no tag): when there is no `>` at all, no tag
+            // follows either, so the rest is text — searching again from every later `<` would
+            // make text full of `<` quadratic.
+            None if is_tag => {
+                out.push('<');
+                out.push_str(after);
+                return out;
             }
             None => {
                 out.push('<');
@@ -191,6 +202,28 @@ mod tests {
         assert_eq!(clean("one<br/>two"), "one\ntwo");
         assert_eq!(clean("a < b and c > d"), "a < b and c > d");
         assert_eq!(clean("  &lt;b&gt; stays text "), "<b> stays text");
+    }
+
+    /// Text as big as a page can carry (2 MiB), built so that every `<` or `&` opens something
+    /// that never closes: each must be looked at once, not searched past to the end.
+    #[test]
+    fn hostile_text_is_cleaned_in_linear_time() {
+        let size = gota_domain::limits::IMPORT_HTML_BYTES_MAX;
+        for unit in ["<a", "< ", "&", "&#", "<!"] {
+            let text = unit.repeat(size / unit.len());
+            let started = std::time::Instant::now();
+            let cleaned = clean(&text);
+            let took = started.elapsed();
+            assert!(
+                cleaned.len() + 2 >= text.len(),
+                "{unit:?}: nothing is removed"
+            );
+            // Linear is a few ms even unoptimised; the quadratic scan took minutes.
+            assert!(
+                took < std::time::Duration::from_secs(2),
+                "{unit:?}: {took:?}"
+            );
+        }
     }
 
     #[test]

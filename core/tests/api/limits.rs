@@ -725,6 +725,58 @@ async fn a_recipe_with_more_terms_than_the_index_keeps_is_still_found() {
     assert_eq!(reply.body["items"][0]["title"], "Epic", "{name}");
 }
 
+#[tokio::test]
+async fn an_import_report_keeps_its_findings_limit_and_counts_the_rest_in_its_last() {
+    let (_, max) = named!(IMPORT_FINDINGS_MAX);
+    let (_, chars) = named!(IMPORT_FINDING_CHARS_MAX);
+    let t = spawn_app();
+    let token = t.token("alice");
+    // Every `{}` step is one dropped finding ("a step with no text"); one real step keeps the
+    // recipe valid.
+    let page = |empty_steps: usize| {
+        let mut steps = vec![json!({}); empty_steps];
+        steps.push(json!("Stir."));
+        let node = json!({"@type": "Recipe", "name": "Steps", "recipeIngredient": ["salt"],
+            "recipeInstructions": steps, "prepTime": "x".repeat(10 * chars)});
+        format!("<script type=\"application/ld+json\">{node}</script>")
+    };
+    let import = |body: String| {
+        axum::http::Request::builder()
+            .method("POST")
+            .uri("/recipes/import")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "text/html")
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    // `prepTime` is one finding, the steps the others.
+    let reply = t.send(import(page(max - 1))).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let dropped = reply.body["import"]["dropped"].as_array().unwrap();
+    assert_eq!(dropped.len(), max);
+    assert_eq!(dropped[0]["from"], "prepTime");
+    let quoted = dropped[0]["note"].as_str().unwrap();
+    assert_eq!(quoted.chars().count(), chars, "{quoted}");
+    assert!(quoted.ends_with('…'));
+    assert_eq!(dropped[max - 1]["note"], "a step with no text");
+
+    let reply = t.send(import(page(max))).await;
+    let dropped = reply.body["import"]["dropped"].as_array().unwrap();
+    assert_eq!(dropped.len(), max);
+    assert_eq!(dropped[max - 1]["from"], "import");
+    assert_eq!(
+        dropped[max - 1]["note"],
+        format!("2 more findings left out: a report keeps at most {max}")
+    );
+
+    // As many findings as a page can hold: the answer stays small.
+    let steps = (IMPORT_HTML_BYTES_MAX - 10 * chars - 1000) / 3;
+    let reply = t.send(import(page(steps))).await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    let size = serde_json::to_vec(&reply.body).unwrap().len();
+    assert!(size < 100_000, "{size} bytes");
+}
+
 // --- the tables cover limits.rs ----------------------------------------------------------
 
 /// The constants the tests of this module are built from: every table row, and every other

@@ -1,13 +1,23 @@
 //! `GET /recipes/{id}` as schema.org `Recipe` JSON-LD, chosen with `Accept:
 //! application/ld+json` ([`negotiate`](crate::http::negotiate)).
 //!
-//! Its validator is the weak ETag `W/"<version>"`: the JSON-LD says what the JSON says (less
-//! difficulty) but is not the same bytes, so it cannot share the strong `"<version>"` (RFC 9110
-//! §8.8.1: a strong validator changes with every change to the representation's bytes), and a
-//! weak one is exactly "semantically equivalent to the version's JSON". `If-None-Match` uses the
-//! weak comparison (§13.1.2), so `W/"3"` and `"3"` both give a 304 of version 3. `If-Match`
-//! uses the strong comparison, which no weak tag passes (§8.8.3.2): anything but `*` is a 412,
-//! as for a resource with no strong validator.
+//! Its validator is the weak ETag `W/"<version>-ld"`: weak because the JSON-LD says what the
+//! JSON says but its bytes also depend on the base path its `url` is built from; and an opaque
+//! text of its own, not the JSON's `"<version>"`, because the weak comparison of
+//! `If-None-Match` (RFC 9110 §13.1.2) would otherwise match the one representation's tag
+//! against the other's: a client or cache holding the JSON (`"3"`) that asks for the JSON-LD
+//! would get a 304 and answer with the JSON it holds (RFC 9110 §8.8.3.3 gives each content
+//! coding of a representation its own tag for this reason; RFC 9111 §4.3.4 has a cache pick the
+//! stored response a 304 refreshes by the tag). `If-Match` uses the strong comparison, which
+//! no weak tag passes (§8.8.3.2): anything but `*` is a 412, as for a resource with no strong
+//! validator.
+//!
+//! `?servings=N` keeps the tags of the unscaled answers: a URI with another query is another
+//! resource (RFC 9110 §4.2.1 / §7.1: the target URI, query included, identifies it; caches key
+//! on it, RFC 9111 §2), and an entity tag only tells apart the representations of one resource
+//! (§8.8.3). For one `?servings=N` URI the body changes exactly when the version does, which is
+//! what a strong validator promises; and `"<version>"` from a scaled read is still the version
+//! an `If-Match` on `PUT /recipes/{id}` means.
 
 use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
@@ -16,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use crate::http::error::ApiError;
 use crate::http::lambda::BasePath;
 use crate::http::negotiate;
-use crate::http::preconditions::{Conditions, Precondition, evaluate_tag};
+use crate::http::preconditions::{Conditions, Current, Precondition, evaluate_tag};
 use crate::schema_org::{self, JSON_LD};
 use gota_domain::Recipe;
 
@@ -57,9 +67,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Representation {
     }
 }
 
-/// The weak form of the representation's tag (`W/"3"`, `W/"3-s4-us"`).
-fn weak_etag(tag: &str) -> HeaderValue {
-    HeaderValue::try_from(format!("W/\"{tag}\"")).unwrap_or(HeaderValue::from_static("W/\"0\""))
+/// The JSON-LD's own tag for the representation tagged `tag` in JSON (`3-ld`, `3-s4-us-ld`).
+fn opaque(tag: &str) -> String {
+    format!("{tag}-ld")
+}
+
+/// The weak ETag of that text (`W/"3-ld"`).
+fn weak_etag(opaque: &str) -> HeaderValue {
+    HeaderValue::try_from(format!("W/\"{opaque}\""))
+        .unwrap_or(HeaderValue::from_static("W/\"0-ld\""))
 }
 
 /// The JSON-LD answer for `recipe` (already scaled and converted as asked; `tag` names that
@@ -70,13 +86,19 @@ pub(super) fn respond(
     base: &BasePath,
     conditions: &Conditions,
 ) -> Result<Response, ApiError> {
-    if !conditions.if_match_is_absent_or_any() {
-        return Err(ApiError::PreconditionFailed);
-    }
-    match evaluate_tag(conditions, &Method::GET, tag) {
+    let opaque = opaque(tag);
+    let current = Current {
+        opaque: &opaque,
+        weak: true,
+    };
+    match evaluate_tag(conditions, &Method::GET, &current) {
         Precondition::Proceed => {}
         Precondition::NotModified => {
-            return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, weak_etag(tag))]).into_response());
+            return Ok((
+                StatusCode::NOT_MODIFIED,
+                [(header::ETAG, weak_etag(&opaque))],
+            )
+                .into_response());
         }
         Precondition::Failed => return Err(ApiError::PreconditionFailed),
     }
@@ -87,7 +109,7 @@ pub(super) fn respond(
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(JSON_LD)),
-            (header::ETAG, weak_etag(tag)),
+            (header::ETAG, weak_etag(&opaque)),
         ],
         body,
     )

@@ -85,8 +85,8 @@ fn no_recipe() -> ApiError {
 }
 
 /// The `Recipe` nodes of the body, in document order, with what the reading itself dropped.
-fn recipe_nodes(source: Source, bytes: &[u8]) -> Result<(Vec<Value>, Vec<Finding>), ApiError> {
-    let mut dropped = Vec::new();
+fn recipe_nodes(source: Source, bytes: &[u8]) -> Result<(Vec<Value>, ImportReport), ApiError> {
+    let mut dropped = ImportReport::default();
     let documents: Vec<Value> = match source {
         Source::JsonLd => {
             let document: Value = serde_json::from_slice(bytes).map_err(|e| {
@@ -114,11 +114,11 @@ fn recipe_nodes(source: Source, bytes: &[u8]) -> Result<(Vec<Value>, Vec<Finding
             for (i, script) in find::json_ld_scripts(&page).into_iter().enumerate() {
                 match serde_json::from_str::<Value>(script) {
                     Ok(document) => documents.push(document),
-                    Err(e) => dropped.push(Finding {
-                        field: None,
-                        from: format!("script/{i}"),
-                        note: format!("the JSON-LD script is not valid JSON ({e})"),
-                    }),
+                    Err(e) => dropped.add_dropped(Finding::new(
+                        None,
+                        format!("script/{i}"),
+                        format!("the JSON-LD script is not valid JSON ({e})"),
+                    )),
                 }
             }
             documents
@@ -134,23 +134,24 @@ fn recipe_nodes(source: Source, bytes: &[u8]) -> Result<(Vec<Value>, Vec<Finding
 
 /// The recipe the body describes, and the report of reading it.
 fn read(source: Source, bytes: &[u8]) -> Result<(RecipeContent, ImportReport), ApiError> {
-    let (nodes, mut dropped) = recipe_nodes(source, bytes)?;
+    let (nodes, dropped) = recipe_nodes(source, bytes)?;
     let Some(Value::Object(node)) = nodes.first() else {
         return Err(no_recipe());
     };
     let imported = schema_org::import(node);
     let mut report = imported.report;
     if nodes.len() > 1 {
-        report.dropped.push(Finding {
-            field: None,
-            from: "Recipe".into(),
-            note: format!(
+        report.add_dropped(Finding::new(
+            None,
+            "Recipe",
+            format!(
                 "{} more Recipe nodes were not imported: the first one in the document is",
                 nodes.len() - 1
             ),
-        });
+        ));
     }
-    report.dropped.append(&mut dropped);
+    report.add_dropped_of(dropped);
+    report.close();
     let content = RecipeContent::parse(imported.input).map_err(|errors: ValidationErrors| {
         let mut error = ApiError::from(errors);
         if let ApiError::Unprocessable { detail, .. } = &mut error {

@@ -30,7 +30,9 @@ use super::cursor::CursorBinding;
 use super::error::{ApiError, Problem};
 use super::extract::{JsonBody, decode, refuse_server_controlled};
 use super::lambda::BasePath;
-use super::preconditions::{Conditions, Precondition, etag, etag_of, evaluate, evaluate_tag};
+use super::preconditions::{
+    Conditions, Current, Precondition, etag, etag_of, evaluate, evaluate_tag,
+};
 use super::routes::{Access, RouteTable, Verb};
 use crate::idempotency::{self, Keyed, fingerprint};
 use crate::store::{ListQuery, Refusal, Scope};
@@ -288,9 +290,9 @@ pub async fn list_recipes(
         ("If-Match" = Option<String>, Header, description = "Only answer if the current ETag matches (strong comparison); otherwise 412"),
         ("If-None-Match" = Option<String>, Header, description = "ETags the client holds; a match answers 304")),
     responses(
-        (status = 200, description = "The recipe. `application/json` (the default) is Gota's JSON with a strong ETag: `\"<version>\"` for the recipe as stored, `\"<version>-s<N>\"`, `\"<version>-<units>\"` or `\"<version>-s<N>-<units>\"` for a scaled or converted one; `application/ld+json` is a schema.org Recipe node with the weak form of the same tag (`W/\"<version>\"`…). Always `Vary: Accept`.",
+        (status = 200, description = "The recipe. `application/json` (the default) is Gota's JSON with a strong ETag: `\"<version>\"` for the recipe as stored, `\"<version>-s<N>\"`, `\"<version>-<units>\"` or `\"<version>-s<N>-<units>\"` for a scaled or converted one; `application/ld+json` is a schema.org Recipe node with a weak ETag of its own, the same text plus `-ld` (`W/\"<version>-ld\"`…), so no tag of one type validates the other. Always `Vary: Accept`.",
             content((Recipe = "application/json"), (Object = "application/ld+json")),
-            headers(("ETag" = String, description = "Strong `\"<tag>\"` for JSON, weak `W/\"<tag>\"` for JSON-LD; the tag is the version, with `-s<N>` when scaled and `-<units>` when converted"), ("Vary" = String, description = "Accept"))),
+            headers(("ETag" = String, description = "Strong `\"<tag>\"` for JSON, weak `W/\"<tag>-ld\"` for JSON-LD; the tag is the version, with `-s<N>` when scaled and `-<units>` when converted"), ("Vary" = String, description = "Accept"))),
         (status = 304, description = "The client's copy is current", headers(("Vary" = String, description = "Accept"))),
         (status = 406, description = "Accept allows neither application/json nor application/ld+json", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match does not match the current ETag (for JSON-LD, anything but `*`: its validator is weak)", body = Problem, content_type = "application/problem+json"),
@@ -314,7 +316,11 @@ pub async fn get_recipe(
     if let export::Representation::JsonLd { base } = representation {
         return export::respond(&options.apply(recipe), &tag, &base, &conditions);
     }
-    match evaluate_tag(&conditions, &Method::GET, &tag) {
+    let current = Current {
+        opaque: &tag,
+        weak: false,
+    };
+    match evaluate_tag(&conditions, &Method::GET, &current) {
         Precondition::Proceed => {}
         Precondition::NotModified => {
             return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_of(&tag))]).into_response());
