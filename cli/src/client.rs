@@ -20,6 +20,24 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
+/// A system of units to show amounts in (`?units=`, a shopping list's `units`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Units {
+    /// g, kg, ml, l (spoons kept).
+    Metric,
+    /// oz, lb, cup, fl oz (spoons kept).
+    Us,
+}
+
+impl Units {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Units::Metric => gota_domain::UnitSystem::Metric.as_str(),
+            Units::Us => gota_domain::UnitSystem::Us.as_str(),
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct ListFilter {
     /// Every tag must match.
@@ -134,10 +152,23 @@ impl Api {
     }
 
     pub async fn get(&self, id: &str, servings: Option<u16>) -> Result<(Recipe, String), CliError> {
-        let query: Vec<(&str, String)> = servings
-            .map(|n| ("servings", n.to_string()))
-            .into_iter()
-            .collect();
+        self.get_in(id, servings, None).await
+    }
+
+    /// A recipe, scaled to `servings` and shown in `units` when given.
+    pub async fn get_in(
+        &self,
+        id: &str,
+        servings: Option<u16>,
+        units: Option<Units>,
+    ) -> Result<(Recipe, String), CliError> {
+        let mut query: Vec<(&str, String)> = Vec::new();
+        if let Some(n) = servings {
+            query.push(("servings", n.to_string()));
+        }
+        if let Some(units) = units {
+            query.push(("units", units.as_str().to_owned()));
+        }
         let builder = self.request_with(Method::GET, &format!("/recipes/{id}"), &query);
         Self::recipe_with_etag(self.send(builder).await?).await
     }
@@ -179,6 +210,33 @@ impl Api {
         let query = filter.query(cursor);
         let response = self
             .send(self.request_with(Method::GET, "/recipes", &query))
+            .await?;
+        response.json().await.map_err(|e| network(&e))
+    }
+
+    /// The page at `cursor`, and with `all` every page after it, as one page.
+    pub async fn all_pages(
+        &self,
+        filter: &ListFilter,
+        cursor: Option<&str>,
+        all: bool,
+    ) -> Result<Page, CliError> {
+        let mut page = self.list_page(filter, cursor).await?;
+        while all && let Some(next) = page.next_cursor.take() {
+            let more = self.list_page(filter, Some(&next)).await?;
+            page.items.extend(more.items);
+            page.next_cursor = more.next_cursor;
+        }
+        Ok(page)
+    }
+
+    /// `POST /shopping-list`: the merged list, as the server wrote it.
+    pub async fn shopping_list(
+        &self,
+        request: &serde_json::Value,
+    ) -> Result<serde_json::Value, CliError> {
+        let response = self
+            .send(self.request(Method::POST, "/shopping-list").json(request))
             .await?;
         response.json().await.map_err(|e| network(&e))
     }

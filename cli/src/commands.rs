@@ -8,11 +8,14 @@ use clap::{CommandFactory as _, Parser, Subcommand};
 
 use gota_domain::Recipe;
 
-use crate::client::{Api, ListFilter, Page};
+use crate::client::{Api, ListFilter, Page, Units};
 use crate::config::{CachedTokens, DEFAULT_ENDPOINT, Profile, Store, TokenSource};
 use crate::error::CliError;
 use crate::recipe_file::{self, RecipeFile};
 use crate::render::{self, Output};
+
+mod search;
+mod shop;
 
 /// Tokens closer than this to expiry are renewed before use.
 const EXPIRY_MARGIN_SECS: i64 = 60;
@@ -60,11 +63,16 @@ pub enum Command {
     /// Create, read, list, change and delete recipes.
     #[command(subcommand)]
     Recipes(RecipeCommand),
+    // Their help is their arguments' (`search::SearchArgs`, `shop::ShopArgs`).
+    Search(search::SearchArgs),
+    Shop(shop::ShopArgs),
     /// Read and change profiles.
     #[command(subcommand)]
     Config(ConfigCommand),
     /// Print a shell completion script.
-    Completions { shell: clap_complete::Shell },
+    Completions {
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,11 +83,14 @@ pub enum RecipeCommand {
         #[arg(short, long)]
         file: PathBuf,
     },
-    /// Show one recipe, optionally scaled to N servings.
+    /// Show one recipe, optionally scaled to N servings or in one system of units.
     Get {
         id: String,
         #[arg(long)]
         servings: Option<u16>,
+        /// Show every amount in metric (g, ml) or US units (oz, cup), whatever the recipe uses.
+        #[arg(long, value_enum)]
+        units: Option<Units>,
     },
     /// List your recipes, newest first, a page at a time.
     List {
@@ -89,8 +100,10 @@ pub enum RecipeCommand {
         /// Only recipes with an ingredient of this name (whole name, any case).
         #[arg(long, value_name = "NAME")]
         ingredient: Option<String>,
-        /// Only recipes whose title contains this text (any case).
-        #[arg(long, value_name = "TEXT")]
+        /// Word search, as `gota search` does: every word must be a word of the title,
+        /// description, ingredient names or tags (any case, accents optional), the last word
+        /// only its start; 1–8 words.
+        #[arg(long, value_name = "WORDS")]
         q: Option<String>,
         /// Page size (1–100; the server's default is 20).
         #[arg(long)]
@@ -219,6 +232,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Whoami => whoami(&ctx).await,
         Command::Recipes(command) => recipes(&ctx, command).await,
+        Command::Search(args) => {
+            let api = Api::new(&ctx.endpoint, Some(bearer(&ctx).await?));
+            search::search(&ctx, &api, args).await
+        }
+        Command::Shop(args) => shop::shop(&ctx, args).await,
         Command::Config(command) => config_command(&ctx, command),
         Command::Completions { shell } => {
             let mut buffer = Vec::new();
@@ -512,20 +530,23 @@ fn show_scaled(ctx: &Context, recipe: &Recipe, scaled_from: Option<u16>) -> anyh
 }
 
 /// A page of recipes: as the API sends it (`items`, `next_cursor`) for JSON and YAML; a table
-/// and the command for the next page otherwise.
-fn show_page(ctx: &Context, page: &Page, filter: &ListFilter) -> anyhow::Result<()> {
+/// and the command for the next page (`next` of its cursor) otherwise, or `nothing` when the
+/// page is empty.
+fn show_page(
+    ctx: &Context,
+    page: &Page,
+    next: impl Fn(&str) -> String,
+    nothing: &str,
+) -> anyhow::Result<()> {
     match ctx.output {
+        Output::Table if page.items.is_empty() && page.next_cursor.is_none() => out(nothing),
         Output::Table => {
             let mut text = render::table(&page.items);
             if let Some(cursor) = &page.next_cursor {
-                let mut next = vec!["gota recipes list".to_owned()];
-                for (name, value) in filter.query(Some(cursor)) {
-                    next.push(format!("--{name} {}", shell_word(&value)));
-                }
                 text.push_str(&format!(
                     "({} shown; more: {}, or --all)\n",
                     page.items.len(),
-                    next.join(" ")
+                    next(cursor)
                 ));
             }
             out(&text)
@@ -533,6 +554,16 @@ fn show_page(ctx: &Context, page: &Page, filter: &ListFilter) -> anyhow::Result<
         Output::Json => out(&serde_json::to_string_pretty(page)?),
         Output::Yaml => out(&serde_norway::to_string(page)?),
     }
+}
+
+/// The flags that ask for the page at `cursor` of a list with `filter`.
+fn page_hint(filter: &ListFilter, cursor: &str) -> String {
+    filter
+        .query(Some(cursor))
+        .into_iter()
+        .map(|(name, value)| format!("--{name} {}", shell_word(&value)))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `value` as one shell word.
@@ -552,12 +583,16 @@ async fn recipes(ctx: &Context, command: RecipeCommand) -> anyhow::Result<()> {
     let api = Api::new(&ctx.endpoint, Some(bearer(ctx).await?));
     match command {
         RecipeCommand::Create { file } => create(ctx, &api, &file).await,
-        RecipeCommand::Get { id, servings } => {
-            let (recipe, _) = api.get(&id, None).await?;
+        RecipeCommand::Get {
+            id,
+            servings,
+            units,
+        } => {
+            let (recipe, _) = api.get_in(&id, None, units).await?;
             match servings {
                 Some(n) if n != recipe.content.servings().get() => {
                     let from = recipe.content.servings().get();
-                    show_scaled(ctx, &api.get(&id, Some(n)).await?.0, Some(from))
+                    show_scaled(ctx, &api.get_in(&id, Some(n), units).await?.0, Some(from))
                 }
                 _ => show_one(ctx, &recipe),
             }
@@ -576,13 +611,12 @@ async fn recipes(ctx: &Context, command: RecipeCommand) -> anyhow::Result<()> {
                 q,
                 limit,
             };
-            let mut page = api.list_page(&filter, cursor.as_deref()).await?;
-            while all && let Some(next) = page.next_cursor.take() {
-                let more = api.list_page(&filter, Some(&next)).await?;
-                page.items.extend(more.items);
-                page.next_cursor = more.next_cursor;
-            }
-            show_page(ctx, &page, &filter)
+            let page = api
+                .all_pages(&filter, cursor.as_deref(), all)
+                .await
+                .map_err(|e| search::refused_query(e, "gota recipes list"))?;
+            let next = |cursor: &str| format!("gota recipes list {}", page_hint(&filter, cursor));
+            show_page(ctx, &page, next, "(no recipes)")
         }
         RecipeCommand::Update {
             id,

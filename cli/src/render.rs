@@ -79,14 +79,19 @@ pub fn kitchen_amount(value: f64) -> String {
 }
 
 fn quantity(q: Quantity) -> String {
-    match q.unit() {
-        // Metric amounts read as decimals (1.5 kg); cups, spoons and counts as fractions.
+    measure(q.amount(), q.unit())
+}
+
+/// An amount with its unit as a cook reads it: metric amounts as decimals (`1.5 kg`); US units,
+/// spoons and counts with kitchen fractions (`1 ⅛ cup`, `2 ½`).
+pub fn measure(value: f64, unit: Option<Unit>) -> String {
+    match unit {
         Some(unit @ (Unit::G | Unit::Kg | Unit::Mg | Unit::Ml | Unit::L)) => {
-            format!("{} {unit}", amount(q.amount()))
+            format!("{} {unit}", amount(value))
         }
-        Some(Unit::FlOz) => format!("{} fl oz", kitchen_amount(q.amount())),
-        Some(unit) => format!("{} {unit}", kitchen_amount(q.amount())),
-        None => kitchen_amount(q.amount()),
+        Some(Unit::FlOz) => format!("{} fl oz", kitchen_amount(value)),
+        Some(unit) => format!("{} {unit}", kitchen_amount(value)),
+        None => kitchen_amount(value),
     }
 }
 
