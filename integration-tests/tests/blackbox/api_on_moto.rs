@@ -186,7 +186,7 @@ async fn pagination_filters_and_idempotency_work_on_dynamodb() {
     );
     let cursor = vegan["next_cursor"]
         .as_str()
-        .expect(&format!("a cursor on {vegan}"));
+        .unwrap_or_else(|| panic!("a cursor on {vegan}"));
     let (_, _, rest) = w
         .send(
             "GET",
