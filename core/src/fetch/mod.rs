@@ -128,6 +128,11 @@ pub enum FetchError {
     Client(#[source] reqwest::Error),
 }
 
+/// reqwest's errors name the URL, query string and all: the logs must not.
+fn unreachable(error: reqwest::Error) -> FetchError {
+    FetchError::Unreachable(error.without_url())
+}
+
 fn hop_name(hop: usize) -> String {
     if hop == 0 {
         "the URL was refused".to_owned()
@@ -304,7 +309,7 @@ impl Fetcher {
             .header(ACCEPT_ENCODING, "identity")
             .send()
             .await
-            .map_err(FetchError::Unreachable)
+            .map_err(unreachable)
     }
 }
 
@@ -344,7 +349,7 @@ async fn read_page(
         return Err(too_large);
     }
     let mut body = BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(FetchError::Unreachable)? {
+    while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
         if body.len() + chunk.len() > limit {
             return Err(too_large);
         }
