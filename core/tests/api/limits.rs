@@ -626,6 +626,37 @@ async fn an_html_page_to_import_is_accepted_at_its_size_limit_and_refused_one_by
     );
 }
 
+#[tokio::test]
+async fn a_url_to_import_is_accepted_at_its_length_limit_and_refused_one_past_it() {
+    let (name, max) = named!(IMPORT_URL_MAX);
+    let (media_type, document) = gota_testkit::fixtures::import_page("plain.json");
+    let server = PageServer::start(move |_| Answer::page(media_type, document.as_bytes())).await;
+    let t = crate::support::spawn_app_fetching(fetcher_for(
+        &server,
+        "recipes.test",
+        FetchLimits::default(),
+    ));
+    let token = t.token("alice");
+    let base = format!("http://recipes.test:{}/", server.port());
+    // Multi-byte characters: the limit counts characters, not bytes.
+    let url = |chars: usize| format!("{base}{}", "é".repeat(chars - base.len()));
+    assert_eq!(url(max).chars().count(), max);
+    let reply = t
+        .call("POST", "/recipes/import", Some(&token), Some(json!({"url": url(max)})))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+    let reply = t
+        .call("POST", "/recipes/import", Some(&token), Some(json!({"url": url(max + 1)})))
+        .await;
+    assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&reply), ["/url"]);
+    assert_eq!(
+        reply.body["errors"][0]["message"],
+        format!("must be at most {max} characters (got {})", max + 1)
+    );
+    assert_eq!(server.connections(), 1, "the long URL was never fetched");
+}
+
 // --- the tables cover limits.rs ----------------------------------------------------------
 
 /// The constants the tests of this module are built from: every table row, and every other
