@@ -762,7 +762,13 @@ async fn a_resolver_that_never_answers_ends_in_the_time_cap() {
     let limits = short_limits();
     let fetcher = Fetcher::new(Arc::new(Silent), Policy::production(), limits);
     let started = tokio::time::Instant::now();
-    let result = fetcher.fetch("https://slow-dns.test/recipe").await;
+    // The outer timeout turns a fetch that waits forever into a failure, not a hung test.
+    let result = tokio::time::timeout(
+        limits.total_time * 2,
+        fetcher.fetch("https://slow-dns.test/recipe"),
+    )
+    .await
+    .expect("the fetch ends by its own cap");
     assert!(
         matches!(result, Err(FetchError::TimedOut(d)) if d == limits.total_time),
         "{result:?}"
