@@ -290,6 +290,7 @@ impl From<FetchError> for ApiError {
                 Self::unprocessable("/url", error.to_string())
             }
             FetchError::Client(source) => Self::Internal(anyhow::Error::new(source)),
+            FetchError::Tls(source) => Self::Internal(anyhow::Error::new(source)),
             upstream => Self::Upstream(upstream),
         }
     }
