@@ -647,10 +647,12 @@ async fn import(
     })?;
     match ctx.output {
         Output::Table => {
-            let recipe: Recipe = serde_json::from_value(answer["recipe"].clone())
-                .context("reading the imported recipe from the server's answer")?;
-            let report: ImportReport = serde_json::from_value(answer["import"].clone())
-                .context("reading the import report from the server's answer")?;
+            let recipe: Recipe =
+                serde_json::from_value(answer.get("recipe").cloned().unwrap_or_default())
+                    .context("reading the imported recipe from the server's answer")?;
+            let report: ImportReport =
+                serde_json::from_value(answer.get("import").cloned().unwrap_or_default())
+                    .context("reading the import report from the server's answer")?;
             out(&format!(
                 "{}\n{}",
                 render::card(&recipe, None),
@@ -674,7 +676,10 @@ async fn export(ctx: &Context, api: &Api, id: &str, file: Option<&Path>) -> anyh
         .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", file.display())))?;
     report(
         ctx,
-        &format!("Wrote recipe {id} to {} (schema.org JSON-LD).", file.display()),
+        &format!(
+            "Wrote recipe {id} to {} (schema.org JSON-LD).",
+            file.display()
+        ),
         &serde_json::json!({"exported": id, "file": file}),
     )
 }

@@ -97,7 +97,11 @@ pub fn report_text(report: &ImportReport) -> String {
     if !report.guessed.is_empty() {
         let _ = writeln!(out, "Guessed — check these:");
         for f in &report.guessed {
-            let at = f.field.as_deref().map(|p| format!(" → {p}")).unwrap_or_default();
+            let at = f
+                .field
+                .as_deref()
+                .map(|p| format!(" → {p}"))
+                .unwrap_or_default();
             let _ = writeln!(out, "  - {}{at}: {}", f.from, f.note);
         }
     }

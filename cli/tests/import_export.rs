@@ -58,8 +58,7 @@ async fn a_corpus_page_imports_from_a_file_exports_as_json_ld_and_imports_back_t
         "table",
     ]);
     assert!(said.contains(&format!("Wrote recipe {id}")), "{said}");
-    let node: Value =
-        serde_json::from_str(&std::fs::read_to_string(&exported).unwrap()).unwrap();
+    let node: Value = serde_json::from_str(&std::fs::read_to_string(&exported).unwrap()).unwrap();
     assert_eq!(node["@type"], "Recipe");
     assert_eq!(node["name"], recipe["title"]);
     // Without a file, the same document on standard output.
@@ -123,8 +122,7 @@ async fn each_import_sends_its_own_key_and_a_given_key_replays() {
     let keyed = import(&["--idempotency-key", "cli-import-1"]);
     let again = import(&["--idempotency-key", "cli-import-1"]);
     assert_eq!(again, keyed);
-    let list: Value =
-        serde_json::from_str(&gota.ok(&["recipes", "list", "-o", "json"])).unwrap();
+    let list: Value = serde_json::from_str(&gota.ok(&["recipes", "list", "-o", "json"])).unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 3);
 }
 
@@ -132,21 +130,13 @@ async fn each_import_sends_its_own_key_and_a_given_key_replays() {
 async fn a_url_the_server_refuses_and_a_file_it_cannot_read_are_usage_errors() {
     let (_api, gota) = standalone().await;
     gota.ok(&["login", "--dev", "alice"]);
-    let out = gota.run(
-        &["recipes", "import", "http://localhost/recipe"],
-        &[],
-        None,
-    );
+    let out = gota.run(&["recipes", "import", "http://localhost/recipe"], &[], None);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("/url"), "{}", stderr(&out));
     assert!(stderr(&out).contains("loopback"), "{}", stderr(&out));
 
     let missing = gota.dir.path().join("nope.html");
-    let out = gota.run(
-        &["recipes", "import", missing.to_str().unwrap()],
-        &[],
-        None,
-    );
+    let out = gota.run(&["recipes", "import", missing.to_str().unwrap()], &[], None);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("cannot read"), "{}", stderr(&out));
 

@@ -12,8 +12,8 @@ use tokio::net::TcpListener;
 
 use crate::auth::{DevIssuer, JwksSource, TokenVerifier, VerifierConfig};
 use crate::config::{AuthConfig, Config, CursorKeyConfig, Mode, StoreConfig};
-use crate::http::cursor::CursorCodec;
 use crate::fetch::Fetcher;
+use crate::http::cursor::CursorCodec;
 use crate::http::{Api, ApiState};
 use crate::metrics::Metrics;
 use crate::secrets::SecretsManagerKeys;

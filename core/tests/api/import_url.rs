@@ -85,8 +85,14 @@ async fn a_url_import_creates_the_recipe_the_page_holds_and_names_the_final_url(
     );
     let document = imported_as_document(&t, &token, "yoast-graph.html").await;
     assert_eq!(content(&reply.body["recipe"]), content(&document["recipe"]));
-    assert_eq!(reply.body["import"]["guessed"], document["import"]["guessed"]);
-    assert_eq!(reply.body["import"]["dropped"], document["import"]["dropped"]);
+    assert_eq!(
+        reply.body["import"]["guessed"],
+        document["import"]["guessed"]
+    );
+    assert_eq!(
+        reply.body["import"]["dropped"],
+        document["import"]["dropped"]
+    );
     assert!(document["import"].get("url").is_none(), "{document}");
 
     // It is the caller's recipe, read back as created; someone else's 404.
@@ -120,7 +126,10 @@ async fn the_production_policy_refuses_a_name_for_the_test_server_with_a_422_nam
     );
     let t = spawn_app_fetching(fetcher);
     let token = t.token("alice");
-    for url in [format!("http://{HOST}/recipe"), format!("http://{HOST}:443/")] {
+    for url in [
+        format!("http://{HOST}/recipe"),
+        format!("http://{HOST}:443/"),
+    ] {
         let reply = import_url(&t, &token, &url, &[]).await;
         assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(pointers(&reply), ["/url"]);

@@ -642,11 +642,21 @@ async fn a_url_to_import_is_accepted_at_its_length_limit_and_refused_one_past_it
     let url = |chars: usize| format!("{base}{}", "é".repeat(chars - base.len()));
     assert_eq!(url(max).chars().count(), max);
     let reply = t
-        .call("POST", "/recipes/import", Some(&token), Some(json!({"url": url(max)})))
+        .call(
+            "POST",
+            "/recipes/import",
+            Some(&token),
+            Some(json!({"url": url(max)})),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
     let reply = t
-        .call("POST", "/recipes/import", Some(&token), Some(json!({"url": url(max + 1)})))
+        .call(
+            "POST",
+            "/recipes/import",
+            Some(&token),
+            Some(json!({"url": url(max + 1)})),
+        )
         .await;
     assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(pointers(&reply), ["/url"]);

@@ -159,7 +159,10 @@ async fn recipes_import_and_export_as_schema_org_on_dynamodb() {
         let detail = problem["detail"].as_str().unwrap();
         assert!(detail.contains("address"), "{url}: {detail}");
         if url.contains("localhost") {
-            assert!(!detail.contains("127.0.0.1") && !detail.contains("::1"), "{detail}");
+            assert!(
+                !detail.contains("127.0.0.1") && !detail.contains("::1"),
+                "{detail}"
+            );
         }
     }
 }

@@ -48,7 +48,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Representation {
             return Ok(Self::Json);
         }
         // `Api` gives every request one (empty outside a stage).
-        let base = parts.extensions.get::<BasePath>().cloned().unwrap_or_default();
+        let base = parts
+            .extensions
+            .get::<BasePath>()
+            .cloned()
+            .unwrap_or_default();
         Ok(Self::JsonLd { base })
     }
 }

@@ -185,16 +185,17 @@ impl<'a> Document<'a> {
             });
         }
         report.dropped.append(&mut dropped);
-        let content = RecipeContent::parse(imported.input).map_err(|errors: ValidationErrors| {
-            let mut error = ApiError::from(errors);
-            if let ApiError::Unprocessable { detail, .. } = &mut error {
-                *detail = format!(
-                    "The imported recipe is not valid ({detail}); pointers are into the recipe \
+        let content =
+            RecipeContent::parse(imported.input).map_err(|errors: ValidationErrors| {
+                let mut error = ApiError::from(errors);
+                if let ApiError::Unprocessable { detail, .. } = &mut error {
+                    *detail = format!(
+                        "The imported recipe is not valid ({detail}); pointers are into the recipe \
                      it maps to."
-                );
-            }
-            error
-        })?;
+                    );
+                }
+                error
+            })?;
         Ok((content, report))
     }
 }
