@@ -214,7 +214,7 @@ impl IntoResponse for ApiError {
             Self::Unauthenticated { reason, .. } => tracing::info!(%reason, "unauthenticated"),
             // Sources carry no URL (`FetchError` strips it from reqwest's errors).
             Self::Upstream(error) => {
-                tracing::info!(error = format!("{error:#}"), "page fetch failed");
+                tracing::info!(error = cause_chain(error), "page fetch failed");
             }
             _ => {}
         }
@@ -245,6 +245,18 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// `error: cause: cause…`, as anyhow's `{:#}` prints a chain (for errors that are not anyhow's).
+fn cause_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 impl From<ValidationErrors> for ApiError {

@@ -326,3 +326,48 @@ async fn a_url_import_needs_a_token_and_fetches_nothing_without_one() {
     assert_problem(&reply, StatusCode::UNAUTHORIZED);
     assert_eq!(server.connections(), 0);
 }
+
+/// Everything logged on this thread while the test runs (a current-thread runtime runs the
+/// whole app here).
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_log_line_carries_the_url_s_query_string() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let (server, t) = serving("plain.json").await;
+    let token = t.token("alice");
+    let fetched = import_url(&t, &token, &page_url(&server, "/r?token=SECRET-1"), &[]).await;
+    assert_eq!(fetched.status, StatusCode::CREATED, "{}", fetched.body);
+    // A server that has gone away: reqwest's connection error names the URL it was sending.
+    let gone = PageServer::start(|_| Answer::page("text/html", b"")).await;
+    let t = spawn_app_fetching(fetcher_for(&gone, HOST, FetchLimits::default()));
+    let url = page_url(&gone, "/r?token=SECRET-2");
+    drop(gone);
+    let failed = import_url(&t, &token, &url, &[]).await;
+    assert_problem(&failed, StatusCode::BAD_GATEWAY);
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("page fetched"), "{text}");
+    assert!(text.contains("page fetch failed"), "{text}");
+    assert!(text.contains("/r"), "{text}");
+    assert!(!text.contains("SECRET"), "{text}");
+}
