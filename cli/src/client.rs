@@ -6,6 +6,7 @@ use serde::Deserialize;
 use gota_domain::{Recipe, RecipeInput};
 
 use crate::error::{CliError, Problem};
+use crate::import::ImportBody;
 
 #[derive(Debug, Clone)]
 pub struct Api {
@@ -186,6 +187,34 @@ impl Api {
             builder = builder.header(reqwest::header::IF_MATCH, etag);
         }
         Ok(Self::recipe_with_etag(self.send(builder).await?).await?.0)
+    }
+
+    /// `POST /recipes/import` under `idempotency_key`: the answer as sent (`recipe`, `import`).
+    pub async fn import(
+        &self,
+        body: &ImportBody,
+        idempotency_key: &str,
+    ) -> Result<serde_json::Value, CliError> {
+        let builder = self
+            .request(Method::POST, "/recipes/import")
+            .header("idempotency-key", idempotency_key);
+        let builder = match body {
+            ImportBody::Url(url) => builder.json(&serde_json::json!({ "url": url })),
+            ImportBody::Document { media_type, bytes } => builder
+                .header(reqwest::header::CONTENT_TYPE, *media_type)
+                .body(bytes.clone()),
+        };
+        let response = self.send(builder).await?;
+        response.json().await.map_err(|e| network(&e))
+    }
+
+    /// `GET /recipes/{id}` as schema.org JSON-LD, as the server wrote it.
+    pub async fn export(&self, id: &str) -> Result<String, CliError> {
+        let builder = self
+            .request(Method::GET, &format!("/recipes/{id}"))
+            .header(reqwest::header::ACCEPT, "application/ld+json");
+        let response = self.send(builder).await?;
+        response.text().await.map_err(|e| network(&e))
     }
 
     /// Asks the server whether it accepts this client's token (the cheapest authenticated

@@ -11,6 +11,7 @@ use gota_domain::Recipe;
 use crate::client::{Api, ListFilter, Page, Units};
 use crate::config::{CachedTokens, DEFAULT_ENDPOINT, Profile, Store, TokenSource};
 use crate::error::CliError;
+use crate::import::{self, ImportBody, ImportReport};
 use crate::recipe_file::{self, RecipeFile};
 use crate::render::{self, Output};
 
@@ -127,6 +128,26 @@ pub enum RecipeCommand {
         /// Replace whatever is stored, even someone else's newer change.
         #[arg(long)]
         force: bool,
+    },
+    /// Import a recipe from a web page (the server fetches the URL) or from a file holding an
+    /// HTML page or schema.org JSON-LD (`-` for stdin); shows the recipe and what the import
+    /// guessed or left out.
+    Import {
+        /// `http(s)://…` (fetched by the server), or a .html/.htm/.json/.jsonld file (other
+        /// names are typed by their first character: `<` HTML, `{` or `[` JSON-LD).
+        #[arg(value_name = "URL|FILE")]
+        source: String,
+        /// Send this Idempotency-Key instead of a new one: retry an import whose answer was
+        /// lost without creating a second recipe.
+        #[arg(long, value_name = "KEY")]
+        idempotency_key: Option<String>,
+    },
+    /// Write a recipe as schema.org JSON-LD (a `Recipe`), to standard output or a file.
+    Export {
+        id: String,
+        /// Write to FILE instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        file: Option<PathBuf>,
     },
     /// Edit a recipe in $EDITOR (as YAML) and save it if nobody changed it meanwhile.
     Edit { id: String },
@@ -624,6 +645,11 @@ async fn recipes(ctx: &Context, command: RecipeCommand) -> anyhow::Result<()> {
             if_match,
             force,
         } => update(ctx, &api, &id, &file, if_match, force).await,
+        RecipeCommand::Import {
+            source,
+            idempotency_key,
+        } => import(ctx, &api, &source, idempotency_key).await,
+        RecipeCommand::Export { id, file } => export(ctx, &api, &id, file.as_deref()).await,
         RecipeCommand::Edit { id } => edit(ctx, &api, &id).await,
         RecipeCommand::Delete { id } => {
             api.delete(&id).await?;
@@ -634,6 +660,62 @@ async fn recipes(ctx: &Context, command: RecipeCommand) -> anyhow::Result<()> {
             )
         }
     }
+}
+
+/// `recipes import`: one new Idempotency-Key per run (or the one given), named in the error
+/// when the answer was lost, so a retry cannot import the page twice.
+async fn import(
+    ctx: &Context,
+    api: &Api,
+    source: &str,
+    idempotency_key: Option<String>,
+) -> anyhow::Result<()> {
+    let body = ImportBody::from_source(source)?;
+    let key = idempotency_key.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let answer = api.import(&body, &key).await.map_err(|e| match e {
+        CliError::Network(text) => CliError::Network(format!(
+            "{text}\n(the import may have happened: retry with --idempotency-key {key} to get \
+             its answer instead of a second recipe)"
+        )),
+        other => other,
+    })?;
+    match ctx.output {
+        Output::Table => {
+            let recipe: Recipe =
+                serde_json::from_value(answer.get("recipe").cloned().unwrap_or_default())
+                    .context("reading the imported recipe from the server's answer")?;
+            let report: ImportReport =
+                serde_json::from_value(answer.get("import").cloned().unwrap_or_default())
+                    .context("reading the import report from the server's answer")?;
+            out(&format!(
+                "{}\n{}",
+                render::card(&recipe, None),
+                import::report_text(&report)
+            ))
+        }
+        Output::Json => out(&serde_json::to_string_pretty(&answer)?),
+        Output::Yaml => out(&serde_norway::to_string(&answer)?),
+    }
+}
+
+/// `recipes export`: the JSON-LD as the server wrote it, indented for people.
+async fn export(ctx: &Context, api: &Api, id: &str, file: Option<&Path>) -> anyhow::Result<()> {
+    let document: serde_json::Value = serde_json::from_str(&api.export(id).await?)
+        .context("reading the JSON-LD the server sent")?;
+    let text = serde_json::to_string_pretty(&document)?;
+    let Some(file) = file else {
+        return out(&text);
+    };
+    std::fs::write(file, format!("{text}\n"))
+        .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", file.display())))?;
+    report(
+        ctx,
+        &format!(
+            "Wrote recipe {id} to {} (schema.org JSON-LD).",
+            file.display()
+        ),
+        &serde_json::json!({"exported": id, "file": file}),
+    )
 }
 
 /// `update -f`: `If-Match` is the version the file was based on, never a fresh read's (which

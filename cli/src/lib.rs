@@ -6,6 +6,7 @@ pub mod cognito;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod import;
 pub mod recipe_file;
 pub mod render;
 

@@ -60,14 +60,45 @@ pub async fn create(
     content: RecipeContent,
     keyed: Option<Keyed>,
 ) -> Result<Created, IdempotencyError> {
-    let now = now_utc();
+    match claim(store, owner, keyed).await? {
+        Claimed::Replay(created) => Ok(created),
+        Claimed::Fresh(claim) => claim.create(store, content, str::to_owned).await,
+    }
+}
+
+/// What claiming a key found: the first request's answer, or the right to do the work.
+#[derive(Debug)]
+pub enum Claimed {
+    /// The key was already completed with this fingerprint: answer this, do nothing else.
+    Replay(Created),
+    /// The work may run; finish with [`Claim::create`] or, if it fails, [`Claim::abandon`].
+    Fresh(Claim),
+}
+
+/// The right to create one recipe for `owner`, holding the key (if any) until completed or
+/// abandoned. A claim dropped without either stays in flight until its [`LEASE`] runs out.
+#[derive(Debug)]
+#[must_use = "a claim holds its key until created or abandoned"]
+pub struct Claim {
+    owner: Owner,
+    claim: Option<IdempotencyClaim>,
+}
+
+/// Claims `keyed`'s key for `owner` before the work it guards (work that may be costly or
+/// reach out, such as fetching a page: a replay must not repeat it). Without a key, nothing
+/// is claimed and the work always runs.
+pub async fn claim(
+    store: &dyn RecipeStore,
+    owner: &Owner,
+    keyed: Option<Keyed>,
+) -> Result<Claimed, IdempotencyError> {
     let claim = keyed.map(|keyed| IdempotencyClaim {
         scope: IdempotencyScope {
             owner: owner.clone(),
             key: keyed.key,
         },
         fingerprint: keyed.fingerprint,
-        now,
+        now: now_utc(),
         lease: LEASE,
         retention: RETENTION,
     });
@@ -78,47 +109,71 @@ pub async fn create(
         return match state {
             _ if fingerprint != claim.fingerprint => Err(IdempotencyError::KeyReused),
             ExistingClaim::InFlight => Err(IdempotencyError::InFlight),
-            ExistingClaim::Completed(response) => Ok(Created {
+            ExistingClaim::Completed(response) => Ok(Claimed::Replay(Created {
                 response,
                 replayed: true,
-            }),
+            })),
         };
     }
-
-    let recipe = Recipe {
-        id: RecipeId::new(),
+    Ok(Claimed::Fresh(Claim {
         owner: owner.clone(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        content,
-    };
-    let body = serde_json::to_string(&recipe)
-        .map_err(|e| StoreError::Unexpected(anyhow::Error::new(e)))?;
-    let response = StoredResponse {
-        status: 201,
-        recipe_id: recipe.id,
-        version: recipe.version,
-        body,
-    };
-    let record = claim.map(|claim| IdempotencyRecord {
-        claimed_at: claim.now,
-        scope: claim.scope,
-        fingerprint: claim.fingerprint,
-        response: response.clone(),
-        expires_at: now + RETENTION,
-    });
-    if let Err(error) = store.create(&recipe, record.as_ref()).await {
-        if let Some(record) = &record {
-            release(store, &record.scope, record.claimed_at).await;
+        claim,
+    }))
+}
+
+impl Claim {
+    /// Creates the recipe and completes the key in one store write. `respond` turns the
+    /// recipe's JSON into the response body that is sent and kept for replays (the identity
+    /// for `POST /recipes`; a wrapper with a report for an import).
+    pub async fn create(
+        self,
+        store: &dyn RecipeStore,
+        content: RecipeContent,
+        respond: impl FnOnce(&str) -> String,
+    ) -> Result<Created, IdempotencyError> {
+        let now = now_utc();
+        let recipe = Recipe {
+            id: RecipeId::new(),
+            owner: self.owner,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            content,
+        };
+        let json = serde_json::to_string(&recipe)
+            .map_err(|e| StoreError::Unexpected(anyhow::Error::new(e)))?;
+        let response = StoredResponse {
+            status: 201,
+            recipe_id: recipe.id,
+            version: recipe.version,
+            body: respond(&json),
+        };
+        let record = self.claim.map(|claim| IdempotencyRecord {
+            claimed_at: claim.now,
+            scope: claim.scope,
+            fingerprint: claim.fingerprint,
+            response: response.clone(),
+            expires_at: now + RETENTION,
+        });
+        if let Err(error) = store.create(&recipe, record.as_ref()).await {
+            if let Some(record) = &record {
+                release(store, &record.scope, record.claimed_at).await;
+            }
+            return Err(error.into());
         }
-        return Err(error.into());
+        tracing::info!(recipe_id = %recipe.id, "recipe created");
+        Ok(Created {
+            response,
+            replayed: false,
+        })
     }
-    tracing::info!(recipe_id = %recipe.id, "recipe created");
-    Ok(Created {
-        response,
-        replayed: false,
-    })
+
+    /// The work failed and nothing was created: frees the key at once, so a retry can run.
+    pub async fn abandon(self, store: &dyn RecipeStore) {
+        if let Some(claim) = &self.claim {
+            release(store, &claim.scope, claim.now).await;
+        }
+    }
 }
 
 /// Nothing was created: frees the key so the client's retry can succeed — only this

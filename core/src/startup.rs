@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::{DevIssuer, JwksSource, TokenVerifier, VerifierConfig};
 use crate::config::{AuthConfig, Config, CursorKeyConfig, Mode, StoreConfig};
+use crate::fetch::Fetcher;
 use crate::http::cursor::CursorCodec;
 use crate::http::{Api, ApiState};
 use crate::metrics::Metrics;
@@ -346,6 +347,8 @@ pub fn api_state(
         cursors,
         dev_issuer,
         metrics,
+        // No configuration reaches the fetcher: nothing can widen its policy (ADR 0031).
+        fetcher: Fetcher::production(),
     })
 }
 

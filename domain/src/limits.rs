@@ -84,8 +84,14 @@ pub const SCALED_DECIMAL_PLACES: i32 = 3;
 /// is the size that would be parsed. Recipe pages are rarely past a few hundred KiB.
 pub const IMPORT_PAGE_BYTES_MAX: usize = 2 * 1024 * 1024;
 /// Import from a URL: the whole fetch (every resolution, connection, redirect and the body)
-/// ends within this many seconds.
-pub const IMPORT_FETCH_SECONDS_MAX: u64 = 10;
+/// ends within this many seconds. It must end well inside the request deadline
+/// (`gota_core::http::REQUEST_DEADLINE`, 8 s), which also covers claiming the
+/// `Idempotency-Key` and storing the recipe: past that deadline the caller gets a 503 instead
+/// of the fetch's own 504 (a test holds the two apart).
+pub const IMPORT_FETCH_SECONDS_MAX: u64 = 5;
+/// Import from a URL: the `url` is at most this many characters. Browsers and CDNs handle
+/// URLs far longer, but a recipe page's address is short; 2,048 is the classic safe length.
+pub const IMPORT_URL_MAX: usize = 2048;
 /// Import from a URL: at most this many redirects are followed.
 pub const IMPORT_REDIRECTS_MAX: usize = 3;
 /// `POST /recipes/import` with `Content-Type: text/html`: at most this many bytes of page.
@@ -108,3 +114,11 @@ pub const IMPORT_FINDINGS_MAX: usize = 200;
 /// `POST /recipes/import`: a finding's `from` and `note` are at most this many characters
 /// (a note quotes what it could not read; past this the quote ends in "…").
 pub const IMPORT_FINDING_CHARS_MAX: usize = 300;
+/// `POST /recipes/import`: the report, as JSON, is at most this many bytes; findings past it
+/// are left out and counted like those past [`IMPORT_FINDINGS_MAX`]. An import from a URL keeps
+/// its whole answer (recipe and report) in the idempotency record, so a replay need not fetch
+/// again; on DynamoDB that record is one item, and an item is at most 400 KB ("The maximum item
+/// size in DynamoDB is 400 KB, which includes both attribute name binary length and attribute
+/// value lengths", DynamoDB Developer Guide, Service quotas). [`CONTENT_BYTES_MAX`] (350,000)
+/// plus the recipe's server fields plus this report stays under it.
+pub const IMPORT_REPORT_BYTES_MAX: usize = 32 * 1024;

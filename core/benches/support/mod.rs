@@ -115,6 +115,7 @@ pub fn gota_app(signer: &RsaSigner) -> GotaAdapter {
             cursors: CursorCodec::new(&[7; 32]),
             dev_issuer: None,
             metrics: gota_core::metrics::Metrics::off(),
+            fetcher: gota_core::fetch::Fetcher::production(),
         },
         true,
     ))

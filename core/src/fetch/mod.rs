@@ -20,7 +20,7 @@
 //! | `InvalidUrl`, `Refused`, `TooLarge`, `UnsupportedContentType` | 422 | the URL, as given, can never be imported; retrying will not help |
 //! | `Unresolvable`, `Unreachable`, `UpstreamStatus`, `TooManyRedirects`, `BadRedirect`, `UnexpectedEncoding` | 502 | the page's server failed or misbehaved (RFC 9110 §15.6.3) |
 //! | `TimedOut` | 504 | the page's server did not answer in time (RFC 9110 §15.6.5) |
-//! | `Client` | 500 | our own failure |
+//! | `Client`, `Tls` | 500 | our own failure |
 //!
 //! 413 is not used: it is about the *request's* content (RFC 9110 §15.5.14), and the request
 //! (a URL) was small.
@@ -126,6 +126,13 @@ pub enum FetchError {
     TimedOut(Duration),
     #[error("the HTTP client could not be built")]
     Client(#[source] reqwest::Error),
+    #[error("the TLS configuration could not be built")]
+    Tls(#[source] rustls::Error),
+}
+
+/// reqwest's errors name the URL, query string and all: the logs must not.
+fn unreachable(error: reqwest::Error) -> FetchError {
+    FetchError::Unreachable(error.without_url())
 }
 
 fn hop_name(hop: usize) -> String {
@@ -172,6 +179,23 @@ pub struct Fetcher {
     resolver: Arc<dyn HostResolver>,
     policy: Policy,
     limits: FetchLimits,
+    /// Built at the first fetch and shared by every hop's client: loading the platform's root
+    /// certificates is most of what building a reqwest client costs (~37 ms in a debug build),
+    /// and most processes never import from a URL, so start-up does not pay for it.
+    tls: Arc<tokio::sync::OnceCell<rustls::ClientConfig>>,
+}
+
+/// What reqwest 0.13 builds for itself with its `rustls` feature, built once: the aws-lc-rs
+/// provider, the platform verifier (the system's roots), HTTP/1.1 only.
+fn tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
+    use rustls_platform_verifier::BuilderVerifierExt as _;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_platform_verifier()?
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 impl Default for Fetcher {
@@ -196,6 +220,7 @@ impl Fetcher {
             resolver,
             policy,
             limits,
+            tls: Arc::default(),
         }
     }
 
@@ -288,7 +313,14 @@ impl Fetcher {
         url: &Url,
         destination: &Destination,
     ) -> Result<reqwest::Response, FetchError> {
+        let tls = self
+            .tls
+            .get_or_try_init(|| async { tls_config() })
+            .await
+            .map_err(FetchError::Tls)?
+            .clone();
         let mut builder = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(USER_AGENT)
@@ -304,7 +336,7 @@ impl Fetcher {
             .header(ACCEPT_ENCODING, "identity")
             .send()
             .await
-            .map_err(FetchError::Unreachable)
+            .map_err(unreachable)
     }
 }
 
@@ -344,7 +376,7 @@ async fn read_page(
         return Err(too_large);
     }
     let mut body = BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(FetchError::Unreachable)? {
+    while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
         if body.len() + chunk.len() > limit {
             return Err(too_large);
         }

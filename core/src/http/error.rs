@@ -11,6 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::AuthError;
+use crate::fetch::FetchError;
 use crate::idempotency::IdempotencyError;
 use crate::store::StoreError;
 use gota_domain::{FieldError, ValidationErrors};
@@ -83,6 +84,11 @@ pub enum ApiError {
         #[source]
         source: anyhow::Error,
     },
+    /// The page to import (`POST /recipes/import {"url"}`) could not be fetched because of
+    /// its server: 502, or 504 for the time cap. What the URL itself makes impossible is a
+    /// 422 (`From<FetchError>`).
+    #[error("fetching the page failed")]
+    Upstream(#[source] FetchError),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -120,6 +126,10 @@ impl ApiError {
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            // RFC 9110 §15.6.5: "did not receive a timely response from an upstream server".
+            Self::Upstream(FetchError::TimedOut(_)) => StatusCode::GATEWAY_TIMEOUT,
+            // RFC 9110 §15.6.3: "received an invalid response from an inbound server".
+            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -138,6 +148,8 @@ impl ApiError {
             Self::UnsupportedMediaType { .. } => "unsupported-media-type",
             Self::Unprocessable { .. } => "validation",
             Self::Unavailable { .. } => "unavailable",
+            Self::Upstream(FetchError::TimedOut(_)) => "upstream-timeout",
+            Self::Upstream(_) => "upstream",
             Self::Internal(_) => "internal",
         }
     }
@@ -172,6 +184,8 @@ impl ApiError {
             Self::Unavailable { .. } => {
                 "The service is temporarily unable to reach its store; retry later.".into()
             }
+            // FetchError's Display never names an address a host resolved to.
+            Self::Upstream(error) => format!("The page could not be fetched: {error}."),
             Self::Internal(_) => "Something went wrong on our side.".into(),
         }
     }
@@ -203,6 +217,10 @@ impl IntoResponse for ApiError {
                 tracing::warn!(error = format!("{source:#}"), "store unavailable");
             }
             Self::Unauthenticated { reason, .. } => tracing::info!(%reason, "unauthenticated"),
+            // Sources carry no URL (`FetchError` strips it from reqwest's errors).
+            Self::Upstream(error) => {
+                tracing::info!(error = cause_chain(error), "page fetch failed");
+            }
             _ => {}
         }
         let mut response = (self.status(), Json(self.problem())).into_response();
@@ -234,6 +252,18 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// `error: cause: cause…`, as anyhow's `{:#}` prints a chain (for errors that are not anyhow's).
+fn cause_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 impl From<ValidationErrors> for ApiError {
     fn from(errors: ValidationErrors) -> Self {
         let detail = match errors.0.as_slice() {
@@ -258,6 +288,27 @@ impl From<IdempotencyError> for ApiError {
                 "A request with this Idempotency-Key is still in progress; retry shortly.".into(),
             ),
             IdempotencyError::Store(error) => error.into(),
+        }
+    }
+}
+
+/// What a failed fetch answers (the table in `crate::fetch`): 422 at `/url` when the URL as
+/// given can never be imported, [`ApiError::Upstream`] when the page's server failed us.
+impl From<FetchError> for ApiError {
+    fn from(error: FetchError) -> Self {
+        match error {
+            FetchError::InvalidUrl(_)
+            | FetchError::Refused { .. }
+            | FetchError::TooLarge { .. }
+            | FetchError::UnsupportedContentType(_) => {
+                // A refused address is named in the log (for whoever runs the server), never
+                // in the answer.
+                tracing::info!(error = ?error, "page fetch refused");
+                Self::unprocessable("/url", error.to_string())
+            }
+            FetchError::Client(source) => Self::Internal(anyhow::Error::new(source)),
+            FetchError::Tls(source) => Self::Internal(anyhow::Error::new(source)),
+            upstream => Self::Upstream(upstream),
         }
     }
 }

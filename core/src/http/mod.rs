@@ -32,6 +32,7 @@ use self::error::ApiError;
 use self::lambda::BasePath;
 use self::routes::{Access, Operation, RouteTable, Verb};
 use crate::auth::{DevIssuer, TokenVerifier};
+use crate::fetch::Fetcher;
 use crate::metrics::{Event, Metrics};
 use crate::store::RecipeStore;
 
@@ -48,6 +49,9 @@ pub struct ApiState {
     /// Present in dev-auth mode: serves `POST /dev/token` and the dev JWKS.
     pub dev_issuer: Option<Arc<DevIssuer>>,
     pub metrics: Metrics,
+    /// Fetches pages for `POST /recipes/import {"url"}`: always [`Fetcher::production`] in the
+    /// binary; tests inject one that points a test name at a local server.
+    pub fetcher: Fetcher,
 }
 
 /// The HTTP API as one tower service: stage stripping in front of the router. Both

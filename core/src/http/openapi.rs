@@ -44,6 +44,7 @@ use gota_domain::{FieldError, IngredientInput, QuantityInput, Recipe, RecipeInpu
         recipes::RecipePage,
         recipes::RecipePatch,
         recipes::ImportedRecipe,
+        recipes::ImportSummary,
         crate::schema_org::ImportReport,
         crate::schema_org::Finding,
         shopping::ShoppingListRequest,

@@ -102,21 +102,40 @@ impl ImportReport {
         self.left_out.1 += other.left_out.1;
     }
 
-    /// Ends the report: a list that had more findings than the limit ends with one that says
-    /// how many were left out (in place of its last, so the list stays within the limit).
+    /// Ends the report: findings past [`limits::IMPORT_REPORT_BYTES_MAX`] of JSON are left out
+    /// (from the end of the longer list), and a list that lost any ends with one finding that
+    /// says how many (in place of its last, so the list stays within both limits).
     pub fn close(&mut self) {
+        /// Room kept for the two closing findings.
+        const SUMMARIES: usize = 512;
+        let size = |finding: &Finding| serde_json::to_vec(finding).map_or(0, |json| json.len() + 1);
+        let mut total: usize = self.guessed.iter().chain(&self.dropped).map(size).sum();
+        let budget = limits::IMPORT_REPORT_BYTES_MAX - SUMMARIES;
+        while total > budget {
+            let (list, left_out) = if self.guessed.len() >= self.dropped.len() {
+                (&mut self.guessed, &mut self.left_out.0)
+            } else {
+                (&mut self.dropped, &mut self.left_out.1)
+            };
+            let Some(finding) = list.pop() else { break };
+            total -= size(&finding);
+            *left_out += 1;
+        }
         for (list, left_out) in [
             (&mut self.guessed, self.left_out.0),
             (&mut self.dropped, self.left_out.1),
         ] {
-            if left_out > 0 && list.pop().is_some() {
+            if left_out > 0 {
+                let replaced = usize::from(list.pop().is_some());
                 list.push(Finding::new(
                     None,
                     "import",
                     format!(
-                        "{} more findings left out: a report keeps at most {}",
-                        left_out + 1,
-                        limits::IMPORT_FINDINGS_MAX
+                        "{} more findings left out: a report keeps at most {} of each kind and \
+                         {} KiB",
+                        left_out + replaced,
+                        limits::IMPORT_FINDINGS_MAX,
+                        limits::IMPORT_REPORT_BYTES_MAX / 1024
                     ),
                 ));
             }

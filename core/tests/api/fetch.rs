@@ -744,3 +744,34 @@ async fn a_slow_server_hits_the_time_cap_whether_it_stalls_or_trickles() {
         assert!(took < Duration::from_secs(2), "{path} took {took:?}");
     }
 }
+
+/// A resolver that never answers (a DNS server that swallows the query).
+#[derive(Debug)]
+struct Silent;
+
+#[async_trait]
+impl HostResolver for Silent {
+    async fn resolve(&self, _: &str) -> io::Result<Vec<IpAddr>> {
+        std::future::pending().await
+    }
+}
+
+/// Paused time: the resolution is inside the deadline, not before it.
+#[tokio::test(start_paused = true)]
+async fn a_resolver_that_never_answers_ends_in_the_time_cap() {
+    let limits = short_limits();
+    let fetcher = Fetcher::new(Arc::new(Silent), Policy::production(), limits);
+    let started = tokio::time::Instant::now();
+    // The outer timeout turns a fetch that waits forever into a failure, not a hung test.
+    let result = tokio::time::timeout(
+        limits.total_time * 2,
+        fetcher.fetch("https://slow-dns.test/recipe"),
+    )
+    .await
+    .expect("the fetch ends by its own cap");
+    assert!(
+        matches!(result, Err(FetchError::TimedOut(d)) if d == limits.total_time),
+        "{result:?}"
+    );
+    assert!(started.elapsed() >= limits.total_time);
+}

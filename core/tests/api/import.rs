@@ -331,18 +331,6 @@ async fn a_recipe_node_that_maps_to_an_invalid_recipe_is_a_422_with_pointers_int
 }
 
 #[tokio::test]
-async fn a_url_only_body_is_reserved_and_never_read_as_a_document() {
-    let t = spawn_app();
-    let token = t.token("alice");
-    for media_type in ["application/json", "application/ld+json"] {
-        let body = json!({"url": "https://example.com/recipe"}).to_string();
-        let reply = import_raw(&t, &token, media_type, body, &[]).await;
-        assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(pointers(&reply), ["/url"]);
-    }
-}
-
-#[tokio::test]
 async fn other_media_types_are_a_415_and_broken_json_a_400() {
     let t = spawn_app();
     let token = t.token("alice");

@@ -766,7 +766,10 @@ async fn an_import_report_keeps_its_findings_limit_and_counts_the_rest_in_its_la
     assert_eq!(dropped[max - 1]["from"], "import");
     assert_eq!(
         dropped[max - 1]["note"],
-        format!("2 more findings left out: a report keeps at most {max}")
+        format!(
+            "2 more findings left out: a report keeps at most {max} of each kind and {} KiB",
+            IMPORT_REPORT_BYTES_MAX / 1024
+        )
     );
 
     // As many findings as a page can hold: the answer stays small.
@@ -775,6 +778,84 @@ async fn an_import_report_keeps_its_findings_limit_and_counts_the_rest_in_its_la
     assert_eq!(reply.status, StatusCode::CREATED);
     let size = serde_json::to_vec(&reply.body).unwrap().len();
     assert!(size < 100_000, "{size} bytes");
+}
+
+/// The report's bytes, whatever its findings hold: 150 findings each naming a property of 300
+/// three-byte characters (the most a finding keeps) would be ~140 KB.
+#[tokio::test]
+async fn an_import_report_is_at_most_its_byte_limit_and_says_what_it_left_out() {
+    let (name, max) = named!(IMPORT_REPORT_BYTES_MAX);
+    let t = spawn_app();
+    let token = t.token("alice");
+    // Each unknown property is a dropped finding that names it (cut to 300 characters).
+    let long = "日".repeat(300);
+    let mut node = json!({"@type": "Recipe", "name": "Long names", "recipeIngredient": ["salt"],
+        "recipeInstructions": ["Stir."]});
+    for n in 0..150 {
+        node[format!("{n}{long}")] = json!(1);
+    }
+    let body = node.to_string();
+    let request = axum::http::Request::builder()
+        .method("POST")
+        .uri("/recipes/import")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/ld+json")
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let reply = t.send(request).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let report = serde_json::to_vec(&reply.body["import"]).unwrap();
+    assert!(report.len() <= max, "{name}: {} bytes", report.len());
+    let dropped = reply.body["import"]["dropped"].as_array().unwrap();
+    let last = dropped.last().unwrap();
+    assert_eq!(last["from"], "import", "{last}");
+    assert!(
+        last["note"]
+            .as_str()
+            .unwrap()
+            .contains("more findings left out")
+    );
+}
+
+#[tokio::test]
+async fn a_url_to_import_is_accepted_at_its_length_limit_and_refused_one_past_it() {
+    let (name, max) = named!(IMPORT_URL_MAX);
+    let (media_type, document) = gota_testkit::fixtures::import_page("plain.json");
+    let server = PageServer::start(move |_| Answer::page(media_type, document.as_bytes())).await;
+    let t = crate::support::spawn_app_fetching(fetcher_for(
+        &server,
+        "recipes.test",
+        FetchLimits::default(),
+    ));
+    let token = t.token("alice");
+    let base = format!("http://recipes.test:{}/", server.port());
+    // Multi-byte characters: the limit counts characters, not bytes.
+    let url = |chars: usize| format!("{base}{}", "é".repeat(chars - base.len()));
+    assert_eq!(url(max).chars().count(), max);
+    let reply = t
+        .call(
+            "POST",
+            "/recipes/import",
+            Some(&token),
+            Some(json!({"url": url(max)})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+    let reply = t
+        .call(
+            "POST",
+            "/recipes/import",
+            Some(&token),
+            Some(json!({"url": url(max + 1)})),
+        )
+        .await;
+    assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&reply), ["/url"]);
+    assert_eq!(
+        reply.body["errors"][0]["message"],
+        format!("must be at most {max} characters (got {})", max + 1)
+    );
+    assert_eq!(server.connections(), 1, "the long URL was never fetched");
 }
 
 // --- the tables cover limits.rs ----------------------------------------------------------

@@ -16,6 +16,7 @@ mod errors;
 mod fetch;
 mod idempotency;
 mod import;
+mod import_url;
 mod lambda_events;
 mod limits;
 mod metrics;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
 use gota_core::auth::{JwksSource, RsaSigner, TokenVerifier, VerifierConfig};
+use gota_core::fetch::Fetcher;
 use gota_core::http::cursor::CursorCodec;
 use gota_core::http::{Api, ApiState};
 use gota_core::metrics::{Metrics, Recorded};
@@ -58,11 +59,23 @@ pub fn spawn_app() -> TestApp {
 pub fn spawn_app_with(lambda: bool) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(EmbeddedStore::open(dir.path()).expect("store"));
-    build(store, lambda, dir)
+    build(store, lambda, dir, Fetcher::production())
+}
+
+/// Imports from a URL go through `fetcher` (one pointing a test name at a local server).
+pub fn spawn_app_fetching(fetcher: Fetcher) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(EmbeddedStore::open(dir.path()).expect("store"));
+    build(store, false, dir, fetcher)
 }
 
 pub fn spawn_app_with_store(store: Arc<dyn RecipeStore>) -> TestApp {
-    build(store, false, tempfile::tempdir().expect("temp dir"))
+    build(
+        store,
+        false,
+        tempfile::tempdir().expect("temp dir"),
+        Fetcher::production(),
+    )
 }
 
 /// Standalone with dev auth, as `gota-api` runs without a user pool (`POST /dev/token`).
@@ -79,6 +92,7 @@ pub fn spawn_dev_app() -> TestApp {
         cursors: CursorCodec::new(&[9; 32]),
         dev_issuer: Some(issuer),
         metrics,
+        fetcher: Fetcher::production(),
     };
     TestApp {
         app: Api::new(state, true),
@@ -89,7 +103,12 @@ pub fn spawn_dev_app() -> TestApp {
     }
 }
 
-fn build(store: Arc<dyn RecipeStore>, lambda: bool, dir: tempfile::TempDir) -> TestApp {
+fn build(
+    store: Arc<dyn RecipeStore>,
+    lambda: bool,
+    dir: tempfile::TempDir,
+    fetcher: Fetcher,
+) -> TestApp {
     let signer = signer();
     let verifier = TokenVerifier::new(VerifierConfig::new(
         ISSUER.to_owned(),
@@ -105,6 +124,7 @@ fn build(store: Arc<dyn RecipeStore>, lambda: bool, dir: tempfile::TempDir) -> T
         cursors: CursorCodec::new(&[9; 32]),
         dev_issuer: None,
         metrics,
+        fetcher,
     };
     TestApp {
         app: Api::new(state, true),

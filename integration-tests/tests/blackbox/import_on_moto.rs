@@ -131,4 +131,38 @@ async fn recipes_import_and_export_as_schema_org_on_dynamodb() {
         assert_eq!(back["recipe"][field], first["recipe"][field], "{field}");
     }
     assert_eq!(back["import"]["guessed"], serde_json::json!([]));
+
+    // Import from a URL: the binary has no switch that admits loopback, so a name for this
+    // machine, its addresses and the metadata service are refused before any connection,
+    // with a reason that never names the address a name resolved to.
+    for url in [
+        "http://localhost/recipe",
+        "http://127.0.0.1/",
+        "http://[::1]/",
+        "http://169.254.169.254/latest/meta-data/",
+    ] {
+        let refused = http
+            .post(api.url("/recipes/import"))
+            .bearer_auth(alice.id.clone())
+            .header("idempotency-key", "bb-url")
+            .json(&serde_json::json!({ "url": url }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        assert_eq!(
+            refused.headers()["content-type"],
+            "application/problem+json"
+        );
+        let problem: Value = refused.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["pointer"], "/url", "{problem}");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains("address"), "{url}: {detail}");
+        if url.contains("localhost") {
+            assert!(
+                !detail.contains("127.0.0.1") && !detail.contains("::1"),
+                "{detail}"
+            );
+        }
+    }
 }

@@ -8,8 +8,10 @@
 //! A replay answers the first recipe with the report computed again from the same bytes,
 //! which gives the same report: the mapping is a pure function of them.
 //!
-//! Reserved: a JSON object whose only key is `url` (`{"url": "https://…"}`) asks the server to
-//! fetch the page; it is never read as a document.
+//! A JSON object whose only key is `url` (`{"url": "https://…"}`) asks the server to fetch the
+//! page through [`crate::fetch`] (ADR 0031) and import it as a document of the type it was
+//! served as; it is never read as a document itself. Its fingerprint is the URL, the key is
+//! claimed before the fetch, and the whole answer is kept with it: a replay never fetches.
 
 use std::sync::Arc;
 
@@ -28,7 +30,7 @@ use crate::http::error::{ApiError, Problem};
 use crate::http::extract::BODY_LIMIT_BYTES;
 use crate::http::lambda::BasePath;
 use crate::http::preconditions::etag;
-use crate::idempotency::{self, Keyed, fingerprint};
+use crate::idempotency::{self, Claimed, Created, Keyed, fingerprint};
 use crate::schema_org::{self, Finding, ImportReport, find};
 use gota_domain::{Recipe, RecipeContent, ValidationErrors, limits};
 
@@ -70,8 +72,18 @@ impl Source {
 pub struct ImportedRecipe {
     /// The created recipe, exactly as `GET /recipes/{id}` returns it.
     recipe: Recipe,
-    /// What was guessed and what was left out.
-    import: ImportReport,
+    /// Where the recipe came from, what was guessed and what was left out.
+    import: ImportSummary,
+}
+
+/// The `import` member of an import's answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportSummary {
+    /// The page the recipe was read from, after redirects: present for an import from a URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(flatten)]
+    report: ImportReport,
 }
 
 fn no_recipe() -> ApiError {
@@ -84,99 +96,139 @@ fn no_recipe() -> ApiError {
     }
 }
 
-/// The `Recipe` nodes of the body, in document order, with what the reading itself dropped.
-fn recipe_nodes(source: Source, bytes: &[u8]) -> Result<(Vec<Value>, ImportReport), ApiError> {
-    let mut dropped = ImportReport::default();
-    let documents: Vec<Value> = match source {
-        Source::JsonLd => {
-            let document: Value = serde_json::from_slice(bytes).map_err(|e| {
-                ApiError::bad_request(format!(
-                    "The request body is not valid JSON (line {}, column {}).",
-                    e.line(),
-                    e.column()
-                ))
-            })?;
-            if let Value::Object(map) = &document
-                && map.len() == 1
-                && map.contains_key("url")
-            {
-                return Err(ApiError::unprocessable(
-                    "/url",
-                    "importing from a URL is not available on this server; send the page \
-                     (text/html) or its JSON-LD instead",
-                ));
-            }
-            vec![document]
-        }
-        Source::Html => {
-            let page = String::from_utf8_lossy(bytes);
-            let mut documents = Vec::new();
-            for (i, script) in find::json_ld_scripts(&page).into_iter().enumerate() {
-                match serde_json::from_str::<Value>(script) {
-                    Ok(document) => documents.push(document),
-                    Err(e) => dropped.add_dropped(Finding::new(
-                        None,
-                        format!("script/{i}"),
-                        format!("the JSON-LD script is not valid JSON ({e})"),
-                    )),
-                }
-            }
-            documents
-        }
-    };
-    let nodes: Vec<Value> = documents
-        .iter()
-        .flat_map(|d| find::recipes(d))
-        .map(|node| Value::Object(node.clone()))
-        .collect();
-    Ok((nodes, dropped))
+/// A request body or a fetched page, parsed as far as finding its recipe needs.
+enum Document<'a> {
+    JsonLd(Value),
+    Html(&'a [u8]),
 }
 
-/// The recipe the body describes, and the report of reading it.
-fn read(source: Source, bytes: &[u8]) -> Result<(RecipeContent, ImportReport), ApiError> {
-    let (nodes, dropped) = recipe_nodes(source, bytes)?;
-    let Some(Value::Object(node)) = nodes.first() else {
-        return Err(no_recipe());
-    };
-    let imported = schema_org::import(node);
-    let mut report = imported.report;
-    if nodes.len() > 1 {
-        report.add_dropped(Finding::new(
-            None,
-            "Recipe",
-            format!(
-                "{} more Recipe nodes were not imported: the first one in the document is",
-                nodes.len() - 1
-            ),
-        ));
+impl<'a> Document<'a> {
+    fn parse(source: Source, bytes: &'a [u8]) -> Result<Self, serde_json::Error> {
+        Ok(match source {
+            Source::JsonLd => Document::JsonLd(serde_json::from_slice(bytes)?),
+            Source::Html => Document::Html(bytes),
+        })
     }
-    report.add_dropped_of(dropped);
-    report.close();
-    let content = RecipeContent::parse(imported.input).map_err(|errors: ValidationErrors| {
-        let mut error = ApiError::from(errors);
-        if let ApiError::Unprocessable { detail, .. } = &mut error {
-            *detail = format!(
-                "The imported recipe is not valid ({detail}); pointers are into the recipe \
-                 it maps to."
-            );
+
+    /// `{"url": …}`: the caller asks the server to fetch the page. Any other body is a
+    /// document, read as one.
+    fn url(&self) -> Result<Option<&str>, ApiError> {
+        let Document::JsonLd(Value::Object(map)) = self else {
+            return Ok(None);
+        };
+        let (1, Some(url)) = (map.len(), map.get("url")) else {
+            return Ok(None);
+        };
+        let Some(url) = url.as_str() else {
+            return Err(ApiError::unprocessable("/url", "must be a string"));
+        };
+        let length = url.chars().count();
+        if length > limits::IMPORT_URL_MAX {
+            return Err(ApiError::unprocessable(
+                "/url",
+                format!(
+                    "must be at most {} characters (got {length})",
+                    limits::IMPORT_URL_MAX
+                ),
+            ));
         }
-        error
-    })?;
-    Ok((content, report))
+        Ok(Some(url))
+    }
+
+    /// The `Recipe` nodes, in document order, with what the reading itself dropped.
+    fn recipe_nodes(&self) -> (Vec<Value>, ImportReport) {
+        let mut dropped = ImportReport::default();
+        let parsed;
+        let documents: &[Value] = match self {
+            Document::JsonLd(document) => std::slice::from_ref(document),
+            Document::Html(bytes) => {
+                let page = String::from_utf8_lossy(bytes);
+                let mut documents = Vec::new();
+                for (i, script) in find::json_ld_scripts(&page).into_iter().enumerate() {
+                    match serde_json::from_str::<Value>(script) {
+                        Ok(document) => documents.push(document),
+                        Err(e) => dropped.add_dropped(Finding::new(
+                            None,
+                            format!("script/{i}"),
+                            format!("the JSON-LD script is not valid JSON ({e})"),
+                        )),
+                    }
+                }
+                parsed = documents;
+                &parsed
+            }
+        };
+        let nodes: Vec<Value> = documents
+            .iter()
+            .flat_map(|d| find::recipes(d))
+            .map(|node| Value::Object(node.clone()))
+            .collect();
+        (nodes, dropped)
+    }
+
+    /// The recipe the document describes, and the report of reading it.
+    fn read(&self) -> Result<(RecipeContent, ImportReport), ApiError> {
+        let (nodes, dropped) = self.recipe_nodes();
+        let Some(Value::Object(node)) = nodes.first() else {
+            return Err(no_recipe());
+        };
+        let imported = schema_org::import(node);
+        let mut report = imported.report;
+        if nodes.len() > 1 {
+            report.add_dropped(Finding::new(
+                None,
+                "Recipe",
+                format!(
+                    "{} more Recipe nodes were not imported: the first one in the document is",
+                    nodes.len() - 1
+                ),
+            ));
+        }
+        report.add_dropped_of(dropped);
+        report.close();
+        let content =
+            RecipeContent::parse(imported.input).map_err(|errors: ValidationErrors| {
+                let mut error = ApiError::from(errors);
+                if let ApiError::Unprocessable { detail, .. } = &mut error {
+                    *detail = format!(
+                        "The imported recipe is not valid ({detail}); pointers are into the recipe \
+                     it maps to."
+                    );
+                }
+                error
+            })?;
+        Ok((content, report))
+    }
+}
+
+/// `{"recipe": <the recipe's JSON as stored>, "import": <summary>}`. The recipe's JSON goes in
+/// as this server wrote it, so it reads exactly as GET returns it (key order included).
+fn answer_body(recipe_json: &str, summary: &str) -> String {
+    format!(r#"{{"recipe":{recipe_json},"import":{summary}}}"#)
+}
+
+fn summary_json(summary: &ImportSummary) -> Result<String, ApiError> {
+    serde_json::to_string(summary).map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// The host and path of `url`, for logs: never its query string or fragment (they may carry
+/// tokens), nor credentials.
+fn loggable(url: &reqwest::Url) -> String {
+    format!("{}{}", url.host_str().unwrap_or_default(), url.path())
 }
 
 /// Import a recipe from a schema.org Recipe in JSON-LD or in an HTML page.
 #[utoipa::path(
     post, path = "/recipes/import", tag = "recipes",
     request_body(
-        description = "A JSON-LD document holding a schema.org Recipe node (at the top level, in an array, in @graph or nested), or an HTML page whose <script type=\"application/ld+json\"> blocks hold one. The first Recipe found wins. A JSON object whose only key is `url` is reserved for importing from a URL.",
+        description = "A JSON-LD document holding a schema.org Recipe node (at the top level, in an array, in @graph or nested), or an HTML page whose <script type=\"application/ld+json\"> blocks hold one. The first Recipe found wins. A JSON object whose only key is `url` (a string of at most 2048 characters) makes the server fetch that page (http/https, ports 80/443, public addresses only, at most 3 redirects, 2 MiB and 5 s) and import it as the type it is served as.",
         content(
             (Object = "application/ld+json"),
             (Object = "application/json"),
             (String = "text/html"),
         )
     ),
-    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "As for POST /recipes; the fingerprint covers the raw body and its media type")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "As for POST /recipes; the fingerprint covers the raw body and its media type, or for {\"url\"} the URL alone (a replay does not fetch again)")),
     responses(
         (status = 201, description = "Created", body = ImportedRecipe,
             headers(("Location" = String, description = "URL of the new recipe"), ("ETag" = String, description = "Strong validator \"<version>\""))),
@@ -185,8 +237,10 @@ fn read(source: Source, bytes: &[u8]) -> Result<(RecipeContent, ImportReport), A
         (status = 409, description = "The same Idempotency-Key is still in flight", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "JSON-LD over 256 KiB, or HTML over 2 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Content-Type is not application/ld+json, application/json or text/html", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No Recipe node found, the recipe it maps to is invalid, a reserved {\"url\"} body, or Idempotency-Key reused with a different body", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No Recipe node found, the recipe it maps to is invalid, Idempotency-Key reused with a different body; for {\"url\"}: a URL that is too long, not http(s), not on port 80/443, with credentials, resolving to (or redirected to) a private, loopback, link-local or otherwise refused address, a page over 2 MiB or not HTML/JSON-LD (pointer /url)", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "{\"url\"}: the page's server could not be resolved or reached, answered a non-2xx status, redirected too often or badly, or sent a compressed body (problem type urn:gota:problem:upstream)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Store unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 504, description = "{\"url\"}: the page was not fetched within 5 s (problem type urn:gota:problem:upstream-timeout)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -220,6 +274,16 @@ pub async fn import_recipe(
     let bytes = to_bytes(request.into_body(), limit)
         .await
         .map_err(|_| too_large)?;
+    let document = Document::parse(source, &bytes).map_err(|e| {
+        ApiError::bad_request(format!(
+            "The request body is not valid JSON (line {}, column {}).",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if let Some(url) = document.url()? {
+        return import_url(&state, &caller, &base, key, url).await;
+    }
     let keyed = key.map(|key| {
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &bytes);
         let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
@@ -230,13 +294,85 @@ pub async fn import_recipe(
             ),
         }
     });
-    let (content, report) = read(source, &bytes)?;
+    let (content, report) = document.read()?;
     let created = idempotency::create(&*state.store, &caller.owner, content, keyed).await?;
-    let response = created.response;
-    let report = serde_json::to_string(&report).map_err(|e| ApiError::Internal(e.into()))?;
-    // The stored body is the recipe's JSON as this server wrote it; it goes in as it is, so
-    // the recipe reads exactly as GET returns it (key order included).
-    let body = format!(r#"{{"recipe":{},"import":{report}}}"#, response.body);
+    // A replay computes the report again from the same bytes: the same report, as the
+    // mapping is a pure function of them. Only the recipe is stored.
+    let summary = summary_json(&ImportSummary { url: None, report })?;
+    let body = answer_body(&created.response.body, &summary);
+    Ok(answer(&base, &created, body))
+}
+
+/// `{"url": …}`: the page is fetched, then imported as a document of the type it was served
+/// as. The key is claimed **before** the fetch and its fingerprint is the URL, so a replay
+/// answers the stored response (recipe and report) without fetching again; a failed fetch or
+/// read releases the key at once.
+async fn import_url(
+    state: &ApiState,
+    caller: &Caller,
+    base: &BasePath,
+    key: Option<String>,
+    url: &str,
+) -> Result<Response, ApiError> {
+    let keyed = key.map(|key| Keyed {
+        key,
+        fingerprint: fingerprint(&serde_json::json!({"import": {"url": url}})),
+    });
+    let claim = match idempotency::claim(&*state.store, &caller.owner, keyed).await? {
+        Claimed::Replay(created) => {
+            let body = created.response.body.clone();
+            return Ok(answer(base, &created, body));
+        }
+        Claimed::Fresh(claim) => claim,
+    };
+    let read = async {
+        let page = state.fetcher.fetch(url).await?;
+        tracing::info!(
+            page = loggable(&page.final_url),
+            media_type = page.media_type(),
+            bytes = page.body.len(),
+            "page fetched"
+        );
+        let source = Source::of(&page.content_type)
+            .map(|(source, _)| source)
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the fetcher admitted a type")))?;
+        let document = Document::parse(source, &page.body).map_err(|e| {
+            ApiError::unprocessable(
+                "/url",
+                format!(
+                    "the page is not valid JSON (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })?;
+        let (content, report) = document.read()?;
+        let summary = summary_json(&ImportSummary {
+            url: Some(page.final_url.to_string()),
+            report,
+        })?;
+        Ok::<_, ApiError>((content, summary))
+    };
+    let (content, summary) = match read.await {
+        Ok(read) => read,
+        Err(error) => {
+            claim.abandon(&*state.store).await;
+            return Err(error);
+        }
+    };
+    // The whole answer is kept with the key: a replay cannot compute the report again without
+    // fetching the page again.
+    let created = claim
+        .create(&*state.store, content, |recipe_json| {
+            answer_body(recipe_json, &summary)
+        })
+        .await?;
+    let body = created.response.body.clone();
+    Ok(answer(base, &created, body))
+}
+
+fn answer(base: &BasePath, created: &Created, body: String) -> Response {
+    let response = &created.response;
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::CREATED);
     let mut answer = (
         status,
@@ -251,9 +387,9 @@ pub async fn import_recipe(
     )
         .into_response();
     let headers = answer.headers_mut();
-    headers.insert(header::LOCATION, location(&base, response.recipe_id));
+    headers.insert(header::LOCATION, location(base, response.recipe_id));
     if created.replayed {
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
-    Ok(answer)
+    answer
 }

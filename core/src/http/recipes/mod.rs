@@ -17,7 +17,7 @@ mod import;
 mod patch;
 mod query;
 
-pub use import::{__path_import_recipe, ImportedRecipe, import_recipe};
+pub use import::{__path_import_recipe, ImportSummary, ImportedRecipe, import_recipe};
 pub use patch::{RecipePatch, merge_patch, recipe_input_schema};
 use query::query_error;
 pub use query::{
