@@ -421,7 +421,13 @@ impl DynamoStore {
             let recipe = decode_recipe(item)?;
             let id = recipe.id.to_string();
             for term in gota_domain::search::index_terms(&recipe.content) {
-                puts.push(search::put_posting(&self.table, &recipe.owner, &term, &id)?);
+                puts.push(search::put_posting(
+                    &self.table,
+                    &recipe.owner,
+                    &term,
+                    &id,
+                    recipe.version,
+                )?);
             }
             oldest = Some(id);
         }
@@ -822,21 +828,26 @@ impl DynamoStore {
         Err(classify(error))
     }
 
-    /// Stale postings that did not fit in the recipe's transaction, removed after it. One left
-    /// behind (a crash in between) is harmless: every candidate is checked against the recipe.
+    /// Stale postings that did not fit in the transaction that committed `version`, removed
+    /// after it (concurrently; each only if no later version filed it again). One left behind
+    /// (a crash in between) is harmless: every candidate is checked against the recipe.
     async fn remove_postings(
         &self,
         owner: &Owner,
         id: &str,
+        version: u64,
         terms: &[String],
     ) -> Result<(), StoreError> {
+        let mut removals = tokio::task::JoinSet::new();
         for term in terms {
-            self.client
-                .transact_write_items()
-                .transact_items(search::delete_posting(&self.table, owner, term, id)?)
-                .send()
-                .await
-                .map_err(classify)?;
+            let (client, table, owner) = (self.client.clone(), self.table.clone(), owner.clone());
+            let (term, id) = (term.clone(), id.to_owned());
+            removals.spawn(async move {
+                search::remove_stale(&client, &table, &owner, &term, &id, version).await
+            });
+        }
+        for removal in removals.join_all().await {
+            removal?;
         }
         Ok(())
     }
@@ -995,7 +1006,13 @@ impl RecipeStore for DynamoStore {
         // The recipe, its record and its postings in one transaction: at most
         // 2 + INDEX_TERMS_MAX = 100 actions, DynamoDB's limit.
         for term in gota_domain::search::index_terms(&recipe.content) {
-            actions.push(search::put_posting(&self.table, &recipe.owner, &term, &id)?);
+            actions.push(search::put_posting(
+                &self.table,
+                &recipe.owner,
+                &term,
+                &id,
+                recipe.version,
+            )?);
         }
         let result = self
             .client
@@ -1067,7 +1084,13 @@ impl RecipeStore for DynamoStore {
             // Every new posting goes with the recipe (at most INDEX_TERMS_MAX = 98, so 99
             // actions), and as many stale ones as still fit in DynamoDB's 100.
             for term in &fresh {
-                actions.push(search::put_posting(&self.table, &next.owner, term, &key)?);
+                actions.push(search::put_posting(
+                    &self.table,
+                    &next.owner,
+                    term,
+                    &key,
+                    next.version,
+                )?);
             }
             let room = MAX_TRANSACTION_ACTIONS
                 .saturating_sub(actions.len())
@@ -1083,7 +1106,8 @@ impl RecipeStore for DynamoStore {
             }
             let lost = match self.transact_recipe_write(actions).await? {
                 None => {
-                    self.remove_postings(&next.owner, &key, later).await?;
+                    self.remove_postings(&next.owner, &key, next.version, later)
+                        .await?;
                     return Ok(Ok(next));
                 }
                 Some(lost) => lost,

@@ -409,3 +409,128 @@ async fn postings_follow_writes_exactly_even_past_the_transaction_limit_on_dynam
         "a deleted recipe leaves no posting"
     );
 }
+
+/// A DynamoDB endpoint in front of moto that holds back the first `TransactWriteItems` or
+/// `DeleteItem` call carrying no `Put` (the stale postings an update removes after its
+/// commit): `held` is notified when it arrives, and it goes on to moto once `release` is.
+async fn holding_proxy(
+    moto: &Moto,
+) -> (String, Arc<tokio::sync::Notify>, Arc<tokio::sync::Notify>) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use axum::body::Bytes;
+    use axum::http::HeaderMap;
+
+    let upstream = moto.env()[0].1.clone();
+    let held = Arc::new(tokio::sync::Notify::new());
+    let release = Arc::new(tokio::sync::Notify::new());
+    let holding = Arc::new(AtomicBool::new(true));
+    let http = reqwest::Client::new();
+    let (held_in, release_in) = (Arc::clone(&held), Arc::clone(&release));
+    let app = axum::Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
+        let (upstream, http) = (upstream.clone(), http.clone());
+        let (held, release, holding) = (
+            Arc::clone(&held_in),
+            Arc::clone(&release_in),
+            Arc::clone(&holding),
+        );
+        async move {
+            let target = headers
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            let removal = matches!(
+                target,
+                "DynamoDB_20120810.TransactWriteItems" | "DynamoDB_20120810.DeleteItem"
+            ) && !String::from_utf8_lossy(&body).contains("\"Put\"");
+            if removal && holding.swap(false, Ordering::SeqCst) {
+                held.notify_one();
+                release.notified().await;
+            }
+            let mut request = http.post(&upstream).body(body.clone());
+            for (name, value) in &headers {
+                if name != "host" && name != "content-length" {
+                    request = request.header(name.as_str(), value.as_bytes());
+                }
+            }
+            let response = request.send().await.unwrap();
+            answer_of((response.status().as_u16(), response.bytes().await.unwrap()))
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (endpoint, held, release)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_stale_posting_removal_never_removes_a_term_a_later_version_brought_back_on_dynamodb()
+ {
+    let moto = Moto::start().await;
+    moto.create_table("recipes");
+    let client = moto.dynamodb();
+    let direct = DynamoStore::with_client(client.clone(), "recipes");
+    let (endpoint, held, release) = holding_proxy(&moto).await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&moto.sdk_config())
+        .endpoint_url(endpoint)
+        .build();
+    let slow = DynamoStore::with_client(aws_sdk_dynamodb::Client::from_conf(config), "recipes");
+
+    let alpha = conformance::recipe_with_most_terms("racer", "alpha");
+    let beta = conformance::recipe_with_most_terms("racer", "beta").content;
+    let owner = alpha.owner.clone();
+    direct.create(&alpha, None).await.unwrap();
+    let id = alpha.id.to_string();
+    let filed = || async {
+        let mut terms: Vec<String> = postings(&client, "recipes")
+            .await
+            .into_iter()
+            .filter_map(|(_, sk)| sk.strip_suffix(&format!("#{id}")).map(str::to_owned))
+            .collect();
+        terms.sort();
+        terms
+    };
+    let alpha_terms = filed().await;
+    // Writer A replaces every word: most alpha postings are removed after its commit, and
+    // that removal is held back...
+    let writer_a = {
+        let owner = owner.clone();
+        let beta = beta.clone();
+        tokio::spawn(async move {
+            slow.update(alpha.id, Scope::Owner(&owner), &|_| Ok(beta.clone()))
+                .await
+        })
+    };
+    held.notified().await;
+    // ...while writer B puts the alpha words back.
+    let v3 = direct
+        .update(alpha.id, Scope::Owner(&owner), &|current| {
+            assert_eq!(current.version, 2, "writer A has committed");
+            Ok(alpha.content.clone())
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    release.notify_one();
+    writer_a.await.unwrap().unwrap().unwrap();
+
+    assert_eq!(
+        filed().await,
+        alpha_terms,
+        "every term of the current version keeps its posting"
+    );
+    let found = direct
+        .list(&gota_core::store::ListQuery {
+            owner: owner.clone(),
+            filter: conformance::search("alpha50"),
+            limit: 10,
+            after: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        found.items,
+        vec![v3],
+        "the current version is found by its words"
+    );
+}
