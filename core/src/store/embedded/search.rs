@@ -15,7 +15,7 @@ use std::ops::Bound;
 
 use redb::{ReadableTable, ReadableTableMetadata, Table, TableDefinition};
 
-use gota_domain::search::{OVERFLOW_TERM, index_terms};
+use gota_domain::search::{OVERFLOW_TERM, terms};
 use gota_domain::{Owner, RecipeContent};
 
 use super::SEP;
@@ -24,9 +24,11 @@ use crate::store::IndexQuery;
 /// `owner \0 term \0 id` → (): the postings.
 pub(super) const SEARCH: TableDefinition<'static, &str, ()> = TableDefinition::new("search_v1");
 
-/// The postings of a recipe with `content`.
+/// The postings of a recipe with `content`: one per term, however many ([`terms`]; only
+/// DynamoDB's transaction size needs the overflow bucket, and here it would make every query
+/// read and check each long recipe).
 pub(super) fn postings(owner: &Owner, id: &str, content: &RecipeContent) -> Vec<String> {
-    index_terms(content)
+    terms(content)
         .iter()
         .map(|term| posting_key(owner, term, id))
         .collect()
@@ -39,8 +41,8 @@ pub(super) fn diff(
     old: &RecipeContent,
     new: &RecipeContent,
 ) -> (Vec<String>, Vec<String>) {
-    let old = index_terms(old);
-    let new = index_terms(new);
+    let old = terms(old);
+    let new = terms(new);
     let key = |term: &String| posting_key(owner, term, id);
     (
         old.difference(&new).map(key).collect(),
