@@ -15,7 +15,7 @@
 //! type-ahead prefix is `begins_with(sk, "<prefix>")`. `SEARCH#` never starts an owner's
 //! partition (`OWNER#…`), the bucket is exactly one character, and a term never holds `#`
 //! past its first character, so no key of one owner or term can be read as another's. Posting
-//! items carry only `pk` and `sk` (not `id`: they stay out of the `by_id` index). See
+//! items carry `pk`, `sk` and the filing `version`, not `id`: they stay out of the `by_id` index. See
 //! `doc/data-model.md` and `doc/adr/0030-search-index.md`.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
