@@ -410,11 +410,28 @@ async fn postings_follow_writes_exactly_even_past_the_transaction_limit_on_dynam
     );
 }
 
+/// What [`removal_proxy`] does with the removal calls it sees.
+#[derive(Clone, Copy)]
+enum Removals {
+    /// Holds back the first until released.
+    HoldFirst,
+    /// Answers every one with an error that is not retried.
+    Fail,
+}
+
 /// A DynamoDB endpoint in front of moto that holds back the first `TransactWriteItems` or
 /// `DeleteItem` call carrying no `Put` (the stale postings an update removes after its
 /// commit): `held` is notified when it arrives, and it goes on to moto once `release` is.
 async fn holding_proxy(
     moto: &Moto,
+) -> (String, Arc<tokio::sync::Notify>, Arc<tokio::sync::Notify>) {
+    removal_proxy(moto, Removals::HoldFirst).await
+}
+
+/// Like [`holding_proxy`], with `removals` deciding what happens to those calls.
+async fn removal_proxy(
+    moto: &Moto,
+    removals: Removals,
 ) -> (String, Arc<tokio::sync::Notify>, Arc<tokio::sync::Notify>) {
     use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -443,9 +460,21 @@ async fn holding_proxy(
                 target,
                 "DynamoDB_20120810.TransactWriteItems" | "DynamoDB_20120810.DeleteItem"
             ) && !String::from_utf8_lossy(&body).contains("\"Put\"");
-            if removal && holding.swap(false, Ordering::SeqCst) {
-                held.notify_one();
-                release.notified().await;
+            match removals {
+                Removals::Fail if removal => {
+                    return axum::response::Response::builder()
+                        .status(400)
+                        .header("content-type", "application/x-amz-json-1.0")
+                        .body(axum::body::Body::from(
+                            r#"{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"refused by the test proxy"}"#,
+                        ))
+                        .unwrap();
+                }
+                Removals::HoldFirst if removal && holding.swap(false, Ordering::SeqCst) => {
+                    held.notify_one();
+                    release.notified().await;
+                }
+                _ => {}
             }
             let mut request = http.post(&upstream).body(body.clone());
             for (name, value) in &headers {
@@ -533,4 +562,48 @@ async fn a_late_stale_posting_removal_never_removes_a_term_a_later_version_broug
         vec![v3],
         "the current version is found by its words"
     );
+}
+
+#[tokio::test]
+async fn an_update_that_committed_succeeds_even_when_removing_its_stale_postings_fails_on_dynamodb()
+{
+    let moto = Moto::start().await;
+    moto.create_table("recipes");
+    let client = moto.dynamodb();
+    let direct = DynamoStore::with_client(client.clone(), "recipes");
+    let (endpoint, _, _) = removal_proxy(&moto, Removals::Fail).await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&moto.sdk_config())
+        .endpoint_url(endpoint)
+        .build();
+    let failing = DynamoStore::with_client(aws_sdk_dynamodb::Client::from_conf(config), "recipes");
+    let alpha = conformance::recipe_with_most_terms("tidy", "alpha");
+    let beta = conformance::recipe_with_most_terms("tidy", "beta").content;
+    let owner = alpha.owner.clone();
+    direct.create(&alpha, None).await.unwrap();
+
+    let updated = failing
+        .update(alpha.id, Scope::Owner(&owner), &|_| Ok(beta.clone()))
+        .await;
+    let updated = updated.expect("the commit is the write; the clean-up after it is not");
+    assert_eq!(updated.unwrap().version, 2);
+    let found = direct
+        .list(&gota_core::store::ListQuery {
+            owner: owner.clone(),
+            filter: conformance::search("beta50"),
+            limit: 10,
+            after: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.items.len(), 1, "the new words are filed");
+    let stale = direct
+        .list(&gota_core::store::ListQuery {
+            owner,
+            filter: conformance::search("alpha50"),
+            limit: 10,
+            after: None,
+        })
+        .await
+        .unwrap();
+    assert!(stale.items.is_empty(), "a stale posting finds nothing");
 }
