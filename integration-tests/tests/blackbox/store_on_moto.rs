@@ -410,13 +410,16 @@ async fn postings_follow_writes_exactly_even_past_the_transaction_limit_on_dynam
     );
 }
 
-/// What [`removal_proxy`] does with the removal calls it sees.
+/// What [`removal_proxy`] does with the calls it sees.
 #[derive(Clone, Copy)]
 enum Removals {
-    /// Holds back the first until released.
+    /// Holds back the first removal until released.
     HoldFirst,
-    /// Answers every one with an error that is not retried.
+    /// Answers every removal with an error that is not retried.
     Fail,
+    /// Cancels every backfill transaction (postings only, no recipe) as conflicting with
+    /// another, as DynamoDB does when a writer touches one of its items at the same time.
+    CancelBackfill,
 }
 
 /// A DynamoDB endpoint in front of moto that holds back the first `TransactWriteItems` or
@@ -460,7 +463,20 @@ async fn removal_proxy(
                 target,
                 "DynamoDB_20120810.TransactWriteItems" | "DynamoDB_20120810.DeleteItem"
             ) && !String::from_utf8_lossy(&body).contains("\"Put\"");
+            let backfill = target == "DynamoDB_20120810.TransactWriteItems" && {
+                let text = String::from_utf8_lossy(&body);
+                text.contains("SEARCH#") && !text.contains("RECIPE#")
+            };
             match removals {
+                Removals::CancelBackfill if backfill => {
+                    return axum::response::Response::builder()
+                        .status(400)
+                        .header("content-type", "application/x-amz-json-1.0")
+                        .body(axum::body::Body::from(
+                            r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","message":"Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict]","CancellationReasons":[{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}]}"#,
+                        ))
+                        .unwrap();
+                }
                 Removals::Fail if removal => {
                     return axum::response::Response::builder()
                         .status(400)
@@ -606,4 +622,30 @@ async fn an_update_that_committed_succeeds_even_when_removing_its_stale_postings
         .await
         .unwrap();
     assert!(stale.items.is_empty(), "a stale posting finds nothing");
+}
+
+#[tokio::test]
+async fn a_search_whose_backfill_meets_a_conflict_is_answered_by_the_plain_list_on_dynamodb() {
+    let moto = Moto::start().await;
+    moto.create_table("recipes");
+    let client = moto.dynamodb();
+    let direct = DynamoStore::with_client(client.clone(), "recipes");
+    let recipe = conformance::searchable_recipe("conflicted", "Old gratin", "x", &[], &[]);
+    direct.create(&recipe, None).await.unwrap();
+    let (endpoint, _, _) = removal_proxy(&moto, Removals::CancelBackfill).await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&moto.sdk_config())
+        .endpoint_url(endpoint)
+        .build();
+    let fresh = DynamoStore::with_client(aws_sdk_dynamodb::Client::from_conf(config), "recipes");
+
+    let page = fresh
+        .list(&gota_core::store::ListQuery {
+            owner: recipe.owner.clone(),
+            filter: conformance::search("gratin"),
+            limit: 10,
+            after: None,
+        })
+        .await
+        .expect("a backfill batch is best effort; the search is still answered");
+    assert_eq!(page.items, vec![recipe]);
 }
