@@ -632,9 +632,12 @@ impl DynamoStore {
         match self.search_ready(&query.owner).await {
             Ok(true) => {}
             Ok(false) => return Ok(None),
-            // A batch of the backfill is best effort (it may meet a writer's transaction on
-            // one of its postings: TransactionConflict); the next search files it again, and
-            // the plain list answers this one.
+            // A batch of the backfill is best effort: DynamoDB cancels a transaction when
+            // "there is an ongoing TransactWriteItems operation that conflicts with a
+            // concurrent TransactWriteItems request" (a writer filing one of its postings;
+            // <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html>,
+            // TransactionCanceledException). The next search files it again, and the plain
+            // list answers this one.
             Err(error) => {
                 tracing::warn!(
                     ?error,
