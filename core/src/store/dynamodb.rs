@@ -959,12 +959,27 @@ impl DynamoStore {
         id: RecipeId,
         returned: Option<HashMap<String, AttributeValue>>,
     ) -> Result<Recipe, StoreError> {
+        self.current_marked(pk, id, returned)
+            .await
+            .map(|(recipe, _)| recipe)
+    }
+
+    /// [`current`](Self::current), and whether the item carries the [`INDEXED`] mark (its
+    /// postings were written with it; without it, a recipe of a release before the index).
+    async fn current_marked(
+        &self,
+        pk: &str,
+        id: RecipeId,
+        returned: Option<HashMap<String, AttributeValue>>,
+    ) -> Result<(Recipe, bool), StoreError> {
         let item = match returned {
             Some(item) if !item.is_empty() => Some(item),
             // No item back: either it is gone or the emulator does not return it.
             _ => self.get_consistent(pk.to_owned(), recipe_sk(id)).await?,
         };
-        item.map(decode_recipe).ok_or(StoreError::NotFound)?
+        let item = item.ok_or(StoreError::NotFound)?;
+        let indexed = item.contains_key(INDEXED);
+        Ok((decode_recipe(item)?, indexed))
     }
 
     fn existing_claim(item: HashMap<String, AttributeValue>) -> Result<ClaimOutcome, StoreError> {
@@ -1078,7 +1093,7 @@ impl RecipeStore for DynamoStore {
     ) -> Result<Result<Recipe, Refusal>, StoreError> {
         let Located { pk, item } = self.locate(id, scope).await?.ok_or(StoreError::NotFound)?;
         let deadline = Instant::now() + WRITE_BUDGET;
-        let mut current = self.current(&pk, id, item).await?;
+        let (mut current, mut indexed) = self.current_marked(&pk, id, item).await?;
         loop {
             let content = match change(&current) {
                 Ok(content) => content,
@@ -1100,7 +1115,15 @@ impl RecipeStore for DynamoStore {
                 .build()
                 .map_err(unexpected)?;
             let key = id.to_string();
-            let (stale, fresh) = search::diff(&current.content, &next.content);
+            let (stale, mut fresh) = search::diff(&current.content, &next.content);
+            if !indexed {
+                // A recipe of a release before the index has no postings, and once this write
+                // gives it the mark the backfill skips it: it needs every term, not only the
+                // new ones (at most INDEX_TERMS_MAX, as always).
+                fresh = gota_domain::search::index_terms(&next.content)
+                    .into_iter()
+                    .collect();
+            }
             let mut actions = vec![TransactWriteItem::builder().put(put).build()];
             // Every new posting goes with the recipe (at most INDEX_TERMS_MAX = 98, so 99
             // actions), and as many stale ones as still fit in DynamoDB's 100.
@@ -1134,7 +1157,7 @@ impl RecipeStore for DynamoStore {
                 Some(lost) => lost,
             };
             lost_race(deadline)?;
-            current = self.current(&pk, id, lost).await?;
+            (current, indexed) = self.current_marked(&pk, id, lost).await?;
         }
     }
 

@@ -649,3 +649,67 @@ async fn a_search_whose_backfill_meets_a_conflict_is_answered_by_the_plain_list_
         .expect("a backfill batch is best effort; the search is still answered");
     assert_eq!(page.items, vec![recipe]);
 }
+
+#[tokio::test]
+async fn a_recipe_of_a_release_without_the_index_keeps_every_word_findable_after_an_edit_on_dynamodb()
+ {
+    let moto = Moto::start().await;
+    moto.create_table("recipes");
+    let client = moto.dynamodb();
+    let store = DynamoStore::with_client(client.clone(), "recipes");
+    let recipe = conformance::searchable_recipe("editor", "Old gratin", "creamy", &["leek"], &[]);
+    let owner = recipe.owner.clone();
+    store.create(&recipe, None).await.unwrap();
+    // What an earlier release left: the recipe without the `search_index` mark, no postings.
+    for (pk, sk) in postings(&client, "recipes").await {
+        client
+            .delete_item()
+            .table_name("recipes")
+            .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+            .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(sk))
+            .send()
+            .await
+            .unwrap();
+    }
+    client
+        .update_item()
+        .table_name("recipes")
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("OWNER#{}", owner.as_str())),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("RECIPE#{}", recipe.id)),
+        )
+        .update_expression("REMOVE search_index")
+        .send()
+        .await
+        .unwrap();
+    // This release edits the title only, before the owner's first search.
+    let retitled =
+        conformance::searchable_recipe("editor", "New gratin", "creamy", &["leek"], &[]).content;
+    let edited = store
+        .update(recipe.id, Scope::Owner(&owner), &|_| Ok(retitled.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    // Searches run the backfill to its end, then answer from the index.
+    let fresh = DynamoStore::with_client(client.clone(), "recipes");
+    for round in 0..3 {
+        let page = fresh
+            .list(&gota_core::store::ListQuery {
+                owner: owner.clone(),
+                filter: conformance::search("leek"),
+                limit: 10,
+                after: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            page.items,
+            vec![edited.clone()],
+            "round {round}: a word the edit did not change is still found"
+        );
+    }
+}
