@@ -163,6 +163,13 @@ fn bench_growth(c: &mut Criterion, rt: &Runtime, signer: &RsaSigner) {
                 list(json!({"limit": "20", "q": "risotto", "tag": "festive"})),
                 Some(RARE),
             ),
+            // A word every pizza has and a one-character prefix of many words (at 10,000:
+            // the 1,111 numbers that start with 1), whose matches are rare among the pizzas.
+            (
+                "search_prefix_many_words",
+                list(json!({"limit": "20", "q": "pizza 1"})),
+                None,
+            ),
         ];
         for (name, event, items) in &cases {
             let first = rt.block_on(invoke(&mut gota, event));
@@ -196,6 +203,7 @@ fn print_growth(dir: &Path, started: SystemTime) {
         "search_prefix_rare",
         "search_common",
         "search_tag_rare",
+        "search_prefix_many_words",
     ];
     let mut header = format!("\n{:<28}", "growth (median)");
     for size in GROWTH_SIZES {

@@ -76,12 +76,19 @@ pub fn tag_term(tag: &str) -> String {
     format!("{TAG_TERM_PREFIX}{tag}")
 }
 
-/// The terms a recipe is filed under: its tokens and its tags' terms, or only
-/// [`OVERFLOW_TERM`] when they are more than [`limits::INDEX_TERMS_MAX`] (a bound that keeps
-/// any change of a recipe's index inside one DynamoDB transaction: see ADR 0030).
-pub fn index_terms(content: &RecipeContent) -> BTreeSet<String> {
+/// Every term of a recipe: its tokens and its tags' terms, however many (the embedded
+/// store files a recipe under all of them: a redb write transaction has no size bound).
+pub fn terms(content: &RecipeContent) -> BTreeSet<String> {
     let mut terms = content_tokens(content);
     terms.extend(content.tags().iter().map(|t| tag_term(t.as_str())));
+    terms
+}
+
+/// The terms a recipe is filed under in DynamoDB: [`terms`], or only [`OVERFLOW_TERM`] when
+/// they are more than [`limits::INDEX_TERMS_MAX`] (a bound that keeps any change of a
+/// recipe's index inside one DynamoDB transaction: see ADR 0030).
+pub fn index_terms(content: &RecipeContent) -> BTreeSet<String> {
+    let terms = terms(content);
     if terms.len() > limits::INDEX_TERMS_MAX {
         return BTreeSet::from([OVERFLOW_TERM.to_owned()]);
     }

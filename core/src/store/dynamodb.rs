@@ -421,7 +421,13 @@ impl DynamoStore {
             let recipe = decode_recipe(item)?;
             let id = recipe.id.to_string();
             for term in gota_domain::search::index_terms(&recipe.content) {
-                puts.push(search::put_posting(&self.table, &recipe.owner, &term, &id)?);
+                puts.push(search::put_posting(
+                    &self.table,
+                    &recipe.owner,
+                    &term,
+                    &id,
+                    recipe.version,
+                )?);
             }
             oldest = Some(id);
         }
@@ -623,8 +629,22 @@ impl DynamoStore {
         query: &ListQuery,
         index_query: &IndexQuery,
     ) -> Result<Option<Page>, StoreError> {
-        if !self.search_ready(&query.owner).await? {
-            return Ok(None);
+        match self.search_ready(&query.owner).await {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            // A batch of the backfill is best effort: DynamoDB cancels a transaction when
+            // "there is an ongoing TransactWriteItems operation that conflicts with a
+            // concurrent TransactWriteItems request" (a writer filing one of its postings;
+            // <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html>,
+            // TransactionCanceledException). The next search files it again, and the plain
+            // list answers this one.
+            Err(error) => {
+                tracing::warn!(
+                    ?error,
+                    "search backfill batch failed; the plain list answers"
+                );
+                return Ok(None);
+            }
         }
         let before = query.after.as_deref();
         let mut reader = search::Reader {
@@ -822,23 +842,35 @@ impl DynamoStore {
         Err(classify(error))
     }
 
-    /// Stale postings that did not fit in the recipe's transaction, removed after it. One left
-    /// behind (a crash in between) is harmless: every candidate is checked against the recipe.
-    async fn remove_postings(
-        &self,
-        owner: &Owner,
-        id: &str,
-        terms: &[String],
-    ) -> Result<(), StoreError> {
+    /// Stale postings that did not fit in the transaction that committed `version`, removed
+    /// after it (concurrently; each only if no later version filed it again). The write is
+    /// done by then: a removal that fails is logged, not reported, since a stale posting left
+    /// behind (a failure, a crash in between) is harmless: every candidate is checked against
+    /// the recipe. Failing the request instead would tell the client a committed change
+    /// failed, and its retry would meet a 412.
+    async fn remove_postings(&self, owner: &Owner, id: &str, version: u64, terms: &[String]) {
+        let mut removals = tokio::task::JoinSet::new();
         for term in terms {
-            self.client
-                .transact_write_items()
-                .transact_items(search::delete_posting(&self.table, owner, term, id)?)
-                .send()
-                .await
-                .map_err(classify)?;
+            let (client, table, owner) = (self.client.clone(), self.table.clone(), owner.clone());
+            let (term, id) = (term.clone(), id.to_owned());
+            removals.spawn(async move {
+                search::remove_stale(&client, &table, &owner, &term, &id, version).await
+            });
         }
-        Ok(())
+        let failed = removals
+            .join_all()
+            .await
+            .into_iter()
+            .filter_map(Result::err)
+            .collect::<Vec<_>>();
+        if let Some(first) = failed.first() {
+            tracing::warn!(
+                recipe_id = id,
+                left = failed.len(),
+                error = ?first,
+                "stale search postings left after an update (harmless; they cost candidate checks)"
+            );
+        }
     }
 
     async fn get_consistent(
@@ -927,12 +959,27 @@ impl DynamoStore {
         id: RecipeId,
         returned: Option<HashMap<String, AttributeValue>>,
     ) -> Result<Recipe, StoreError> {
+        self.current_marked(pk, id, returned)
+            .await
+            .map(|(recipe, _)| recipe)
+    }
+
+    /// [`current`](Self::current), and whether the item carries the [`INDEXED`] mark (its
+    /// postings were written with it; without it, a recipe of a release before the index).
+    async fn current_marked(
+        &self,
+        pk: &str,
+        id: RecipeId,
+        returned: Option<HashMap<String, AttributeValue>>,
+    ) -> Result<(Recipe, bool), StoreError> {
         let item = match returned {
             Some(item) if !item.is_empty() => Some(item),
             // No item back: either it is gone or the emulator does not return it.
             _ => self.get_consistent(pk.to_owned(), recipe_sk(id)).await?,
         };
-        item.map(decode_recipe).ok_or(StoreError::NotFound)?
+        let item = item.ok_or(StoreError::NotFound)?;
+        let indexed = item.contains_key(INDEXED);
+        Ok((decode_recipe(item)?, indexed))
     }
 
     fn existing_claim(item: HashMap<String, AttributeValue>) -> Result<ClaimOutcome, StoreError> {
@@ -995,7 +1042,13 @@ impl RecipeStore for DynamoStore {
         // The recipe, its record and its postings in one transaction: at most
         // 2 + INDEX_TERMS_MAX = 100 actions, DynamoDB's limit.
         for term in gota_domain::search::index_terms(&recipe.content) {
-            actions.push(search::put_posting(&self.table, &recipe.owner, &term, &id)?);
+            actions.push(search::put_posting(
+                &self.table,
+                &recipe.owner,
+                &term,
+                &id,
+                recipe.version,
+            )?);
         }
         let result = self
             .client
@@ -1040,7 +1093,7 @@ impl RecipeStore for DynamoStore {
     ) -> Result<Result<Recipe, Refusal>, StoreError> {
         let Located { pk, item } = self.locate(id, scope).await?.ok_or(StoreError::NotFound)?;
         let deadline = Instant::now() + WRITE_BUDGET;
-        let mut current = self.current(&pk, id, item).await?;
+        let (mut current, mut indexed) = self.current_marked(&pk, id, item).await?;
         loop {
             let content = match change(&current) {
                 Ok(content) => content,
@@ -1062,12 +1115,26 @@ impl RecipeStore for DynamoStore {
                 .build()
                 .map_err(unexpected)?;
             let key = id.to_string();
-            let (stale, fresh) = search::diff(&current.content, &next.content);
+            let (stale, mut fresh) = search::diff(&current.content, &next.content);
+            if !indexed {
+                // A recipe of a release before the index has no postings, and once this write
+                // gives it the mark the backfill skips it: it needs every term, not only the
+                // new ones (at most INDEX_TERMS_MAX, as always).
+                fresh = gota_domain::search::index_terms(&next.content)
+                    .into_iter()
+                    .collect();
+            }
             let mut actions = vec![TransactWriteItem::builder().put(put).build()];
             // Every new posting goes with the recipe (at most INDEX_TERMS_MAX = 98, so 99
             // actions), and as many stale ones as still fit in DynamoDB's 100.
             for term in &fresh {
-                actions.push(search::put_posting(&self.table, &next.owner, term, &key)?);
+                actions.push(search::put_posting(
+                    &self.table,
+                    &next.owner,
+                    term,
+                    &key,
+                    next.version,
+                )?);
             }
             let room = MAX_TRANSACTION_ACTIONS
                 .saturating_sub(actions.len())
@@ -1083,13 +1150,14 @@ impl RecipeStore for DynamoStore {
             }
             let lost = match self.transact_recipe_write(actions).await? {
                 None => {
-                    self.remove_postings(&next.owner, &key, later).await?;
+                    self.remove_postings(&next.owner, &key, next.version, later)
+                        .await;
                     return Ok(Ok(next));
                 }
                 Some(lost) => lost,
             };
             lost_race(deadline)?;
-            current = self.current(&pk, id, lost).await?;
+            (current, indexed) = self.current_marked(&pk, id, lost).await?;
         }
     }
 

@@ -583,7 +583,7 @@ mod tests {
         );
         let id = recipe.id.to_string();
         let terms = |content: &gota_domain::RecipeContent| {
-            gota_domain::search::index_terms(content)
+            gota_domain::search::terms(content)
                 .into_iter()
                 .map(|t| ("owner-s".to_owned(), t, id.clone()))
                 .collect::<Vec<_>>()
@@ -613,6 +613,38 @@ mod tests {
         assert!(
             all_postings(&store).is_empty(),
             "a deleted recipe leaves no posting"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_recipe_with_more_terms_than_a_dynamodb_transaction_holds_is_filed_under_each() {
+        let store = EmbeddedStore::in_memory().expect("open store");
+        let words: Vec<String> = (0..gota_domain::limits::INDEX_TERMS_MAX + 20)
+            .map(|n| format!("word{n}"))
+            .collect();
+        let recipe = crate::store::conformance::searchable_recipe(
+            "owner-long",
+            "Long read",
+            &words.join(" "),
+            &[],
+            &[],
+        );
+        store.create(&recipe, None).await.expect("create");
+        let filed: Vec<String> = all_postings(&store)
+            .into_iter()
+            .map(|(_, term, _)| term)
+            .collect();
+        assert!(
+            !filed
+                .iter()
+                .any(|t| t == gota_domain::search::OVERFLOW_TERM),
+            "no overflow bucket that every query would read"
+        );
+        assert_eq!(
+            filed,
+            gota_domain::search::terms(&recipe.content)
+                .into_iter()
+                .collect::<Vec<_>>()
         );
     }
 

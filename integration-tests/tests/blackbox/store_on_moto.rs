@@ -409,3 +409,307 @@ async fn postings_follow_writes_exactly_even_past_the_transaction_limit_on_dynam
         "a deleted recipe leaves no posting"
     );
 }
+
+/// What [`removal_proxy`] does with the calls it sees.
+#[derive(Clone, Copy)]
+enum Removals {
+    /// Holds back the first removal until released.
+    HoldFirst,
+    /// Answers every removal with an error that is not retried.
+    Fail,
+    /// Cancels every backfill transaction (postings only, no recipe) as conflicting with
+    /// another, as DynamoDB does when a writer touches one of its items at the same time.
+    CancelBackfill,
+}
+
+/// A DynamoDB endpoint in front of moto that holds back the first `TransactWriteItems` or
+/// `DeleteItem` call carrying no `Put` (the stale postings an update removes after its
+/// commit): `held` is notified when it arrives, and it goes on to moto once `release` is.
+async fn holding_proxy(
+    moto: &Moto,
+) -> (String, Arc<tokio::sync::Notify>, Arc<tokio::sync::Notify>) {
+    removal_proxy(moto, Removals::HoldFirst).await
+}
+
+/// Like [`holding_proxy`], with `removals` deciding what happens to those calls.
+async fn removal_proxy(
+    moto: &Moto,
+    removals: Removals,
+) -> (String, Arc<tokio::sync::Notify>, Arc<tokio::sync::Notify>) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use axum::body::Bytes;
+    use axum::http::HeaderMap;
+
+    let upstream = moto.env()[0].1.clone();
+    let held = Arc::new(tokio::sync::Notify::new());
+    let release = Arc::new(tokio::sync::Notify::new());
+    let holding = Arc::new(AtomicBool::new(true));
+    let http = reqwest::Client::new();
+    let (held_in, release_in) = (Arc::clone(&held), Arc::clone(&release));
+    let app = axum::Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
+        let (upstream, http) = (upstream.clone(), http.clone());
+        let (held, release, holding) = (
+            Arc::clone(&held_in),
+            Arc::clone(&release_in),
+            Arc::clone(&holding),
+        );
+        async move {
+            let target = headers
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            let removal = matches!(
+                target,
+                "DynamoDB_20120810.TransactWriteItems" | "DynamoDB_20120810.DeleteItem"
+            ) && !String::from_utf8_lossy(&body).contains("\"Put\"");
+            let backfill = target == "DynamoDB_20120810.TransactWriteItems" && {
+                let text = String::from_utf8_lossy(&body);
+                text.contains("SEARCH#") && !text.contains("RECIPE#")
+            };
+            match removals {
+                Removals::CancelBackfill if backfill => {
+                    return axum::response::Response::builder()
+                        .status(400)
+                        .header("content-type", "application/x-amz-json-1.0")
+                        .body(axum::body::Body::from(
+                            r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","message":"Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict]","CancellationReasons":[{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}]}"#,
+                        ))
+                        .unwrap();
+                }
+                Removals::Fail if removal => {
+                    return axum::response::Response::builder()
+                        .status(400)
+                        .header("content-type", "application/x-amz-json-1.0")
+                        .body(axum::body::Body::from(
+                            r#"{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"refused by the test proxy"}"#,
+                        ))
+                        .unwrap();
+                }
+                Removals::HoldFirst if removal && holding.swap(false, Ordering::SeqCst) => {
+                    held.notify_one();
+                    release.notified().await;
+                }
+                _ => {}
+            }
+            let mut request = http.post(&upstream).body(body.clone());
+            for (name, value) in &headers {
+                if name != "host" && name != "content-length" {
+                    request = request.header(name.as_str(), value.as_bytes());
+                }
+            }
+            let response = request.send().await.unwrap();
+            answer_of((response.status().as_u16(), response.bytes().await.unwrap()))
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (endpoint, held, release)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_stale_posting_removal_never_removes_a_term_a_later_version_brought_back_on_dynamodb()
+ {
+    let moto = Moto::start().await;
+    moto.create_table("recipes");
+    let client = moto.dynamodb();
+    let direct = DynamoStore::with_client(client.clone(), "recipes");
+    let (endpoint, held, release) = holding_proxy(&moto).await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&moto.sdk_config())
+        .endpoint_url(endpoint)
+        .build();
+    let slow = DynamoStore::with_client(aws_sdk_dynamodb::Client::from_conf(config), "recipes");
+
+    let alpha = conformance::recipe_with_most_terms("racer", "alpha");
+    let beta = conformance::recipe_with_most_terms("racer", "beta").content;
+    let owner = alpha.owner.clone();
+    direct.create(&alpha, None).await.unwrap();
+    let id = alpha.id.to_string();
+    let filed = || async {
+        let mut terms: Vec<String> = postings(&client, "recipes")
+            .await
+            .into_iter()
+            .filter_map(|(_, sk)| sk.strip_suffix(&format!("#{id}")).map(str::to_owned))
+            .collect();
+        terms.sort();
+        terms
+    };
+    let alpha_terms = filed().await;
+    // Writer A replaces every word: most alpha postings are removed after its commit, and
+    // that removal is held back...
+    let writer_a = {
+        let owner = owner.clone();
+        let beta = beta.clone();
+        tokio::spawn(async move {
+            slow.update(alpha.id, Scope::Owner(&owner), &|_| Ok(beta.clone()))
+                .await
+        })
+    };
+    held.notified().await;
+    // ...while writer B puts the alpha words back.
+    let v3 = direct
+        .update(alpha.id, Scope::Owner(&owner), &|current| {
+            assert_eq!(current.version, 2, "writer A has committed");
+            Ok(alpha.content.clone())
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    release.notify_one();
+    writer_a.await.unwrap().unwrap().unwrap();
+
+    assert_eq!(
+        filed().await,
+        alpha_terms,
+        "every term of the current version keeps its posting"
+    );
+    let found = direct
+        .list(&gota_core::store::ListQuery {
+            owner: owner.clone(),
+            filter: conformance::search("alpha50"),
+            limit: 10,
+            after: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        found.items,
+        vec![v3],
+        "the current version is found by its words"
+    );
+}
+
+#[tokio::test]
+async fn an_update_that_committed_succeeds_even_when_removing_its_stale_postings_fails_on_dynamodb()
+{
+    let moto = Moto::start().await;
+    moto.create_table("recipes");
+    let client = moto.dynamodb();
+    let direct = DynamoStore::with_client(client.clone(), "recipes");
+    let (endpoint, _, _) = removal_proxy(&moto, Removals::Fail).await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&moto.sdk_config())
+        .endpoint_url(endpoint)
+        .build();
+    let failing = DynamoStore::with_client(aws_sdk_dynamodb::Client::from_conf(config), "recipes");
+    let alpha = conformance::recipe_with_most_terms("tidy", "alpha");
+    let beta = conformance::recipe_with_most_terms("tidy", "beta").content;
+    let owner = alpha.owner.clone();
+    direct.create(&alpha, None).await.unwrap();
+
+    let updated = failing
+        .update(alpha.id, Scope::Owner(&owner), &|_| Ok(beta.clone()))
+        .await;
+    let updated = updated.expect("the commit is the write; the clean-up after it is not");
+    assert_eq!(updated.unwrap().version, 2);
+    let found = direct
+        .list(&gota_core::store::ListQuery {
+            owner: owner.clone(),
+            filter: conformance::search("beta50"),
+            limit: 10,
+            after: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.items.len(), 1, "the new words are filed");
+    let stale = direct
+        .list(&gota_core::store::ListQuery {
+            owner,
+            filter: conformance::search("alpha50"),
+            limit: 10,
+            after: None,
+        })
+        .await
+        .unwrap();
+    assert!(stale.items.is_empty(), "a stale posting finds nothing");
+}
+
+#[tokio::test]
+async fn a_search_whose_backfill_meets_a_conflict_is_answered_by_the_plain_list_on_dynamodb() {
+    let moto = Moto::start().await;
+    moto.create_table("recipes");
+    let client = moto.dynamodb();
+    let direct = DynamoStore::with_client(client.clone(), "recipes");
+    let recipe = conformance::searchable_recipe("conflicted", "Old gratin", "x", &[], &[]);
+    direct.create(&recipe, None).await.unwrap();
+    let (endpoint, _, _) = removal_proxy(&moto, Removals::CancelBackfill).await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&moto.sdk_config())
+        .endpoint_url(endpoint)
+        .build();
+    let fresh = DynamoStore::with_client(aws_sdk_dynamodb::Client::from_conf(config), "recipes");
+
+    let page = fresh
+        .list(&gota_core::store::ListQuery {
+            owner: recipe.owner.clone(),
+            filter: conformance::search("gratin"),
+            limit: 10,
+            after: None,
+        })
+        .await
+        .expect("a backfill batch is best effort; the search is still answered");
+    assert_eq!(page.items, vec![recipe]);
+}
+
+#[tokio::test]
+async fn a_recipe_of_a_release_without_the_index_keeps_every_word_findable_after_an_edit_on_dynamodb()
+ {
+    let moto = Moto::start().await;
+    moto.create_table("recipes");
+    let client = moto.dynamodb();
+    let store = DynamoStore::with_client(client.clone(), "recipes");
+    let recipe = conformance::searchable_recipe("editor", "Old gratin", "creamy", &["leek"], &[]);
+    let owner = recipe.owner.clone();
+    store.create(&recipe, None).await.unwrap();
+    // What an earlier release left: the recipe without the `search_index` mark, no postings.
+    for (pk, sk) in postings(&client, "recipes").await {
+        client
+            .delete_item()
+            .table_name("recipes")
+            .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+            .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(sk))
+            .send()
+            .await
+            .unwrap();
+    }
+    client
+        .update_item()
+        .table_name("recipes")
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("OWNER#{}", owner.as_str())),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("RECIPE#{}", recipe.id)),
+        )
+        .update_expression("REMOVE search_index")
+        .send()
+        .await
+        .unwrap();
+    // This release edits the title only, before the owner's first search.
+    let retitled =
+        conformance::searchable_recipe("editor", "New gratin", "creamy", &["leek"], &[]).content;
+    let edited = store
+        .update(recipe.id, Scope::Owner(&owner), &|_| Ok(retitled.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    // Searches run the backfill to its end, then answer from the index.
+    let fresh = DynamoStore::with_client(client.clone(), "recipes");
+    for round in 0..3 {
+        let page = fresh
+            .list(&gota_core::store::ListQuery {
+                owner: owner.clone(),
+                filter: conformance::search("leek"),
+                limit: 10,
+                after: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            page.items,
+            vec![edited.clone()],
+            "round {round}: a word the edit did not change is still found"
+        );
+    }
+}

@@ -5,13 +5,17 @@
 //! |---|---|---|
 //! | posting | `SEARCH#<first character of the term>#<sub>` | `<term>#<uuidv7>` |
 //!
+//! A posting also records the recipe `version` that filed it, so that the stale postings an
+//! update removes after its commit are only removed while no later version has filed them
+//! again ([`remove_stale`]).
+//!
 //! The partition holds one owner's postings of every term that starts with one character, so
 //! both access patterns are one `Query` in one partition: an exact term is
 //! `sk BETWEEN "<term>#" AND "<term>#<before>"` (newest first, resumable at a cursor), a
 //! type-ahead prefix is `begins_with(sk, "<prefix>")`. `SEARCH#` never starts an owner's
 //! partition (`OWNER#…`), the bucket is exactly one character, and a term never holds `#`
 //! past its first character, so no key of one owner or term can be read as another's. Posting
-//! items carry only `pk` and `sk` (not `id`: they stay out of the `by_id` index). See
+//! items carry `pk`, `sk` and the filing `version`, not `id`: they stay out of the `by_id` index. See
 //! `doc/data-model.md` and `doc/adr/0030-search-index.md`.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -56,15 +60,22 @@ fn posting_key(owner: &Owner, term: &str, id: &str) -> HashMap<String, Attribute
     ])
 }
 
+/// The attribute of a posting that says which version of its recipe filed it.
+const FILED_BY: &str = "version";
+
+/// Files recipe `id` at `version` under `term`.
 pub(super) fn put_posting(
     table: &str,
     owner: &Owner,
     term: &str,
     id: &str,
+    version: u64,
 ) -> Result<TransactWriteItem, StoreError> {
+    let mut item = posting_key(owner, term, id);
+    item.insert(FILED_BY.to_owned(), AttributeValue::N(version.to_string()));
     let put = Put::builder()
         .table_name(table)
-        .set_item(Some(posting_key(owner, term, id)))
+        .set_item(Some(item))
         .build()
         .map_err(unexpected)?;
     Ok(TransactWriteItem::builder().put(put).build())
@@ -82,6 +93,42 @@ pub(super) fn delete_posting(
         .build()
         .map_err(unexpected)?;
     Ok(TransactWriteItem::builder().delete(delete).build())
+}
+
+/// Removes the posting of `term` for recipe `id`, left stale by the update that committed
+/// `version` (the ones that did not fit in its transaction), unless a later version has filed
+/// it again meanwhile: that version's posting carries a higher `version`. Between the commit
+/// and this call another writer may have brought the term back; removing its posting then
+/// would hide the recipe from every search for that word. A removal lost here (a crash, the
+/// condition) leaves a stale posting, which only costs a candidate check.
+pub(super) async fn remove_stale(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    owner: &Owner,
+    term: &str,
+    id: &str,
+    version: u64,
+) -> Result<(), StoreError> {
+    let result = client
+        .delete_item()
+        .table_name(table)
+        .set_key(Some(posting_key(owner, term, id)))
+        .condition_expression("attribute_not_exists(#filed_by) OR #filed_by < :version")
+        .expression_attribute_names("#filed_by", FILED_BY)
+        .expression_attribute_values(":version", AttributeValue::N(version.to_string()))
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            Ok(())
+        }
+        Err(error) => Err(classify(error)),
+    }
 }
 
 /// The terms to drop and to add when a recipe's content changes.

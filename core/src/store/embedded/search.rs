@@ -15,7 +15,7 @@ use std::ops::Bound;
 
 use redb::{ReadableTable, ReadableTableMetadata, Table, TableDefinition};
 
-use gota_domain::search::{OVERFLOW_TERM, index_terms};
+use gota_domain::search::{OVERFLOW_TERM, terms};
 use gota_domain::{Owner, RecipeContent};
 
 use super::SEP;
@@ -24,9 +24,11 @@ use crate::store::IndexQuery;
 /// `owner \0 term \0 id` → (): the postings.
 pub(super) const SEARCH: TableDefinition<'static, &str, ()> = TableDefinition::new("search_v1");
 
-/// The postings of a recipe with `content`.
+/// The postings of a recipe with `content`: one per term, however many ([`terms`]; only
+/// DynamoDB's transaction size needs the overflow bucket, and here it would make every query
+/// read and check each long recipe).
 pub(super) fn postings(owner: &Owner, id: &str, content: &RecipeContent) -> Vec<String> {
-    index_terms(content)
+    terms(content)
         .iter()
         .map(|term| posting_key(owner, term, id))
         .collect()
@@ -39,8 +41,8 @@ pub(super) fn diff(
     old: &RecipeContent,
     new: &RecipeContent,
 ) -> (Vec<String>, Vec<String>) {
-    let old = index_terms(old);
-    let new = index_terms(new);
+    let old = terms(old);
+    let new = terms(new);
     let key = |term: &String| posting_key(owner, term, id);
     (
         old.difference(&new).map(key).collect(),
@@ -74,22 +76,36 @@ pub(super) fn backfill(
     Ok(filed)
 }
 
-/// A type-ahead prefix covering more words than this is not walked when exact terms are.
+/// A type-ahead prefix covering more words than this is not walked word by word (one seek per
+/// word at every step) but read once, all its postings, into a sorted list of ids.
 const PREFIX_WALK_TERMS_MAX: usize = 16;
 
-/// One term's recipe ids, walked newest first by seeking.
-struct Walk<'a, T: ReadableTable<&'static str, ()>> {
-    table: &'a T,
-    /// `owner \0 term \0` for each term this walk covers (one, or every term that starts with
-    /// the type-ahead prefix), plus the owner's overflow term.
-    heads: Vec<String>,
+/// One term's recipe ids (or a prefix's), walked newest first by seeking.
+enum Walk<'a, T: ReadableTable<&'static str, ()>> {
+    /// `owner \0 term \0` for each term this walk covers (one, or the few that start with the
+    /// type-ahead prefix), plus the owner's overflow term, sought in the table.
+    Heads { table: &'a T, heads: Vec<String> },
+    /// Every id filed under a term that starts with a prefix covering many words (and the
+    /// overflow ids), oldest first.
+    Known(Vec<String>),
 }
 
 impl<T: ReadableTable<&'static str, ()>> Walk<'_, T> {
     /// The newest id at or before `upper` (`Excluded` for strictly before) under any head.
     fn seek(&self, upper: Bound<&str>) -> anyhow::Result<Option<String>> {
+        let (table, heads) = match self {
+            Walk::Heads { table, heads } => (table, heads),
+            Walk::Known(ids) => {
+                let end = match upper {
+                    Bound::Included(id) => ids.partition_point(|x| x.as_str() <= id),
+                    Bound::Excluded(id) => ids.partition_point(|x| x.as_str() < id),
+                    Bound::Unbounded => ids.len(),
+                };
+                return Ok(end.checked_sub(1).and_then(|i| ids.get(i)).cloned());
+            }
+        };
         let mut best: Option<String> = None;
-        for head in &self.heads {
+        for head in heads {
             let end = match upper {
                 Bound::Included(id) => Bound::Included(format!("{head}{id}")),
                 Bound::Excluded(id) => Bound::Excluded(format!("{head}{id}")),
@@ -99,8 +115,7 @@ impl<T: ReadableTable<&'static str, ()>> Walk<'_, T> {
                 }
             };
             let range = (Bound::Included(head.clone()), end);
-            let found = self
-                .table
+            let found = table
                 .range::<&str>((
                     range.0.as_ref().map(String::as_str),
                     range.1.as_ref().map(String::as_str),
@@ -132,19 +147,23 @@ pub(super) fn intersect<T: ReadableTable<&'static str, ()>>(
     let mut walks: Vec<Walk<'_, T>> = query
         .exact
         .iter()
-        .map(|term| Walk {
+        .map(|term| Walk::Heads {
             table,
             heads: vec![head(term), overflow.clone()],
         })
         .collect();
     if let Some(prefix) = &query.prefix {
-        let terms = prefix_terms(table, owner, prefix)?;
-        // Each seek of a prefix walk is one seek per word it covers: a short prefix beside
-        // exact terms ("chicken c") is left to the check of each candidate instead.
-        if walks.is_empty() || terms.len() <= PREFIX_WALK_TERMS_MAX {
+        let terms = prefix_terms(table, owner, prefix, PREFIX_WALK_TERMS_MAX + 1)?;
+        if terms.len() <= PREFIX_WALK_TERMS_MAX {
             let mut heads = terms.iter().map(|term| head(term)).collect::<Vec<_>>();
             heads.push(overflow.clone());
-            walks.push(Walk { table, heads });
+            walks.push(Walk::Heads { table, heads });
+        } else {
+            // Read once, in key order, rather than a seek per word per step: a short prefix
+            // ("s", "1") covers hundreds of words, and leaving it to the check of each
+            // candidate reads and decodes every recipe of the other walks when its matches
+            // are rare ("pizza 1": thousands of pizzas, a few with a word starting with 1).
+            walks.push(Walk::Known(prefix_ids(table, owner, prefix, after)?));
         }
     }
     // Rarest first would be best; the one walk order that is cheap to know is "exact terms
@@ -173,17 +192,55 @@ pub(super) fn intersect<T: ReadableTable<&'static str, ()>>(
     Ok(())
 }
 
-/// The distinct terms of `owner` that start with `prefix`, found by skipping from one term to
-/// the next (one seek per term, not one per posting).
+/// Every id of `owner` filed under a term that starts with `prefix` or under the overflow
+/// term, strictly before `after`, oldest first, without repeats: one pass over the prefix's
+/// postings (terms that start with it are neighbours in the table).
+fn prefix_ids<T: ReadableTable<&'static str, ()>>(
+    table: &T,
+    owner: &Owner,
+    prefix: &str,
+    after: Option<&str>,
+) -> anyhow::Result<Vec<String>> {
+    let base = format!("{}{SEP}", owner.as_str());
+    let mut ids = BTreeSet::new();
+    let ranges = [
+        // Every term's characters are below U+10FFFF, so this ends past every term with the
+        // prefix.
+        (
+            format!("{base}{prefix}"),
+            format!("{base}{prefix}\u{10FFFF}"),
+        ),
+        (
+            format!("{base}{OVERFLOW_TERM}{SEP}"),
+            format!("{base}{OVERFLOW_TERM}\u{1}"),
+        ),
+    ];
+    for (start, end) in &ranges {
+        for entry in table.range::<&str>(start.as_str()..end.as_str())? {
+            let (key, _) = entry?;
+            let Some((_, id)) = key.value().rsplit_once(SEP) else {
+                continue;
+            };
+            if after.is_none_or(|after| id < after) {
+                ids.insert(id.to_owned());
+            }
+        }
+    }
+    Ok(ids.into_iter().collect())
+}
+
+/// The distinct terms of `owner` that start with `prefix`, at most `max` of them, found by
+/// skipping from one term to the next (one seek per term, not one per posting).
 fn prefix_terms<T: ReadableTable<&'static str, ()>>(
     table: &T,
     owner: &Owner,
     prefix: &str,
+    max: usize,
 ) -> anyhow::Result<BTreeSet<String>> {
     let base = format!("{}{SEP}", owner.as_str());
     let mut terms = BTreeSet::new();
     let mut from = format!("{base}{prefix}");
-    loop {
+    while terms.len() < max {
         let next = table.range::<&str>(from.as_str()..)?.next().transpose()?;
         let Some((key, _)) = next else { break };
         let key = key.value();
