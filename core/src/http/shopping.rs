@@ -9,12 +9,12 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::Number;
 use tokio::task::JoinSet;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
 use super::auth::Caller;
 use super::error::{ApiError, Problem};
-use super::extract::{JsonBody, decode};
+use super::extract::{JsonBody, QueryParams, decode};
 use super::recipes::scope;
 use super::routes::{Access, RouteTable, Verb};
 use gota_domain::shopping::{self, ListedRecipe, ShoppingItem, shopping_list};
@@ -40,6 +40,16 @@ pub struct ShoppingListRequest {
     /// Show totals in `metric` or `us` units; without it (or with `null`), each line is shown
     /// in metric when any of its recipe lines is metric, else in US units.
     #[schema(value_type = Option<String>, pattern = "^(metric|us)$")]
+    units: Option<String>,
+}
+
+/// `POST /shopping-list?units=…`: the body's `units`, for a client that builds URLs (as it does
+/// for `GET /recipes/{id}?units=`). Given in both places, the two must agree.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ShoppingParams {
+    /// `metric` or `us`, as the body's `units` (which it must equal when both are given).
+    #[param(value_type = Option<String>, pattern = "^(metric|us)$")]
     units: Option<String>,
 }
 
@@ -169,6 +179,7 @@ async fn read_all(
 /// Merge several recipes into one shopping list.
 #[utoipa::path(
     post, path = "/shopping-list", tag = "recipes",
+    params(ShoppingParams),
     request_body(content = ShoppingListRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The merged list", body = ShoppingList),
@@ -177,7 +188,7 @@ async fn read_all(
         (status = 404, description = "A recipe that does not exist or is not the caller's (the detail names its id)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 256 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Content-Type is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No recipes or more than 50, an id listed twice or not a UUID, servings out of range, unknown units", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No recipes or more than 50, an id listed twice or not a UUID, servings out of range, unknown units, or `?units=` and the body's `units` disagree", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Store unavailable", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -185,9 +196,29 @@ async fn read_all(
 pub async fn create_shopping_list(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
+    QueryParams(params): QueryParams<ShoppingParams>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<ShoppingList>, ApiError> {
-    let (wanted, units) = parse(decode::<ShoppingListRequest>(body)?)?;
+    let in_query = params
+        .units
+        .as_deref()
+        .map(UnitSystem::parse)
+        .transpose()
+        .map_err(|message| ApiError::unprocessable("/query/units", message))?;
+    let (wanted, in_body) = parse(decode::<ShoppingListRequest>(body)?)?;
+    let units = match (in_query, in_body) {
+        (Some(query), Some(body)) if query != body => {
+            return Err(ApiError::unprocessable(
+                "/query/units",
+                format!(
+                    "must agree with the body's units ({} here, {} there)",
+                    query.as_str(),
+                    body.as_str()
+                ),
+            ));
+        }
+        (query, body) => query.or(body),
+    };
     let recipes = read_all(&state, &caller, wanted.iter().map(|w| w.id).collect()).await?;
     let contents: Vec<_> = recipes
         .iter()

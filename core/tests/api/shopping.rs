@@ -160,6 +160,77 @@ async fn units_in_the_body_choose_the_system_of_every_total() {
     );
 }
 
+/// `?units=` chooses as the body's `units` does; both given, they must agree.
+#[tokio::test]
+async fn units_in_the_query_choose_like_the_body_and_must_agree_with_it() {
+    let t = spawn_app();
+    let token = t.token("alice");
+    let a = t
+        .create(
+            &token,
+            with_ingredients(
+                "A",
+                1,
+                json!([{"name": "sugar", "quantity": {"amount": 48, "unit": "tsp"}}]),
+            ),
+        )
+        .await;
+    let body = json!({"recipes": [{"id": id_of(&a)}]});
+    let us = t
+        .call(
+            "POST",
+            "/shopping-list?units=us",
+            Some(&token),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(us.status, StatusCode::OK, "{}", us.body);
+    assert_eq!(item(&us, "sugar", Some("cup"))["quantity"]["amount"], 1);
+    let metric = t
+        .call(
+            "POST",
+            "/shopping-list?units=metric",
+            Some(&token),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(
+        item(&metric, "sugar", Some("ml"))["quantity"]["amount"],
+        236.6
+    );
+    let agreeing = json!({"recipes": [{"id": id_of(&a)}], "units": "us"});
+    let both = t
+        .call(
+            "POST",
+            "/shopping-list?units=us",
+            Some(&token),
+            Some(agreeing),
+        )
+        .await;
+    assert_eq!(both.status, StatusCode::OK, "{}", both.body);
+    let disagreeing = json!({"recipes": [{"id": id_of(&a)}], "units": "us"});
+    let reply = t
+        .call(
+            "POST",
+            "/shopping-list?units=metric",
+            Some(&token),
+            Some(disagreeing),
+        )
+        .await;
+    assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&reply), ["/query/units"]);
+    let unknown = t
+        .call(
+            "POST",
+            "/shopping-list?units=imperial",
+            Some(&token),
+            Some(body),
+        )
+        .await;
+    assert_problem(&unknown, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&unknown), ["/query/units"]);
+}
+
 #[tokio::test]
 async fn someone_elses_recipe_is_a_404_naming_it_like_a_missing_one() {
     let t = spawn_app();
