@@ -419,17 +419,8 @@ impl DynamoStore {
                 continue;
             }
             let recipe = decode_recipe(item)?;
-            let id = recipe.id.to_string();
-            for term in gota_domain::search::index_terms(&recipe.content) {
-                puts.push(search::put_posting(
-                    &self.table,
-                    &recipe.owner,
-                    &term,
-                    &id,
-                    recipe.version,
-                )?);
-            }
-            oldest = Some(id);
+            puts.extend(self.postings_of(&recipe)?);
+            oldest = Some(recipe.id.to_string());
         }
         for chunk in puts.chunks(MAX_TRANSACTION_ACTIONS) {
             self.client
@@ -456,6 +447,16 @@ impl DynamoStore {
             .await
             .map_err(classify)?;
         Ok(false)
+    }
+
+    /// The puts that file `recipe` under each of its index terms (at most
+    /// `limits::INDEX_TERMS_MAX`), stamped with its version.
+    fn postings_of(&self, recipe: &Recipe) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let id = recipe.id.to_string();
+        gota_domain::search::index_terms(&recipe.content)
+            .iter()
+            .map(|term| search::put_posting(&self.table, &recipe.owner, term, &id, recipe.version))
+            .collect()
     }
 
     /// Opens the connection to DynamoDB (DNS, TCP, TLS, the first signed request) so that the
@@ -1034,22 +1035,13 @@ impl RecipeStore for DynamoStore {
             .expression_attribute_names("#pk", PARTITION_KEY)
             .build()
             .map_err(unexpected)?;
-        let id = recipe.id.to_string();
         let mut actions = vec![TransactWriteItem::builder().put(put_recipe).build()];
         if let Some(record) = idempotency {
             actions.push(self.completed_record(record)?);
         }
         // The recipe, its record and its postings in one transaction: at most
         // 2 + INDEX_TERMS_MAX = 100 actions, DynamoDB's limit.
-        for term in gota_domain::search::index_terms(&recipe.content) {
-            actions.push(search::put_posting(
-                &self.table,
-                &recipe.owner,
-                &term,
-                &id,
-                recipe.version,
-            )?);
-        }
+        actions.extend(self.postings_of(recipe)?);
         let result = self
             .client
             .transact_write_items()

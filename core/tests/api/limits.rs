@@ -626,68 +626,41 @@ async fn an_html_page_to_import_is_accepted_at_its_size_limit_and_refused_one_by
     );
 }
 
+/// `GET /recipes?<query(n)>` is a 200 at `n = max` and a 422 at `pointer` one past it.
+async fn a_list_query_is_accepted_at(
+    name: &str,
+    max: usize,
+    query: impl Fn(usize) -> String,
+    pointer: &str,
+) {
+    let t = spawn_app();
+    let token = t.token("alice");
+    let list = |n: usize| format!("/recipes?{}", query(n));
+    let reply = t.call("GET", &list(max), Some(&token), None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{name}: {}", reply.body);
+    let reply = t.call("GET", &list(max + 1), Some(&token), None).await;
+    assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&reply), [pointer], "{name}");
+}
+
 #[tokio::test]
 async fn a_search_is_accepted_at_its_word_limit_and_refused_one_past_it() {
     let (name, max) = named!(SEARCH_TOKENS_MAX);
-    let t = spawn_app();
-    let token = t.token("alice");
     let words = |n: usize| {
-        (0..n)
-            .map(|i| format!("w{i}"))
-            .collect::<Vec<_>>()
-            .join("+")
+        let words: Vec<String> = (0..n).map(|i| format!("w{i}")).collect();
+        format!("q={}", words.join("+"))
     };
-    let reply = t
-        .call(
-            "GET",
-            &format!("/recipes?q={}", words(max)),
-            Some(&token),
-            None,
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::OK, "{name}: {}", reply.body);
-    let reply = t
-        .call(
-            "GET",
-            &format!("/recipes?q={}", words(max + 1)),
-            Some(&token),
-            None,
-        )
-        .await;
-    assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(pointers(&reply), ["/query/q"]);
+    a_list_query_is_accepted_at(name, max, words, "/query/q").await;
 }
 
 #[tokio::test]
 async fn the_tag_filter_is_accepted_at_its_repeat_limit_and_refused_one_past_it() {
     let (name, max) = named!(TAG_FILTERS_MAX);
-    let t = spawn_app();
-    let token = t.token("alice");
     let tags = |n: usize| {
-        (0..n)
-            .map(|i| format!("tag=t{i}"))
-            .collect::<Vec<_>>()
-            .join("&")
+        let tags: Vec<String> = (0..n).map(|i| format!("tag=t{i}")).collect();
+        tags.join("&")
     };
-    let reply = t
-        .call(
-            "GET",
-            &format!("/recipes?{}", tags(max)),
-            Some(&token),
-            None,
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::OK, "{name}: {}", reply.body);
-    let reply = t
-        .call(
-            "GET",
-            &format!("/recipes?{}", tags(max + 1)),
-            Some(&token),
-            None,
-        )
-        .await;
-    assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(pointers(&reply), ["/query/tag"]);
+    a_list_query_is_accepted_at(name, max, tags, "/query/tag").await;
 }
 
 #[tokio::test]
