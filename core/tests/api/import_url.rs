@@ -357,11 +357,17 @@ async fn no_log_line_carries_the_url_s_query_string() {
     let token = t.token("alice");
     let fetched = import_url(&t, &token, &page_url(&server, "/r?token=SECRET-1"), &[]).await;
     assert_eq!(fetched.status, StatusCode::CREATED, "{}", fetched.body);
-    // A server that has gone away: reqwest's connection error names the URL it was sending.
-    let gone = PageServer::start(|_| Answer::page("text/html", b"")).await;
-    let t = spawn_app_fetching(fetcher_for(&gone, HOST, FetchLimits::default()));
-    let url = page_url(&gone, "/r?token=SECRET-2");
-    drop(gone);
+    // A port nobody listens on (bound, then closed at once — a dropped PageServer's task could
+    // still accept for a moment): reqwest's connection error names the URL it was sending.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let gone = closed.local_addr().unwrap();
+    drop(closed);
+    let t = spawn_app_fetching(Fetcher::new(
+        Arc::new(StaticResolver::new().with(HOST, &[gone.ip()])),
+        Policy::production().admitting(gone),
+        FetchLimits::default(),
+    ));
+    let url = format!("http://{HOST}:{}/r?token=SECRET-2", gone.port());
     let failed = import_url(&t, &token, &url, &[]).await;
     assert_problem(&failed, StatusCode::BAD_GATEWAY);
 
