@@ -672,13 +672,10 @@ async fn import(
 ) -> anyhow::Result<()> {
     let body = ImportBody::from_source(source)?;
     let key = idempotency_key.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let answer = api.import(&body, &key).await.map_err(|e| match e {
-        CliError::Network(text) => CliError::Network(format!(
-            "{text}\n(the import may have happened: retry with --idempotency-key {key} to get \
-             its answer instead of a second recipe)"
-        )),
-        other => other,
-    })?;
+    let answer = api
+        .import(&body, &key)
+        .await
+        .map_err(|e| import::failed_under_key(e, &key))?;
     match ctx.output {
         Output::Table => {
             let recipe: Recipe =

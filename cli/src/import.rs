@@ -65,6 +65,32 @@ impl ImportBody {
     }
 }
 
+/// `error` as the answer to an import sent under `key`, naming the key when the import may
+/// have happened all the same: the answer was lost (a network error), or the server failed
+/// after it may have stored the recipe (a 500, or a 503 when the request outran its deadline).
+/// A 502 or 504 is the page's server failing before anything was stored, and a 4xx stores
+/// nothing: a new run is as good as a retry.
+pub fn failed_under_key(error: CliError, key: &str) -> CliError {
+    let hint = format!(
+        "the import may have happened: retry with --idempotency-key {key} to get its answer \
+         instead of a second recipe"
+    );
+    match error {
+        CliError::Network(text) => CliError::Network(format!("{text}\n({hint})")),
+        CliError::Api {
+            status: status @ (500 | 503),
+            mut problem,
+        } => {
+            problem.detail = Some(match problem.detail.filter(|d| !d.is_empty()) {
+                Some(detail) => format!("{detail} ({hint})"),
+                None => hint,
+            });
+            CliError::Api { status, problem }
+        }
+        other => other,
+    }
+}
+
 /// One thing the import guessed or left out, as the server reports it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Finding {
@@ -168,6 +194,31 @@ mod tests {
             ImportBody::from_source(&path),
             Err(CliError::Usage(_))
         ));
+    }
+
+    #[test]
+    fn a_failure_after_which_the_recipe_may_exist_names_the_key_to_retry_with() {
+        let api = |status| CliError::Api {
+            status,
+            problem: crate::error::Problem {
+                title: "Service Unavailable".into(),
+                detail: Some("Try again.".into()),
+                errors: Vec::new(),
+            },
+        };
+        for error in [CliError::Network("timed out".into()), api(500), api(503)] {
+            let code = error.exit_code();
+            let error = failed_under_key(error, "k-1");
+            assert!(
+                error.to_string().contains("--idempotency-key k-1"),
+                "{error}"
+            );
+            assert_eq!(error.exit_code(), code, "{error}");
+        }
+        for error in [api(422), api(502), api(504), api(409)] {
+            let error = failed_under_key(error, "k-1");
+            assert!(!error.to_string().contains("k-1"), "{error}");
+        }
     }
 
     #[test]

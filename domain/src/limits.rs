@@ -89,8 +89,11 @@ pub const IMPORT_PAGE_BYTES_MAX: usize = 2 * 1024 * 1024;
 /// `Idempotency-Key` and storing the recipe: past that deadline the caller gets a 503 instead
 /// of the fetch's own 504 (a test holds the two apart).
 pub const IMPORT_FETCH_SECONDS_MAX: u64 = 5;
-/// Import from a URL: the `url` is at most this many characters. Browsers and CDNs handle
-/// URLs far longer, but a recipe page's address is short; 2,048 is the classic safe length.
+/// Import from a URL: the `url` is at most this many characters, both as given and as sent
+/// (non-ASCII percent-encoded, RFC 3986 §2.1: "é" is six characters, a four-byte character
+/// twelve); a redirect to a longer URL is not followed. Browsers and CDNs handle URLs far
+/// longer, but a recipe page's address is short; 2,048 is the classic safe length. The page's
+/// URL is kept in the import's idempotency record, inside [`IMPORT_REPORT_BYTES_MAX`]'s budget.
 pub const IMPORT_URL_MAX: usize = 2048;
 /// Import from a URL: at most this many redirects are followed.
 pub const IMPORT_REDIRECTS_MAX: usize = 3;

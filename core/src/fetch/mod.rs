@@ -8,7 +8,8 @@
 //! resolver refuses any other name. reqwest never resolves on its own, so an answer that
 //! changes between the check and the connection (DNS rebinding) cannot reach a refused address.
 //! Redirects are not followed by reqwest: each `Location` is a new hop, checked the same way,
-//! at most [`IMPORT_REDIRECTS_MAX`] of them. No proxy from the environment, no cookie store,
+//! at most [`IMPORT_REDIRECTS_MAX`] of them, and no URL (given or redirected to) longer than
+//! [`IMPORT_URL_MAX`] as sent. No proxy from the environment, no cookie store,
 //! no credentials, no compression (`Accept-Encoding: identity`; an encoded answer is refused,
 //! so the size cap is the size parsed), a body counted as it streams, and one deadline over
 //! the whole fetch. See ADR 0031.
@@ -33,7 +34,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use gota_domain::limits::{IMPORT_FETCH_SECONDS_MAX, IMPORT_PAGE_BYTES_MAX, IMPORT_REDIRECTS_MAX};
+use gota_domain::limits::{
+    IMPORT_FETCH_SECONDS_MAX, IMPORT_PAGE_BYTES_MAX, IMPORT_REDIRECTS_MAX, IMPORT_URL_MAX,
+};
 use reqwest::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, LOCATION};
 use reqwest::{StatusCode, Url};
 
@@ -229,6 +232,11 @@ impl Fetcher {
     #[tracing::instrument(skip_all)]
     pub async fn fetch(&self, url: &str) -> Result<FetchedPage, FetchError> {
         let url = Url::parse(url).map_err(|e| FetchError::InvalidUrl(e.to_string()))?;
+        if !fits(&url) {
+            return Err(FetchError::InvalidUrl(format!(
+                "longer than {IMPORT_URL_MAX} characters once percent-encoded"
+            )));
+        }
         let deadline = self.limits.total_time;
         tokio::time::timeout(deadline, self.follow(url))
             .await
@@ -247,6 +255,9 @@ impl Fetcher {
                     .and_then(|l| l.to_str().ok())
                     .ok_or(FetchError::BadRedirect)?;
                 url = url.join(location).map_err(|_| FetchError::BadRedirect)?;
+                if !fits(&url) {
+                    return Err(FetchError::BadRedirect);
+                }
                 continue;
             }
             if !status.is_success() {
@@ -338,6 +349,15 @@ impl Fetcher {
             .await
             .map_err(unreachable)
     }
+}
+
+/// Whether `url`, as it is sent (ASCII, everything else percent-encoded), is within
+/// [`IMPORT_URL_MAX`] characters. The page's URL is part of the import's answer, kept whole in
+/// its idempotency record, one DynamoDB item whose budget counts this many bytes of URL
+/// (`gota_domain::limits::IMPORT_REPORT_BYTES_MAX`): a typed URL's characters can grow
+/// twelvefold when encoded, and a redirect's `Location` is as long as the server likes.
+fn fits(url: &Url) -> bool {
+    url.as_str().len() <= IMPORT_URL_MAX
 }
 
 /// The body of a 2xx answer, if its type and encoding are acceptable and it fits.

@@ -272,6 +272,23 @@ fn storable(
     Ok(item)
 }
 
+/// The item of a completed idempotency record, if DynamoDB would store it.
+pub(crate) fn completed_record_item(
+    record: &IdempotencyRecord,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    to_item(IdempotencyItem {
+        pk: owner_pk(&record.scope.owner),
+        sk: format!("{IDEMPOTENCY_PREFIX}{}", record.scope.key),
+        fingerprint: record.fingerprint.clone(),
+        expires_at: epoch_seconds(record.expires_at),
+        state: COMPLETED.to_owned(),
+        claimed_at: None,
+        response: Some(record.response.clone()),
+    })
+    .map_err(unexpected)
+    .and_then(storable)
+}
+
 /// A page plus one match: cut to the page, resuming after its last item.
 fn full_page(mut items: Vec<Recipe>) -> Page {
     items.pop();
@@ -782,17 +799,7 @@ impl DynamoStore {
         &self,
         record: &IdempotencyRecord,
     ) -> Result<TransactWriteItem, StoreError> {
-        let record_item = to_item(IdempotencyItem {
-            pk: owner_pk(&record.scope.owner),
-            sk: format!("{IDEMPOTENCY_PREFIX}{}", record.scope.key),
-            fingerprint: record.fingerprint.clone(),
-            expires_at: epoch_seconds(record.expires_at),
-            state: COMPLETED.to_owned(),
-            claimed_at: None,
-            response: Some(record.response.clone()),
-        })
-        .map_err(unexpected)
-        .and_then(storable)?;
+        let record_item = completed_record_item(record)?;
         let put_record = Put::builder()
             .table_name(&self.table)
             .set_item(Some(record_item))

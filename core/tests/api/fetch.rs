@@ -519,6 +519,52 @@ async fn three_redirects_are_followed_and_a_fourth_is_not() {
     assert_eq!(&page.body[..], b"arrived");
 }
 
+/// A URL is kept with the recipe's idempotency record (`import.url`), one DynamoDB item whose
+/// budget counts a URL of at most `IMPORT_URL_MAX` characters as sent: non-ASCII text is sent
+/// percent-encoded (a four-byte character as twelve), and a redirect's `Location` can be as
+/// long as the server's headers.
+#[tokio::test]
+async fn a_url_longer_than_its_limit_once_percent_encoded_is_refused_on_every_hop() {
+    use gota_domain::limits::IMPORT_URL_MAX;
+    let long_path = format!("/{}", "a".repeat(IMPORT_URL_MAX));
+    let server = PageServer::start({
+        let long_path = long_path.clone();
+        move |path| match path {
+            "/to-long" => Answer::redirect(302, &long_path),
+            _ => Answer::page(HTML, b"arrived"),
+        }
+    })
+    .await;
+    let fetcher = fetcher_for(&server, "recipes.test", short_limits());
+    let base = format!("http://recipes.test:{}", server.port());
+
+    let result = fetcher.fetch(&format!("{base}/to-long")).await;
+    assert!(matches!(result, Err(FetchError::BadRedirect)), "{result:?}");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "the long Location was not followed"
+    );
+
+    // Few characters as typed, many as sent: 🍜 is sent as %F0%9F%8D%9C.
+    let typed = format!("{base}/{}", "\u{1f35c}".repeat(IMPORT_URL_MAX / 12));
+    assert!(typed.chars().count() < IMPORT_URL_MAX);
+    let result = fetcher.fetch(&typed).await;
+    assert!(
+        matches!(&result, Err(FetchError::InvalidUrl(why)) if why.contains("percent-encoded")),
+        "{result:?}"
+    );
+    assert_eq!(server.requests().len(), 1, "the long URL was not fetched");
+
+    // At the limit as sent, both are fetched.
+    let at_limit = format!("{base}/{}", "a".repeat(IMPORT_URL_MAX - base.len() - 1));
+    assert_eq!(at_limit.len(), IMPORT_URL_MAX);
+    assert_eq!(
+        &fetcher.fetch(&at_limit).await.unwrap().body[..],
+        b"arrived"
+    );
+}
+
 // --- DNS answers that change ---------------------------------------------------------------
 
 /// Answers `first` to the first question and `later` to every other: a rebinding attacker's

@@ -802,8 +802,7 @@ async fn a_url_to_import_is_accepted_at_its_length_limit_and_refused_one_past_it
     ));
     let token = t.token("alice");
     let base = format!("http://recipes.test:{}/", server.port());
-    // Multi-byte characters: the limit counts characters, not bytes.
-    let url = |chars: usize| format!("{base}{}", "é".repeat(chars - base.len()));
+    let url = |chars: usize| format!("{base}{}", "a".repeat(chars - base.len()));
     assert_eq!(url(max).chars().count(), max);
     let reply = t
         .call(
@@ -829,6 +828,29 @@ async fn a_url_to_import_is_accepted_at_its_length_limit_and_refused_one_past_it
         format!("must be at most {max} characters (got {})", max + 1)
     );
     assert_eq!(server.connections(), 1, "the long URL was never fetched");
+
+    // The limit counts the URL as sent: "é" is sent as "%C3%A9".
+    let typed = format!("{base}{}", "é".repeat((max - base.len()) / 6 + 1));
+    assert!(typed.chars().count() < max);
+    let reply = t
+        .call(
+            "POST",
+            "/recipes/import",
+            Some(&token),
+            Some(json!({"url": typed})),
+        )
+        .await;
+    assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&reply), ["/url"]);
+    assert_eq!(
+        reply.body["errors"][0]["message"],
+        format!("not a usable URL: longer than {max} characters once percent-encoded")
+    );
+    assert_eq!(
+        server.connections(),
+        1,
+        "{name}: the long URL was never fetched"
+    );
 }
 
 // --- the tables cover limits.rs ----------------------------------------------------------

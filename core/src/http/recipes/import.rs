@@ -221,7 +221,7 @@ fn loggable(url: &reqwest::Url) -> String {
 #[utoipa::path(
     post, path = "/recipes/import", tag = "recipes",
     request_body(
-        description = "A JSON-LD document holding a schema.org Recipe node (at the top level, in an array, in @graph or nested), or an HTML page whose <script type=\"application/ld+json\"> blocks hold one. The first Recipe found wins. A JSON object whose only key is `url` (a string of at most 2048 characters) makes the server fetch that page (http/https, ports 80/443, public addresses only, at most 3 redirects, 2 MiB and 5 s) and import it as the type it is served as.",
+        description = "A JSON-LD document holding a schema.org Recipe node (at the top level, in an array, in @graph or nested), or an HTML page whose <script type=\"application/ld+json\"> blocks hold one. The first Recipe found wins. A JSON object whose only key is `url` (a string of at most 2048 characters, also as sent: percent-encoded) makes the server fetch that page (http/https, ports 80/443, public addresses only, at most 3 redirects, 2 MiB and 5 s) and import it as the type it is served as.",
         content(
             (Object = "application/ld+json"),
             (Object = "application/json"),
@@ -392,4 +392,82 @@ fn answer(base: &BasePath, created: &Created, body: String) -> Response {
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     answer
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::store::dynamodb::completed_record_item;
+    use crate::store::item_size::{ITEM_BYTES_MAX, item_size};
+    use crate::store::{IdempotencyRecord, IdempotencyScope, StoredResponse};
+    use gota_domain::arbitrary::input_of_stored_size;
+    use gota_domain::{Owner, RecipeId, now_utc};
+
+    /// The largest answer a URL import can keep with its key: the largest recipe of the longest
+    /// owner, a report at its byte limit of findings that JSON escapes most (a control
+    /// character takes six bytes), and the longest URL the fetcher follows, escaped too.
+    #[test]
+    fn the_idempotency_record_of_the_largest_url_import_fits_in_a_dynamodb_item() {
+        let owner = Owner::parse(&"\u{1f35c}".repeat(limits::OWNER_MAX)).unwrap();
+        let now = now_utc();
+        let recipe = Recipe {
+            id: gota_domain::RecipeId::new(),
+            owner: owner.clone(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            content: RecipeContent::parse(input_of_stored_size(limits::CONTENT_BYTES_MAX)).unwrap(),
+        };
+        let mut report = ImportReport::default();
+        // Small findings, so that what is kept comes close to the byte limit.
+        let escaped = "\u{1}".repeat(40);
+        for _ in 0..limits::IMPORT_FINDINGS_MAX {
+            report.add_guessed(Finding::new(Some(escaped.clone()), &escaped, &escaped));
+            report.add_dropped(Finding::new(Some(escaped.clone()), &escaped, &escaped));
+        }
+        report.close();
+        let report_bytes = serde_json::to_vec(&report).unwrap().len();
+        assert!(
+            report_bytes <= limits::IMPORT_REPORT_BYTES_MAX,
+            "{report_bytes}"
+        );
+        assert!(
+            report_bytes > limits::IMPORT_REPORT_BYTES_MAX - 4096,
+            "{report_bytes}"
+        );
+        // `\` is sent as is in a query, and JSON doubles it.
+        let base = "https://recipes.example/?";
+        let url = reqwest::Url::parse(&format!(
+            "{base}{}",
+            "\\".repeat(limits::IMPORT_URL_MAX - base.len())
+        ))
+        .unwrap();
+        assert_eq!(url.as_str().len(), limits::IMPORT_URL_MAX);
+        let summary = summary_json(&ImportSummary {
+            url: Some(url.to_string()),
+            report,
+        })
+        .unwrap();
+        let body = answer_body(&serde_json::to_string(&recipe).unwrap(), &summary);
+        let record = IdempotencyRecord {
+            scope: IdempotencyScope {
+                owner,
+                key: "~".repeat(255),
+            },
+            claimed_at: now,
+            fingerprint: "f".repeat(64),
+            response: StoredResponse {
+                status: 201,
+                recipe_id: RecipeId::new(),
+                version: u64::MAX,
+                body,
+            },
+            expires_at: now,
+        };
+        let item = completed_record_item(&record);
+        let size = item.as_ref().map(item_size);
+        assert!(size.is_ok_and(|s| s <= ITEM_BYTES_MAX), "{size:?}");
+    }
 }
