@@ -375,8 +375,10 @@ impl DynamoStore {
     /// bounded batch per request (answered meanwhile by the plain walk), newest first, and
     /// record how far they got in a marker item; once the oldest is filed the marker says so.
     /// Recipes written meanwhile are filed by their own writes; one replaced before the batch
-    /// reached it is filed by the batch with its current content (a posting is only ever
-    /// added here, so nothing a write did is undone).
+    /// read it is filed with its current content, and one written after the batch read it is
+    /// left to that write (each recipe's postings go in one transaction with its item, only
+    /// over the version read: [`backfill_of`](Self::backfill_of)), so nothing a write did is
+    /// undone.
     async fn search_ready(&self, owner: &Owner) -> Result<bool, StoreError> {
         let known = self
             .indexed
@@ -426,7 +428,7 @@ impl DynamoStore {
             .send()
             .await
             .map_err(classify)?;
-        let mut puts = Vec::new();
+        let mut filings = tokio::task::JoinSet::new();
         let mut oldest = None;
         for item in output.items.unwrap_or_default() {
             if item.contains_key(INDEXED) {
@@ -436,16 +438,23 @@ impl DynamoStore {
                 continue;
             }
             let recipe = decode_recipe(item)?;
-            puts.extend(self.postings_of(&recipe)?);
+            let actions = self.backfill_of(&recipe)?;
             oldest = Some(recipe.id.to_string());
+            let client = self.client.clone();
+            filings.spawn(async move {
+                client
+                    .transact_write_items()
+                    .set_transact_items(Some(actions))
+                    .send()
+                    .await
+                    .map_err(classify)
+            });
         }
-        for chunk in puts.chunks(MAX_TRANSACTION_ACTIONS) {
-            self.client
-                .transact_write_items()
-                .set_transact_items(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(classify)?;
+        // A recipe that lost its race (a write changed it since it was read) has been filed
+        // by that write; its failure still keeps the marker where it was, so the next batch
+        // reads the recipe again (and skips it if that write gave it the mark).
+        for filed in filings.join_all().await {
+            filed?;
         }
         let done = output.last_evaluated_key.is_none();
         let mut marker = HashMap::from([
@@ -464,6 +473,29 @@ impl DynamoStore {
             .await
             .map_err(classify)?;
         Ok(false)
+    }
+
+    /// The backfill's transaction for `recipe` of an earlier release, as it was read: its
+    /// postings, and the recipe item again (unchanged but for the [`INDEXED`] mark) only over
+    /// that version without the mark; at most 1 + `limits::INDEX_TERMS_MAX` actions. Without
+    /// the condition, a write between the read and this transaction (which has filed the
+    /// recipe itself) would be overwritten by postings of the content it replaced: a deleted
+    /// recipe's would stay, and a posting stamped with the older version would be taken by a
+    /// late stale-posting removal ([`search::remove_stale`]) even where a later version filed
+    /// the term again. With the mark, the next batch and the next update know it is filed.
+    fn backfill_of(&self, recipe: &Recipe) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(recipe_item(recipe)?))
+            .condition_expression("#version = :read AND attribute_not_exists(#indexed)")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_names("#indexed", INDEXED)
+            .expression_attribute_values(":read", n(recipe.version))
+            .build()
+            .map_err(unexpected)?;
+        let mut actions = vec![TransactWriteItem::builder().put(put).build()];
+        actions.extend(self.postings_of(recipe)?);
+        Ok(actions)
     }
 
     /// The puts that file `recipe` under each of its index terms (at most

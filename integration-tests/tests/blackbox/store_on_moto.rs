@@ -417,9 +417,11 @@ enum Removals {
     HoldFirst,
     /// Answers every removal with an error that is not retried.
     Fail,
-    /// Cancels every backfill transaction (postings only, no recipe) as conflicting with
-    /// another, as DynamoDB does when a writer touches one of its items at the same time.
+    /// Cancels every backfill transaction as conflicting with another, as DynamoDB does
+    /// when a writer touches one of its items at the same time.
     CancelBackfill,
+    /// Holds back the first backfill transaction until released.
+    HoldBackfill,
 }
 
 /// A DynamoDB endpoint in front of moto that holds back the first `TransactWriteItems` or
@@ -463,9 +465,12 @@ async fn removal_proxy(
                 target,
                 "DynamoDB_20120810.TransactWriteItems" | "DynamoDB_20120810.DeleteItem"
             ) && !String::from_utf8_lossy(&body).contains("\"Put\"");
+            // A backfill files postings and no recipe, or (since it marks what it files) puts
+            // the recipe only over an unmarked item.
             let backfill = target == "DynamoDB_20120810.TransactWriteItems" && {
                 let text = String::from_utf8_lossy(&body);
-                text.contains("SEARCH#") && !text.contains("RECIPE#")
+                text.contains("SEARCH#")
+                    && (!text.contains("RECIPE#") || text.contains("attribute_not_exists(#indexed)"))
             };
             match removals {
                 Removals::CancelBackfill if backfill => {
@@ -485,6 +490,10 @@ async fn removal_proxy(
                             r#"{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"refused by the test proxy"}"#,
                         ))
                         .unwrap();
+                }
+                Removals::HoldBackfill if backfill && holding.swap(false, Ordering::SeqCst) => {
+                    held.notify_one();
+                    release.notified().await;
                 }
                 Removals::HoldFirst if removal && holding.swap(false, Ordering::SeqCst) => {
                     held.notify_one();
@@ -712,4 +721,113 @@ async fn a_recipe_of_a_release_without_the_index_keeps_every_word_findable_after
             "round {round}: a word the edit did not change is still found"
         );
     }
+}
+
+/// Leaves `recipe` as a release before the index wrote it: no postings, no `search_index`.
+async fn as_written_before_the_index(client: &aws_sdk_dynamodb::Client, owner: &str, id: &str) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    for (pk, sk) in postings(client, "recipes").await {
+        if sk.ends_with(&format!("#{id}")) {
+            client
+                .delete_item()
+                .table_name("recipes")
+                .key("pk", AttributeValue::S(pk))
+                .key("sk", AttributeValue::S(sk))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    client
+        .update_item()
+        .table_name("recipes")
+        .key("pk", AttributeValue::S(format!("OWNER#{owner}")))
+        .key("sk", AttributeValue::S(format!("RECIPE#{id}")))
+        .update_expression("REMOVE search_index")
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The `version` each posting of recipe `id` was filed by, by term.
+async fn filing_versions(client: &aws_sdk_dynamodb::Client, id: &str) -> Vec<(String, String)> {
+    let items = client.scan().table_name("recipes").send().await.unwrap();
+    let mut found: Vec<(String, String)> = items
+        .items()
+        .iter()
+        .filter_map(|item| {
+            let pk = item.get("pk")?.as_s().ok()?;
+            let sk = item.get("sk")?.as_s().ok()?;
+            let term = sk.strip_suffix(&format!("#{id}"))?;
+            let version = item.get("version")?.as_n().ok()?;
+            pk.starts_with("SEARCH#")
+                .then(|| (term.to_owned(), version.clone()))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// A backfill batch reads a recipe of an earlier release, then files its postings. A write
+/// that lands in between has already filed (or removed) the recipe's postings itself; the
+/// batch must not file the content it read over them: a posting stamped with an older
+/// version is removed by a late stale-posting removal even when a later version filed the
+/// term again, and a deleted recipe's postings would stay for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backfill_batch_never_files_a_recipe_a_write_changed_since_it_was_read_on_dynamodb() {
+    let moto = Moto::start().await;
+    moto.create_table("recipes");
+    let client = moto.dynamodb();
+    let direct = DynamoStore::with_client(client.clone(), "recipes");
+    let edited =
+        conformance::searchable_recipe("backfilled", "Old gratin", "creamy", &["leek"], &[]);
+    let deleted = conformance::searchable_recipe("backfilled", "Old gratin", "rich", &["ham"], &[]);
+    let owner = edited.owner.clone();
+    for recipe in [&edited, &deleted] {
+        direct.create(recipe, None).await.unwrap();
+        as_written_before_the_index(&client, recipe.owner.as_str(), &recipe.id.to_string()).await;
+    }
+    let (endpoint, held, release) = removal_proxy(&moto, Removals::HoldBackfill).await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&moto.sdk_config())
+        .endpoint_url(endpoint)
+        .build();
+    let slow = DynamoStore::with_client(aws_sdk_dynamodb::Client::from_conf(config), "recipes");
+    let query = gota_core::store::ListQuery {
+        owner: owner.clone(),
+        filter: conformance::search("gratin"),
+        limit: 10,
+        after: None,
+    };
+    let search = tokio::spawn(async move { slow.list(&query).await });
+    held.notified().await;
+    // While the batch is held: one recipe is edited (this release files all its words, at
+    // version 2), the other deleted (its postings go with it).
+    let retitled =
+        conformance::searchable_recipe("backfilled", "New gratin", "creamy", &["leek"], &[])
+            .content;
+    let edited = direct
+        .update(edited.id, Scope::Owner(&owner), &|_| Ok(retitled.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    direct
+        .delete(deleted.id, Scope::Owner(&owner), &|_| Ok(()))
+        .await
+        .unwrap()
+        .unwrap();
+    let before_release = filing_versions(&client, &edited.id.to_string()).await;
+    assert!(!before_release.is_empty());
+    release.notify_one();
+    let page = search.await.unwrap().expect("the search is answered");
+    assert_eq!(page.items, vec![edited.clone()]);
+    assert_eq!(
+        filing_versions(&client, &edited.id.to_string()).await,
+        before_release,
+        "the edited recipe's postings are the edit's, each filed by version 2"
+    );
+    assert_eq!(
+        filing_versions(&client, &deleted.id.to_string()).await,
+        Vec::<(String, String)>::new(),
+        "the deleted recipe has no postings"
+    );
 }
