@@ -65,6 +65,9 @@ pub fn inspect(bytes: &[u8]) -> Result<ImageInfo, MediaError> {
     let (width, height) = reader
         .into_dimensions()
         .map_err(|error| MediaError::corrupt(decoder_message(&error)))?;
+    if width == 0 || height == 0 {
+        return Err(MediaError::corrupt("the header declares no pixels"));
+    }
     Ok(ImageInfo {
         image_type,
         width,
