@@ -114,7 +114,10 @@ mod tests {
     #[test]
     fn a_content_type_maps_to_its_image_type_and_back() {
         for kind in [ImageType::Jpeg, ImageType::Png, ImageType::Webp] {
-            assert_eq!(ImageType::from_content_type(kind.content_type()), Some(kind));
+            assert_eq!(
+                ImageType::from_content_type(kind.content_type()),
+                Some(kind)
+            );
         }
         assert_eq!(ImageType::from_content_type("image/gif"), None);
     }

@@ -2,7 +2,6 @@
 
 use std::io::Cursor;
 
-use image::codecs::jpeg::JpegEncoder;
 use image::imageops::{self, FilterType};
 use image::{DynamicImage, ImageDecoder, ImageReader, Rgb, RgbImage};
 
@@ -267,9 +266,19 @@ fn downscale(picture: &RgbImage, size: Size) -> Option<RgbImage> {
 
 fn encode(picture: &RgbImage, size: Size) -> Result<Rendition, MediaError> {
     let mut bytes = Vec::new();
-    picture
-        .write_with_encoder(JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY))
-        .map_err(|error| MediaError::corrupt(decoder_message(&error)))?;
+    // Baseline, 4:2:0 chroma at this quality, JFIF header only: no EXIF, ICC or comment
+    // segment is written unless asked for, and nothing here asks.
+    let encoder = jpeg_encoder::Encoder::new(&mut bytes, JPEG_QUALITY);
+    let side =
+        |value: u32| u16::try_from(value).map_err(|_| MediaError::corrupt("too wide for JPEG"));
+    encoder
+        .encode(
+            picture.as_raw(),
+            side(picture.width())?,
+            side(picture.height())?,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .map_err(MediaError::corrupt)?;
     Ok(Rendition {
         size,
         width: picture.width(),

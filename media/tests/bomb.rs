@@ -2,6 +2,8 @@
 //! header, quickly and without allocating the pixels. The counting allocator is global: the
 //! test that reads it asserts a ceiling far above what a parallel test here allocates.
 
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // fixtures built outside #[test] fns
+
 mod common;
 
 use std::alloc::System;
@@ -69,7 +71,10 @@ fn a_decompression_bomb_is_refused_from_its_header_quickly_and_without_allocatin
         eprintln!("{kind:?}: refused in {elapsed:?}, {allocated} bytes allocated");
 
         let info = info.unwrap();
-        assert_eq!((info.image_type, info.width, info.height), (kind, side, side));
+        assert_eq!(
+            (info.image_type, info.width, info.height),
+            (kind, side, side)
+        );
         assert_eq!(
             refused,
             Err(MediaError::TooLarge {

@@ -1,5 +1,7 @@
 //! `inspect` and `process` on images the tests make: types, refusals, metadata, sizes.
 
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // fixtures built outside #[test] fns
+
 mod common;
 
 use common::{SECRET, contains, halves, picture};
@@ -23,7 +25,10 @@ fn each_allowed_type_round_trips_to_an_original_and_two_thumbnails() {
         (ImageType::Webp, common::webp(&source)),
     ] {
         let info = inspect(&bytes).unwrap();
-        assert_eq!((info.image_type, info.width, info.height), (kind, 1000, 500));
+        assert_eq!(
+            (info.image_type, info.width, info.height),
+            (kind, 1000, 500)
+        );
 
         let processed = process(&bytes, &Limits::default()).unwrap();
         assert_eq!(processed.source, info);
@@ -34,14 +39,21 @@ fn each_allowed_type_round_trips_to_an_original_and_two_thumbnails() {
         ] {
             let rendition = processed.rendition(size);
             assert_eq!(rendition.size, size);
-            assert_eq!((rendition.width, rendition.height), expected, "{kind:?} {size:?}");
+            assert_eq!(
+                (rendition.width, rendition.height),
+                expected,
+                "{kind:?} {size:?}"
+            );
             assert_eq!(rendition.content_type, "image/jpeg");
             assert_eq!(decoded(&rendition.bytes).dimensions(), expected);
         }
         // The picture survives: the thumbnail's corners keep the gradient's colours.
         let thumb = decoded(&processed.thumb.bytes);
         let top_right = thumb.get_pixel(318, 1).0;
-        assert!(top_right[0] > 200 && top_right[1] < 40, "{kind:?}: {top_right:?}");
+        assert!(
+            top_right[0] > 200 && top_right[1] < 40,
+            "{kind:?}: {top_right:?}"
+        );
     }
 }
 
@@ -211,9 +223,18 @@ fn no_metadata_of_the_input_survives_in_any_rendition() {
             let at = format!("{name} {:?}", rendition.size);
             assert!(!contains(out, SECRET), "{at}: GPS/comment bytes survived");
             assert!(!contains(out, b"Exif\0\0"), "{at}: an EXIF block survived");
-            assert!(!contains(out, b"ICC_PROFILE"), "{at}: an ICC profile survived");
-            assert!(!contains(out, b"http://ns.adobe.com/xap"), "{at}: XMP survived");
-            assert!(!contains(out, &[0xff, 0xfe]), "{at}: a comment segment survived");
+            assert!(
+                !contains(out, b"ICC_PROFILE"),
+                "{at}: an ICC profile survived"
+            );
+            assert!(
+                !contains(out, b"http://ns.adobe.com/xap"),
+                "{at}: XMP survived"
+            );
+            assert!(
+                !contains(out, &[0xff, 0xfe]),
+                "{at}: a comment segment survived"
+            );
         }
     }
 }
@@ -238,7 +259,10 @@ fn the_exif_orientation_is_applied_so_the_picture_is_upright() {
         let top = upright.get_pixel(100, 20).0;
         let bottom = upright.get_pixel(100, 380).0;
         assert!(top[0] > 180 && top[2] < 80, "{name}: top {top:?}");
-        assert!(bottom[2] > 180 && bottom[0] < 80, "{name}: bottom {bottom:?}");
+        assert!(
+            bottom[2] > 180 && bottom[0] < 80,
+            "{name}: bottom {bottom:?}"
+        );
     }
 }
 
@@ -259,7 +283,10 @@ fn a_small_picture_is_never_upscaled() {
                 "{width}×{height} {:?}",
                 rendition.size
             );
-            assert_eq!(decoded(&rendition.bytes).dimensions(), (rendition.width, rendition.height));
+            assert_eq!(
+                decoded(&rendition.bytes).dimensions(),
+                (rendition.width, rendition.height)
+            );
         }
     }
 }

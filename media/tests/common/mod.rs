@@ -1,6 +1,11 @@
 //! Images the tests make for themselves: no binary fixtures. Each carries its metadata in the
 //! way real cameras and editors write it, marked with bytes the outputs must not contain.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
@@ -18,6 +23,23 @@ pub fn picture(width: u32, height: u32) -> RgbImage {
         let b = ((x ^ y) & 0x3f) as u8 + 96;
         Rgb([r, g, b])
     })
+}
+
+/// A camera-like picture for measurements: the gradients of [`picture`] with sensor-like
+/// noise (a fixed-seed generator), which is what makes real photos costly to encode.
+pub fn photo(width: u32, height: u32) -> RgbImage {
+    let mut state: u32 = 0x9e37_79b9;
+    let mut image = picture(width, height);
+    for pixel in image.pixels_mut() {
+        for channel in &mut pixel.0 {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let noise = (state % 25) as i16 - 12;
+            *channel = (i16::from(*channel) + noise).clamp(0, 255) as u8;
+        }
+    }
+    image
 }
 
 /// Left half red, right half blue: where the halves end up shows a rotation.
@@ -197,5 +219,7 @@ pub fn webp(picture: &RgbImage) -> Vec<u8> {
 }
 
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
 }
