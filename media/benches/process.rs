@@ -10,9 +10,13 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use gota_media::{Limits, inspect, process};
 
 fn twelve_megapixels(c: &mut Criterion) {
-    let jpeg = common::jpeg(&common::photo(4000, 3000));
+    // `cargo test --all-targets` (make test) runs each benchmark once, in a debug build, without
+    // `--bench`: a small picture there keeps it a smoke test of seconds, not tens of them.
+    let measuring = std::env::args().any(|arg| arg == "--bench");
+    let (width, height) = if measuring { (4000, 3000) } else { (400, 300) };
+    let jpeg = common::jpeg(&common::photo(width, height));
     let limits = Limits::default();
-    let mut group = c.benchmark_group("12 MP JPEG");
+    let mut group = c.benchmark_group(format!("{width} × {height} JPEG"));
     group.sample_size(10);
     group.bench_function("process (all renditions)", |b| {
         b.iter(|| process(&jpeg, &limits).unwrap());
