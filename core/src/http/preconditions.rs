@@ -71,29 +71,14 @@ pub fn evaluate_tag(
     Precondition::Proceed
 }
 
-/// The strong ETag of a recipe version.
+/// The strong ETag of a recipe version, `"<version>"`: the tag every write compares with.
 pub fn etag(version: u64) -> HeaderValue {
-    // `"` + at most 20 digits + `"`, written from the right on the stack: no formatter, no
-    // temporary String (this runs on every recipe response).
-    let mut quoted = [b'"'; 22];
-    let mut start = quoted.len() - 1;
-    let mut rest = version;
-    loop {
-        start -= 1;
-        // `rest % 10` is a single digit.
-        #[allow(clippy::cast_possible_truncation)]
-        let digit = (rest % 10) as u8;
-        if let Some(slot) = quoted.get_mut(start) {
-            *slot = b'0' + digit;
-        }
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    let tag = quoted.get(start - 1..).unwrap_or(b"\"0\"");
-    // Digits between quotes are always a valid header value.
-    HeaderValue::from_bytes(tag).unwrap_or(HeaderValue::from_static("\"0\""))
+    etag_of(&version.to_string())
+}
+
+/// The strong ETag with this opaque part (visible ASCII without `"`, as built by the caller).
+pub fn etag_of(opaque: &str) -> HeaderValue {
+    HeaderValue::try_from(format!("\"{opaque}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
 /// The conditional headers of a request (`If-Match`, `If-None-Match`), taken out of it as an
@@ -124,11 +109,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Conditions {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
         Ok(Self::from_headers(&parts.headers))
     }
-}
-
-/// The strong ETag with this opaque part (visible ASCII without `"`, as built by the caller).
-pub fn etag_of(opaque: &str) -> HeaderValue {
-    HeaderValue::try_from(format!("\"{opaque}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -4,6 +4,8 @@
 //! `ListParams` and `GetParams` are the strings as sent (every value a string, so that `limit=x`
 //! is our 422 with a pointer, not serde's); their `IntoParams` derive documents them.
 
+use std::fmt::Write as _;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde::Deserialize;
@@ -225,7 +227,7 @@ impl ReadOptions {
             .servings
             .filter(|servings| *servings != recipe.content.servings())
         {
-            tag.push_str(&format!("-s{}", servings.get()));
+            let _ = write!(tag, "-s{}", servings.get());
         }
         if let Some(units) = self.units {
             tag.push('-');
