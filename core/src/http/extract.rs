@@ -63,15 +63,18 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 ApiError::bad_request("The request body could not be read.")
             }
         })?;
-        let value = serde_json::from_slice(&bytes).map_err(|e| {
-            ApiError::bad_request(format!(
-                "The request body is not valid JSON (line {}, column {}).",
-                e.line(),
-                e.column()
-            ))
-        })?;
+        let value = serde_json::from_slice(&bytes).map_err(|e| invalid_json(&e))?;
         Ok(Self(value))
     }
+}
+
+/// The 400 for a request body that does not parse as JSON, saying where.
+pub fn invalid_json(error: &serde_json::Error) -> ApiError {
+    ApiError::bad_request(format!(
+        "The request body is not valid JSON (line {}, column {}).",
+        error.line(),
+        error.column()
+    ))
 }
 
 /// A 400 naming every server-controlled field the object sends, even as `null` (mass

@@ -27,7 +27,7 @@ use super::{IdempotencyKeyHeader, location};
 use crate::http::ApiState;
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, Problem};
-use crate::http::extract::BODY_LIMIT_BYTES;
+use crate::http::extract::{BODY_LIMIT_BYTES, invalid_json};
 use crate::http::lambda::BasePath;
 use crate::http::preconditions::etag;
 use crate::idempotency::{self, Claimed, Created, Keyed, fingerprint};
@@ -274,13 +274,7 @@ pub async fn import_recipe(
     let bytes = to_bytes(request.into_body(), limit)
         .await
         .map_err(|_| too_large)?;
-    let document = Document::parse(source, &bytes).map_err(|e| {
-        ApiError::bad_request(format!(
-            "The request body is not valid JSON (line {}, column {}).",
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let document = Document::parse(source, &bytes).map_err(|e| invalid_json(&e))?;
     if let Some(url) = document.url()? {
         return import_url(&state, &caller, &base, key, url).await;
     }
