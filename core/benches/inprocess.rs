@@ -345,6 +345,7 @@ fn stored_recipe(body: Value) -> Recipe {
         version: 1,
         created_at: now,
         updated_at: now,
+        photo: None,
     }
 }
 

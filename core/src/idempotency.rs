@@ -139,6 +139,7 @@ impl Claim {
             created_at: now,
             updated_at: now,
             content,
+            photo: None,
         };
         let json = serde_json::to_string(&recipe)
             .map_err(|e| StoreError::Unexpected(anyhow::Error::new(e)))?;

@@ -11,6 +11,7 @@ pub mod fetch;
 pub mod http;
 pub mod idempotency;
 pub mod metrics;
+pub mod photos;
 pub mod schema_org;
 pub mod secrets;
 pub mod startup;

@@ -15,6 +15,7 @@ mod ingredient;
 pub mod ingredient_line;
 mod input;
 pub mod limits;
+pub mod photo;
 #[cfg(test)]
 mod properties;
 mod recipe;

@@ -37,6 +37,11 @@ pub struct Recipe {
     #[serde(serialize_with = "timestamp::serialize")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime, example = "2026-11-23T12:00:00Z"))]
     pub updated_at: OffsetDateTime,
+    /// The recipe's photo, if it has one (server-controlled; issue 15).
+    // TODO(issue 15, photo-store helper): serialized and read back as doc/api.md's "Photos".
+    #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub photo: Option<crate::photo::Photo>,
 }
 
 /// What a recipe's JSON holds, by name: the server-controlled fields, the stored form's
@@ -103,6 +108,7 @@ impl RecipeFields {
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            photo: None,
         })
     }
 }
@@ -292,6 +298,7 @@ mod tests {
             version: 1,
             created_at: datetime!(2026-11-23 12:00:00 UTC),
             updated_at: datetime!(2026-11-23 12:30:05 UTC),
+            photo: None,
         }
     }
 

@@ -277,6 +277,7 @@ mod tests {
             version: 3,
             created_at: now,
             updated_at: now,
+            photo: None,
         }
     }
 

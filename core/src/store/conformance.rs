@@ -41,6 +41,7 @@ pub fn sample_recipe_tagged(owner: &str, title: &str, tags: &[&str]) -> Recipe {
         created_at: now,
         updated_at: now,
         content: RecipeContent::parse(input).expect("sample recipe is valid"),
+        photo: None,
     }
 }
 

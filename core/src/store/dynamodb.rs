@@ -1390,6 +1390,7 @@ mod tests {
             version: u64::MAX,
             created_at: now,
             updated_at: now,
+            photo: None,
         };
         let item = to_item(IdempotencyItem {
             pk: owner_pk(&recipe.owner),
@@ -1428,6 +1429,7 @@ mod tests {
             version: 3,
             created_at: now,
             updated_at: now,
+            photo: None,
         }
     }
 

@@ -201,6 +201,10 @@ pub type Refusal = Box<dyn std::error::Error + Send + Sync>;
 /// The new content of a recipe, computed from the recipe as currently stored.
 pub type Change<'a> = dyn Fn(&Recipe) -> Result<RecipeContent, Refusal> + Send + Sync + 'a;
 
+/// A recipe's new photo (`None`: no photo), computed from the recipe as currently stored.
+pub type PhotoChange<'a> =
+    dyn Fn(&Recipe) -> Result<Option<gota_domain::photo::Photo>, Refusal> + Send + Sync + 'a;
+
 /// Whether a recipe, as currently stored, may be deleted.
 pub type Check<'a> = dyn Fn(&Recipe) -> Result<(), Refusal> + Send + Sync + 'a;
 
@@ -287,6 +291,24 @@ pub trait RecipeStore: Send + Sync + std::fmt::Debug + 'static {
         scope: Scope<'_>,
         check: &Check<'_>,
     ) -> Result<Result<(), Refusal>, StoreError>;
+
+    /// Sets the recipe's photo to what `change` makes of the recipe as stored now, atomically
+    /// as `update` (same scope, race and refusal rules): a photo equal to the stored one
+    /// writes nothing; any other moves `version` by one and `updated_at`, and leaves the
+    /// content (and its search postings) as they are. Returns the recipe as written and the
+    /// photo it replaced (whose objects the caller deletes).
+    async fn update_photo(
+        &self,
+        id: RecipeId,
+        scope: Scope<'_>,
+        change: &PhotoChange<'_>,
+    ) -> Result<Result<(Recipe, Option<gota_domain::photo::Photo>), Refusal>, StoreError> {
+        // TODO(issue 15, photo-store helper): implemented by each store; this default goes.
+        let _ = (id, scope, change);
+        Err(StoreError::Unexpected(anyhow::anyhow!(
+            "photos are not built in this store yet"
+        )))
+    }
 
     /// Atomically claims an idempotency key, or reports who has it.
     async fn claim_idempotency_key(

@@ -48,6 +48,7 @@ fn recipe(content: RecipeContent, owner: Owner, version: u64) -> Recipe {
         version,
         created_at: now,
         updated_at: now,
+        photo: None,
     }
 }
 

@@ -413,6 +413,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             content: RecipeContent::parse(input_of_stored_size(limits::CONTENT_BYTES_MAX)).unwrap(),
+            photo: None,
         };
         let mut report = ImportReport::default();
         // Small findings, so that what is kept comes close to the byte limit.
