@@ -34,6 +34,8 @@ use self::routes::{Access, Operation, RouteTable, Verb};
 use crate::auth::{DevIssuer, TokenVerifier};
 use crate::fetch::Fetcher;
 use crate::metrics::{Event, Metrics};
+use crate::photos::PhotoObjects;
+use crate::photos::local::LocalObjects;
 use crate::store::RecipeStore;
 
 /// Everything a request handler may use, built once at start-up (`startup::api_state`) and
@@ -52,6 +54,12 @@ pub struct ApiState {
     /// Fetches pages for `POST /recipes/import {"url"}`: always [`Fetcher::production`] in the
     /// binary; tests inject one that points a test name at a local server.
     pub fetcher: Fetcher,
+    /// Where photos' objects live (doc/api.md "Photos"); `None`: photo storage is not
+    /// configured and the photo routes answer 503.
+    pub photos: Option<Arc<dyn PhotoObjects>>,
+    /// Standalone with photos in the data folder: the same objects as `photos`, for the routes
+    /// that serve its upload and image URLs (`/uploads/{token}`, `/files/{token}`).
+    pub local_photos: Option<Arc<LocalObjects>>,
 }
 
 /// The HTTP API as one tower service: stage stripping in front of the router. Both

@@ -93,6 +93,8 @@ pub fn spawn_dev_app() -> TestApp {
         dev_issuer: Some(issuer),
         metrics,
         fetcher: Fetcher::production(),
+        photos: None,
+        local_photos: None,
     };
     TestApp {
         app: Api::new(state, true),
@@ -125,6 +127,8 @@ fn build(
         dev_issuer: None,
         metrics,
         fetcher,
+        photos: None,
+        local_photos: None,
     };
     TestApp {
         app: Api::new(state, true),
