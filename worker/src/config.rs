@@ -122,7 +122,10 @@ mod tests {
 
     #[test]
     fn logs_are_json_unless_text_is_asked_for() {
-        let base = [("GOTA_TABLE_NAME", "gota"), ("GOTA_PHOTO_BUCKET", "gota-photos")];
+        let base = [
+            ("GOTA_TABLE_NAME", "gota"),
+            ("GOTA_PHOTO_BUCKET", "gota-photos"),
+        ];
         let config = WorkerConfig::from_vars(&vars(&base)).unwrap();
         assert_eq!(config.log_format, LogFormat::Json);
         assert_eq!(config.log_filter, "info");

@@ -62,10 +62,18 @@ async fn an_unacceptable_upload_ends_failed_with_its_reason_no_renditions_and_no
     let over_the_byte_limit = vec![0xff; gota_media::Limits::MAX_BYTES + 1];
     let cases: [(&str, Vec<u8>, &str); 5] = [
         ("corrupt", corrupt_jpeg(), "corrupt image: "),
-        ("not an image", b"just some text, renamed .jpg".to_vec(), "not an image"),
+        (
+            "not an image",
+            b"just some text, renamed .jpg".to_vec(),
+            "not an image",
+        ),
         ("a GIF renamed", gif(), "type not allowed: gif"),
         ("a PNG bomb", png_bomb(), "too large: 50000 × 50000 px"),
-        ("over 20 MiB", over_the_byte_limit, "file too large: 20971521 bytes"),
+        (
+            "over 20 MiB",
+            over_the_byte_limit,
+            "file too large: 20971521 bytes",
+        ),
     ];
     let (store, _dir) = store();
     for (case, bytes, reason) in cases {
@@ -203,14 +211,20 @@ async fn storage_failing_is_an_error_to_retry_and_leaves_the_photo_pending_and_t
     let result = develop(&objects, store.as_ref(), &keys).await;
     objects.fail(false);
 
-    assert!(matches!(result, Err(DevelopError::Objects(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(DevelopError::Objects(_))),
+        "{result:?}"
+    );
     assert_eq!(stored(store.as_ref(), &keys).await.unwrap(), before);
     assert_eq!(objects.keys(), vec![keys.upload()]);
 
     // Failing only on writing a rendition: the same, and the retry then succeeds.
     objects.fail_key(&keys.rendition(PhotoSize::Thumb));
     let result = develop(&objects, store.as_ref(), &keys).await;
-    assert!(matches!(result, Err(DevelopError::Objects(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(DevelopError::Objects(_))),
+        "{result:?}"
+    );
     assert_eq!(stored(store.as_ref(), &keys).await.unwrap(), before);
     objects.failing_keys.lock().unwrap().clear();
     assert!(matches!(

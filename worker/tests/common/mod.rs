@@ -5,8 +5,8 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use gota_core::photos::{Fetched, ObjectsError, PhotoObjects, Upload};
@@ -36,16 +36,18 @@ pub struct MemoryObjects {
 
 impl std::fmt::Debug for MemoryObjects {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MemoryObjects").field("keys", &self.keys()).finish()
+        f.debug_struct("MemoryObjects")
+            .field("keys", &self.keys())
+            .finish()
     }
 }
 
 impl MemoryObjects {
     pub fn insert(&self, key: &str, bytes: Vec<u8>) {
-        self.objects
-            .lock()
-            .unwrap()
-            .insert(key.to_owned(), (bytes, "application/octet-stream".to_owned()));
+        self.objects.lock().unwrap().insert(
+            key.to_owned(),
+            (bytes, "application/octet-stream".to_owned()),
+        );
     }
 
     pub fn keys(&self) -> Vec<String> {
@@ -152,7 +154,11 @@ pub async fn pending_photo(store: &dyn RecipeStore, owner: &str) -> PhotoKeys {
 
 /// Replaces the recipe's photo with a fresh pending upload, as a second
 /// `POST /recipes/{id}/photo` does; its keys.
-pub async fn new_pending_photo(store: &dyn RecipeStore, owner: &Owner, recipe: RecipeId) -> PhotoKeys {
+pub async fn new_pending_photo(
+    store: &dyn RecipeStore,
+    owner: &Owner,
+    recipe: RecipeId,
+) -> PhotoKeys {
     let photo = Photo {
         id: PhotoId::new(),
         status: PhotoStatus::Pending,
