@@ -1,7 +1,8 @@
 /**
  * `cdk synth|deploy -c stage=dev|prod`: the Lambda code is the output of
  * `cargo lambda build --release --arm64` (`make build-lambda`), found in the workspace target
- * (or in the folder given as `-c lambdaDir=…`, which holds `gota-api/` and `gota-relay/`).
+ * (or in the folder given as `-c lambdaDir=…`, which holds `gota-api/`, `gota-relay/` and
+ * `gota-worker/`).
  * `make bootstrap` never runs this app.
  */
 import { existsSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { buildApp } from '../lib/app.js';
 import { workspaceVersion } from '../lib/version.js';
 
 const app = new App();
-// cargo lambda's output folder: one sub-folder per binary (`gota-api/`, `gota-relay/`).
+// cargo lambda's output folder: one sub-folder per binary (`gota-api/`, `gota-relay/`, `gota-worker/`).
 const lambdaDir: unknown = app.node.tryGetContext('lambdaDir');
 const lambdaRoot =
   typeof lambdaDir === 'string' && lambdaDir !== ''
@@ -27,7 +28,7 @@ function built(binary: string): string {
   if (!existsSync(`${dir}bootstrap`)) {
     console.error(
       `gota infra: ${dir}bootstrap is missing; build it first with \`make build-lambda\` ` +
-        '(cargo lambda build --release --arm64, both binaries).',
+        '(cargo lambda build --release --arm64, every binary).',
     );
     process.exit(1);
   }
@@ -46,4 +47,5 @@ buildApp({
   version,
   code: lambda.Code.fromAsset(built('gota-api')),
   relayCode: lambda.Code.fromAsset(built('gota-relay')),
+  workerCode: lambda.Code.fromAsset(built('gota-worker')),
 });

@@ -75,7 +75,8 @@ export const DOCS_FILES = ['init.js', 'swagger-ui-bundle-5.35.0.js', 'swagger-ui
 /**
  * The `gota-api` function and the REST API in front of it. Only the paths the binary serves
  * exist: `/health`, `/openapi.json`, the docs page `/docs` and each of its files public,
- * `/recipes`, `/recipes/{id}`, `/recipes/import` and `/shopping-list` behind the
+ * `/recipes`, `/recipes/{id}`, `/recipes/{id}/photo`, `/recipes/{id}/photo/{size}`,
+ * `/recipes/import` and `/shopping-list` behind the
  * Cognito authorizer. On those paths every other method also goes to the function, without
  * auth, so the binary answers it 405 + `Allow` (ADR 0008). No `{proxy+}`, so `/dev/*`
  * (standalone-only) can never be reached through here, and an unknown path is API Gateway's 404.
@@ -349,7 +350,13 @@ export class Api extends Construct {
     for (const file of DOCS_FILES) route(docs.addResource(file), 'public', ['GET']);
     const recipes = this.restApi.root.addResource('recipes');
     route(recipes, 'bearer', ['GET', 'POST']);
-    route(recipes.addResource('{id}'), 'bearer', ['GET', 'PUT', 'PATCH', 'DELETE']);
+    const recipe = recipes.addResource('{id}');
+    route(recipe, 'bearer', ['GET', 'PUT', 'PATCH', 'DELETE']);
+    // Photos (doc/api.md): the upload and image URLs these answer point at S3, so the
+    // standalone-only `/uploads/{token}` and `/files/{token}` have no resource here.
+    const photo = recipe.addResource('photo');
+    route(photo, 'bearer', ['POST', 'DELETE']);
+    route(photo.addResource('{size}'), 'bearer', ['GET']);
     route(recipes.addResource('import'), 'bearer', ['POST']);
     route(this.restApi.root.addResource('shopping-list'), 'bearer', ['POST']);
   }

@@ -9,6 +9,7 @@ export interface BuildAppOptions {
   readonly app: App;
   readonly code: lambda.Code;
   readonly relayCode: lambda.Code;
+  readonly workerCode: lambda.Code;
   /** The workspace version (`workspaceVersion`): the function's description and a stack tag. */
   readonly version: string;
 }
@@ -17,7 +18,7 @@ export interface BuildAppOptions {
  * The app as `cdk synth` sees it: one stack for the stage chosen in context, checked by cdk-nag's
  * AwsSolutions pack (any unacknowledged finding stops synthesis).
  */
-export function buildApp({ app, code, relayCode, version }: BuildAppOptions): GotaStack {
+export function buildApp({ app, code, relayCode, workerCode, version }: BuildAppOptions): GotaStack {
   const stage = parseStage(app.node.tryGetContext('stage'));
   const overrides: StageOverrides = {
     corsAllowOrigin: optionalString(app, 'corsAllowOrigin'),
@@ -31,6 +32,7 @@ export function buildApp({ app, code, relayCode, version }: BuildAppOptions): Go
     config: stageConfig(stage, overrides),
     code,
     relayCode,
+    workerCode,
     version,
     description: `Gota recipe API ${version} (${stage})`,
     tags: { project: 'gota', stage, 'gota:version': version },

@@ -10,6 +10,7 @@ import { Database } from './database.js';
 import { Delivery, reservedConcurrencyFor } from './delivery.js';
 import { Firewall } from './firewall.js';
 import { Monitoring } from './monitoring.js';
+import { Photos } from './photos.js';
 import type { StageConfig } from './stage.js';
 
 export interface GotaStackProps extends StackProps {
@@ -18,6 +19,8 @@ export interface GotaStackProps extends StackProps {
   readonly code: lambda.Code;
   /** The `gota-relay` code: its cargo-lambda build in `bin/`, a stand-in in tests. */
   readonly relayCode: lambda.Code;
+  /** The `gota-worker` code: its cargo-lambda build in `bin/`, a stand-in in tests. */
+  readonly workerCode: lambda.Code;
   /** The release this stack deploys (the workspace version): in the function's description. */
   readonly version: string;
 }
@@ -31,6 +34,7 @@ export class GotaStack extends Stack {
   readonly delivery: Delivery;
   readonly syntheticUser: SyntheticUser;
   readonly chatRelay: ChatRelay;
+  readonly photos: Photos;
   /** The WAF web ACL on the stage, when the stage config asks for one. */
   readonly firewall?: Firewall;
 
@@ -40,6 +44,13 @@ export class GotaStack extends Stack {
 
     this.auth = new Auth(this, 'Auth', { selfSignUp: config.selfSignUp, protectData: config.protectData });
     this.database = new Database(this, 'Database', { protectData: config.protectData });
+    this.photos = new Photos(this, 'Photos', {
+      workerCode: props.workerCode,
+      table: this.database.table,
+      corsAllowOrigin: config.corsAllowOrigin,
+      logRetention: config.logRetention,
+      protectData: config.protectData,
+    });
     this.api = new Api(this, 'Api', {
       code: props.code,
       version: props.version,
@@ -60,6 +71,7 @@ export class GotaStack extends Stack {
         config.stage === 'prod' ? reservedConcurrencyFor(config.throttle, config.alarms.apiP99Latency) : undefined,
       firewall: config.waf !== undefined,
     });
+    this.photos.grantApi(this.api.function);
     if (config.waf) {
       this.firewall = new Firewall(this, 'Firewall', {
         stage: this.api.restApi.deploymentStage,
@@ -76,6 +88,7 @@ export class GotaStack extends Stack {
       alarmEmail: config.alarmEmail,
       alarmWebhookUrl: config.alarmWebhookUrl,
     });
+    this.photos.monitor(this.monitoring.alarmTopic, this.monitoring.dashboard);
     this.delivery = new Delivery(this, 'Delivery', {
       alias: this.api.alias,
       api: { name: this.api.restApi.restApiName, stageName: config.stage },
@@ -102,6 +115,11 @@ export class GotaStack extends Stack {
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.auth.client.userPoolClientId });
     new CfnOutput(this, 'TableName', { value: this.database.table.tableName });
+    new CfnOutput(this, 'PhotoBucketName', { value: this.photos.bucket.bucketName });
+    new CfnOutput(this, 'PhotoDeadLetterQueueUrl', {
+      value: this.photos.deadLetterQueue.queueUrl,
+      description: 'Uploads the worker gave up on (doc/operations.md#photo-dead-letters)',
+    });
     new CfnOutput(this, 'DashboardUrl', { value: this.monitoring.dashboardUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn });
     new CfnOutput(this, 'CursorKeySecretArn', {

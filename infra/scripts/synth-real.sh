@@ -6,8 +6,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 root=$(cd "$here/.." && pwd)
 export PATH="$root/.venv/bin:$PATH"
-(cd "$root" && cargo lambda build --release --arm64 -p gota-core --bin gota-api -p gota-relay --bin gota-relay)
-for bin in gota-api gota-relay; do
+(cd "$root" && cargo lambda build --release --arm64 -p gota-core --bin gota-api -p gota-relay --bin gota-relay -p gota-worker --bin gota-worker)
+for bin in gota-api gota-relay gota-worker; do
   test -x "$root/target/lambda/$bin/bootstrap"
   # ELF e_machine 0xB7 (bytes 18-19) is aarch64: catch an x86_64 build before AWS does.
   machine=$(od -An -tx1 -j18 -N2 "$root/target/lambda/$bin/bootstrap" | tr -d ' ')

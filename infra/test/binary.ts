@@ -67,3 +67,23 @@ export function variablesTheBinaryReads(): BinaryVariable[] {
 export function iamActionsTheBinaryCalls(): Record<string, string[]> {
   return gotaApi('iam-actions') as Record<string, string[]>;
 }
+
+let workerBuilt = false;
+
+/**
+ * Runs `gota-worker <command>` (debug build) as `gotaApi` runs `gota-api`: `cargo build`
+ * first, so a missing or stale worker fails the test rather than passing it.
+ */
+export function gotaWorker(command: 'env'): unknown {
+  if (!workerBuilt) {
+    execFileSync('cargo', ['build', '--quiet', '-p', 'gota-worker', '--bin', 'gota-worker'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    workerBuilt = true;
+  }
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('GOTA_') && k !== 'AWS_LAMBDA_RUNTIME_API'),
+  );
+  return JSON.parse(execFileSync(join(REPO_ROOT, 'target/debug/gota-worker'), [command], { env, encoding: 'utf8' }));
+}

@@ -113,6 +113,20 @@ describe('cdk-nag (AwsSolutions)', () => {
       'Api/RestApi/Default/recipes/import/PUT AwsSolutions-COG4',
       'Api/RestApi/Default/recipes/{id}/POST AwsSolutions-APIG4',
       'Api/RestApi/Default/recipes/{id}/POST AwsSolutions-COG4',
+      // Photos: /recipes/{id}/photo serves POST and DELETE, …/photo/{size} GET (and HEAD).
+      ...['GET', 'HEAD', 'PUT', 'PATCH'].flatMap((m) =>
+        ['APIG4', 'COG4'].map((rule) => `Api/RestApi/Default/recipes/{id}/photo/${m} AwsSolutions-${rule}`),
+      ),
+      ...['POST', 'PUT', 'PATCH', 'DELETE'].flatMap((m) =>
+        ['APIG4', 'COG4'].map((rule) => `Api/RestApi/Default/recipes/{id}/photo/{size}/${m} AwsSolutions-${rule}`),
+      ),
+      'Api/FunctionRole AwsSolutions-IAM5[Resource::<PhotosBucket4131342A.Arn>/photos/*]',
+      'Api/FunctionRole AwsSolutions-IAM5[Resource::<PhotosBucket4131342A.Arn>/uploads/*]',
+      'BucketNotificationsHandler050a0587b7544547bf325f094a3db834/Role AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'Photos/AccessLogs AwsSolutions-S1',
+      'Photos/WorkerRole AwsSolutions-IAM5[Resource::*]',
+      'Photos/WorkerRole AwsSolutions-IAM5[Resource::<PhotosBucket4131342A.Arn>/photos/*]',
+      'Photos/WorkerRole AwsSolutions-IAM5[Resource::<PhotosBucket4131342A.Arn>/uploads/*]',
       'Api/RestApi/Default/shopping-list/DELETE AwsSolutions-APIG4',
       'Api/RestApi/Default/shopping-list/DELETE AwsSolutions-COG4',
       'Api/RestApi/Default/shopping-list/GET AwsSolutions-APIG4',

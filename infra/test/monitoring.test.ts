@@ -274,6 +274,10 @@ describe('alarms', () => {
     DeliveryApi5xx: [1, 1, 'notBreaching', 'GreaterThanOrEqualToThreshold', 3],
     SyntheticUserFailing: [1, 1, 'breaching', 'LessThanThreshold', 50],
     ChatRelayErrors: [1, 1, 'notBreaching', 'GreaterThanOrEqualToThreshold', 1],
+    PhotosDeadLetters: [1, 1, 'notBreaching', 'GreaterThanOrEqualToThreshold', 1],
+    PhotosQueueAge: [1, 1, 'notBreaching', 'GreaterThanOrEqualToThreshold', 900],
+    PhotosWorkerErrors: [1, 1, 'notBreaching', 'GreaterThanOrEqualToThreshold', 1],
+    PhotosWorkerThrottles: [1, 1, 'notBreaching', 'GreaterThanOrEqualToThreshold', 1],
   };
   const settings = (a: Json) => [a.EvaluationPeriods, a.DatapointsToAlarm, a.TreatMissingData, a.ComparisonOperator, a.Threshold];
 
@@ -325,7 +329,7 @@ function widgets(s: typeof dev): Record<string, string[]> {
       .map((w) => {
         const p = w.properties;
         if (w.type === 'log') return [p.title, [`logs ${p.query.includes('initDurationMs') ? 'initDurationMs' : p.query}`]];
-        if (p.alarms) return [p.title, (p.alarms as string[]).map((a) => `alarm ${a.replace(/^.*:alarm:Gota-\w+-Monitoring|[0-9A-F]{8}-ABC123$/g, '')}`)];
+        if (p.alarms) return [p.title, (p.alarms as string[]).map((a) => `alarm ${a.replace(/^.*:alarm:Gota-\w+-(Monitoring)?|[0-9A-F]{8}-ABC123$/g, '')}`)];
         const metrics = (p.metrics as Json[][]).map((m) => {
           const options = m[m.length - 1] as Json;
           if (options.expression) return `expr ${options.expression}`;
@@ -375,6 +379,18 @@ describe('dashboard', () => {
       Alarms: ['Api5xxRate', 'ApiP99Latency', 'ApiUnauthorizedRate', 'LambdaErrors', 'LambdaThrottles', 'DynamoThrottles'].map(
         (a) => `alarm ${a}`,
       ),
+      // The photos row (photos.ts).
+      'Photo queue depth': ['AWS/SQS ApproximateNumberOfMessagesVisible Maximum', 'AWS/SQS ApproximateNumberOfMessagesNotVisible Maximum'],
+      'Photo queue, oldest message (s)': ['AWS/SQS ApproximateAgeOfOldestMessage Maximum'],
+      'Photo dead letters': ['AWS/SQS ApproximateNumberOfMessagesVisible Maximum'],
+      'Photo worker duration (ms)': ['AWS/Lambda Duration p50', 'AWS/Lambda Duration p99'],
+      'Photo worker invocations, errors, throttles, concurrency': [
+        'AWS/Lambda Invocations Sum',
+        'AWS/Lambda Errors Sum',
+        'AWS/Lambda Throttles Sum',
+        'AWS/Lambda ConcurrentExecutions Maximum',
+      ],
+      'Photo alarms': ['PhotosDeadLetters', 'PhotosQueueAge', 'PhotosWorkerErrors', 'PhotosWorkerThrottles'].map((a) => `alarm ${a}`),
     });
   });
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { BUSINESS_METRIC_NAMES } from '../lib/business-metrics.js';
-import { gotaApi, iamActionsTheBinaryCalls, routesTheBinaryServes, variablesTheBinaryReads } from './binary.js';
+import { type BinaryVariable, gotaApi, gotaWorker, iamActionsTheBinaryCalls, routesTheBinaryServes, variablesTheBinaryReads } from './binary.js';
 import { routes } from './routes.js';
 import { synth } from './support.js';
 
@@ -144,6 +144,8 @@ describe('routes', () => {
       assert.doesNotMatch(r.path, /\{proxy\+?\}|\+\}/);
       assert.notEqual(r.method, 'ANY');
       assert.doesNotMatch(r.path, /^\/dev(\/|$)/);
+      // Standalone-only photo routes: on AWS the upload and image URLs point at S3.
+      assert.doesNotMatch(r.path, /^\/(uploads|files)(\/|$)/);
     }
   });
 });
@@ -289,6 +291,23 @@ describe('business metrics', () => {
       const options = metric[4] as { stat?: string; period?: number };
       assert.equal(options.stat, 'Sum', name);
       assert.equal(options.period ?? 300, 300, `${name}: 5-minute sums (CloudWatch's default when unset)`);
+    }
+  });
+});
+
+describe('the photo worker', () => {
+  const fn = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('PhotosWorker'))![1];
+  const env = fn.Properties.Environment.Variables as Record<string, unknown>;
+
+  it('is given exactly the variables `gota-worker env` reads in Lambda, every required one included', () => {
+    const variables = gotaWorker('env') as BinaryVariable[];
+    const read = variables.filter((v) => v.lambda !== 'unread' && v.lambda !== 'absent');
+    const names = new Set(read.map((v) => v.name));
+    assert.ok(names.has('GOTA_PHOTO_BUCKET') && names.has('GOTA_TABLE_NAME'), 'could not read `gota-worker env`');
+    for (const name of Object.keys(env)) assert.ok(names.has(name), `${name} is not read by gota-worker in Lambda`);
+    for (const { name, lambda } of read.filter((v) => v.lambda === 'required' || typeof v.lambda === 'object')) {
+      const alternative = typeof lambda === 'object' ? lambda.required_unless : undefined;
+      assert.ok(name in env || (alternative !== undefined && alternative in env), `${name} missing`);
     }
   });
 });

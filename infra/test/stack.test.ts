@@ -134,7 +134,7 @@ describe('function', () => {
     assert.ok((generated.PasswordLength / 4) * 3 >= 32);
   });
 
-  it('may touch only its table and index, its log group, its cursor key and X-Ray', () => {
+  it('may touch only its table and index, its log group, its cursor key, photo objects and X-Ray', () => {
     const statements = resourcesOf(dev, 'AWS::IAM::Policy')
       .filter(([id]) => id.startsWith('ApiFunctionRole'))
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
@@ -145,9 +145,13 @@ describe('function', () => {
       } else {
         assert.notEqual(s.Resource, '*', `${actions.join(',')} on *`);
         assert.ok(
-          actions.every((a) => a.startsWith('dynamodb:') || a.startsWith('logs:') || a === 'secretsmanager:GetSecretValue'),
+          actions.every(
+            (a) => a.startsWith('dynamodb:') || a.startsWith('logs:') || a === 'secretsmanager:GetSecretValue' || a.startsWith('s3:'),
+          ),
           actions.join(','),
         );
+        // Objects of the photo bucket only (exact grants: photos.test.ts).
+        if (actions.some((a) => a.startsWith('s3:'))) assert.match(JSON.stringify(s.Resource), /"PhotosBucket[0-9A-F]{8}","Arn"/);
       }
     }
     const role = resourcesOf(dev, 'AWS::IAM::Role').find(([id]) => id.startsWith('ApiFunctionRole'))![1];
@@ -173,6 +177,7 @@ describe('logs', () => {
         'ApiExecutionLogs',
         'ApiFunctionLogs',
         'ChatRelayLogs',
+        'PhotosWorkerLogs',
       ]);
       for (const [, g] of groups) assert.equal(g.Properties.RetentionInDays, days);
     }

@@ -43,6 +43,7 @@ export function synth(context: Record<string, unknown> = {}): Synthesized {
     app,
     code: fakeLambdaCode(),
     relayCode: fakeLambdaCode(),
+    workerCode: fakeLambdaCode(),
     version: typeof context.version === 'string' ? context.version : workspaceVersion(REPO_ROOT),
   });
   const assembly = app.synth();
