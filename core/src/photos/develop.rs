@@ -190,12 +190,16 @@ async fn decide(
                 Verdict::Ready { width, height },
             )
         }
-        Err(reason) => (
-            PhotoStatus::Failed {
-                reason: reason.clone(),
-            },
-            Verdict::Failed(reason),
-        ),
+        Err(reason) => {
+            // Trimmed and cut to the stored limit: an over-long reason would be refused by
+            // the store, and the verdict retried forever.
+            let status = PhotoStatus::failed(&reason);
+            let PhotoStatus::Failed { reason } = &status else {
+                unreachable!("PhotoStatus::failed makes a Failed status")
+            };
+            let verdict = Verdict::Failed(reason.clone());
+            (status, verdict)
+        }
     };
 
     let change = |recipe: &gota_domain::Recipe| -> Result<Option<Photo>, Refusal> {
