@@ -14,7 +14,7 @@ use crate::{Owner, RecipeContent, RecipeId, ValidationErrors};
 /// key attributes, or fields a newer server added), since a recipe is never read from a
 /// client; the strict reading of client bodies is [`RecipeInput`]'s. Stores read through
 /// [`FromStore`], which trusts what this release wrote.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "RecipeFields")]
 #[cfg_attr(
@@ -30,18 +30,50 @@ pub struct Recipe {
     #[cfg_attr(feature = "openapi", schema(minimum = 1, example = 1))]
     pub version: u64,
     /// RFC 3339, UTC, whole seconds.
-    #[serde(serialize_with = "timestamp::serialize")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime, example = "2026-11-23T12:00:00Z"))]
     pub created_at: OffsetDateTime,
     /// RFC 3339, UTC, whole seconds.
-    #[serde(serialize_with = "timestamp::serialize")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime, example = "2026-11-23T12:00:00Z"))]
     pub updated_at: OffsetDateTime,
-    /// The recipe's photo, if it has one (server-controlled; issue 15).
-    // TODO(issue 15, photo-store helper): serialized and read back as doc/api.md's "Photos".
-    #[serde(skip)]
-    #[cfg_attr(feature = "openapi", schema(ignore))]
+    /// The recipe's photo; absent while it has none. Server-controlled: never accepted in a
+    /// recipe body, kept by PUT and PATCH.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<crate::photo::PhotoSchema>, nullable = false)
+    )]
     pub photo: Option<crate::photo::Photo>,
+}
+
+/// A recipe's JSON, borrowed: the fields in the contract's order, the photo last (its `links`
+/// name the recipe, so `Recipe` cannot derive its own `Serialize`).
+#[derive(Serialize)]
+struct RecipeJson<'a> {
+    id: RecipeId,
+    #[serde(flatten)]
+    content: &'a RecipeContent,
+    owner: &'a Owner,
+    version: u64,
+    #[serde(serialize_with = "timestamp::serialize")]
+    created_at: OffsetDateTime,
+    #[serde(serialize_with = "timestamp::serialize")]
+    updated_at: OffsetDateTime,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    photo: Option<crate::photo::PhotoJson<'a>>,
+}
+
+impl Serialize for Recipe {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        RecipeJson {
+            id: self.id,
+            content: &self.content,
+            owner: &self.owner,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            photo: self.photo.as_ref().map(|photo| photo.json(self.id)),
+        }
+        .serialize(serializer)
+    }
 }
 
 /// What a recipe's JSON holds, by name: the server-controlled fields, the stored form's
@@ -59,6 +91,8 @@ struct RecipeFields {
     created_at: OffsetDateTime,
     #[serde(deserialize_with = "timestamp::deserialize")]
     updated_at: OffsetDateTime,
+    /// Absent for a recipe without a photo (nothing to read, nothing allocated).
+    photo: Option<crate::photo::Photo>,
     /// Written by stores only ([`ToStore`]); absent from items written before it existed.
     /// Any JSON: a marker this release does not know (a later one may write another type)
     /// means full validation, never a failed read.
@@ -108,7 +142,7 @@ impl RecipeFields {
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
-            photo: None,
+            photo: self.photo,
         })
     }
 }

@@ -54,7 +54,14 @@ async fn unknown_and_server_controlled_fields_are_400s() {
     let reply = t.call("POST", "/recipes", Some(&token), Some(nested)).await;
     assert_problem(&reply, StatusCode::BAD_REQUEST);
 
-    for field in ["id", "owner", "version", "created_at", "updated_at"] {
+    for field in [
+        "id",
+        "owner",
+        "version",
+        "created_at",
+        "updated_at",
+        "photo",
+    ] {
         let mut body = recipe("Mass assignment");
         body[field] = json!("x");
         let reply = t.call("POST", "/recipes", Some(&token), Some(body)).await;
@@ -486,6 +493,14 @@ impl RecipeStore for DownStore {
         _: Scope<'_>,
         _: &Check<'_>,
     ) -> Result<Result<(), Refusal>, StoreError> {
+        Err(self.down().await)
+    }
+    async fn update_photo(
+        &self,
+        _: RecipeId,
+        _: Scope<'_>,
+        _: &gota_core::store::PhotoChange<'_>,
+    ) -> Result<Result<(Recipe, Option<gota_domain::photo::Photo>), Refusal>, StoreError> {
         Err(self.down().await)
     }
     async fn claim_idempotency_key(
