@@ -4,6 +4,9 @@
 //! do with an uploaded file. The contract is doc/api.md's "Photos".
 
 pub mod develop;
+pub mod local;
+pub mod post_policy;
+pub mod s3;
 
 pub use develop::{DevelopError, Verdict, develop};
 
