@@ -176,8 +176,14 @@ async fn run(
     mut stopped: watch::Receiver<bool>,
 ) {
     loop {
-        if receiver.is_empty() && worker.queue.shared.missed.swap(false, Ordering::SeqCst) {
+        if receiver.is_empty() && worker.queue.shared.missed.load(Ordering::SeqCst) {
+            // The scan counts as outstanding work before the flag is cleared, so that the task
+            // never looks idle between the two.
+            let shared = &worker.queue.shared;
+            shared.outstanding.fetch_add(1, Ordering::SeqCst);
+            shared.missed.store(false, Ordering::SeqCst);
             worker.scan().await;
+            worker.queue.done_one();
         }
         if worker.queue.is_idle() {
             worker.queue.shared.idle.notify_waiters();
@@ -281,4 +287,81 @@ fn uploads_in(uploads_dir: &Path) -> std::io::Result<Vec<PhotoKeys>> {
     // Oldest photo first (photo ids are UUIDv7: time-ordered).
     found.sort_by_key(|keys| keys.photo);
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::photos::local::LocalObjects;
+    use crate::store::embedded::EmbeddedStore;
+    use gota_domain::photo::PhotoId;
+    use gota_domain::{Owner, RecipeId};
+
+    fn upload_keys() -> PhotoKeys {
+        PhotoKeys {
+            owner: Owner::parse("alice").unwrap(),
+            recipe: RecipeId::new(),
+            photo: PhotoId::new(),
+        }
+    }
+
+    /// Uploads of recipes that do not exist: `develop` calls each stale and removes it, so an
+    /// upload still on disk is one the task never developed.
+    #[tokio::test]
+    async fn uploads_the_full_queue_refused_are_found_by_a_scan_once_it_drains() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+        let objects = Arc::new(LocalObjects::open(dir.path()).unwrap());
+        let uploads = objects.file_path("uploads").unwrap();
+        let task = LocalTask::start(objects.clone(), uploads.clone(), store);
+        let queue = task.queue();
+        queue.idle().await;
+
+        let all: Vec<_> = (0..QUEUE_CAPACITY + 6).map(|_| upload_keys()).collect();
+        for keys in &all {
+            objects
+                .write_upload(&keys.upload(), vec![1, 2, 3])
+                .await
+                .unwrap();
+        }
+        // No await in between: the task takes nothing off the queue meanwhile, so the last
+        // six find it full.
+        for keys in &all {
+            queue.enqueue(keys.clone());
+        }
+        assert!(queue.shared.missed.load(Ordering::SeqCst));
+        tokio::time::timeout(Duration::from_secs(30), queue.idle())
+            .await
+            .expect("the task goes idle");
+        let left: Vec<_> = all
+            .iter()
+            .filter(|keys| objects.file_path(&keys.upload()).unwrap().exists())
+            .collect();
+        assert!(left.is_empty(), "never developed: {}", left.len());
+        assert!(uploads_in(&uploads).unwrap().is_empty());
+        task.shutdown().await;
+    }
+
+    #[test]
+    fn a_scan_finds_uploads_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = upload_keys();
+        let file = |relative: &str| {
+            let path = dir.path().join(relative);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, b"x").unwrap();
+        };
+        let upload = keys.upload();
+        file(upload.trim_start_matches(UPLOADS_PREFIX));
+        file(&format!(
+            "{}.tmp",
+            upload.trim_start_matches(UPLOADS_PREFIX)
+        ));
+        file("stray");
+        file("a/b/c/d");
+        assert_eq!(uploads_in(dir.path()).unwrap(), [keys]);
+        assert!(uploads_in(&dir.path().join("missing")).unwrap().is_empty());
+    }
 }
