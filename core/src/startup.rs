@@ -11,12 +11,15 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 
 use crate::auth::{DevIssuer, JwksSource, TokenVerifier, VerifierConfig};
-use crate::config::{AuthConfig, Config, CursorKeyConfig, Mode, StoreConfig};
+use crate::config::{AuthConfig, Config, CursorKeyConfig, Mode, PhotoConfig, StoreConfig};
 use crate::fetch::Fetcher;
 use crate::http::cursor::CursorCodec;
 use crate::http::{Api, ApiState};
 use crate::metrics::Metrics;
+use crate::photos::PhotoObjects;
+use crate::photos::local::LocalObjects;
 use crate::photos::local_task::LocalTask;
+use crate::photos::s3::S3Objects;
 use crate::secrets::SecretsManagerKeys;
 use crate::store::RecipeStore;
 use crate::store::dynamodb::DynamoStore;
@@ -93,6 +96,7 @@ pub fn iam_actions() -> serde_json::Value {
     serde_json::json!({
         "dynamodb": crate::store::dynamodb::IAM_ACTIONS,
         "secretsmanager": crate::secrets::IAM_ACTIONS,
+        "s3": crate::photos::s3::IAM_ACTIONS,
     })
 }
 
@@ -118,12 +122,13 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let aws = Aws::new(config.root_certificates.as_deref());
     // Boxed: the SDK's request futures are large, and `serve` is held for the process's life.
-    let (store, cursors) = tokio::join!(
+    let (store, cursors, photos) = tokio::join!(
         Box::pin(open_store_for(&config.store, &aws, config.warm_up)),
-        Box::pin(cursor_codec(&config.cursor_key, &aws))
+        Box::pin(cursor_codec(&config.cursor_key, &aws)),
+        open_photos(&config.photos, &aws)
     );
-    let (store, cursors) = (store?, cursors?);
-    let mut state = api_state(&config, store, cursors)?;
+    let (store, cursors, photos) = (store?, cursors?, photos?);
+    let mut state = api_state(&config, store, cursors, photos)?;
     let photo_task = start_photo_task(&mut state);
     let app = Api::new(state, config.stage_in_path);
     let served = match config.mode {
@@ -316,6 +321,40 @@ async fn warm_up_within(store: &DynamoStore, budget: Duration) {
     }
 }
 
+/// Photo storage as the API state holds it: the objects every photo route uses, and (standalone
+/// with photos in the data folder) the same objects as [`LocalObjects`], for the routes that
+/// serve their upload and image URLs.
+#[derive(Debug, Clone, Default)]
+pub struct Photos {
+    pub objects: Option<Arc<dyn PhotoObjects>>,
+    pub local: Option<Arc<LocalObjects>>,
+}
+
+/// Opens the photo storage `config` names. The S3 client shares the SDK configuration (and so
+/// the one credentials chain) of the store; building it sends nothing, so Lambda init does not
+/// wait on S3.
+pub async fn open_photos(config: &PhotoConfig, aws: &Aws) -> anyhow::Result<Photos> {
+    match config {
+        PhotoConfig::Off => Ok(Photos::default()),
+        PhotoConfig::Bucket { name } => Ok(Photos {
+            objects: Some(Arc::new(S3Objects::new(aws.config().await, name.clone()))),
+            local: None,
+        }),
+        PhotoConfig::Local { data_dir } => {
+            let local = Arc::new(LocalObjects::open(data_dir).with_context(|| {
+                format!(
+                    "GOTA_DATA_DIR: opening photo storage in {}",
+                    data_dir.display()
+                )
+            })?);
+            Ok(Photos {
+                objects: Some(local.clone()),
+                local: Some(local),
+            })
+        }
+    }
+}
+
 /// The cursor codec `config` asks for. With a secret, its keys are read here: a secret that
 /// cannot be read within [`crate::secrets::READ_TIMEOUT`] stops start-up (in Lambda, a failed
 /// init that Lambda retries on the next invocation), rather than serving with no key.
@@ -332,11 +371,13 @@ pub async fn cursor_codec(config: &CursorKeyConfig, aws: &Aws) -> anyhow::Result
     }
 }
 
-/// The application state for `config`, around an already opened store and cursor codec.
+/// The application state for `config`, around an already opened store, cursor codec and photo
+/// storage.
 pub fn api_state(
     config: &Config,
     store: Arc<dyn RecipeStore>,
     cursors: CursorCodec,
+    photos: Photos,
 ) -> anyhow::Result<ApiState> {
     let (verifier, dev_issuer) = match &config.auth {
         AuthConfig::UserPool {
@@ -378,9 +419,8 @@ pub fn api_state(
         metrics,
         // No configuration reaches the fetcher: nothing can widen its policy (ADR 0031).
         fetcher: Fetcher::production(),
-        // TODO(issue 15, objects part): from `config.photos` (h/pobjects owns this wiring).
-        photos: None,
-        local_photos: None,
+        photos: photos.objects,
+        local_photos: photos.local,
         // Set by `start_photo_task` when `local_photos` is.
         photo_queue: None,
     })

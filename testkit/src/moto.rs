@@ -1,4 +1,4 @@
-//! moto (DynamoDB, Secrets Manager, Cognito) on loopback, and Cognito pools and users in it.
+//! moto (DynamoDB, Secrets Manager, S3, Cognito) on loopback, and Cognito pools and users in it.
 //!
 //! moto comes from `./.venv` (installed by `make deps`); `testkit/moto_serial.py` serves its
 //! requests one at a time (moto's conditional writes are not atomic otherwise, ADR 0007).
@@ -71,11 +71,31 @@ impl Moto {
         aws_sdk_secretsmanager::Client::new(&self.sdk_config())
     }
 
+    /// An S3 client for this emulator: path-style, since moto serves no per-bucket host names.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(&self.sdk_config())
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// Creates the S3 bucket `name` in this emulator (in [`REGION`], which needs no location
+    /// constraint).
+    pub async fn create_bucket(&self, name: &str) {
+        self.s3()
+            .create_bucket()
+            .bucket(name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("creating the bucket {name}: {e:?}"));
+    }
+
     /// The environment that points `gota-api` (through the AWS SDK's own settings) here.
     pub fn env(&self) -> Vec<(String, String)> {
         [
             ("AWS_ENDPOINT_URL_DYNAMODB", self.endpoint.as_str()),
             ("AWS_ENDPOINT_URL_SECRETS_MANAGER", self.endpoint.as_str()),
+            ("AWS_ENDPOINT_URL_S3", self.endpoint.as_str()),
             ("AWS_REGION", REGION),
             ("AWS_ACCESS_KEY_ID", "testing"),
             ("AWS_SECRET_ACCESS_KEY", "testing"),

@@ -35,6 +35,8 @@ use self::routes::{Access, Operation, RouteTable, Verb};
 use crate::auth::{DevIssuer, TokenVerifier};
 use crate::fetch::Fetcher;
 use crate::metrics::{Event, Metrics};
+use crate::photos::PhotoObjects;
+use crate::photos::local::LocalObjects;
 use crate::store::RecipeStore;
 
 /// Everything a request handler may use, built once at start-up (`startup::api_state`) and
@@ -53,14 +55,14 @@ pub struct ApiState {
     /// Fetches pages for `POST /recipes/import {"url"}`: always [`Fetcher::production`] in the
     /// binary; tests inject one that points a test name at a local server.
     pub fetcher: Fetcher,
-    /// Where photos' objects live; `None`: the photo routes answer 503. (Set from the
-    /// configuration by `startup::api_state`.)
-    pub photos: Option<Arc<dyn crate::photos::PhotoObjects>>,
-    /// The same storage when it is the data folder: serves `/uploads/{token}` and
-    /// `/files/{token}`, and is developed by [`crate::photos::local_task`].
-    pub local_photos: Option<Arc<crate::photos::local::LocalObjects>>,
+    /// Where photos' objects live (doc/api.md "Photos"); `None`: photo storage is not
+    /// configured and the photo routes answer 503.
+    pub photos: Option<Arc<dyn PhotoObjects>>,
+    /// Standalone with photos in the data folder: the same objects as `photos`, for the routes
+    /// that serve its upload and image URLs (`/uploads/{token}`, `/files/{token}`).
+    pub local_photos: Option<Arc<LocalObjects>>,
     /// Standalone with local photos: where received uploads go to be developed
-    /// ([`crate::photos::local_task`]).
+    /// ([`crate::photos::local_task`]); set by `startup::start_photo_task`.
     pub photo_queue: Option<crate::photos::local_task::PhotoQueue>,
 }
 

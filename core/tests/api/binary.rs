@@ -423,7 +423,7 @@ fn iam_actions_prints_each_services_actions_under_its_prefix() {
     let printed: serde_json::Map<String, Value> = serde_json::from_str(&stdout).unwrap();
     let mut services: Vec<&str> = printed.keys().map(String::as_str).collect();
     services.sort_unstable();
-    assert_eq!(services, ["dynamodb", "secretsmanager"]);
+    assert_eq!(services, ["dynamodb", "s3", "secretsmanager"]);
     for (service, actions) in &printed {
         let actions = actions.as_array().unwrap();
         assert!(!actions.is_empty(), "{service}");

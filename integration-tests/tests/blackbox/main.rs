@@ -13,6 +13,7 @@ mod faults;
 mod iam_actions;
 mod import_on_moto;
 mod lambda;
+mod objects_on_moto;
 mod schemathesis;
 mod secrets_on_moto;
 mod shopping_on_moto;
