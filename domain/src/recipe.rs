@@ -463,6 +463,161 @@ mod tests {
         assert!(serde_json::from_value::<Recipe>(json).is_err());
     }
 
+    // --- the photo ------------------------------------------------------------------
+
+    fn with_photo(status: crate::photo::PhotoStatus) -> Recipe {
+        Recipe {
+            photo: Some(crate::photo::Photo {
+                id: "0193a1b2-5c3d-7e4f-8a9b-0c1d2e3f4a5b".parse().unwrap(),
+                status,
+                updated_at: datetime!(2026-12-03 14:00:00.5 +01:00),
+            }),
+            ..recipe()
+        }
+    }
+
+    fn ready() -> Recipe {
+        with_photo(crate::photo::PhotoStatus::Ready {
+            width: 4032,
+            height: 3024,
+        })
+    }
+
+    #[test]
+    fn a_photo_is_written_as_the_contract_says_for_each_status() {
+        use crate::photo::PhotoStatus;
+        let id = "0193a1b2-5c3d-7e4f-8a9b-0c1d2e3f4a5b";
+        let base = "/recipes/0192c1c4-7a9e-7cc3-9a4e-2f7f3f0a9b11/photo";
+        assert_eq!(
+            serde_json::to_value(with_photo(PhotoStatus::Pending)).unwrap()["photo"],
+            json!({"id": id, "status": "pending", "updated_at": "2026-12-03T13:00:00Z"})
+        );
+        assert_eq!(
+            serde_json::to_value(ready()).unwrap()["photo"],
+            json!({"id": id, "status": "ready", "width": 4032, "height": 3024,
+                "links": {"original": format!("{base}/original"), "medium": format!("{base}/medium"),
+                    "thumb": format!("{base}/thumb")},
+                "updated_at": "2026-12-03T13:00:00Z"})
+        );
+        assert_eq!(
+            serde_json::to_value(with_photo(PhotoStatus::failed("  over 50 megapixels "))).unwrap()
+                ["photo"],
+            json!({"id": id, "status": "failed", "reason": "over 50 megapixels",
+                "updated_at": "2026-12-03T13:00:00Z"})
+        );
+        let text = serde_json::to_string(&ready()).unwrap();
+        let (before, after) = text.split_once(r#","photo":"#).unwrap();
+        assert!(before.contains(r#""updated_at":"#), "{text}");
+        assert!(after.ends_with("}}"), "the photo is the last field: {text}");
+        assert!(
+            !serde_json::to_string(&recipe()).unwrap().contains("photo"),
+            "no photo, no field"
+        );
+    }
+
+    #[test]
+    fn a_photo_survives_both_readings_and_its_links_are_not_read() {
+        use crate::photo::PhotoStatus;
+        let photo_at = |r: &Recipe| r.photo.as_ref().unwrap().updated_at;
+        for recipe in [
+            with_photo(PhotoStatus::Pending),
+            ready(),
+            with_photo(PhotoStatus::failed("not an image")),
+        ] {
+            let mut json = stored(&recipe);
+            if json["photo"].get("links").is_some() {
+                json["photo"]["links"] = json!({"original": "https://elsewhere.example/x"});
+            }
+            let trusted = from_store(json.clone()).unwrap();
+            let full: Recipe = serde_json::from_value(json).unwrap();
+            assert_eq!(photo_at(&trusted), datetime!(2026-12-03 13:00:00 UTC));
+            let expected = Recipe {
+                photo: recipe.photo.clone().map(|mut p| {
+                    p.updated_at = datetime!(2026-12-03 13:00:00 UTC);
+                    p
+                }),
+                ..recipe
+            };
+            assert_eq!(trusted, expected);
+            assert_eq!(full, expected);
+            // The links it writes are built from the recipe, never the stored ones.
+            let again = serde_json::to_value(&trusted).unwrap();
+            assert_eq!(again, serde_json::to_value(&expected).unwrap());
+        }
+    }
+
+    #[test]
+    fn a_malformed_photo_is_a_read_error_on_both_readings() {
+        let broken: &[(&str, Value)] = &[
+            ("unknown status", json!({"status": "done"})),
+            (
+                "ready without a width",
+                json!({"status": "ready", "width": null}),
+            ),
+            (
+                "failed without a reason",
+                json!({"status": "failed", "reason": null}),
+            ),
+            (
+                "failed with a blank reason",
+                json!({"status": "failed", "reason": " "}),
+            ),
+            (
+                "pending with a reason",
+                json!({"status": "pending", "reason": "x"}),
+            ),
+            (
+                "ready with a reason",
+                json!({"status": "ready", "reason": "x"}),
+            ),
+            ("no id", json!({"id": null})),
+            ("a bad id", json!({"id": "photo-1"})),
+            ("no timestamp", json!({"updated_at": null})),
+            ("a negative width", json!({"width": -1})),
+        ];
+        for (what, change) in broken {
+            let mut json = stored(&ready());
+            for (key, value) in change.as_object().unwrap() {
+                if value.is_null() {
+                    json["photo"].as_object_mut().unwrap().remove(key);
+                } else {
+                    json["photo"][key] = value.clone();
+                }
+            }
+            assert!(from_store(json.clone()).is_err(), "trusted: {what}");
+            assert!(
+                serde_json::from_value::<Recipe>(json).is_err(),
+                "full: {what}"
+            );
+        }
+        let mut json = stored(&ready());
+        json["photo"] = json!("ready");
+        assert!(from_store(json).is_err(), "a photo is an object");
+    }
+
+    #[test]
+    fn a_failed_reason_is_cut_to_its_limit_and_a_longer_one_is_not_storable() {
+        use crate::photo::{Photo, PhotoStatus};
+        let long = "é".repeat(crate::limits::PHOTO_REASON_MAX + 5);
+        let PhotoStatus::Failed { reason } = PhotoStatus::failed(&long) else {
+            panic!("failed")
+        };
+        assert_eq!(reason.chars().count(), crate::limits::PHOTO_REASON_MAX);
+        let photo = |status| Photo {
+            id: crate::photo::PhotoId::new(),
+            status,
+            updated_at: now_utc(),
+        };
+        assert!(photo(PhotoStatus::Failed { reason }).check().is_ok());
+        assert!(photo(PhotoStatus::Failed { reason: long }).check().is_err());
+        assert!(
+            photo(PhotoStatus::Failed { reason: " ".into() })
+                .check()
+                .is_err()
+        );
+        assert!(photo(PhotoStatus::Pending).check().is_ok());
+    }
+
     // --- the stored form (ADR 0025) ---------------------------------------------------
 
     /// `recipe` as a store writes it, as JSON.

@@ -246,6 +246,10 @@ mod tests {
         );
         assert_eq!(usize_at(&components["Tag"], "/maxLength"), limits::TAG_MAX);
         assert_eq!(
+            usize_at(&components["Photo"], "/properties/reason/maxLength"),
+            limits::PHOTO_REASON_MAX
+        );
+        assert_eq!(
             usize_at(&components["Servings"], "/maximum"),
             usize::from(limits::SERVINGS_MAX)
         );
@@ -304,6 +308,10 @@ mod tests {
                 "IngredientName",
                 "NoteItem",
                 "Owner",
+                "Photo",
+                "PhotoId",
+                "PhotoLinks",
+                "PhotoStatus",
                 "Quantity",
                 "QuantityInput",
                 "RecipeContent",

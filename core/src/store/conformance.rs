@@ -80,6 +80,7 @@ pub async fn run_all<S: RecipeStore>(store: &S) {
 
 /// Concurrency rules, which need a store shared across tasks.
 pub async fn run_concurrency<S: RecipeStore>(store: Arc<S>) {
+    a_photo_change_racing_content_changes_loses_none_of_them(Arc::clone(&store)).await;
     racing_unconditional_updates_all_land_once_each(Arc::clone(&store)).await;
     racing_dependent_updates_lose_nothing(Arc::clone(&store)).await;
     racing_pinned_updates_have_exactly_one_winner(Arc::clone(&store)).await;
@@ -87,7 +88,6 @@ pub async fn run_concurrency<S: RecipeStore>(store: Arc<S>) {
     racing_creates_of_one_id_have_exactly_one_winner(Arc::clone(&store)).await;
     a_refused_write_leaves_the_writes_racing_it_alone(Arc::clone(&store)).await;
     a_search_racing_replaces_never_returns_a_stale_match(Arc::clone(&store)).await;
-    a_photo_change_racing_content_changes_loses_none_of_them(Arc::clone(&store)).await;
     racing_claims_have_exactly_one_winner(store).await;
 }
 
@@ -1486,6 +1486,11 @@ fn photo(id: PhotoId, status: PhotoStatus) -> Photo {
     }
 }
 
+/// A new upload's photo, as `POST /recipes/{id}/photo` makes it.
+pub fn pending_photo() -> Photo {
+    photo(PhotoId::new(), PhotoStatus::Pending)
+}
+
 /// Sets `to` (whatever is stored), expecting a write.
 async fn set_photo<S: RecipeStore>(
     store: &S,
@@ -1747,6 +1752,10 @@ pub async fn content_changes_keep_the_photo_and_photo_changes_keep_the_content<S
     assert_eq!(found("golden").await, vec!["Golden risotto"]);
 }
 
+/// Content changes racing the photo change: a few, so the photo's write meets a lost race
+/// (on moto, whose transactions copy the table, thirty would spend the write budget).
+const PHOTO_RACERS: u64 = 6;
+
 pub async fn a_photo_change_racing_content_changes_loses_none_of_them<S: RecipeStore>(
     store: Arc<S>,
 ) {
@@ -1755,12 +1764,14 @@ pub async fn a_photo_change_racing_content_changes_loses_none_of_them<S: RecipeS
     store.create(&recipe, None).await.unwrap();
     let shot = Some(photo(PhotoId::new(), PhotoStatus::Pending));
     let mut contents = Vec::new();
-    for n in 0..RACERS {
+    for n in 0..PHOTO_RACERS {
         let store = Arc::clone(&store);
+        let uma_for_task = uma.clone();
         contents.push(tokio::spawn(async move {
             let suffix = format!("p{n}");
+            let uma = uma_for_task;
             store
-                .update(recipe.id, Scope::Any, &|current| {
+                .update(recipe.id, Scope::Owner(&uma), &|current| {
                     Ok(appended(current, &suffix))
                 })
                 .await
@@ -1771,6 +1782,7 @@ pub async fn a_photo_change_racing_content_changes_loses_none_of_them<S: RecipeS
         let shot = shot.clone();
         tokio::spawn(async move {
             store
+                // The worker's scope, as the worker uses it.
                 .update_photo(recipe.id, Scope::Any, &|_| Ok(shot.clone()))
                 .await
         })
@@ -1790,7 +1802,7 @@ pub async fn a_photo_change_racing_content_changes_loses_none_of_them<S: RecipeS
     let last = store.get(recipe.id, Scope::Any).await.unwrap().unwrap();
     assert_eq!(
         last.version,
-        1 + RACERS + 1,
+        1 + PHOTO_RACERS + 1,
         "every change is one version, none lost"
     );
     assert_eq!(last.photo, shot, "the photo change was not overwritten");
@@ -1798,7 +1810,7 @@ pub async fn a_photo_change_racing_content_changes_loses_none_of_them<S: RecipeS
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    for n in 0..RACERS {
+    for n in 0..PHOTO_RACERS {
         assert!(
             description.split(' ').any(|word| word == format!("p{n}")),
             "content change p{n} survived the photo change: {description:?}"

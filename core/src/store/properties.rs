@@ -89,6 +89,51 @@ fn the_largest_recipe_with_the_longest_owner_fits_in_a_dynamodb_item() {
     const { assert!(limits::CONTENT_BYTES_MAX + ITEM_OVERHEAD_MAX < ITEM_BYTES_MAX) };
 }
 
+/// Most a photo adds to an item: the name `photo` and its map (3), then `id` (36), `status`
+/// (at most 7), `updated_at` (20) and, the larger of what a status adds, a `failed` reason of
+/// `PHOTO_REASON_MAX` four-byte characters (a `ready` photo's size and three links are
+/// about 250 bytes), each entry with its name and 1 byte.
+const PHOTO_BYTES_MAX: usize =
+    (5 + 3) + (1 + 2 + 36) + (1 + 6 + 7) + (1 + 10 + 20) + (1 + 6 + 4 * limits::PHOTO_REASON_MAX);
+
+#[test]
+fn the_largest_recipe_with_the_largest_photo_fits_in_a_dynamodb_item() {
+    use gota_domain::photo::{Photo, PhotoId, PhotoStatus};
+    let content = RecipeContent::parse(input_of_stored_size(limits::CONTENT_BYTES_MAX)).unwrap();
+    let owner = Owner::parse(&"\u{1f35c}".repeat(limits::OWNER_MAX)).unwrap();
+    let bare = recipe(content, owner, u64::MAX);
+    let bare_size = item_size(&recipe_item(&bare).unwrap());
+    for status in [
+        PhotoStatus::failed(&"\u{1f4f7}".repeat(limits::PHOTO_REASON_MAX * 2)),
+        PhotoStatus::Ready {
+            width: u32::MAX,
+            height: u32::MAX,
+        },
+    ] {
+        let with_photo = Recipe {
+            photo: Some(Photo {
+                id: PhotoId::new(),
+                status: status.clone(),
+                updated_at: now_utc(),
+            }),
+            ..bare.clone()
+        };
+        // `recipe_item` refuses what DynamoDB would refuse.
+        let size = item_size(&recipe_item(&with_photo).unwrap());
+        assert!(size > bare_size, "the photo is counted: {status:?}");
+        assert!(
+            size - bare_size <= PHOTO_BYTES_MAX,
+            "{status:?}: {}",
+            size - bare_size
+        );
+        assert!(
+            size <= limits::CONTENT_BYTES_MAX + ITEM_OVERHEAD_MAX + PHOTO_BYTES_MAX,
+            "{size}"
+        );
+    }
+    const { assert!(limits::CONTENT_BYTES_MAX + ITEM_OVERHEAD_MAX + PHOTO_BYTES_MAX < ITEM_BYTES_MAX) };
+}
+
 #[test]
 fn accepted_recipes_are_stored_and_read_back_equal_by_the_embedded_store() {
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -320,6 +320,31 @@ async fn a_page_without_a_recipe_node_is_a_422_problem_and_creates_nothing() {
     assert_eq!(list.body["items"], json!([]));
 }
 
+/// An import maps schema.org properties to content; a `photo` (or `version`, `owner`) in the
+/// document is never the recipe's: it is reported as dropped, like any property it does not map.
+#[tokio::test]
+async fn an_imported_document_cannot_set_the_photo_or_other_server_fields() {
+    let t = spawn_app();
+    let token = t.token("alice");
+    let document = json!({"@type": "Recipe", "name": "Sneaky", "recipeIngredient": ["salt"],
+        "recipeInstructions": ["Stir."], "version": 9, "owner": "mallory",
+        "photo": {"id": "0193a1b2-5c3d-7e4f-8a9b-0c1d2e3f4a5b", "status": "ready",
+            "width": 1, "height": 1, "updated_at": "2026-12-03T14:00:00Z"}});
+    let reply = import_raw(&t, &token, "application/ld+json", document.to_string(), &[]).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let recipe = &reply.body["recipe"];
+    assert!(recipe.get("photo").is_none(), "{recipe}");
+    assert_eq!(
+        (&recipe["version"], &recipe["owner"]),
+        (&json!(1), &json!("alice"))
+    );
+    let id = recipe["id"].as_str().unwrap();
+    let got = t
+        .call("GET", &format!("/recipes/{id}"), Some(&token), None)
+        .await;
+    assert!(got.body.get("photo").is_none(), "{}", got.body);
+}
+
 #[tokio::test]
 async fn a_recipe_node_that_maps_to_an_invalid_recipe_is_a_422_with_pointers_into_it() {
     let t = spawn_app();

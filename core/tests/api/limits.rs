@@ -753,6 +753,52 @@ async fn an_import_report_keeps_its_findings_limit_and_counts_the_rest_in_its_la
     assert!(size < 100_000, "{size} bytes");
 }
 
+/// A failed photo's reason is the worker's text, never a client's: `PhotoStatus::failed` cuts it
+/// to the limit, a store refuses a longer one, and the recipe shows it whole.
+#[tokio::test]
+async fn a_failed_photos_reason_keeps_its_limit_from_worker_to_answer() {
+    use gota_core::store::embedded::EmbeddedStore;
+    use gota_core::store::{RecipeStore, Scope, StoreError};
+    use gota_domain::photo::{Photo, PhotoId, PhotoStatus};
+    let (name, max) = named!(PHOTO_REASON_MAX);
+    let store = std::sync::Arc::new(EmbeddedStore::in_memory().unwrap());
+    let t = crate::support::spawn_app_with_store(store.clone());
+    let token = t.token("alice");
+    let created = t.create(&token, recipe("Blurred")).await;
+    let id: gota_domain::RecipeId = created["id"].as_str().unwrap().parse().unwrap();
+    let owner = Owner::parse("alice").unwrap();
+    let failed = |status| Photo {
+        id: PhotoId::new(),
+        status,
+        updated_at: gota_domain::now_utc(),
+    };
+    let over = PhotoStatus::Failed {
+        reason: "é".repeat(max + 1),
+    };
+    let refused = store
+        .update_photo(id, Scope::Owner(&owner), &|_| {
+            Ok(Some(failed(over.clone())))
+        })
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Unexpected(_))),
+        "{name}: {refused:?}"
+    );
+    store
+        .update_photo(id, Scope::Owner(&owner), &|_| {
+            Ok(Some(failed(PhotoStatus::failed(&"é".repeat(max + 1)))))
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let reply = t
+        .call("GET", &format!("/recipes/{id}"), Some(&token), None)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let reason = reply.body["photo"]["reason"].as_str().unwrap();
+    assert_eq!(reason.chars().count(), max, "{name}");
+}
+
 /// The report's bytes, whatever its findings hold: 150 findings each naming a property of 300
 /// three-byte characters (the most a finding keeps) would be ~140 KB.
 #[tokio::test]
