@@ -107,8 +107,8 @@ release: ## Bump, date the changelog, regenerate doc/openapi.json, commit and ta
 build: ## Release build of gota-api
 	$(CARGO) build --release -p gota-core --bin gota-api
 
-build-lambda: deps ## arm64 release builds for Lambda → target/lambda/{gota-api,gota-relay}/bootstrap (~8 min cold)
-	PATH="$(TOOLS_PATH)" $(CARGO) lambda build --release --arm64 -p gota-core --bin gota-api -p gota-relay --bin gota-relay
+build-lambda: deps ## arm64 release builds for Lambda → target/lambda/{gota-api,gota-relay,gota-worker}/bootstrap (~8 min cold)
+	PATH="$(TOOLS_PATH)" $(CARGO) lambda build --release --arm64 -p gota-core --bin gota-api -p gota-relay --bin gota-relay -p gota-worker --bin gota-worker
 
 $(INFRA_STAMP): $(INFRA)/package-lock.json
 	cd $(INFRA) && npm ci --no-audit --no-fund

@@ -31,12 +31,21 @@ pub struct LogGuard(#[allow(dead_code)] Option<WorkerGuard>);
 
 /// Installs the global subscriber with `config`'s format and filter.
 pub fn init(config: &Config, writer: LogWriter) -> Result<LogGuard, ConfigError> {
-    // Config has checked the directives; this only fails if it did not.
-    let filter = EnvFilter::try_new(&config.log_filter).map_err(|e| ConfigError {
+    init_with(config.log_format, &config.log_filter, writer)
+}
+
+/// Installs the global subscriber with this format and filter (`RUST_LOG` directives): for
+/// binaries with their own configuration (`gota-worker`).
+pub fn init_with(
+    format: LogFormat,
+    log_filter: &str,
+    writer: LogWriter,
+) -> Result<LogGuard, ConfigError> {
+    // The configuration has checked the directives; this only fails if it did not.
+    let filter = EnvFilter::try_new(log_filter).map_err(|e| ConfigError {
         variable: "RUST_LOG",
         problem: e.to_string(),
     })?;
-    let format = config.log_format;
     let ansi = std::io::stderr().is_terminal();
     Ok(match writer {
         LogWriter::Direct => {
