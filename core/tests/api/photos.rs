@@ -527,6 +527,11 @@ async fn an_upload_must_have_its_type_and_between_one_byte_and_its_cap() {
         StatusCode::BAD_REQUEST,
     );
 
+    // The JSON body limit (256 KiB) is not an upload's.
+    let (url, _) = upload(400 * 1024).await;
+    let large = put(t, &url, "image/png", vec![7; 300 * 1024], false).await;
+    assert_eq!(large.status, StatusCode::NO_CONTENT, "{}", large.body);
+
     for declared in [true, false] {
         let (url, keys) = upload(10).await;
         let over = put(t, &url, "image/png", vec![7; 11], declared).await;
