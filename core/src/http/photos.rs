@@ -36,8 +36,11 @@ use gota_domain::{Owner, Recipe, RecipeId};
 /// The media types a photo may be uploaded as (the worker checks the bytes themselves).
 pub const CONTENT_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
 
-/// How long a browser or proxy may keep an image redirect or a standalone image: half the
-/// image URL's validity, so a cached redirect never points at an expired URL.
+/// How long a browser (never a shared cache: `private`) may keep an image redirect or a
+/// standalone image: half the image URL's 10 minutes, so a cached redirect is followed while
+/// its URL still works. A presigned URL may be used "multiple times, up to the expiration date
+/// and time" (AWS, "Download and upload objects with presigned URLs",
+/// https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html).
 const IMAGE_CACHE_CONTROL: &str = "private, max-age=300";
 
 /// The photo routes every deployment serves.
