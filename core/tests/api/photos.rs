@@ -675,3 +675,78 @@ async fn photo_routes_are_unavailable_where_no_photo_storage_is_configured() {
         .await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
 }
+
+/// The real `gota-api` (standalone, dev auth, photos in its data folder): the task is started
+/// with the server, develops an upload, and a SIGTERM still ends the process cleanly.
+#[tokio::test]
+async fn the_real_server_develops_an_upload_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = gota_testkit::Api::standalone(dir.path()).await;
+    let token = gota_testkit::dev_token(&server, "alice", &[]).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let created: Value = client
+        .post(server.url("/recipes"))
+        .bearer_auth(&token)
+        .json(&recipe_fixture("Pie"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let upload: Value = client
+        .post(server.url(&format!("/recipes/{id}/photo")))
+        .bearer_auth(&token)
+        .json(&json!({"content_type": "image/png"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sent = client
+        .put(server.url(upload["url"].as_str().unwrap()))
+        .header("Content-Type", "image/png")
+        .body(png(500, 250))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), reqwest::StatusCode::NO_CONTENT);
+
+    // Another process: no idle hook to wait on, so the recipe is read until it changes.
+    let mut photo = Value::Null;
+    for _ in 0..200 {
+        let recipe: Value = client
+            .get(server.url(&format!("/recipes/{id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        photo = recipe["photo"].clone();
+        if photo["status"] != "pending" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(photo["status"], "ready", "{photo}");
+    let redirect = client
+        .get(server.url(photo["links"]["thumb"].as_str().unwrap()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.status(), reqwest::StatusCode::TEMPORARY_REDIRECT);
+    let location = redirect.headers()["location"].to_str().unwrap().to_owned();
+    let file = client.get(server.url(&location)).send().await.unwrap();
+    assert_eq!(file.status(), reqwest::StatusCode::OK);
+    let image = image::load_from_memory(&file.bytes().await.unwrap()).unwrap();
+    assert_eq!((image.width(), image.height()), (320, 160));
+    assert!(server.terminate().success(), "SIGTERM is a clean exit");
+}
