@@ -18,11 +18,13 @@ use crate::http::{Api, ApiState};
 use crate::metrics::Metrics;
 use crate::photos::PhotoObjects;
 use crate::photos::local::LocalObjects;
+use crate::photos::local_task::LocalTask;
 use crate::photos::s3::S3Objects;
 use crate::secrets::SecretsManagerKeys;
 use crate::store::RecipeStore;
 use crate::store::dynamodb::DynamoStore;
 use crate::store::embedded::EmbeddedStore;
+use gota_domain::photo::UPLOADS_PREFIX;
 
 /// `gota-api`'s command line. Without a subcommand it serves, so that Lambda (which passes
 /// no arguments) and `make run` start it as they always have.
@@ -75,10 +77,12 @@ pub enum Describe {
 pub fn describe(what: Describe) -> anyhow::Result<()> {
     let text = match what {
         Describe::TableSchema => format!("{:#}", crate::store::dynamodb::schema::describe()),
-        Describe::Openapi => crate::http::openapi::document(false).to_pretty_json()?,
+        Describe::Openapi => {
+            crate::http::openapi::document(crate::http::Surface::LAMBDA).to_pretty_json()?
+        }
         Describe::Routes => format!(
             "{:#}",
-            serde_json::to_value(crate::http::operations(false))?
+            serde_json::to_value(crate::http::operations(crate::http::Surface::LAMBDA))?
         ),
         Describe::Metrics => format!("{:#}", crate::metrics::describe()),
         Describe::Env => serde_json::to_string_pretty(crate::config::VARIABLES)?,
@@ -124,14 +128,36 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         open_photos(&config.photos, &aws)
     );
     let (store, cursors, photos) = (store?, cursors?, photos?);
-    let app = Api::new(
-        api_state(&config, store, cursors, photos)?,
-        config.stage_in_path,
-    );
-    match config.mode {
+    let mut state = api_state(&config, store, cursors, photos)?;
+    let photo_task = start_photo_task(&mut state);
+    let app = Api::new(state, config.stage_in_path);
+    let served = match config.mode {
         Mode::Lambda => serve_lambda(app).await,
         Mode::Standalone { listen } => serve_standalone(listen, &config, app).await,
+    };
+    if let Some(task) = photo_task {
+        task.shutdown().await;
     }
+    served
+}
+
+/// With photos in the data folder, the task that develops them (standalone's stand-in for
+/// S3 events, SQS and `gota-worker`), its queue handed to the upload route.
+pub fn start_photo_task(state: &mut ApiState) -> Option<LocalTask> {
+    let objects = state.local_photos.clone()?;
+    let uploads = match objects.file_path(UPLOADS_PREFIX.trim_end_matches('/')) {
+        Ok(uploads) => uploads,
+        Err(error) => {
+            tracing::error!(
+                error = format!("{:#}", anyhow::Error::from(error)),
+                "photo uploads folder: uploads will not be developed"
+            );
+            return None;
+        }
+    };
+    let task = LocalTask::start(objects, uploads, Arc::clone(&state.store));
+    state.photo_queue = Some(task.queue());
+    Some(task)
 }
 
 /// The AWS SDK's shared configuration (region, credentials, endpoints, and one HTTP client
@@ -395,6 +421,8 @@ pub fn api_state(
         fetcher: Fetcher::production(),
         photos: photos.objects,
         local_photos: photos.local,
+        // Set by `start_photo_task` when `local_photos` is.
+        photo_queue: None,
     })
 }
 

@@ -118,6 +118,7 @@ pub fn gota_app(signer: &RsaSigner) -> GotaAdapter {
             fetcher: gota_core::fetch::Fetcher::production(),
             photos: None,
             local_photos: None,
+            photo_queue: None,
         },
         true,
     ))

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod lambda;
 pub mod negotiate;
 pub mod openapi;
+pub mod photos;
 pub mod preconditions;
 pub mod recipes;
 pub mod routes;
@@ -60,6 +61,9 @@ pub struct ApiState {
     /// Standalone with photos in the data folder: the same objects as `photos`, for the routes
     /// that serve its upload and image URLs (`/uploads/{token}`, `/files/{token}`).
     pub local_photos: Option<Arc<LocalObjects>>,
+    /// Standalone with local photos: where received uploads go to be developed
+    /// ([`crate::photos::local_task`]); set by `startup::start_photo_task`.
+    pub photo_queue: Option<crate::photos::local_task::PhotoQueue>,
 }
 
 /// The HTTP API as one tower service: stage stripping in front of the router. Both
@@ -109,8 +113,9 @@ where
 /// 413s), the request span, the dev-auth origin guard, CORS, the request deadline, panic
 /// catching, the body limit.
 pub fn router(state: Arc<ApiState>) -> Router {
-    let dev_auth = state.dev_issuer.is_some();
-    let mut router = route_table(dev_auth)
+    let surface = Surface::of(&state);
+    let dev_auth = surface.dev_auth;
+    let mut router = route_table(surface)
         .into_router()
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT_BYTES))
@@ -149,24 +154,57 @@ async fn deadline(request: Request, next: Next) -> Response {
     }
 }
 
-/// Every operation the router serves (dev-auth routes only with `dev_auth`).
-fn route_table(dev_auth: bool) -> RouteTable {
-    let table = RouteTable::new()
+/// The optional groups of routes a router serves besides the API's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Surface {
+    /// `POST /dev/token` and the dev JWKS (standalone without a user pool).
+    pub dev_auth: bool,
+    /// The standalone server's own upload and image URLs (`/uploads/{token}`,
+    /// `/files/{token}`), served when photos are kept in the data folder.
+    pub local_photos: bool,
+}
+
+impl Surface {
+    /// What Lambda serves: neither group (`gota-api routes` and `gota-api openapi` print it).
+    pub const LAMBDA: Surface = Surface {
+        dev_auth: false,
+        local_photos: false,
+    };
+    /// Every route there is (a standalone server with dev auth and local photos).
+    pub const ALL: Surface = Surface {
+        dev_auth: true,
+        local_photos: true,
+    };
+
+    pub fn of(state: &ApiState) -> Surface {
+        Surface {
+            dev_auth: state.dev_issuer.is_some(),
+            local_photos: state.local_photos.is_some(),
+        }
+    }
+}
+
+/// Every operation the router serves on `surface`.
+fn route_table(surface: Surface) -> RouteTable {
+    let mut table = RouteTable::new()
         .route(Verb::Get, "/health", Access::Public, health)
         .undocumented(Verb::Get, "/openapi.json", Access::Public, openapi::serve)
         .merge(docs::routes())
         .merge(recipes::routes())
+        .merge(photos::routes())
         .merge(shopping::routes());
-    if dev_auth {
-        table.merge(dev::routes())
-    } else {
-        table
+    if surface.local_photos {
+        table = table.merge(photos::local_routes());
     }
+    if surface.dev_auth {
+        table = table.merge(dev::routes());
+    }
+    table
 }
 
-/// What [`router`] serves, as `gota-api routes` prints it (Lambda: no dev routes).
-pub fn operations(dev_auth: bool) -> Vec<Operation> {
-    route_table(dev_auth).operations()
+/// What [`router`] serves on `surface`, as `gota-api routes` prints it for Lambda.
+pub fn operations(surface: Surface) -> Vec<Operation> {
+    route_table(surface).operations()
 }
 
 /// CORS for browser clients.

@@ -5,6 +5,7 @@
 
 pub mod develop;
 pub mod local;
+pub mod local_task;
 pub mod post_policy;
 pub mod s3;
 
