@@ -125,3 +125,8 @@ pub const IMPORT_FINDING_CHARS_MAX: usize = 300;
 /// value lengths", DynamoDB Developer Guide, Service quotas). [`CONTENT_BYTES_MAX`] (350,000)
 /// plus the recipe's server fields plus this report stays under it.
 pub const IMPORT_REPORT_BYTES_MAX: usize = 32 * 1024;
+/// A `failed` photo's `reason`: at most this many characters. The worker writes it (never a
+/// client), from its own messages; the bound keeps a recipe's item inside DynamoDB's 400 KB
+/// with any reason ([`PhotoStatus::failed`](crate::photo::PhotoStatus::failed) cuts longer
+/// ones, and stores refuse to write one past it).
+pub const PHOTO_REASON_MAX: usize = 300;

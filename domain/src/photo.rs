@@ -10,7 +10,7 @@ use base64::Engine as _;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{Owner, RecipeId};
+use crate::{Owner, RecipeId, limits};
 
 /// One upload of a photo: a UUIDv7, new on every `POST /recipes/{id}/photo`.
 #[derive(
@@ -57,13 +57,246 @@ pub enum PhotoStatus {
     Failed { reason: String },
 }
 
-/// A recipe's photo.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl PhotoStatus {
+    /// A `Failed` status whose reason is cut to [`limits::PHOTO_REASON_MAX`] characters (and
+    /// never blank): what a store agrees to write ([`Photo::check`]).
+    pub fn failed(reason: &str) -> PhotoStatus {
+        let reason = reason.trim();
+        let reason = match reason.char_indices().nth(limits::PHOTO_REASON_MAX) {
+            Some((at, _)) => &reason[..at],
+            None => reason,
+        };
+        PhotoStatus::Failed {
+            reason: if reason.is_empty() {
+                "the image could not be processed".to_owned()
+            } else {
+                reason.to_owned()
+            },
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            PhotoStatus::Pending => "pending",
+            PhotoStatus::Ready { .. } => "ready",
+            PhotoStatus::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// A recipe's photo. Its JSON (doc/api.md, "The `photo` field") names the recipe in its
+/// `links`, so it is written through [`Photo::json`]; it reads back from that JSON (the
+/// stored form), `links` ignored, and a photo that breaks the status rules (an unknown status,
+/// `ready` without its size, `failed` without a reason, a field of another status) does not
+/// read at all.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "PhotoFields")]
 pub struct Photo {
     pub id: PhotoId,
     pub status: PhotoStatus,
     /// When the status last changed.
     pub updated_at: OffsetDateTime,
+}
+
+impl Photo {
+    /// The photo's JSON inside recipe `recipe`'s (its `links` name the recipe).
+    pub fn json(&self, recipe: RecipeId) -> PhotoJson<'_> {
+        PhotoJson {
+            photo: self,
+            recipe,
+        }
+    }
+
+    /// Whether a store may write this photo: a `failed` reason is 1 to
+    /// [`limits::PHOTO_REASON_MAX`] characters (the bound the item size relies on).
+    pub fn check(&self) -> Result<(), String> {
+        match &self.status {
+            PhotoStatus::Failed { reason }
+                if reason.trim().is_empty()
+                    || reason.chars().count() > limits::PHOTO_REASON_MAX =>
+            {
+                Err(format!(
+                    "a failed photo's reason must be 1 to {} characters (PhotoStatus::failed cuts it)",
+                    limits::PHOTO_REASON_MAX
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A [`Photo`]'s JSON: `id`, `status`, `reason` (failed), `width`, `height` and `links`
+/// (ready), `updated_at`.
+#[derive(Debug, Clone, Copy)]
+pub struct PhotoJson<'a> {
+    photo: &'a Photo,
+    recipe: RecipeId,
+}
+
+impl serde::Serialize for PhotoJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let photo = self.photo;
+        let mut out = serializer.serialize_struct("Photo", 7)?;
+        out.serialize_field("id", &photo.id)?;
+        out.serialize_field("status", photo.status.name())?;
+        match &photo.status {
+            PhotoStatus::Pending => {}
+            PhotoStatus::Ready { width, height } => {
+                out.serialize_field("width", width)?;
+                out.serialize_field("height", height)?;
+                out.serialize_field("links", &Links(self.recipe))?;
+            }
+            PhotoStatus::Failed { reason } => out.serialize_field("reason", reason)?,
+        }
+        out.serialize_field("updated_at", &Timestamp(photo.updated_at))?;
+        out.end()
+    }
+}
+
+/// The path of one rendition of recipe `recipe`'s photo, `/recipes/<id>/photo/<size>`.
+pub fn link(recipe: RecipeId, size: PhotoSize) -> String {
+    Link(recipe, size).to_string()
+}
+
+struct Link(RecipeId, PhotoSize);
+
+impl fmt::Display for Link {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "/recipes/{}/photo/{}", self.0, self.1.as_str())
+    }
+}
+
+impl serde::Serialize for Link {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Written straight into the output, no String per link.
+        serializer.collect_str(self)
+    }
+}
+
+/// `links`: every rendition's path, by size name.
+struct Links(RecipeId);
+
+impl serde::Serialize for Links {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(Some(PhotoSize::ALL.len()))?;
+        for size in PhotoSize::ALL {
+            map.serialize_entry(size.as_str(), &Link(self.0, size))?;
+        }
+        map.end()
+    }
+}
+
+struct Timestamp(OffsetDateTime);
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        crate::recipe::timestamp::serialize(&self.0, serializer)
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum StatusName {
+    Pending,
+    Ready,
+    Failed,
+}
+
+/// A photo's JSON, read by name; `links` (derived from the recipe) and unknown fields are
+/// skipped.
+#[derive(serde::Deserialize)]
+struct PhotoFields {
+    id: PhotoId,
+    status: StatusName,
+    reason: Option<String>,
+    width: Option<u32>,
+    height: Option<u32>,
+    #[serde(deserialize_with = "crate::recipe::timestamp::deserialize")]
+    updated_at: OffsetDateTime,
+}
+
+impl TryFrom<PhotoFields> for Photo {
+    type Error = String;
+
+    fn try_from(fields: PhotoFields) -> Result<Self, Self::Error> {
+        let status = match (fields.status, fields.reason, fields.width, fields.height) {
+            (StatusName::Pending, None, None, None) => PhotoStatus::Pending,
+            (StatusName::Ready, None, Some(width), Some(height)) => {
+                PhotoStatus::Ready { width, height }
+            }
+            (StatusName::Failed, Some(reason), None, None) if !reason.trim().is_empty() => {
+                PhotoStatus::Failed { reason }
+            }
+            _ => {
+                return Err(
+                    "a photo is pending, ready with its width and height, or failed with a \
+                     reason, and has no field of another status"
+                        .to_owned(),
+                );
+            }
+        };
+        Ok(Photo {
+            id: fields.id,
+            status,
+            updated_at: fields.updated_at,
+        })
+    }
+}
+
+/// The Photo schema of the OpenAPI document: [`Photo`]'s JSON (written by hand, through
+/// [`PhotoJson`]), described field by field.
+#[cfg(feature = "openapi")]
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(
+    as = Photo,
+    description = "A recipe's photo (server-controlled; see \"Photos\" in the API guide)."
+)]
+#[allow(dead_code, reason = "a schema only: never built")]
+pub struct PhotoSchema {
+    id: PhotoId,
+    status: PhotoStatusSchema,
+    /// `failed` only: why, for a person.
+    #[schema(nullable = false, min_length = 1, max_length = 300)]
+    reason: Option<String>,
+    /// `ready` only: pixels of the `original` rendition.
+    #[schema(nullable = false, minimum = 1)]
+    width: Option<u32>,
+    /// `ready` only: pixels of the `original` rendition.
+    #[schema(nullable = false, minimum = 1)]
+    height: Option<u32>,
+    /// `ready` only: the paths that answer 307 to each rendition.
+    #[schema(nullable = false)]
+    links: Option<PhotoLinksSchema>,
+    /// When the status last changed (RFC 3339, UTC, whole seconds).
+    #[schema(value_type = String, format = DateTime, example = "2026-12-03T14:00:00Z")]
+    updated_at: String,
+}
+
+/// Where the work on a photo stands.
+#[cfg(feature = "openapi")]
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = PhotoStatus, rename_all = "lowercase")]
+#[allow(dead_code, reason = "a schema only: never built")]
+pub enum PhotoStatusSchema {
+    Pending,
+    Ready,
+    Failed,
+}
+
+/// A ready photo's renditions: paths under the API's base URL answering 307 to the image.
+#[cfg(feature = "openapi")]
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = PhotoLinks)]
+#[allow(dead_code, reason = "a schema only: never built")]
+pub struct PhotoLinksSchema {
+    #[schema(example = "/recipes/0192c1c4-7a9e-7cc3-9a4e-2f7f3f0a9b11/photo/original")]
+    original: String,
+    #[schema(example = "/recipes/0192c1c4-7a9e-7cc3-9a4e-2f7f3f0a9b11/photo/medium")]
+    medium: String,
+    #[schema(example = "/recipes/0192c1c4-7a9e-7cc3-9a4e-2f7f3f0a9b11/photo/thumb")]
+    thumb: String,
 }
 
 /// The renditions the worker makes, by the name used in paths, keys and the CLI.

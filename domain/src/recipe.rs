@@ -14,7 +14,7 @@ use crate::{Owner, RecipeContent, RecipeId, ValidationErrors};
 /// key attributes, or fields a newer server added), since a recipe is never read from a
 /// client; the strict reading of client bodies is [`RecipeInput`]'s. Stores read through
 /// [`FromStore`], which trusts what this release wrote.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "RecipeFields")]
 #[cfg_attr(
@@ -30,18 +30,50 @@ pub struct Recipe {
     #[cfg_attr(feature = "openapi", schema(minimum = 1, example = 1))]
     pub version: u64,
     /// RFC 3339, UTC, whole seconds.
-    #[serde(serialize_with = "timestamp::serialize")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime, example = "2026-11-23T12:00:00Z"))]
     pub created_at: OffsetDateTime,
     /// RFC 3339, UTC, whole seconds.
-    #[serde(serialize_with = "timestamp::serialize")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime, example = "2026-11-23T12:00:00Z"))]
     pub updated_at: OffsetDateTime,
-    /// The recipe's photo, if it has one (server-controlled; issue 15).
-    // TODO(issue 15, photo-store helper): serialized and read back as doc/api.md's "Photos".
-    #[serde(skip)]
-    #[cfg_attr(feature = "openapi", schema(ignore))]
+    /// The recipe's photo; absent while it has none. Server-controlled: never accepted in a
+    /// recipe body, kept by PUT and PATCH.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<crate::photo::PhotoSchema>, nullable = false)
+    )]
     pub photo: Option<crate::photo::Photo>,
+}
+
+/// A recipe's JSON, borrowed: the fields in the contract's order, the photo last (its `links`
+/// name the recipe, so `Recipe` cannot derive its own `Serialize`).
+#[derive(Serialize)]
+struct RecipeJson<'a> {
+    id: RecipeId,
+    #[serde(flatten)]
+    content: &'a RecipeContent,
+    owner: &'a Owner,
+    version: u64,
+    #[serde(serialize_with = "timestamp::serialize")]
+    created_at: OffsetDateTime,
+    #[serde(serialize_with = "timestamp::serialize")]
+    updated_at: OffsetDateTime,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    photo: Option<crate::photo::PhotoJson<'a>>,
+}
+
+impl Serialize for Recipe {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        RecipeJson {
+            id: self.id,
+            content: &self.content,
+            owner: &self.owner,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            photo: self.photo.as_ref().map(|photo| photo.json(self.id)),
+        }
+        .serialize(serializer)
+    }
 }
 
 /// What a recipe's JSON holds, by name: the server-controlled fields, the stored form's
@@ -59,6 +91,8 @@ struct RecipeFields {
     created_at: OffsetDateTime,
     #[serde(deserialize_with = "timestamp::deserialize")]
     updated_at: OffsetDateTime,
+    /// Absent for a recipe without a photo (nothing to read, nothing allocated).
+    photo: Option<crate::photo::Photo>,
     /// Written by stores only ([`ToStore`]); absent from items written before it existed.
     /// Any JSON: a marker this release does not know (a later one may write another type)
     /// means full validation, never a failed read.
@@ -108,7 +142,7 @@ impl RecipeFields {
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
-            photo: None,
+            photo: self.photo,
         })
     }
 }
@@ -427,6 +461,161 @@ mod tests {
         let mut json = serde_json::to_value(recipe()).unwrap();
         json["created_at"] = Value::from("yesterday");
         assert!(serde_json::from_value::<Recipe>(json).is_err());
+    }
+
+    // --- the photo ------------------------------------------------------------------
+
+    fn with_photo(status: crate::photo::PhotoStatus) -> Recipe {
+        Recipe {
+            photo: Some(crate::photo::Photo {
+                id: "0193a1b2-5c3d-7e4f-8a9b-0c1d2e3f4a5b".parse().unwrap(),
+                status,
+                updated_at: datetime!(2026-12-03 14:00:00.5 +01:00),
+            }),
+            ..recipe()
+        }
+    }
+
+    fn ready() -> Recipe {
+        with_photo(crate::photo::PhotoStatus::Ready {
+            width: 4032,
+            height: 3024,
+        })
+    }
+
+    #[test]
+    fn a_photo_is_written_as_the_contract_says_for_each_status() {
+        use crate::photo::PhotoStatus;
+        let id = "0193a1b2-5c3d-7e4f-8a9b-0c1d2e3f4a5b";
+        let base = "/recipes/0192c1c4-7a9e-7cc3-9a4e-2f7f3f0a9b11/photo";
+        assert_eq!(
+            serde_json::to_value(with_photo(PhotoStatus::Pending)).unwrap()["photo"],
+            json!({"id": id, "status": "pending", "updated_at": "2026-12-03T13:00:00Z"})
+        );
+        assert_eq!(
+            serde_json::to_value(ready()).unwrap()["photo"],
+            json!({"id": id, "status": "ready", "width": 4032, "height": 3024,
+                "links": {"original": format!("{base}/original"), "medium": format!("{base}/medium"),
+                    "thumb": format!("{base}/thumb")},
+                "updated_at": "2026-12-03T13:00:00Z"})
+        );
+        assert_eq!(
+            serde_json::to_value(with_photo(PhotoStatus::failed("  over 50 megapixels "))).unwrap()
+                ["photo"],
+            json!({"id": id, "status": "failed", "reason": "over 50 megapixels",
+                "updated_at": "2026-12-03T13:00:00Z"})
+        );
+        let text = serde_json::to_string(&ready()).unwrap();
+        let (before, after) = text.split_once(r#","photo":"#).unwrap();
+        assert!(before.contains(r#""updated_at":"#), "{text}");
+        assert!(after.ends_with("}}"), "the photo is the last field: {text}");
+        assert!(
+            !serde_json::to_string(&recipe()).unwrap().contains("photo"),
+            "no photo, no field"
+        );
+    }
+
+    #[test]
+    fn a_photo_survives_both_readings_and_its_links_are_not_read() {
+        use crate::photo::PhotoStatus;
+        let photo_at = |r: &Recipe| r.photo.as_ref().unwrap().updated_at;
+        for recipe in [
+            with_photo(PhotoStatus::Pending),
+            ready(),
+            with_photo(PhotoStatus::failed("not an image")),
+        ] {
+            let mut json = stored(&recipe);
+            if json["photo"].get("links").is_some() {
+                json["photo"]["links"] = json!({"original": "https://elsewhere.example/x"});
+            }
+            let trusted = from_store(json.clone()).unwrap();
+            let full: Recipe = serde_json::from_value(json).unwrap();
+            assert_eq!(photo_at(&trusted), datetime!(2026-12-03 13:00:00 UTC));
+            let expected = Recipe {
+                photo: recipe.photo.clone().map(|mut p| {
+                    p.updated_at = datetime!(2026-12-03 13:00:00 UTC);
+                    p
+                }),
+                ..recipe
+            };
+            assert_eq!(trusted, expected);
+            assert_eq!(full, expected);
+            // The links it writes are built from the recipe, never the stored ones.
+            let again = serde_json::to_value(&trusted).unwrap();
+            assert_eq!(again, serde_json::to_value(&expected).unwrap());
+        }
+    }
+
+    #[test]
+    fn a_malformed_photo_is_a_read_error_on_both_readings() {
+        let broken: &[(&str, Value)] = &[
+            ("unknown status", json!({"status": "done"})),
+            (
+                "ready without a width",
+                json!({"status": "ready", "width": null}),
+            ),
+            (
+                "failed without a reason",
+                json!({"status": "failed", "reason": null}),
+            ),
+            (
+                "failed with a blank reason",
+                json!({"status": "failed", "reason": " "}),
+            ),
+            (
+                "pending with a reason",
+                json!({"status": "pending", "reason": "x"}),
+            ),
+            (
+                "ready with a reason",
+                json!({"status": "ready", "reason": "x"}),
+            ),
+            ("no id", json!({"id": null})),
+            ("a bad id", json!({"id": "photo-1"})),
+            ("no timestamp", json!({"updated_at": null})),
+            ("a negative width", json!({"width": -1})),
+        ];
+        for (what, change) in broken {
+            let mut json = stored(&ready());
+            for (key, value) in change.as_object().unwrap() {
+                if value.is_null() {
+                    json["photo"].as_object_mut().unwrap().remove(key);
+                } else {
+                    json["photo"][key] = value.clone();
+                }
+            }
+            assert!(from_store(json.clone()).is_err(), "trusted: {what}");
+            assert!(
+                serde_json::from_value::<Recipe>(json).is_err(),
+                "full: {what}"
+            );
+        }
+        let mut json = stored(&ready());
+        json["photo"] = json!("ready");
+        assert!(from_store(json).is_err(), "a photo is an object");
+    }
+
+    #[test]
+    fn a_failed_reason_is_cut_to_its_limit_and_a_longer_one_is_not_storable() {
+        use crate::photo::{Photo, PhotoStatus};
+        let long = "é".repeat(crate::limits::PHOTO_REASON_MAX + 5);
+        let PhotoStatus::Failed { reason } = PhotoStatus::failed(&long) else {
+            panic!("failed")
+        };
+        assert_eq!(reason.chars().count(), crate::limits::PHOTO_REASON_MAX);
+        let photo = |status| Photo {
+            id: crate::photo::PhotoId::new(),
+            status,
+            updated_at: now_utc(),
+        };
+        assert!(photo(PhotoStatus::Failed { reason }).check().is_ok());
+        assert!(photo(PhotoStatus::Failed { reason: long }).check().is_err());
+        assert!(
+            photo(PhotoStatus::Failed { reason: " ".into() })
+                .check()
+                .is_err()
+        );
+        assert!(photo(PhotoStatus::Pending).check().is_ok());
     }
 
     // --- the stored form (ADR 0025) ---------------------------------------------------

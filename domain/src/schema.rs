@@ -57,6 +57,20 @@ impl utoipa::PartialSchema for RecipeId {
 }
 impl utoipa::ToSchema for RecipeId {}
 
+impl utoipa::PartialSchema for crate::photo::PhotoId {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::Custom("uuid".to_owned())))
+            .description(Some(
+                "The upload this photo is: a UUIDv7, new on every `POST /recipes/{id}/photo`.",
+            ))
+            .examples(["0193a1b2-5c3d-7e4f-8a9b-0c1d2e3f4a5b"])
+            .into()
+    }
+}
+impl utoipa::ToSchema for crate::photo::PhotoId {}
+
 impl utoipa::PartialSchema for Servings {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()

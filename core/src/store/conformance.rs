@@ -20,6 +20,7 @@ use super::{
     ClaimOutcome, ExistingClaim, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, ListFilter,
     ListQuery, RecipeStore, Refusal, Scope, StoreError, StoredResponse,
 };
+use gota_domain::photo::{Photo, PhotoId, PhotoStatus};
 use gota_domain::{
     IngredientName, Owner, Recipe, RecipeContent, RecipeId, RecipeInput, SearchText, Tag, now_utc,
 };
@@ -71,10 +72,15 @@ pub async fn run_all<S: RecipeStore>(store: &S) {
     idempotency_claims_are_exclusive_scoped_and_replayable(store).await;
     idempotency_claims_expire(store).await;
     releasing_a_key_frees_only_the_claim_that_took_it(store).await;
+    a_photo_moves_through_its_statuses_one_version_at_a_time(store).await;
+    a_refused_or_unchanged_photo_writes_nothing(store).await;
+    photo_changes_respect_scope(store).await;
+    content_changes_keep_the_photo_and_photo_changes_keep_the_content(store).await;
 }
 
 /// Concurrency rules, which need a store shared across tasks.
 pub async fn run_concurrency<S: RecipeStore>(store: Arc<S>) {
+    a_photo_change_racing_content_changes_loses_none_of_them(Arc::clone(&store)).await;
     racing_unconditional_updates_all_land_once_each(Arc::clone(&store)).await;
     racing_dependent_updates_lose_nothing(Arc::clone(&store)).await;
     racing_pinned_updates_have_exactly_one_winner(Arc::clone(&store)).await;
@@ -1468,4 +1474,346 @@ pub async fn a_refused_write_leaves_the_writes_racing_it_alone<S: RecipeStore>(s
         },
         "the refused create did not complete the key its successor holds"
     );
+}
+
+// --- photos ----------------------------------------------------------------------------
+
+fn photo(id: PhotoId, status: PhotoStatus) -> Photo {
+    Photo {
+        id,
+        status,
+        updated_at: now_utc(),
+    }
+}
+
+/// A new upload's photo, as `POST /recipes/{id}/photo` makes it.
+pub fn pending_photo() -> Photo {
+    photo(PhotoId::new(), PhotoStatus::Pending)
+}
+
+/// Sets `to` (whatever is stored), expecting a write.
+async fn set_photo<S: RecipeStore>(
+    store: &S,
+    recipe: &Recipe,
+    scope: Scope<'_>,
+    to: Option<Photo>,
+) -> (Recipe, Option<Photo>) {
+    store
+        .update_photo(recipe.id, scope, &|_| Ok(to.clone()))
+        .await
+        .expect("update_photo")
+        .expect("not refused")
+}
+
+pub async fn a_photo_moves_through_its_statuses_one_version_at_a_time<S: RecipeStore>(store: &S) {
+    let pia = owner(&unique("pia"));
+    let recipe = sample_recipe(pia.as_str(), "Photographed");
+    store.create(&recipe, None).await.unwrap();
+    let id = PhotoId::new();
+    let pending = photo(id, PhotoStatus::Pending);
+    let ready = photo(
+        id,
+        PhotoStatus::Ready {
+            width: 4032,
+            height: 3024,
+        },
+    );
+    let failed = photo(id, PhotoStatus::failed("not a JPEG, PNG or WebP image"));
+
+    let mut previous = recipe.clone();
+    let mut stored_photo = None;
+    for (step, next_photo) in [
+        ("pending", Some(pending)),
+        ("ready", Some(ready)),
+        ("failed", Some(failed)),
+        ("removed", None),
+    ] {
+        let shown = std::sync::Mutex::new(Vec::new());
+        let (written, replaced) = store
+            .update_photo(recipe.id, Scope::Owner(&pia), &|current| {
+                shown.lock().unwrap().push(current.clone());
+                Ok(next_photo.clone())
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            shown.into_inner().unwrap(),
+            vec![previous.clone()],
+            "{step}: the change sees the stored recipe"
+        );
+        assert_eq!(
+            replaced, stored_photo,
+            "{step}: the photo it replaced comes back"
+        );
+        assert_eq!(
+            written.photo, next_photo,
+            "{step}: the new photo is written"
+        );
+        assert_eq!(
+            written.version,
+            previous.version + 1,
+            "{step}: a photo change is one version"
+        );
+        assert!(
+            written.updated_at >= previous.updated_at,
+            "{step}: never before the last change"
+        );
+        assert_eq!(
+            (
+                &written.content,
+                &written.owner,
+                written.created_at,
+                written.id
+            ),
+            (&recipe.content, &recipe.owner, recipe.created_at, recipe.id),
+            "{step}: content, owner and creation time never change"
+        );
+        assert_eq!(
+            store.get(recipe.id, Scope::Owner(&pia)).await.unwrap(),
+            Some(written.clone()),
+            "{step}: update_photo stores what it returns"
+        );
+        stored_photo = written.photo.clone();
+        previous = written;
+    }
+    assert_eq!(previous.version, 5, "four changes, four versions");
+}
+
+pub async fn a_refused_or_unchanged_photo_writes_nothing<S: RecipeStore>(store: &S) {
+    let quinn = owner(&unique("quinn"));
+    let recipe = sample_recipe(quinn.as_str(), "Unmoved");
+    store.create(&recipe, None).await.unwrap();
+    let (v2, _) = set_photo(
+        store,
+        &recipe,
+        Scope::Owner(&quinn),
+        Some(photo(PhotoId::new(), PhotoStatus::Pending)),
+    )
+    .await;
+
+    let refused = store
+        .update_photo(recipe.id, Scope::Owner(&quinn), &|_| Err(refuse()))
+        .await
+        .unwrap();
+    assert!(
+        refused.as_ref().is_err_and(is_refused),
+        "the change's refusal comes back as it was: {refused:?}"
+    );
+    assert_eq!(
+        store.get(recipe.id, Scope::Any).await.unwrap(),
+        Some(v2.clone()),
+        "a refused photo change writes nothing"
+    );
+
+    let (same, replaced) = store
+        .update_photo(recipe.id, Scope::Owner(&quinn), &|current| {
+            Ok(current.photo.clone())
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        same, v2,
+        "an equal photo writes nothing and keeps the version"
+    );
+    assert_eq!(
+        replaced, None,
+        "nothing was replaced: the stored photo's objects are still its"
+    );
+    assert_eq!(
+        store.get(recipe.id, Scope::Any).await.unwrap(),
+        Some(v2.clone())
+    );
+
+    let without = sample_recipe(quinn.as_str(), "No photo");
+    store.create(&without, None).await.unwrap();
+    let (unchanged, replaced) = set_photo(store, &without, Scope::Owner(&quinn), None).await;
+    assert_eq!(
+        (unchanged, replaced),
+        (without, None),
+        "removing a photo a recipe does not have writes nothing"
+    );
+
+    let unwritable = photo(
+        PhotoId::new(),
+        PhotoStatus::Failed {
+            reason: "x".repeat(gota_domain::limits::PHOTO_REASON_MAX + 1),
+        },
+    );
+    let refused = store
+        .update_photo(recipe.id, Scope::Owner(&quinn), &|_| {
+            Ok(Some(unwritable.clone()))
+        })
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Unexpected(_))),
+        "a reason past its limit is a bug, not a write: {refused:?}"
+    );
+    assert_eq!(
+        store.get(recipe.id, Scope::Any).await.unwrap(),
+        Some(v2),
+        "and nothing is written"
+    );
+}
+
+pub async fn photo_changes_respect_scope<S: RecipeStore>(store: &S) {
+    let rosa = owner(&unique("rosa"));
+    let recipe = sample_recipe(rosa.as_str(), "Private picture");
+    store.create(&recipe, None).await.unwrap();
+    let stolen = Some(photo(PhotoId::new(), PhotoStatus::Pending));
+    let foreign = store
+        .update_photo(recipe.id, Scope::Owner(&owner(&unique("sam"))), &|_| {
+            Ok(stolen.clone())
+        })
+        .await;
+    assert!(
+        matches!(foreign, Err(StoreError::NotFound)),
+        "someone else's recipe is NotFound: {foreign:?}"
+    );
+    let missing = store
+        .update_photo(RecipeId::new(), Scope::Any, &|_| Ok(stolen.clone()))
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound)),
+        "a missing recipe is NotFound: {missing:?}"
+    );
+    assert_eq!(
+        store.get(recipe.id, Scope::Any).await.unwrap(),
+        Some(recipe.clone()),
+        "nothing was written"
+    );
+    // The worker's scope: it finds the recipe from the object key alone.
+    let (moderated, _) = set_photo(store, &recipe, Scope::Any, stolen.clone()).await;
+    assert_eq!(
+        (moderated.version, &moderated.owner, &moderated.photo),
+        (2, &rosa, &stolen),
+        "Scope::Any sets the photo and keeps the owner"
+    );
+}
+
+pub async fn content_changes_keep_the_photo_and_photo_changes_keep_the_content<S: RecipeStore>(
+    store: &S,
+) {
+    let tess = owner(&unique("tess"));
+    searched_once(store, &tess).await;
+    let recipe = searchable_recipe(
+        tess.as_str(),
+        "Saffron risotto",
+        "golden rice",
+        &["arborio"],
+        &["italian"],
+    );
+    store.create(&recipe, None).await.unwrap();
+    let ready = Some(photo(
+        PhotoId::new(),
+        PhotoStatus::Ready {
+            width: 640,
+            height: 480,
+        },
+    ));
+    set_photo(store, &recipe, Scope::Owner(&tess), ready.clone()).await;
+    let found = |q: &'static str| {
+        let tess = tess.clone();
+        async move { titles(store, &tess, &search(q)).await }
+    };
+    assert_eq!(
+        found("saffron").await,
+        vec!["Saffron risotto"],
+        "a photo change leaves the recipe in the search index"
+    );
+    assert_eq!(found("arborio").await, vec!["Saffron risotto"]);
+
+    let renamed = store
+        .update(recipe.id, Scope::Owner(&tess), &|current| {
+            let mut input = current.content.to_input();
+            input.title = Some("Golden risotto".to_owned());
+            Ok(RecipeContent::parse(input).unwrap())
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renamed.version, 3);
+    assert_eq!(
+        renamed.photo, ready,
+        "a content change (PUT, PATCH) keeps the photo"
+    );
+    assert_eq!(
+        store.get(recipe.id, Scope::Any).await.unwrap(),
+        Some(renamed.clone()),
+        "and stores it"
+    );
+    assert_eq!(found("golden").await, vec!["Golden risotto"]);
+    assert!(found("saffron").await.is_empty(), "the old title is gone");
+
+    let (cleared, replaced) = set_photo(store, &recipe, Scope::Owner(&tess), None).await;
+    assert_eq!(replaced, ready);
+    assert_eq!(cleared.content, renamed.content);
+    assert_eq!(found("golden").await, vec!["Golden risotto"]);
+}
+
+/// Content changes racing the photo change: a few, so the photo's write meets a lost race
+/// (on moto, whose transactions copy the table, thirty would spend the write budget).
+const PHOTO_RACERS: u64 = 6;
+
+pub async fn a_photo_change_racing_content_changes_loses_none_of_them<S: RecipeStore>(
+    store: Arc<S>,
+) {
+    let uma = owner(&unique("uma"));
+    let recipe = sample_recipe(uma.as_str(), "Raced picture");
+    store.create(&recipe, None).await.unwrap();
+    let shot = Some(photo(PhotoId::new(), PhotoStatus::Pending));
+    let mut contents = Vec::new();
+    for n in 0..PHOTO_RACERS {
+        let store = Arc::clone(&store);
+        let uma_for_task = uma.clone();
+        contents.push(tokio::spawn(async move {
+            let suffix = format!("p{n}");
+            let uma = uma_for_task;
+            store
+                .update(recipe.id, Scope::Owner(&uma), &|current| {
+                    Ok(appended(current, &suffix))
+                })
+                .await
+        }));
+    }
+    let photo_task = {
+        let store = Arc::clone(&store);
+        let shot = shot.clone();
+        tokio::spawn(async move {
+            store
+                // The worker's scope, as the worker uses it.
+                .update_photo(recipe.id, Scope::Any, &|_| Ok(shot.clone()))
+                .await
+        })
+    };
+    for task in contents {
+        let outcome = task.await.unwrap();
+        assert!(
+            matches!(outcome, Ok(Ok(_))),
+            "a racing content change must land, got {outcome:?}"
+        );
+    }
+    let outcome = photo_task.await.unwrap();
+    assert!(
+        matches!(outcome, Ok(Ok(_))),
+        "the racing photo change must land, got {outcome:?}"
+    );
+    let last = store.get(recipe.id, Scope::Any).await.unwrap().unwrap();
+    assert_eq!(
+        last.version,
+        1 + PHOTO_RACERS + 1,
+        "every change is one version, none lost"
+    );
+    assert_eq!(last.photo, shot, "the photo change was not overwritten");
+    let description = serde_json::to_value(last.content.to_input()).unwrap()["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for n in 0..PHOTO_RACERS {
+        assert!(
+            description.split(' ').any(|word| word == format!("p{n}")),
+            "content change p{n} survived the photo change: {description:?}"
+        );
+    }
 }

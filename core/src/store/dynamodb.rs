@@ -39,9 +39,10 @@ use time::OffsetDateTime;
 
 use super::{
     Change, Check, ClaimOutcome, ExistingClaim, IdempotencyClaim, IdempotencyRecord,
-    IdempotencyScope, IndexQuery, ListQuery, Page, RecipeStore, Refusal, Scope, StoreError,
-    StoredResponse, next_version,
+    IdempotencyScope, IndexQuery, ListQuery, Page, PhotoChange, RecipeStore, Refusal, Scope,
+    StoreError, StoredResponse, next_photo_version, next_version,
 };
+use gota_domain::photo::Photo;
 use gota_domain::{FromStore, Owner, Recipe, RecipeId, ToStore};
 
 /// The table's shape, shared by `create-table`, `table-schema` and (through the latter) the
@@ -127,9 +128,11 @@ fn n(value: impl Into<i128>) -> AttributeValue {
 struct RecipeItem<'a> {
     pk: String,
     sk: String,
-    /// [`INDEXED`]: this item's search postings were written in the same transaction.
-    #[serde(rename = "search_index")]
-    indexed: u8,
+    /// [`INDEXED`]: this item's search postings were written in the same transaction. Absent
+    /// only where a photo change rewrites a recipe of a release before the index (its
+    /// postings are still the backfill's to write).
+    #[serde(rename = "search_index", skip_serializing_if = "Option::is_none")]
+    indexed: Option<u8>,
     #[serde(flatten)]
     recipe: ToStore<'a>,
 }
@@ -248,10 +251,18 @@ pub(super) fn decode_recipe(item: HashMap<String, AttributeValue>) -> Result<Rec
 }
 
 pub(super) fn recipe_item(recipe: &Recipe) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    recipe_item_marked(recipe, true)
+}
+
+/// The recipe's item, with the [`INDEXED`] mark or without it.
+fn recipe_item_marked(
+    recipe: &Recipe,
+    indexed: bool,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
     to_item(RecipeItem {
         pk: owner_pk(&recipe.owner),
         sk: recipe_sk(recipe.id),
-        indexed: 1,
+        indexed: indexed.then_some(1),
         recipe: recipe.to_store(),
     })
     .map_err(unexpected)
@@ -1235,6 +1246,62 @@ impl RecipeStore for DynamoStore {
             };
             lost_race(deadline)?;
             current = self.current(&pk, id, lost).await?;
+        }
+    }
+
+    /// One conditional `PutItem` of the whole item over the version `change` saw: the same
+    /// attributes `update` writes, the content as stored, so no search posting moves (and the
+    /// [`INDEXED`] mark stays as it was: a recipe of a release before the index keeps waiting
+    /// for the backfill, which would skip it once marked).
+    #[tracing::instrument(skip(self, scope, change), level = "debug")]
+    async fn update_photo(
+        &self,
+        id: RecipeId,
+        scope: Scope<'_>,
+        change: &PhotoChange<'_>,
+    ) -> Result<Result<(Recipe, Option<Photo>), Refusal>, StoreError> {
+        use aws_sdk_dynamodb::operation::put_item::PutItemError;
+        let Located { pk, item } = self.locate(id, scope).await?.ok_or(StoreError::NotFound)?;
+        let deadline = Instant::now() + WRITE_BUDGET;
+        let (mut current, mut indexed) = self.current_marked(&pk, id, item).await?;
+        loop {
+            let photo = match change(&current) {
+                Ok(photo) => photo,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            let Some((next, replaced)) = next_photo_version(&current, photo)? else {
+                // Nothing replaced: the stored photo stays (and so do its objects).
+                return Ok(Ok((current, None)));
+            };
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(recipe_item_marked(&next, indexed)?))
+                // Only over the version `change` saw; a missing item has no version.
+                .condition_expression("#version = :expected")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":expected", n(current.version))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            let lost = match result {
+                Ok(_) => return Ok(Ok((next, replaced))),
+                Err(error) => match error.as_service_error() {
+                    Some(PutItemError::ConditionalCheckFailedException(e)) => e.item().cloned(),
+                    // "A PutItem, UpdateItem, or DeleteItem request for an item conflicts with
+                    // an ongoing TransactWriteItems request that includes the same item" and
+                    // fails with TransactionConflictException (DynamoDB Developer Guide,
+                    // "Transaction conflict handling in DynamoDB"): an `update` of the same
+                    // recipe in flight, so a lost race like any other; read again.
+                    Some(e) if e.code() == Some("TransactionConflictException") => None,
+                    _ => return Err(classify(error)),
+                },
+            };
+            lost_race(deadline)?;
+            (current, indexed) = self.current_marked(&pk, id, lost).await?;
         }
     }
 

@@ -24,9 +24,10 @@ use time::OffsetDateTime;
 
 use super::{
     Change, Check, ClaimOutcome, IdempotencyClaim, IdempotencyRecord, IdempotencyScope, IndexQuery,
-    ListFilter, ListQuery, Page, RecipeStore, Refusal, Scope, StoreError, StoredResponse,
-    next_version,
+    ListFilter, ListQuery, Page, PhotoChange, RecipeStore, Refusal, Scope, StoreError,
+    StoredResponse, next_photo_version, next_version,
 };
+use gota_domain::photo::Photo;
 use gota_domain::{FromStore, Owner, Recipe, RecipeId};
 use search::SEARCH;
 use writer::{CompletedKey, Op, Outcome, Turn, Writer, WriterState};
@@ -289,6 +290,38 @@ impl RecipeStore for EmbeddedStore {
         };
         self.write(op, turn).await?;
         Ok(Ok(next))
+    }
+
+    #[tracing::instrument(skip(self, scope, change), level = "debug")]
+    async fn update_photo(
+        &self,
+        id: RecipeId,
+        scope: Scope<'_>,
+        change: &PhotoChange<'_>,
+    ) -> Result<Result<(Recipe, Option<Photo>), Refusal>, StoreError> {
+        // The same turn as `update`: a photo and a content change of one recipe queue up.
+        let turn = self.turn(id).await;
+        let Some(current) = self.get(id, scope).await? else {
+            return Err(StoreError::NotFound);
+        };
+        let photo = match change(&current) {
+            Ok(photo) => photo,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let Some((next, replaced)) = next_photo_version(&current, photo)? else {
+            // Nothing replaced: the stored photo stays (and so do its objects).
+            return Ok(Ok((current, None)));
+        };
+        let op = Op::Replace {
+            id: id.to_string(),
+            expected: current.version,
+            bytes: encode(&next.to_store())?,
+            // The content is unchanged, so are its postings.
+            stale: Vec::new(),
+            fresh: Vec::new(),
+        };
+        self.write(op, turn).await?;
+        Ok(Ok((next, replaced)))
     }
 
     #[tracing::instrument(skip(self, scope, check), level = "debug")]

@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use gota_domain::photo::Photo;
 use gota_domain::search;
 use gota_domain::{IngredientName, Owner, Recipe, RecipeContent, RecipeId, SearchText, Tag};
 
@@ -202,8 +203,7 @@ pub type Refusal = Box<dyn std::error::Error + Send + Sync>;
 pub type Change<'a> = dyn Fn(&Recipe) -> Result<RecipeContent, Refusal> + Send + Sync + 'a;
 
 /// A recipe's new photo (`None`: no photo), computed from the recipe as currently stored.
-pub type PhotoChange<'a> =
-    dyn Fn(&Recipe) -> Result<Option<gota_domain::photo::Photo>, Refusal> + Send + Sync + 'a;
+pub type PhotoChange<'a> = dyn Fn(&Recipe) -> Result<Option<Photo>, Refusal> + Send + Sync + 'a;
 
 /// Whether a recipe, as currently stored, may be deleted.
 pub type Check<'a> = dyn Fn(&Recipe) -> Result<(), Refusal> + Send + Sync + 'a;
@@ -220,6 +220,30 @@ pub fn next_version(current: &Recipe, content: RecipeContent) -> Option<Recipe> 
         updated_at: gota_domain::now_utc().max(current.updated_at),
         ..current.clone()
     })
+}
+
+/// `current` with `photo`, one version on, and the photo it replaces; `None` when the photo
+/// is unchanged (no write). A photo no store may write ([`Photo::check`]) is a bug, reported
+/// as one.
+pub fn next_photo_version(
+    current: &Recipe,
+    photo: Option<Photo>,
+) -> Result<Option<(Recipe, Option<Photo>)>, StoreError> {
+    if photo == current.photo {
+        return Ok(None);
+    }
+    if let Some(photo) = &photo {
+        photo.check().map_err(|e| {
+            StoreError::Unexpected(anyhow::anyhow!("refusing to store a photo: {e}"))
+        })?;
+    }
+    let next = Recipe {
+        version: current.version + 1,
+        updated_at: gota_domain::now_utc().max(current.updated_at),
+        photo,
+        ..current.clone()
+    };
+    Ok(Some((next, current.photo.clone())))
 }
 
 /// How a storage operation failed, in the terms the API cares about.
@@ -296,19 +320,14 @@ pub trait RecipeStore: Send + Sync + std::fmt::Debug + 'static {
     /// as `update` (same scope, race and refusal rules): a photo equal to the stored one
     /// writes nothing; any other moves `version` by one and `updated_at`, and leaves the
     /// content (and its search postings) as they are. Returns the recipe as written and the
-    /// photo it replaced (whose objects the caller deletes).
+    /// photo it replaced (whose objects the caller deletes; `None` when nothing was written:
+    /// the stored photo is still the recipe's).
     async fn update_photo(
         &self,
         id: RecipeId,
         scope: Scope<'_>,
         change: &PhotoChange<'_>,
-    ) -> Result<Result<(Recipe, Option<gota_domain::photo::Photo>), Refusal>, StoreError> {
-        // TODO(issue 15, photo-store helper): implemented by each store; this default goes.
-        let _ = (id, scope, change);
-        Err(StoreError::Unexpected(anyhow::anyhow!(
-            "photos are not built in this store yet"
-        )))
-    }
+    ) -> Result<Result<(Recipe, Option<Photo>), Refusal>, StoreError>;
 
     /// Atomically claims an idempotency key, or reports who has it.
     async fn claim_idempotency_key(

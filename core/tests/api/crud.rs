@@ -565,3 +565,59 @@ async fn browsers_may_call_from_any_origin_and_read_the_validators() {
             .contains("PATCH")
     );
 }
+
+#[tokio::test]
+async fn put_and_patch_keep_the_photo_and_every_answer_shows_it() {
+    use gota_core::store::embedded::EmbeddedStore;
+    use gota_core::store::{RecipeStore, Scope};
+    let store = std::sync::Arc::new(EmbeddedStore::in_memory().expect("store"));
+    let t = spawn_app_with_store(store.clone());
+    let token = t.token("alice");
+    let created = t.create(&token, recipe("Pictured")).await;
+    let id: gota_domain::RecipeId = id_of(&created).parse().unwrap();
+    let owner = gota_domain::Owner::parse("alice").unwrap();
+    let (shot, _) = store
+        .update_photo(id, Scope::Owner(&owner), &|_| {
+            Ok(Some(gota_domain::photo::Photo {
+                id: gota_domain::photo::PhotoId::new(),
+                status: gota_domain::photo::PhotoStatus::Ready {
+                    width: 640,
+                    height: 480,
+                },
+                updated_at: gota_domain::now_utc(),
+            }))
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let photo = serde_json::to_value(&shot).unwrap()["photo"].clone();
+    assert_eq!(
+        photo["links"]["thumb"],
+        format!("/recipes/{id}/photo/thumb"),
+        "{photo}"
+    );
+    let uri = format!("/recipes/{id}");
+    let got = t.call("GET", &uri, Some(&token), None).await;
+    assert_eq!(got.body["photo"], photo, "GET shows the photo");
+    assert_eq!(got.body["version"], 2);
+
+    let put = t
+        .call("PUT", &uri, Some(&token), Some(recipe("Pictured, again")))
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.body);
+    assert_eq!(put.body["photo"], photo, "PUT keeps the photo");
+    let patched = t
+        .call_with(
+            "PATCH",
+            &uri,
+            Some(&token),
+            Some(json!({"title": "Pictured, patched"})),
+            &[("content-type", "application/merge-patch+json")],
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert_eq!(patched.body["photo"], photo, "PATCH keeps the photo");
+    assert_eq!(patched.body["version"], 4);
+    let listed = t.call("GET", "/recipes", Some(&token), None).await;
+    assert_eq!(listed.body["items"][0]["photo"], photo, "lists show it too");
+}

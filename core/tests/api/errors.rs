@@ -54,7 +54,14 @@ async fn unknown_and_server_controlled_fields_are_400s() {
     let reply = t.call("POST", "/recipes", Some(&token), Some(nested)).await;
     assert_problem(&reply, StatusCode::BAD_REQUEST);
 
-    for field in ["id", "owner", "version", "created_at", "updated_at"] {
+    for field in [
+        "id",
+        "owner",
+        "version",
+        "created_at",
+        "updated_at",
+        "photo",
+    ] {
         let mut body = recipe("Mass assignment");
         body[field] = json!("x");
         let reply = t.call("POST", "/recipes", Some(&token), Some(body)).await;
@@ -63,6 +70,36 @@ async fn unknown_and_server_controlled_fields_are_400s() {
     }
     let listed = t.call("GET", "/recipes", Some(&token), None).await;
     assert_eq!(listed.body["items"], json!([]), "nothing was created");
+}
+
+#[tokio::test]
+async fn a_photo_in_a_put_or_patch_body_is_a_400_and_changes_nothing() {
+    let t = spawn_app();
+    let token = t.token("alice");
+    let created = t.create(&token, recipe("Unphotographed")).await;
+    let uri = format!("/recipes/{}", created["id"].as_str().unwrap());
+    let photo = json!({"id": "0193a1b2-5c3d-7e4f-8a9b-0c1d2e3f4a5b", "status": "ready",
+        "width": 1, "height": 1, "updated_at": "2026-12-03T14:00:00Z"});
+    let mut body = recipe("Unphotographed");
+    body["photo"] = photo.clone();
+    let put = t.call("PUT", &uri, Some(&token), Some(body)).await;
+    assert_problem(&put, StatusCode::BAD_REQUEST);
+    assert_eq!(pointers(&put), vec!["/photo"]);
+    for patch in [json!({"photo": photo}), json!({"photo": null})] {
+        let reply = t
+            .call_with(
+                "PATCH",
+                &uri,
+                Some(&token),
+                Some(patch.clone()),
+                &[("content-type", "application/merge-patch+json")],
+            )
+            .await;
+        assert_problem(&reply, StatusCode::BAD_REQUEST);
+    }
+    let now = t.call("GET", &uri, Some(&token), None).await;
+    assert_eq!(now.body["version"], 1, "nothing changed");
+    assert!(now.body.get("photo").is_none(), "{}", now.body);
 }
 
 #[tokio::test]
@@ -486,6 +523,14 @@ impl RecipeStore for DownStore {
         _: Scope<'_>,
         _: &Check<'_>,
     ) -> Result<Result<(), Refusal>, StoreError> {
+        Err(self.down().await)
+    }
+    async fn update_photo(
+        &self,
+        _: RecipeId,
+        _: Scope<'_>,
+        _: &gota_core::store::PhotoChange<'_>,
+    ) -> Result<Result<(Recipe, Option<gota_domain::photo::Photo>), Refusal>, StoreError> {
         Err(self.down().await)
     }
     async fn claim_idempotency_key(

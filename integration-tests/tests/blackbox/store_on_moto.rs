@@ -680,6 +680,60 @@ async fn a_recipe_of_a_release_without_the_index_keeps_every_word_findable_after
     }
 }
 
+#[tokio::test]
+async fn a_photo_change_to_a_recipe_of_a_release_without_the_index_leaves_it_to_the_backfill() {
+    let moto = Moto::start().await;
+    moto.create_table("recipes");
+    let client = moto.dynamodb();
+    let store = DynamoStore::with_client(client.clone(), "recipes");
+    let recipe = conformance::searchable_recipe("snapper", "Old gratin", "creamy", &["leek"], &[]);
+    let owner = recipe.owner.clone();
+    store.create(&recipe, None).await.unwrap();
+    as_written_before_the_index(&client, owner.as_str(), &recipe.id.to_string()).await;
+    let photo = Some(conformance::pending_photo());
+    let (shot, _) = store
+        .update_photo(recipe.id, Scope::Owner(&owner), &|_| Ok(photo.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    let item = client
+        .get_item()
+        .table_name("recipes")
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("OWNER#{}", owner.as_str())),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("RECIPE#{}", recipe.id)),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert!(
+        !item.contains_key("search_index"),
+        "a photo change does not mark a recipe whose postings it did not write"
+    );
+    assert!(
+        item.contains_key("photo"),
+        "the photo is an attribute of the item"
+    );
+    // The owner's first search runs the backfill, which files it.
+    let fresh = DynamoStore::with_client(client.clone(), "recipes");
+    let page = fresh
+        .list(&gota_core::store::ListQuery {
+            owner: owner.clone(),
+            filter: conformance::search("leek"),
+            limit: 10,
+            after: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.items, vec![shot], "the recipe is found, photo and all");
+}
+
 /// Leaves `recipe` as a release before the index wrote it: no postings, no `search_index`.
 async fn as_written_before_the_index(client: &aws_sdk_dynamodb::Client, owner: &str, id: &str) {
     use aws_sdk_dynamodb::types::AttributeValue;
