@@ -348,6 +348,28 @@ mod tests {
     }
 
     #[test]
+    fn the_photo_of_the_apis_recipe_json_reaches_the_card() {
+        let mut json = serde_json::to_value(recipe_with(None)).unwrap();
+        json["photo"] = serde_json::json!({
+            "id": "0193a1b2-0000-7000-8000-000000000002",
+            "status": "ready",
+            "width": 4032, "height": 3024,
+            "links": {
+                "original": "/recipes/0192a1b2-0000-7000-8000-000000000001/photo/original",
+                "medium": "/recipes/0192a1b2-0000-7000-8000-000000000001/photo/medium",
+                "thumb": "/recipes/0192a1b2-0000-7000-8000-000000000001/photo/thumb"
+            },
+            "updated_at": "2026-12-03T14:00:00Z"
+        });
+        let recipe: Recipe = serde_json::from_value(json).unwrap();
+        assert!(
+            card(&recipe, None)
+                .lines()
+                .any(|l| l == "Photo: ready (4032×3024)")
+        );
+    }
+
+    #[test]
     fn long_titles_are_cut_to_the_column_width_with_an_ellipsis() {
         assert_eq!(cut("abcdef", 4), "abc…");
         assert_eq!(cut("abc", 4), "abc");
