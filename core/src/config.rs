@@ -63,6 +63,8 @@ pub const VARIABLES: &[Variable] = {
             "DynamoDB table; unset standalone means the embedded store"),
         var("GOTA_DATA_DIR", Unread, Optional,
             "embedded store folder (default ./.gota), when GOTA_TABLE_NAME is unset"),
+        var("GOTA_PHOTO_BUCKET", Optional, Optional,
+            "S3 bucket of recipe photos; unset: photo routes answer 503 in Lambda, and standalone keeps photos in GOTA_DATA_DIR (embedded store) or has none (DynamoDB)"),
         var("GOTA_USER_POOL_ID", Required, Optional,
             "Cognito user pool id; unset standalone means dev auth"),
         var("GOTA_USER_POOL_CLIENT_IDS", Required, Optional,
@@ -149,6 +151,18 @@ pub enum StoreConfig {
     Embedded { data_dir: PathBuf },
 }
 
+/// Where recipe photos' objects live (doc/api.md "Photos").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhotoConfig {
+    /// `GOTA_PHOTO_BUCKET`: an S3 bucket, through the AWS SDK.
+    Bucket { name: String },
+    /// Standalone with the embedded store and no bucket: files in the data folder.
+    Local { data_dir: PathBuf },
+    /// No photo storage: the photo routes answer 503 (Lambda without a bucket, or standalone
+    /// on DynamoDB without one).
+    Off,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthConfig {
     /// Tokens from a Cognito user pool (or an emulator of one).
@@ -171,6 +185,7 @@ pub enum LogFormat {
 pub struct Config {
     pub mode: Mode,
     pub store: StoreConfig,
+    pub photos: PhotoConfig,
     pub auth: AuthConfig,
     pub admin_group: String,
     pub cursor_key: CursorKeyConfig,
@@ -197,6 +212,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("mode", &self.mode)
             .field("store", &self.store)
+            .field("photos", &self.photos)
             .field("auth", &self.auth)
             .field("admin_group", &self.admin_group)
             .field("cursor_key", &self.cursor_key)
@@ -280,6 +296,26 @@ impl Config {
             None => StoreConfig::Embedded {
                 data_dir: PathBuf::from(get("GOTA_DATA_DIR").unwrap_or("./.gota")),
             },
+        };
+
+        let photos = match (get("GOTA_PHOTO_BUCKET"), &store) {
+            (Some(bucket), _) => {
+                if !is_bucket_name(bucket) {
+                    return Err(err(
+                        "GOTA_PHOTO_BUCKET",
+                        format!(
+                            "{bucket:?} is not an S3 bucket name (3-63 characters of a-z, 0-9, '.', '-', starting and ending with a letter or digit)"
+                        ),
+                    ));
+                }
+                PhotoConfig::Bucket {
+                    name: bucket.to_owned(),
+                }
+            }
+            (None, StoreConfig::Embedded { data_dir }) => PhotoConfig::Local {
+                data_dir: data_dir.clone(),
+            },
+            (None, StoreConfig::DynamoDb { .. }) => PhotoConfig::Off,
         };
 
         let auth = match get("GOTA_USER_POOL_ID") {
@@ -456,6 +492,7 @@ impl Config {
         Ok(Config {
             mode,
             store,
+            photos,
             auth,
             admin_group,
             cursor_key,
@@ -468,6 +505,21 @@ impl Config {
             warm_up,
         })
     }
+}
+
+/// S3's general purpose bucket naming rules, the part a typo breaks ("Bucket naming rules",
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>): 3-63
+/// characters of lowercase letters, digits, dots and hyphens, beginning and ending with a
+/// letter or digit, no two adjacent dots.
+fn is_bucket_name(name: &str) -> bool {
+    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    (3..=63).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && edge_ok(name.chars().next())
+        && edge_ok(name.chars().last())
+        && !name.contains("..")
 }
 
 #[cfg(test)]
@@ -713,6 +765,7 @@ mod tests {
             ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
             ("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true"),
             ("GOTA_TABLE_NAME", "recipes"),
+            ("GOTA_PHOTO_BUCKET", "gota-photos"),
             ("GOTA_USER_POOL_ID", "us-east-1_x"),
             ("GOTA_USER_POOL_CLIENT_IDS", "c"),
             ("GOTA_JWT_ISSUER", "http://127.0.0.1:5000/us-east-1_x"),
@@ -818,6 +871,57 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn photos_live_in_the_bucket_when_one_is_named_else_in_the_data_folder_or_nowhere() {
+        let mut lambda = full_lambda();
+        assert_eq!(
+            Config::from_vars(&lambda).unwrap().photos,
+            PhotoConfig::Bucket {
+                name: "gota-photos".into()
+            }
+        );
+        lambda.remove("GOTA_PHOTO_BUCKET");
+        assert_eq!(Config::from_vars(&lambda).unwrap().photos, PhotoConfig::Off);
+
+        assert_eq!(
+            Config::from_vars(&vars(&[("GOTA_DATA_DIR", "/tmp/g")]))
+                .unwrap()
+                .photos,
+            PhotoConfig::Local {
+                data_dir: "/tmp/g".into()
+            }
+        );
+        assert_eq!(
+            Config::from_vars(&vars(&[("GOTA_PHOTO_BUCKET", "my.photos-1")]))
+                .unwrap()
+                .photos,
+            PhotoConfig::Bucket {
+                name: "my.photos-1".into()
+            }
+        );
+        assert_eq!(
+            Config::from_vars(&vars(&[("GOTA_TABLE_NAME", "recipes")]))
+                .unwrap()
+                .photos,
+            PhotoConfig::Off
+        );
+        for bad in [
+            "ab",
+            "Photos",
+            "photos_1",
+            "-photos",
+            "photos.",
+            "a..b",
+            &"a".repeat(64),
+        ] {
+            assert_eq!(
+                failing(&[("GOTA_PHOTO_BUCKET", bad)]).variable,
+                "GOTA_PHOTO_BUCKET",
+                "{bad}"
+            );
         }
     }
 

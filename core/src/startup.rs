@@ -16,10 +16,12 @@ use crate::fetch::Fetcher;
 use crate::http::cursor::CursorCodec;
 use crate::http::{Api, ApiState};
 use crate::metrics::Metrics;
+use crate::photos::local_task::LocalTask;
 use crate::secrets::SecretsManagerKeys;
 use crate::store::RecipeStore;
 use crate::store::dynamodb::DynamoStore;
 use crate::store::embedded::EmbeddedStore;
+use gota_domain::photo::UPLOADS_PREFIX;
 
 /// `gota-api`'s command line. Without a subcommand it serves, so that Lambda (which passes
 /// no arguments) and `make run` start it as they always have.
@@ -72,10 +74,12 @@ pub enum Describe {
 pub fn describe(what: Describe) -> anyhow::Result<()> {
     let text = match what {
         Describe::TableSchema => format!("{:#}", crate::store::dynamodb::schema::describe()),
-        Describe::Openapi => crate::http::openapi::document(false).to_pretty_json()?,
+        Describe::Openapi => {
+            crate::http::openapi::document(crate::http::Surface::LAMBDA).to_pretty_json()?
+        }
         Describe::Routes => format!(
             "{:#}",
-            serde_json::to_value(crate::http::operations(false))?
+            serde_json::to_value(crate::http::operations(crate::http::Surface::LAMBDA))?
         ),
         Describe::Metrics => format!("{:#}", crate::metrics::describe()),
         Describe::Env => serde_json::to_string_pretty(crate::config::VARIABLES)?,
@@ -119,11 +123,36 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         Box::pin(cursor_codec(&config.cursor_key, &aws))
     );
     let (store, cursors) = (store?, cursors?);
-    let app = Api::new(api_state(&config, store, cursors)?, config.stage_in_path);
-    match config.mode {
+    let mut state = api_state(&config, store, cursors)?;
+    let photo_task = start_photo_task(&mut state);
+    let app = Api::new(state, config.stage_in_path);
+    let served = match config.mode {
         Mode::Lambda => serve_lambda(app).await,
         Mode::Standalone { listen } => serve_standalone(listen, &config, app).await,
+    };
+    if let Some(task) = photo_task {
+        task.shutdown().await;
     }
+    served
+}
+
+/// With photos in the data folder, the task that develops them (standalone's stand-in for
+/// S3 events, SQS and `gota-worker`), its queue handed to the upload route.
+pub fn start_photo_task(state: &mut ApiState) -> Option<LocalTask> {
+    let objects = state.local_photos.clone()?;
+    let uploads = match objects.file_path(UPLOADS_PREFIX.trim_end_matches('/')) {
+        Ok(uploads) => uploads,
+        Err(error) => {
+            tracing::error!(
+                error = format!("{:#}", anyhow::Error::from(error)),
+                "photo uploads folder: uploads will not be developed"
+            );
+            return None;
+        }
+    };
+    let task = LocalTask::start(objects, uploads, Arc::clone(&state.store));
+    state.photo_queue = Some(task.queue());
+    Some(task)
 }
 
 /// The AWS SDK's shared configuration (region, credentials, endpoints, and one HTTP client
@@ -349,6 +378,11 @@ pub fn api_state(
         metrics,
         // No configuration reaches the fetcher: nothing can widen its policy (ADR 0031).
         fetcher: Fetcher::production(),
+        // TODO(issue 15, objects part): from `config.photos` (h/pobjects owns this wiring).
+        photos: None,
+        local_photos: None,
+        // Set by `start_photo_task` when `local_photos` is.
+        photo_queue: None,
     })
 }
 

@@ -116,6 +116,9 @@ pub fn gota_app(signer: &RsaSigner) -> GotaAdapter {
             dev_issuer: None,
             metrics: gota_core::metrics::Metrics::off(),
             fetcher: gota_core::fetch::Fetcher::production(),
+            photos: None,
+            local_photos: None,
+            photo_queue: None,
         },
         true,
     ))

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod lambda;
 pub mod negotiate;
 pub mod openapi;
+pub mod photos;
 pub mod preconditions;
 pub mod recipes;
 pub mod routes;
@@ -52,6 +53,15 @@ pub struct ApiState {
     /// Fetches pages for `POST /recipes/import {"url"}`: always [`Fetcher::production`] in the
     /// binary; tests inject one that points a test name at a local server.
     pub fetcher: Fetcher,
+    /// Where photos' objects live; `None`: the photo routes answer 503. (Set from the
+    /// configuration by `startup::api_state`.)
+    pub photos: Option<Arc<dyn crate::photos::PhotoObjects>>,
+    /// The same storage when it is the data folder: serves `/uploads/{token}` and
+    /// `/files/{token}`, and is developed by [`crate::photos::local_task`].
+    pub local_photos: Option<Arc<crate::photos::local::LocalObjects>>,
+    /// Standalone with local photos: where received uploads go to be developed
+    /// ([`crate::photos::local_task`]).
+    pub photo_queue: Option<crate::photos::local_task::PhotoQueue>,
 }
 
 /// The HTTP API as one tower service: stage stripping in front of the router. Both
@@ -101,8 +111,9 @@ where
 /// 413s), the request span, the dev-auth origin guard, CORS, the request deadline, panic
 /// catching, the body limit.
 pub fn router(state: Arc<ApiState>) -> Router {
-    let dev_auth = state.dev_issuer.is_some();
-    let mut router = route_table(dev_auth)
+    let surface = Surface::of(&state);
+    let dev_auth = surface.dev_auth;
+    let mut router = route_table(surface)
         .into_router()
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT_BYTES))
@@ -141,24 +152,57 @@ async fn deadline(request: Request, next: Next) -> Response {
     }
 }
 
-/// Every operation the router serves (dev-auth routes only with `dev_auth`).
-fn route_table(dev_auth: bool) -> RouteTable {
-    let table = RouteTable::new()
+/// The optional groups of routes a router serves besides the API's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Surface {
+    /// `POST /dev/token` and the dev JWKS (standalone without a user pool).
+    pub dev_auth: bool,
+    /// The standalone server's own upload and image URLs (`/uploads/{token}`,
+    /// `/files/{token}`), served when photos are kept in the data folder.
+    pub local_photos: bool,
+}
+
+impl Surface {
+    /// What Lambda serves: neither group (`gota-api routes` and `gota-api openapi` print it).
+    pub const LAMBDA: Surface = Surface {
+        dev_auth: false,
+        local_photos: false,
+    };
+    /// Every route there is (a standalone server with dev auth and local photos).
+    pub const ALL: Surface = Surface {
+        dev_auth: true,
+        local_photos: true,
+    };
+
+    pub fn of(state: &ApiState) -> Surface {
+        Surface {
+            dev_auth: state.dev_issuer.is_some(),
+            local_photos: state.local_photos.is_some(),
+        }
+    }
+}
+
+/// Every operation the router serves on `surface`.
+fn route_table(surface: Surface) -> RouteTable {
+    let mut table = RouteTable::new()
         .route(Verb::Get, "/health", Access::Public, health)
         .undocumented(Verb::Get, "/openapi.json", Access::Public, openapi::serve)
         .merge(docs::routes())
         .merge(recipes::routes())
+        .merge(photos::routes())
         .merge(shopping::routes());
-    if dev_auth {
-        table.merge(dev::routes())
-    } else {
-        table
+    if surface.local_photos {
+        table = table.merge(photos::local_routes());
     }
+    if surface.dev_auth {
+        table = table.merge(dev::routes());
+    }
+    table
 }
 
-/// What [`router`] serves, as `gota-api routes` prints it (Lambda: no dev routes).
-pub fn operations(dev_auth: bool) -> Vec<Operation> {
-    route_table(dev_auth).operations()
+/// What [`router`] serves on `surface`, as `gota-api routes` prints it for Lambda.
+pub fn operations(surface: Surface) -> Vec<Operation> {
+    route_table(surface).operations()
 }
 
 /// CORS for browser clients.

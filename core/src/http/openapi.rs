@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::ApiState;
 use super::error::Problem;
-use super::{dev, recipes, shopping};
+use super::{Surface, dev, photos, recipes, shopping};
 use gota_domain::shopping::{ShoppingItem, Source, Total};
 use gota_domain::{FieldError, IngredientInput, QuantityInput, Recipe, RecipeInput, StepInput};
 
@@ -31,6 +31,9 @@ use gota_domain::{FieldError, IngredientInput, QuantityInput, Recipe, RecipeInpu
         recipes::patch_recipe,
         recipes::delete_recipe,
         recipes::import_recipe,
+        photos::start_upload,
+        photos::delete_photo,
+        photos::redirect_to_image,
         shopping::create_shopping_list,
     ),
     components(schemas(
@@ -45,6 +48,8 @@ use gota_domain::{FieldError, IngredientInput, QuantityInput, Recipe, RecipeInpu
         recipes::RecipePatch,
         recipes::ImportedRecipe,
         recipes::ImportSummary,
+        photos::PhotoUploadRequest,
+        photos::PhotoUpload<'_>,
         crate::schema_org::ImportReport,
         crate::schema_org::Finding,
         shopping::ShoppingListRequest,
@@ -59,6 +64,7 @@ use gota_domain::{FieldError, IngredientInput, QuantityInput, Recipe, RecipeInpu
     modifiers(&BearerAuth),
     tags(
         (name = "recipes", description = "The caller's recipes"),
+        (name = "photos", description = "A recipe's photo: upload, renditions, removal"),
         (name = "service", description = "Service health")
     )
 )]
@@ -73,6 +79,11 @@ pub struct ApiDoc;
 )]
 #[derive(Debug)]
 struct DevDoc;
+
+#[derive(OpenApi)]
+#[openapi(paths(photos::receive_upload, photos::serve_file))]
+#[derive(Debug)]
+struct LocalPhotosDoc;
 
 #[derive(Debug)]
 struct BearerAuth;
@@ -93,32 +104,40 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The document as served in this mode (dev routes only where they exist).
-pub fn document(with_dev: bool) -> utoipa::openapi::OpenApi {
+/// The document of what a router serves on `surface` (dev and local photo routes only where
+/// they exist).
+pub fn document(surface: Surface) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     if let Some(components) = doc.components.as_mut() {
         components
             .schemas
             .insert("RecipeInput".to_owned(), recipes::recipe_input_schema());
     }
-    if with_dev {
+    if surface.local_photos {
+        doc.merge(LocalPhotosDoc::openapi());
+    }
+    if surface.dev_auth {
         doc.merge(DevDoc::openapi());
     }
     doc
 }
 
 pub async fn serve(State(state): State<Arc<ApiState>>) -> Response {
-    static PLAIN: OnceLock<String> = OnceLock::new();
-    static WITH_DEV: OnceLock<String> = OnceLock::new();
-    let with_dev = state.dev_issuer.is_some();
-    let cell = if with_dev { &WITH_DEV } else { &PLAIN };
-    let body = cell.get_or_init(|| document(with_dev).to_json().unwrap_or_default());
+    // One per surface: index = dev_auth + 2 × local_photos.
+    static DOCUMENTS: [OnceLock<String>; 4] = [const { OnceLock::new() }; 4];
+    let surface = Surface::of(&state);
+    let index = usize::from(surface.dev_auth) + 2 * usize::from(surface.local_photos);
+    let body = DOCUMENTS
+        .get(index)
+        .map(|cell| cell.get_or_init(|| document(surface).to_json().unwrap_or_default()))
+        .cloned()
+        .unwrap_or_default();
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        body.clone(),
+        body,
     )
         .into_response()
 }

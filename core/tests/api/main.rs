@@ -23,6 +23,7 @@ mod metrics;
 mod openapi;
 mod openapi_document;
 mod pagination;
+mod photos;
 mod routes;
 mod shopping;
 mod support;

@@ -11,6 +11,8 @@ use gota_core::fetch::Fetcher;
 use gota_core::http::cursor::CursorCodec;
 use gota_core::http::{Api, ApiState};
 use gota_core::metrics::{Metrics, Recorded};
+use gota_core::photos::local::LocalObjects;
+use gota_core::photos::local_task::LocalTask;
 use gota_core::store::RecipeStore;
 use gota_core::store::embedded::EmbeddedStore;
 use http_body_util::BodyExt as _;
@@ -29,7 +31,9 @@ pub struct TestApp {
     pub metrics: Recorded,
     pub signer: Arc<RsaSigner>,
     pub store: Arc<dyn RecipeStore>,
-    _dir: tempfile::TempDir,
+    /// Standalone with photos in the data folder: the background task developing them.
+    pub photo_task: Option<LocalTask>,
+    _dir: Option<tempfile::TempDir>,
 }
 
 pub struct Reply {
@@ -84,7 +88,8 @@ pub fn spawn_dev_app() -> TestApp {
     let store: Arc<dyn RecipeStore> = Arc::new(EmbeddedStore::open(dir.path()).expect("store"));
     let issuer = Arc::new(gota_core::auth::DevIssuer::generate().expect("dev issuer"));
     let (metrics, recorded) = Metrics::in_memory("test");
-    let state = ApiState {
+    let local = Arc::new(LocalObjects::open(dir.path()).expect("local photos"));
+    let mut state = ApiState {
         store: store.clone(),
         verifier: TokenVerifier::new(issuer.verifier_config()),
         trust_authorizer_context: false,
@@ -93,14 +98,28 @@ pub fn spawn_dev_app() -> TestApp {
         dev_issuer: Some(issuer),
         metrics,
         fetcher: Fetcher::production(),
+        photos: Some(local.clone()),
+        local_photos: Some(local),
+        photo_queue: None,
     };
+    let photo_task = gota_core::startup::start_photo_task(&mut state);
     TestApp {
         app: Api::new(state, true),
         metrics: recorded,
         signer: signer(),
         store,
-        _dir: dir,
+        photo_task,
+        _dir: Some(dir),
     }
+}
+
+/// Standalone with photos kept in `data_dir` (its store, its `objects/`) and the background
+/// task running: what `gota-api` serves without a bucket. Several apps may be opened on one
+/// folder in turn (a restart), each after the last was [`TestApp::stop`]ped.
+pub fn spawn_photo_app_in(data_dir: &std::path::Path) -> TestApp {
+    let store = Arc::new(EmbeddedStore::open(data_dir).expect("store"));
+    let local = Arc::new(LocalObjects::open(data_dir).expect("local photos"));
+    build_with(store, false, None, Fetcher::production(), Some(local))
 }
 
 fn build(
@@ -109,6 +128,16 @@ fn build(
     dir: tempfile::TempDir,
     fetcher: Fetcher,
 ) -> TestApp {
+    build_with(store, lambda, Some(dir), fetcher, None)
+}
+
+fn build_with(
+    store: Arc<dyn RecipeStore>,
+    lambda: bool,
+    dir: Option<tempfile::TempDir>,
+    fetcher: Fetcher,
+    local: Option<Arc<LocalObjects>>,
+) -> TestApp {
     let signer = signer();
     let verifier = TokenVerifier::new(VerifierConfig::new(
         ISSUER.to_owned(),
@@ -116,7 +145,7 @@ fn build(
         JwksSource::Static(signer.jwks()),
     ));
     let (metrics, recorded) = Metrics::in_memory("test");
-    let state = ApiState {
+    let mut state = ApiState {
         store: store.clone(),
         verifier,
         trust_authorizer_context: lambda,
@@ -125,12 +154,19 @@ fn build(
         dev_issuer: None,
         metrics,
         fetcher,
+        photos: local
+            .clone()
+            .map(|l| l as Arc<dyn gota_core::photos::PhotoObjects>),
+        local_photos: local,
+        photo_queue: None,
     };
+    let photo_task = gota_core::startup::start_photo_task(&mut state);
     TestApp {
         app: Api::new(state, true),
         metrics: recorded,
         signer,
         store,
+        photo_task,
         _dir: dir,
     }
 }
@@ -157,6 +193,23 @@ pub fn id_claims(sub: &str, groups: &[&str]) -> Value {
 }
 
 impl TestApp {
+    /// Waits until the photo task has developed every upload it was given.
+    pub async fn photos_idle(&self) {
+        self.photo_task
+            .as_ref()
+            .expect("an app with local photos")
+            .queue()
+            .idle()
+            .await;
+    }
+
+    /// Stops the photo task (as the server's shutdown does) and drops the app.
+    pub async fn stop(self) {
+        if let Some(task) = self.photo_task {
+            task.shutdown().await;
+        }
+    }
+
     pub fn token(&self, sub: &str) -> String {
         self.signer.sign(&id_claims(sub, &[])).expect("sign")
     }

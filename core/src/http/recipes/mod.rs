@@ -334,7 +334,7 @@ pub async fn get_recipe(
 }
 
 /// A failed precondition, as `update` and `delete` closures refuse a write with it.
-fn check_preconditions(
+pub(super) fn check_preconditions(
     conditions: &Conditions,
     method: &Method,
     current: &Recipe,
@@ -346,7 +346,7 @@ fn check_preconditions(
 }
 
 /// The handler's own error back from the store's write protocol.
-fn refused(refusal: Refusal) -> ApiError {
+pub(super) fn refused(refusal: Refusal) -> ApiError {
     match refusal.downcast::<ApiError>() {
         Ok(error) => *error,
         Err(other) => ApiError::Internal(anyhow::anyhow!("write refused: {other}")),
@@ -488,8 +488,11 @@ pub async fn delete_recipe(
     RecipePath(id): RecipePath,
     conditions: Conditions,
 ) -> Result<StatusCode, ApiError> {
+    let photo = super::photos::SeenPhoto::default();
     let check = |current: &Recipe| -> Result<(), Refusal> {
-        Ok(check_preconditions(&conditions, &Method::DELETE, current)?)
+        check_preconditions(&conditions, &Method::DELETE, current)?;
+        photo.record(current);
+        Ok(())
     };
     state
         .store
@@ -497,5 +500,7 @@ pub async fn delete_recipe(
         .await?
         .map_err(refused)?;
     tracing::info!(recipe_id = %id, "recipe deleted");
+    // The recipe is gone whatever happens to its photo's objects (a failure is logged).
+    super::photos::forget(&state, id, photo.take()).await;
     Ok(StatusCode::NO_CONTENT)
 }

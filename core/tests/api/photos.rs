@@ -1,0 +1,672 @@
+//! Photos on the standalone server (doc/api.md "Photos"): the routes, the local upload and
+//! image URLs, and the background task, with real image bytes made here and read back.
+
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use gota_core::photos::PhotoObjects as _;
+use gota_core::photos::local::LocalObjects;
+use gota_domain::photo::{PhotoKeys, PhotoSize};
+use gota_domain::{Owner, RecipeId};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// A `width` × `height` JPEG with a gradient (so the encoder has something to encode).
+fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
+    });
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 80)
+        .encode_image(&image)
+        .unwrap();
+    bytes
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbaImage::from_pixel(width, height, image::Rgba([200, 30, 30, 255]));
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
+    bytes.into_inner()
+}
+
+/// A standalone app with local photos in its own folder.
+struct PhotoApp {
+    t: TestApp,
+    dir: tempfile::TempDir,
+}
+
+fn spawn() -> PhotoApp {
+    let dir = tempfile::tempdir().unwrap();
+    PhotoApp {
+        t: spawn_photo_app_in(dir.path()),
+        dir,
+    }
+}
+
+fn object(dir: &Path, key: &str) -> PathBuf {
+    dir.join("objects").join(key)
+}
+
+fn keys(owner: &str, recipe: &str, photo: &Value) -> PhotoKeys {
+    PhotoKeys {
+        owner: Owner::parse(owner).unwrap(),
+        recipe: recipe.parse::<RecipeId>().unwrap(),
+        photo: photo.as_str().unwrap().parse().unwrap(),
+    }
+}
+
+async fn start_upload(t: &TestApp, token: &str, id: &str, content_type: &str) -> Reply {
+    t.call(
+        "POST",
+        &format!("/recipes/{id}/photo"),
+        Some(token),
+        Some(json!({"content_type": content_type})),
+    )
+    .await
+}
+
+/// `PUT`s `bytes` to an upload URL as a client would: no bearer token, `Content-Length` when
+/// `declared`.
+async fn put(t: &TestApp, url: &str, content_type: &str, bytes: Vec<u8>, declared: bool) -> Reply {
+    let mut request = Request::builder()
+        .method("PUT")
+        .uri(url)
+        .header(header::CONTENT_TYPE, content_type);
+    if declared {
+        request = request.header(header::CONTENT_LENGTH, bytes.len());
+    }
+    t.send(request.body(Body::from(bytes)).unwrap()).await
+}
+
+async fn recipe(t: &TestApp, token: &str, id: &str) -> Reply {
+    t.call("GET", &format!("/recipes/{id}"), Some(token), None)
+        .await
+}
+
+/// Creates a recipe, uploads `bytes` as its photo and waits for the task; the recipe after.
+async fn photo_developed(app: &PhotoApp, token: &str, bytes: Vec<u8>, content_type: &str) -> Value {
+    let t = &app.t;
+    let id = t.create(token, recipe_fixture("Pie")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let upload = start_upload(t, token, &id, content_type).await;
+    assert_eq!(upload.status, StatusCode::CREATED, "{}", upload.body);
+    let sent = put(
+        t,
+        upload.body["url"].as_str().unwrap(),
+        content_type,
+        bytes,
+        true,
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::NO_CONTENT, "{}", sent.body);
+    t.photos_idle().await;
+    recipe(t, token, &id).await.body
+}
+
+fn recipe_fixture(title: &str) -> Value {
+    crate::support::recipe(title)
+}
+
+#[tokio::test]
+async fn an_uploaded_jpeg_becomes_a_ready_photo_whose_links_lead_to_its_renditions() {
+    let app = spawn();
+    let t = &app.t;
+    let alice = t.token("alice");
+    let id = t.create(&alice, recipe_fixture("Pie")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let upload = start_upload(t, &alice, &id, "image/jpeg").await;
+    assert_eq!(upload.status, StatusCode::CREATED, "{}", upload.body);
+    assert_eq!(upload.header("etag"), Some("\"2\""));
+    assert_eq!(upload.header("cache-control"), Some("no-store"));
+    let body = &upload.body;
+    assert_eq!(body["method"], "PUT");
+    let url = body["url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with("/uploads/"), "{url}");
+    assert_eq!(body["headers"], json!({"Content-Type": "image/jpeg"}));
+    assert_eq!(body["fields"], json!({}));
+    assert_eq!(body["max_bytes"], 20 * 1024 * 1024);
+    assert_eq!(body["photo"]["status"], "pending");
+    let expires_at = time::OffsetDateTime::parse(
+        body["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let left = expires_at - time::OffsetDateTime::now_utc();
+    assert!(
+        left > time::Duration::minutes(14) && left <= time::Duration::minutes(15),
+        "{left}"
+    );
+    let pending = recipe(t, &alice, &id).await;
+    assert_eq!(pending.header("etag"), Some("\"2\""));
+    assert_eq!(pending.body["photo"], body["photo"]);
+    let not_yet = t
+        .call(
+            "GET",
+            &format!("/recipes/{id}/photo/thumb"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_problem(&not_yet, StatusCode::NOT_FOUND);
+
+    let sent = put(t, &url, "image/jpeg", jpeg(1200, 800), true).await;
+    assert_eq!(sent.status, StatusCode::NO_CONTENT, "{}", sent.body);
+    t.photos_idle().await;
+
+    let ready = recipe(t, &alice, &id).await;
+    assert_eq!(ready.header("etag"), Some("\"3\""));
+    let photo = &ready.body["photo"];
+    assert_eq!(photo["status"], "ready", "{photo}");
+    assert_eq!(photo["id"], body["photo"]["id"]);
+    assert_eq!(
+        (photo["width"].as_u64(), photo["height"].as_u64()),
+        (Some(1200), Some(800))
+    );
+    let keys = keys("alice", &id, &photo["id"]);
+    assert!(
+        !object(app.dir.path(), &keys.upload()).exists(),
+        "the upload is deleted once developed"
+    );
+    for (size, long_side) in [("original", 1200), ("medium", 960), ("thumb", 320)] {
+        let link = photo["links"][size].as_str().unwrap();
+        assert_eq!(link, format!("/recipes/{id}/photo/{size}"));
+        for method in ["GET", "HEAD"] {
+            let redirect = t.call(method, link, Some(&alice), None).await;
+            assert_eq!(
+                redirect.status,
+                StatusCode::TEMPORARY_REDIRECT,
+                "{method} {size}"
+            );
+            assert_eq!(
+                redirect.header("cache-control"),
+                Some("private, max-age=300")
+            );
+        }
+        let redirect = t.call("GET", link, Some(&alice), None).await;
+        let location = redirect.header("location").unwrap();
+        assert!(location.starts_with("/files/"), "{location}");
+        let file = t.call("GET", location, None, None).await;
+        assert_eq!(file.status, StatusCode::OK, "{size}");
+        assert_eq!(file.header("content-type"), Some("image/jpeg"));
+        assert_eq!(file.header("cache-control"), Some("private, max-age=300"));
+        assert_eq!(
+            file.header("content-length"),
+            Some(file.raw.len().to_string().as_str())
+        );
+        let image =
+            image::load_from_memory_with_format(&file.raw, image::ImageFormat::Jpeg).unwrap();
+        let expected_height = 800 * long_side / 1200;
+        assert_eq!(image.width(), long_side, "{size}");
+        assert!(
+            image.height().abs_diff(expected_height) <= 1,
+            "{size}: {}",
+            image.height()
+        );
+        assert!(object(app.dir.path(), &keys.rendition(size.parse().unwrap())).exists());
+    }
+}
+
+#[tokio::test]
+async fn a_png_is_developed_too_and_a_corrupt_file_ends_failed_with_a_reason() {
+    let app = spawn();
+    let alice = app.t.token("alice");
+    let ready = photo_developed(&app, &alice, png(300, 500), "image/png").await;
+    assert_eq!(ready["photo"]["status"], "ready");
+    assert_eq!(ready["photo"]["height"], 500);
+
+    let mut corrupt = jpeg(64, 64);
+    corrupt.truncate(40);
+    let failed = photo_developed(&app, &alice, corrupt, "image/jpeg").await;
+    assert_eq!(failed["version"], 3);
+    assert_eq!(failed["photo"]["status"], "failed", "{failed}");
+    assert!(
+        failed["photo"]["reason"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty()),
+        "{failed}"
+    );
+    assert!(failed["photo"].get("links").is_none());
+    let id = failed["id"].as_str().unwrap();
+    let image = app
+        .t
+        .call(
+            "GET",
+            &format!("/recipes/{id}/photo/original"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_problem(&image, StatusCode::NOT_FOUND);
+    let keys = keys("alice", id, &failed["photo"]["id"]);
+    for key in keys.all() {
+        assert!(!object(app.dir.path(), &key).exists(), "{key}");
+    }
+}
+
+#[tokio::test]
+async fn if_match_guards_starting_and_removing_a_photo() {
+    let app = spawn();
+    let t = &app.t;
+    let alice = t.token("alice");
+    let id = t.create(&alice, recipe_fixture("Pie")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/recipes/{id}/photo");
+    let body = Some(json!({"content_type": "image/webp"}));
+    let stale = t
+        .call_with(
+            "POST",
+            &path,
+            Some(&alice),
+            body.clone(),
+            &[("If-Match", "\"7\"")],
+        )
+        .await;
+    assert_problem(&stale, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(recipe(t, &alice, &id).await.header("etag"), Some("\"1\""));
+    let started = t
+        .call_with("POST", &path, Some(&alice), body, &[("If-Match", "\"1\"")])
+        .await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+    assert_eq!(started.header("etag"), Some("\"2\""));
+
+    let stale = t
+        .call_with(
+            "DELETE",
+            &path,
+            Some(&alice),
+            None,
+            &[("If-Match", "\"1\"")],
+        )
+        .await;
+    assert_problem(&stale, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(
+        recipe(t, &alice, &id).await.body["photo"]["status"],
+        "pending"
+    );
+    let removed = t
+        .call_with(
+            "DELETE",
+            &path,
+            Some(&alice),
+            None,
+            &[("If-Match", "\"2\"")],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    assert_eq!(removed.header("etag"), Some("\"3\""));
+    let after = recipe(t, &alice, &id).await;
+    assert!(after.body.get("photo").is_none(), "{}", after.body);
+    assert_eq!(after.header("etag"), Some("\"3\""));
+    let again = t.call("DELETE", &path, Some(&alice), None).await;
+    assert_problem(&again, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_photo_request_must_name_one_of_the_three_types_and_nothing_else() {
+    let app = spawn();
+    let t = &app.t;
+    let alice = t.token("alice");
+    let id = t.create(&alice, recipe_fixture("Pie")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/recipes/{id}/photo");
+    for body in [
+        json!({}),
+        json!({"content_type": "image/gif"}),
+        json!({"content_type": "IMAGE/JPEG"}),
+    ] {
+        let reply = t
+            .call("POST", &path, Some(&alice), Some(body.clone()))
+            .await;
+        assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(pointers(&reply), ["/content_type"], "{body}");
+    }
+    let unknown = t
+        .call(
+            "POST",
+            &path,
+            Some(&alice),
+            Some(json!({"content_type": "image/png", "size": 3})),
+        )
+        .await;
+    assert_problem(&unknown, StatusCode::BAD_REQUEST);
+    let not_json = t
+        .call_with(
+            "POST",
+            &path,
+            Some(&alice),
+            Some(json!({"content_type": "image/png"})),
+            &[("Content-Type", "text/plain")],
+        )
+        .await;
+    assert_problem(&not_json, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let unknown_size = t
+        .call(
+            "GET",
+            &format!("/recipes/{id}/photo/large"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_problem(&unknown_size, StatusCode::NOT_FOUND);
+    assert_eq!(recipe(t, &alice, &id).await.header("etag"), Some("\"1\""));
+}
+
+#[tokio::test]
+async fn someone_elses_recipe_has_no_photo_and_an_upload_url_writes_only_its_own_photo() {
+    let app = spawn();
+    let t = &app.t;
+    let (alice, bob) = (t.token("alice"), t.token("bob"));
+    let alices = t.create(&alice, recipe_fixture("Pie")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bobs = t.create(&bob, recipe_fixture("Tart")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let alices_upload = start_upload(t, &alice, &alices, "image/jpeg").await;
+    let bobs_upload = start_upload(t, &bob, &bobs, "image/jpeg").await;
+    assert_eq!(bobs_upload.status, StatusCode::CREATED);
+
+    for (method, path) in [
+        ("POST", format!("/recipes/{alices}/photo")),
+        ("DELETE", format!("/recipes/{alices}/photo")),
+        ("GET", format!("/recipes/{alices}/photo/thumb")),
+    ] {
+        let body = (method == "POST").then(|| json!({"content_type": "image/jpeg"}));
+        let reply = t.call(method, &path, Some(&bob), body).await;
+        assert_problem(&reply, StatusCode::NOT_FOUND);
+    }
+
+    // The key is inside the signed token: changing any of it breaks the signature.
+    let url = bobs_upload.body["url"].as_str().unwrap();
+    let token = url.trim_start_matches("/uploads/");
+    let mut tampered = token.to_owned().into_bytes();
+    tampered[3] = if tampered[3] == b'A' { b'B' } else { b'A' };
+    let tampered = format!("/uploads/{}", String::from_utf8(tampered).unwrap());
+    let refused = put(t, &tampered, "image/jpeg", jpeg(50, 50), true).await;
+    assert_problem(&refused, StatusCode::FORBIDDEN);
+
+    let sent = put(t, url, "image/jpeg", jpeg(50, 40), true).await;
+    assert_eq!(sent.status, StatusCode::NO_CONTENT);
+    t.photos_idle().await;
+    assert_eq!(
+        recipe(t, &bob, &bobs).await.body["photo"]["status"],
+        "ready"
+    );
+    let untouched = recipe(t, &alice, &alices).await.body;
+    assert_eq!(untouched["photo"], alices_upload.body["photo"]);
+
+    // An admin may start one on anyone's recipe; it is stored under the owner's keys.
+    let admin = t.admin_token("root");
+    let for_alice = start_upload(t, &admin, &alices, "image/jpeg").await;
+    assert_eq!(for_alice.status, StatusCode::CREATED, "{}", for_alice.body);
+    let sent = put(
+        t,
+        for_alice.body["url"].as_str().unwrap(),
+        "image/jpeg",
+        jpeg(60, 60),
+        true,
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::NO_CONTENT);
+    t.photos_idle().await;
+    let photo = recipe(t, &alice, &alices).await.body["photo"].clone();
+    assert_eq!(photo["status"], "ready");
+    let keys = keys("alice", &alices, &photo["id"]);
+    assert!(object(app.dir.path(), &keys.rendition(PhotoSize::Thumb)).exists());
+}
+
+#[tokio::test]
+async fn upload_and_image_urls_refuse_expired_foreign_and_swapped_tokens() {
+    let app = spawn();
+    let t = &app.t;
+    let local = LocalObjects::open(app.dir.path()).unwrap();
+    let keys = PhotoKeys {
+        owner: Owner::parse("alice").unwrap(),
+        recipe: RecipeId::new(),
+        photo: gota_domain::photo::PhotoId::new(),
+    };
+    let past = time::OffsetDateTime::now_utc() - time::Duration::seconds(5);
+    let expired = local
+        .presign_upload(&keys.upload(), "image/jpeg", 1000, past)
+        .await
+        .unwrap();
+    let reply = put(t, &expired.url, "image/jpeg", jpeg(10, 10), true).await;
+    assert_problem(&reply, StatusCode::FORBIDDEN);
+    assert!(
+        reply.body["detail"].as_str().unwrap().contains("expired"),
+        "{}",
+        reply.body
+    );
+    let expired_image = local
+        .presign_get(&keys.rendition(PhotoSize::Thumb), past)
+        .await
+        .unwrap();
+    assert_problem(
+        &t.call("GET", &expired_image, None, None).await,
+        StatusCode::FORBIDDEN,
+    );
+
+    // A read token is not an upload token, nor the other way round.
+    let later = time::OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    let read = local
+        .presign_get(&keys.rendition(PhotoSize::Thumb), later)
+        .await
+        .unwrap();
+    let read_token = read.trim_start_matches("/files/");
+    let reply = put(
+        t,
+        &format!("/uploads/{read_token}"),
+        "image/jpeg",
+        jpeg(10, 10),
+        true,
+    )
+    .await;
+    assert_problem(&reply, StatusCode::FORBIDDEN);
+    let upload = local
+        .presign_upload(&keys.upload(), "image/jpeg", 1000, later)
+        .await
+        .unwrap();
+    let upload_token = upload.url.trim_start_matches("/uploads/");
+    let reply = t
+        .call("GET", &format!("/files/{upload_token}"), None, None)
+        .await;
+    assert_problem(&reply, StatusCode::FORBIDDEN);
+    for garbage in ["/uploads/x", "/uploads/a.b"] {
+        assert_problem(
+            &put(t, garbage, "image/jpeg", vec![1], true).await,
+            StatusCode::FORBIDDEN,
+        );
+    }
+    // A valid image token for a file that is not there.
+    assert_problem(
+        &t.call("GET", &read, None, None).await,
+        StatusCode::NOT_FOUND,
+    );
+}
+
+#[tokio::test]
+async fn an_upload_must_have_its_type_and_between_one_byte_and_its_cap() {
+    let app = spawn();
+    let t = &app.t;
+    let local = LocalObjects::open(app.dir.path()).unwrap();
+    let later = time::OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    let upload = |cap: u64| {
+        let local = &local;
+        async move {
+            let keys = PhotoKeys {
+                owner: Owner::parse("alice").unwrap(),
+                recipe: RecipeId::new(),
+                photo: gota_domain::photo::PhotoId::new(),
+            };
+            let upload = local
+                .presign_upload(&keys.upload(), "image/png", cap, later)
+                .await
+                .unwrap();
+            (upload.url, keys)
+        }
+    };
+    let (url, _) = upload(1000).await;
+    let reply = put(t, &url, "image/jpeg", vec![1; 10], true).await;
+    assert_problem(&reply, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_problem(
+        &put(t, &url, "image/png", Vec::new(), true).await,
+        StatusCode::BAD_REQUEST,
+    );
+
+    for declared in [true, false] {
+        let (url, keys) = upload(10).await;
+        let over = put(t, &url, "image/png", vec![7; 11], declared).await;
+        assert_problem(&over, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(!object(app.dir.path(), &keys.upload()).exists());
+        let at = put(t, &url, "image/png", vec![7; 10], declared).await;
+        assert_eq!(
+            at.status,
+            StatusCode::NO_CONTENT,
+            "declared {declared}: {}",
+            at.body
+        );
+        t.photos_idle().await;
+    }
+}
+
+#[tokio::test]
+async fn a_new_upload_replaces_the_photo_and_removing_photo_or_recipe_removes_the_objects() {
+    let app = spawn();
+    let t = &app.t;
+    let alice = t.token("alice");
+    let first = photo_developed(&app, &alice, jpeg(100, 80), "image/jpeg").await;
+    let id = first["id"].as_str().unwrap().to_owned();
+    let first_keys = keys("alice", &id, &first["photo"]["id"]);
+    let rendition = object(app.dir.path(), &first_keys.rendition(PhotoSize::Medium));
+    assert!(rendition.exists());
+
+    let second = start_upload(t, &alice, &id, "image/jpeg").await;
+    assert_eq!(second.status, StatusCode::CREATED);
+    assert_eq!(second.header("etag"), Some("\"4\""));
+    for key in first_keys.all() {
+        assert!(!object(app.dir.path(), &key).exists(), "{key}");
+    }
+    let sent = put(
+        t,
+        second.body["url"].as_str().unwrap(),
+        "image/jpeg",
+        jpeg(90, 90),
+        true,
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::NO_CONTENT);
+    t.photos_idle().await;
+    let second = recipe(t, &alice, &id).await.body;
+    let second_keys = keys("alice", &id, &second["photo"]["id"]);
+    assert!(object(app.dir.path(), &second_keys.rendition(PhotoSize::Thumb)).exists());
+
+    let removed = t
+        .call(
+            "DELETE",
+            &format!("/recipes/{id}/photo"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    for key in second_keys.all() {
+        assert!(!object(app.dir.path(), &key).exists(), "{key}");
+    }
+
+    let third = photo_developed(&app, &alice, jpeg(70, 70), "image/jpeg").await;
+    let third_id = third["id"].as_str().unwrap();
+    let third_keys = keys("alice", third_id, &third["photo"]["id"]);
+    assert!(object(app.dir.path(), &third_keys.rendition(PhotoSize::Original)).exists());
+    let deleted = t
+        .call(
+            "DELETE",
+            &format!("/recipes/{third_id}"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    for key in third_keys.all() {
+        assert!(!object(app.dir.path(), &key).exists(), "{key}");
+    }
+}
+
+#[tokio::test]
+async fn an_upload_the_task_did_not_develop_before_shutdown_is_developed_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = spawn_photo_app_in(dir.path());
+    let alice = t.token("alice");
+    let id = t.create(&alice, recipe_fixture("Pie")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let upload = start_upload(&t, &alice, &id, "image/jpeg").await;
+    // The task stops first (as at a shutdown), so the upload is received and left on disk.
+    t.photo_task.take().unwrap().shutdown().await;
+    let sent = put(
+        &t,
+        upload.body["url"].as_str().unwrap(),
+        "image/jpeg",
+        jpeg(40, 30),
+        true,
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::NO_CONTENT);
+    let keys = keys("alice", &id, &upload.body["photo"]["id"]);
+    assert!(object(dir.path(), &keys.upload()).exists());
+    assert_eq!(
+        recipe(&t, &alice, &id).await.body["photo"]["status"],
+        "pending"
+    );
+    drop(t);
+
+    let t = spawn_photo_app_in(dir.path());
+    t.photos_idle().await;
+    let photo = recipe(&t, &alice, &id).await.body["photo"].clone();
+    assert_eq!(photo["status"], "ready", "{photo}");
+    assert_eq!(photo["width"], 40);
+    assert!(!object(dir.path(), &keys.upload()).exists());
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn photo_routes_are_unavailable_where_no_photo_storage_is_configured() {
+    let t = spawn_app_with(true);
+    let alice = t.token("alice");
+    let id = t.create(&alice, recipe_fixture("Pie")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (method, path, body) in [
+        (
+            "POST",
+            format!("/recipes/{id}/photo"),
+            Some(json!({"content_type": "image/jpeg"})),
+        ),
+        ("DELETE", format!("/recipes/{id}/photo"), None),
+        ("GET", format!("/recipes/{id}/photo/thumb"), None),
+    ] {
+        let reply = t.call(method, &path, Some(&alice), body).await;
+        assert_problem(&reply, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(reply.body["type"], "urn:gota:problem:unavailable");
+    }
+    // Unconfigured photos do not stop a recipe from being deleted.
+    let deleted = t
+        .call("DELETE", &format!("/recipes/{id}"), Some(&alice), None)
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+}
