@@ -1,12 +1,19 @@
 //! The API over HTTP: bearer tokens, ETags, problem details turned into [`CliError`]s.
+//!
+//! Redirects are never followed: a redirected request would carry the bearer token to
+//! wherever the answer points. The one redirect of the contract (`GET
+//! /recipes/{id}/photo/{size}`, 307) is read by [`Api::photo_location`] and followed by
+//! [`crate::photo::Transfer`], which has no token.
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
 
+use gota_domain::photo::PhotoSize;
 use gota_domain::{Recipe, RecipeInput};
 
 use crate::error::{CliError, Problem};
 use crate::import::ImportBody;
+use crate::photo::{self, UploadGrant};
 
 #[derive(Debug, Clone)]
 pub struct Api {
@@ -65,8 +72,12 @@ fn chain(e: &reqwest::Error) -> String {
 
 impl Api {
     pub fn new(base: &str, token: Option<String>) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
         Self {
-            http: reqwest::Client::new(),
+            http,
             base: base.trim_end_matches('/').to_owned(),
             token,
         }
@@ -106,13 +117,26 @@ impl Api {
         CliError::Network(text)
     }
 
+    /// The API's base URL, without a trailing `/`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     async fn send(&self, builder: RequestBuilder) -> Result<Response, CliError> {
         let response = builder.send().await.map_err(|e| self.unreachable(&e))?;
         if response.status().is_success() {
             return Ok(response);
         }
+        Err(Self::refusal(response).await)
+    }
+
+    /// A non-2xx answer as the problem it carries.
+    async fn refusal(response: Response) -> CliError {
         let status = response.status().as_u16();
-        let body = response.text().await.map_err(|e| network(&e))?;
+        let body = match response.text().await {
+            Ok(body) => body,
+            Err(e) => return network(&e),
+        };
         let problem = serde_json::from_str::<Problem>(&body).unwrap_or_else(|_| Problem {
             title: StatusCode::from_u16(status)
                 .ok()
@@ -121,7 +145,7 @@ impl Api {
                 .to_owned(),
             ..Problem::default()
         });
-        Err(CliError::Api { status, problem })
+        CliError::Api { status, problem }
     }
 
     async fn recipe_with_etag(response: Response) -> Result<(Recipe, String), CliError> {
@@ -223,6 +247,64 @@ impl Api {
         self.send(self.request_with(Method::GET, "/recipes", &[("limit", "1".to_owned())]))
             .await?;
         Ok(())
+    }
+
+    /// `POST /recipes/{id}/photo`: the upload to make for a photo of `content_type`.
+    pub async fn photo_upload(
+        &self,
+        id: &str,
+        content_type: &str,
+        if_match: Option<&str>,
+    ) -> Result<UploadGrant, CliError> {
+        let mut builder = self
+            .request(Method::POST, &format!("/recipes/{id}/photo"))
+            .json(&serde_json::json!({ "content_type": content_type }));
+        if let Some(etag) = if_match {
+            builder = builder.header(reqwest::header::IF_MATCH, etag);
+        }
+        let response = self.send(builder).await?;
+        response.json().await.map_err(|e| network(&e))
+    }
+
+    /// `DELETE /recipes/{id}/photo`.
+    pub async fn photo_delete(&self, id: &str, if_match: Option<&str>) -> Result<(), CliError> {
+        let mut builder = self.request(Method::DELETE, &format!("/recipes/{id}/photo"));
+        if let Some(etag) = if_match {
+            builder = builder.header(reqwest::header::IF_MATCH, etag);
+        }
+        self.send(builder).await?;
+        Ok(())
+    }
+
+    /// `GET /recipes/{id}/photo/{size}`: where the image is (the 307's `Location`, resolved
+    /// against the base URL when it is a path), to fetch without the token.
+    pub async fn photo_location(&self, id: &str, size: PhotoSize) -> Result<String, CliError> {
+        let builder = self.request(
+            Method::GET,
+            &format!("/recipes/{id}/photo/{}", size.as_str()),
+        );
+        let response = builder.send().await.map_err(|e| self.unreachable(&e))?;
+        if !response.status().is_redirection() {
+            return Err(if response.status().is_success() {
+                CliError::Network(format!(
+                    "the server answered {} instead of a redirect to the image",
+                    response.status()
+                ))
+            } else {
+                Self::refusal(response).await
+            });
+        }
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                CliError::Network(format!(
+                    "the server answered {} without a Location",
+                    response.status()
+                ))
+            })?;
+        photo::resolve(&self.base, location)
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), CliError> {

@@ -15,6 +15,7 @@ use crate::import::{self, ImportBody, ImportReport};
 use crate::recipe_file::{self, RecipeFile};
 use crate::render::{self, Output};
 
+mod photo;
 mod search;
 mod shop;
 
@@ -153,6 +154,9 @@ pub enum RecipeCommand {
     Edit { id: String },
     /// Delete a recipe.
     Delete { id: String },
+    /// A recipe's photo: attach one, download it, remove it.
+    #[command(subcommand)]
+    Photo(photo::PhotoCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -252,6 +256,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             )
         }
         Command::Whoami => whoami(&ctx).await,
+        // Photo commands check their file before the token is looked at or renewed.
+        Command::Recipes(RecipeCommand::Photo(command)) => photo::photo(&ctx, command).await,
         Command::Recipes(command) => recipes(&ctx, command).await,
         Command::Search(args) => {
             let api = Api::new(&ctx.endpoint, Some(bearer(&ctx).await?));
@@ -659,6 +665,7 @@ async fn recipes(ctx: &Context, command: RecipeCommand) -> anyhow::Result<()> {
                 &serde_json::json!({"deleted": id}),
             )
         }
+        RecipeCommand::Photo(command) => photo::photo(ctx, command).await,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod import;
+pub mod photo;
 pub mod recipe_file;
 pub mod render;
 

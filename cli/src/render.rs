@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use gota_domain::photo::{Photo, PhotoStatus};
 use gota_domain::{Quantity, Recipe, Unit, round_for_cooks};
 
 /// Widest a title column gets before it is cut with `…`.
@@ -146,8 +147,20 @@ fn timestamp(r: &Recipe) -> String {
         .unwrap_or_default()
 }
 
-/// One recipe as a card: title, author, facts, equipment, ingredients with amounts, numbered
-/// steps, notes. `scaled_from` is the stored servings when the recipe was scaled.
+/// How a photo still waiting for its verdict reads.
+pub const PENDING: &str = "processing…";
+
+/// `Photo: ready (4032×3024)`, `Photo: processing…`, `Photo: failed — <reason>`.
+pub fn photo_line(photo: &Photo) -> String {
+    match &photo.status {
+        PhotoStatus::Ready { width, height } => format!("Photo: ready ({width}×{height})"),
+        PhotoStatus::Pending => format!("Photo: {PENDING}"),
+        PhotoStatus::Failed { reason } => format!("Photo: failed — {reason}"),
+    }
+}
+
+/// One recipe as a card: title, author, facts, the photo's status, equipment, ingredients with
+/// amounts, numbered steps, notes. `scaled_from` is the stored servings when the recipe was scaled.
 pub fn card(recipe: &Recipe, scaled_from: Option<u16>) -> String {
     let c = &recipe.content;
     let mut out = String::new();
@@ -183,6 +196,9 @@ pub fn card(recipe: &Recipe, scaled_from: Option<u16>) -> String {
     if !c.tags().is_empty() {
         let tags: Vec<&str> = c.tags().iter().map(|t| t.as_str()).collect();
         let _ = writeln!(out, "Tags: {}", tags.join(", "));
+    }
+    if let Some(photo) = &recipe.photo {
+        let _ = writeln!(out, "{}", photo_line(photo));
     }
     if !c.equipment().is_empty() {
         let _ = writeln!(out, "\nEquipment");
@@ -237,6 +253,8 @@ pub fn card(recipe: &Recipe, scaled_from: Option<u16>) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
     use super::*;
 
     #[test]
@@ -277,6 +295,78 @@ mod tests {
         // 100 ¼ and 100 ⅓ both scale to 100.3: the amount does not say which.
         assert_eq!(kitchen_amount(100.3), "100.3");
         assert_eq!(kitchen_amount(1234.5), "1234 ½");
+    }
+
+    fn recipe_with(photo: Option<PhotoStatus>) -> Recipe {
+        let mut recipe: Recipe = serde_json::from_value(serde_json::json!({
+            "id": "0192a1b2-0000-7000-8000-000000000001",
+            "owner": "alice",
+            "version": 3,
+            "created_at": "2026-12-03T14:00:00Z",
+            "updated_at": "2026-12-03T14:00:00Z",
+            "title": "Rice",
+            "servings": 2,
+            "ingredients": [{"name": "rice"}],
+            "steps": [{"text": "Cook."}],
+            "tags": ["quick"],
+            // A field this release does not know (a newer server's) is no reason to refuse.
+            "from_a_newer_server": {"x": 1}
+        }))
+        .unwrap();
+        recipe.photo = photo.map(|status| Photo {
+            id: gota_domain::photo::PhotoId::new(),
+            status,
+            updated_at: recipe.updated_at,
+        });
+        recipe
+    }
+
+    #[test]
+    fn the_card_shows_the_photo_status_under_the_tags_and_nothing_without_one() {
+        let line = |status: Option<PhotoStatus>| {
+            let card = card(&recipe_with(status), None);
+            let lines: Vec<&str> = card.lines().collect();
+            assert_eq!(lines[3], "Tags: quick");
+            lines[4].to_owned()
+        };
+        assert_eq!(
+            line(Some(PhotoStatus::Ready {
+                width: 4032,
+                height: 3024
+            })),
+            "Photo: ready (4032×3024)"
+        );
+        assert_eq!(line(Some(PhotoStatus::Pending)), "Photo: processing…");
+        assert_eq!(
+            line(Some(PhotoStatus::Failed {
+                reason: "not a JPEG, PNG or WebP image".into()
+            })),
+            "Photo: failed — not a JPEG, PNG or WebP image"
+        );
+        assert_eq!(line(None), "");
+        assert!(!card(&recipe_with(None), None).contains("Photo"));
+    }
+
+    #[test]
+    fn the_photo_of_the_apis_recipe_json_reaches_the_card() {
+        let mut json = serde_json::to_value(recipe_with(None)).unwrap();
+        json["photo"] = serde_json::json!({
+            "id": "0193a1b2-0000-7000-8000-000000000002",
+            "status": "ready",
+            "width": 4032, "height": 3024,
+            "links": {
+                "original": "/recipes/0192a1b2-0000-7000-8000-000000000001/photo/original",
+                "medium": "/recipes/0192a1b2-0000-7000-8000-000000000001/photo/medium",
+                "thumb": "/recipes/0192a1b2-0000-7000-8000-000000000001/photo/thumb"
+            },
+            "updated_at": "2026-12-03T14:00:00Z"
+        });
+        let recipe: Recipe = serde_json::from_value(json).unwrap();
+        assert!(
+            card(&recipe, None)
+                .lines()
+                .any(|l| l == "Photo: ready (4032×3024)")
+        );
     }
 
     #[test]
