@@ -12,16 +12,21 @@ use crate::process::{Process, free_port, wait_until_http_answers};
 /// packages' tests when the workspace is built (`cargo test --workspace`); after a change to
 /// gota-core, `cargo build -p gota-core --bin gota-api` before a narrow test run.
 pub fn gota_api_bin() -> PathBuf {
+    target_bin("gota-api", "cargo build -p gota-core --bin gota-api")
+}
+
+/// The workspace binary `name` beside the running test executable; `build` says how to make it.
+pub(crate) fn target_bin(name: &str, build: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/<test> → target/<profile>/gota-api
+    // target/<profile>/deps/<test> → target/<profile>/<name>
     let path = exe
         .parent()
         .and_then(Path::parent)
         .expect("target profile folder")
-        .join("gota-api");
+        .join(name);
     assert!(
         path.exists(),
-        "{} is missing: build it with `cargo build -p gota-core --bin gota-api`",
+        "{} is missing: build it with `{build}`",
         path.display()
     );
     path

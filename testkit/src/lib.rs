@@ -3,8 +3,9 @@
 //! - [`fixtures`]: sample recipes (JSON files in `testkit/fixtures/recipes/`) and API Gateway
 //!   events (`testkit/fixtures/events/`), each with a loader. Always compiled.
 //! - [`Api`]: the real `gota-api` binary on a free loopback port, ready when `/health` answers,
-//!   stopped on drop ([`Process`]). [`Moto`] and [`UserPool`]: moto's DynamoDB and Cognito on
-//!   loopback. Behind the default feature `spawn`.
+//!   stopped on drop ([`Process`]). [`LambdaFunction`]: a workspace binary (`gota-worker`) under
+//!   cargo-lambda's Runtime API emulator. [`Moto`], [`Queue`] and [`UserPool`]: moto's DynamoDB,
+//!   S3, SQS and Cognito on loopback. Behind the default feature `spawn`.
 //!
 //! Router-level tests (`oneshot`, no process) keep their own harness in `core/tests/api/support.rs`
 //! because it needs gota-core's internals; it takes its recipes and events from here.
@@ -19,6 +20,8 @@ pub mod fixtures;
 
 #[cfg(feature = "spawn")]
 mod api;
+#[cfg(feature = "spawn")]
+mod lambda;
 #[cfg(feature = "moto")]
 mod moto;
 #[cfg(feature = "spawn")]
@@ -26,8 +29,10 @@ mod process;
 
 #[cfg(feature = "spawn")]
 pub use api::{Api, dev_token, dev_token_reply, gota_api, gota_api_bin};
+#[cfg(feature = "spawn")]
+pub use lambda::{LambdaFunction, cargo_lambda, gota_worker_bin};
 #[cfg(feature = "moto")]
-pub use moto::{Moto, PASSWORD, REGION, Tokens, UserPool};
+pub use moto::{Moto, PASSWORD, Queue, REGION, Tokens, UserPool};
 #[cfg(feature = "spawn")]
 pub use process::{Process, free_port};
 

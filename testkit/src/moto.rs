@@ -1,4 +1,5 @@
-//! moto (DynamoDB, Secrets Manager, S3, Cognito) on loopback, and Cognito pools and users in it.
+//! moto (DynamoDB, Secrets Manager, S3, SQS, Cognito) on loopback, and Cognito pools and users in
+//! it.
 //!
 //! moto comes from `./.venv` (installed by `make deps`); `testkit/moto_serial.py` serves its
 //! requests one at a time (moto's conditional writes are not atomic otherwise, ADR 0007).
@@ -90,6 +91,92 @@ impl Moto {
             .unwrap_or_else(|e| panic!("creating the bucket {name}: {e:?}"));
     }
 
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk_config())
+    }
+
+    /// Creates the SQS queue `name` in this emulator.
+    pub async fn create_queue(&self, name: &str) -> Queue {
+        let sqs = self.sqs();
+        let url = sqs
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("creating the queue {name}: {e:?}"))
+            .queue_url
+            .expect("queue url");
+        let arn = sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .and_then(|mut a| a.remove(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+            .expect("queue arn");
+        Queue { sqs, url, arn }
+    }
+
+    /// Sends `bucket`'s `ObjectCreated` events under `prefix` to `queue`, as the stack
+    /// configures the photo bucket (infra/lib/photos.ts: `OBJECT_CREATED`, prefix `uploads/`).
+    pub async fn notify_queue(&self, bucket: &str, prefix: &str, queue: &Queue) {
+        use aws_sdk_s3::types::{
+            Event, FilterRule, FilterRuleName, NotificationConfiguration,
+            NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter,
+        };
+        let filter = NotificationConfigurationFilter::builder()
+            .key(
+                S3KeyFilter::builder()
+                    .filter_rules(
+                        FilterRule::builder()
+                            .name(FilterRuleName::Prefix)
+                            .value(prefix)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build();
+        let to_queue = QueueConfiguration::builder()
+            .queue_arn(&queue.arn)
+            .events(Event::S3ObjectCreated)
+            .filter(filter)
+            .build()
+            .expect("queue configuration");
+        self.s3()
+            .put_bucket_notification_configuration()
+            .bucket(bucket)
+            .notification_configuration(
+                NotificationConfiguration::builder()
+                    .queue_configurations(to_queue)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("bucket notification of {bucket}: {e:?}"));
+    }
+
+    /// Every key in `bucket`, in S3's (lexicographic) order.
+    pub async fn list_keys(&self, bucket: &str) -> Vec<String> {
+        let mut keys = Vec::new();
+        let mut pages = self
+            .s3()
+            .list_objects_v2()
+            .bucket(bucket)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.unwrap_or_else(|e| panic!("listing {bucket}: {e:?}"));
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(String::from)),
+            );
+        }
+        keys
+    }
+
     /// The environment that points `gota-api` (through the AWS SDK's own settings) here.
     pub fn env(&self) -> Vec<(String, String)> {
         [
@@ -117,6 +204,84 @@ impl Moto {
             "create-table failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
+    }
+}
+
+/// An SQS queue in moto.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    pub sqs: aws_sdk_sqs::Client,
+    pub url: String,
+    pub arn: String,
+}
+
+impl Queue {
+    /// Receives until the queue answers empty (messages stay in flight, as Lambda's poller
+    /// leaves them while the function runs), at most `max` of them.
+    pub async fn receive(&self, max: usize) -> Vec<aws_sdk_sqs::types::Message> {
+        let mut received = Vec::new();
+        while received.len() < max {
+            let batch = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.url)
+                .max_number_of_messages(10)
+                .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+                .send()
+                .await
+                .expect("receive message")
+                .messages
+                .unwrap_or_default();
+            if batch.is_empty() {
+                break;
+            }
+            received.extend(batch);
+        }
+        received
+    }
+
+    /// Deletes `messages`, as Lambda does with those a function's answer does not name.
+    pub async fn delete(&self, messages: &[aws_sdk_sqs::types::Message]) {
+        for message in messages {
+            self.sqs
+                .delete_message()
+                .queue_url(&self.url)
+                .receipt_handle(message.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("delete message");
+        }
+    }
+
+    /// `messages` as the SQS event Lambda's event source mapping hands a function
+    /// (<https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html>, "Example standard queue
+    /// message event").
+    pub fn lambda_event(&self, messages: &[aws_sdk_sqs::types::Message]) -> serde_json::Value {
+        let records: Vec<serde_json::Value> = messages
+            .iter()
+            .map(|m| {
+                let attributes: serde_json::Map<String, serde_json::Value> = m
+                    .attributes()
+                    .map(|a| {
+                        a.iter()
+                            .map(|(k, v)| (k.as_str().to_owned(), v.clone().into()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                serde_json::json!({
+                    "messageId": m.message_id(),
+                    "receiptHandle": m.receipt_handle(),
+                    "body": m.body(),
+                    "attributes": attributes,
+                    "messageAttributes": {},
+                    "md5OfBody": m.md5_of_body(),
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": self.arn,
+                    "awsRegion": REGION,
+                })
+            })
+            .collect();
+        serde_json::json!({ "Records": records })
     }
 }
 

@@ -14,7 +14,6 @@
 
 pub mod config;
 
-use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::StreamExt as _;
 use gota_core::photos::{DevelopError, PhotoObjects, develop};
@@ -72,15 +71,45 @@ enum Notification {
     Created(Vec<String>),
 }
 
-/// Reads a body as S3 sends it (AWS S3 User Guide, "Event message structure",
-/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html>).
+/// The part of an S3 event message the worker reads: each record's event name and object
+/// key, nothing else. The message carries more (`userIdentity`, `requestParameters`, …; AWS S3
+/// User Guide, "Event message structure",
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html>),
+/// but a body read as the whole structure would be refused for a field the worker never uses
+/// (moto's events have no `userIdentity`), and a refused body is acknowledged: the photo would
+/// stay `pending` for good.
+#[derive(Debug, serde::Deserialize)]
+struct S3Message {
+    #[serde(rename = "Records")]
+    records: Vec<S3Record>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct S3Record {
+    #[serde(rename = "eventName", default)]
+    event_name: Option<String>,
+    s3: S3Entity,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct S3Entity {
+    object: S3Object,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct S3Object {
+    #[serde(default)]
+    key: Option<String>,
+}
+
+/// Reads a body as S3 sends it (the structure: [`S3Message`]).
 fn read_body(body: &str) -> Result<Notification, String> {
     let value: serde_json::Value =
         serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
     if value.get("Event").and_then(serde_json::Value::as_str) == Some("s3:TestEvent") {
         return Ok(Notification::Test);
     }
-    let event: S3Event =
+    let event: S3Message =
         serde_json::from_value(value).map_err(|e| format!("not an S3 event: {e}"))?;
     Ok(Notification::Created(
         event
@@ -157,6 +186,16 @@ mod tests {
         assert_eq!(decode_key("uploads/a+b/c%2Bd/%C3%BC"), "uploads/a b/c+d/ü");
         assert_eq!(decode_key("a%26b%3Dc"), "a&b=c");
         assert_eq!(decode_key("plain/key"), "plain/key");
+    }
+
+    #[test]
+    fn a_record_is_read_for_its_event_name_and_key_only() {
+        // As moto sends it: no userIdentity, requestParameters or responseElements.
+        let body = r#"{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2026-12-03T14:32:48.768Z","eventName":"ObjectCreated:Post","s3":{"s3SchemaVersion":"1.0","configurationId":"n","bucket":{"name":"b","arn":"arn:aws:s3:::b"},"object":{"key":"uploads%2Fa%2Fb%2Fc","size":3,"eTag":"e"}}},{"eventName":"ObjectRemoved:Delete","s3":{"object":{"key":"uploads/x"}}}]}"#;
+        assert_eq!(
+            read_body(body),
+            Ok(Notification::Created(vec!["uploads/a/b/c".to_owned()]))
+        );
     }
 
     #[test]
