@@ -217,6 +217,12 @@ impl PhotoObjects for S3Objects {
         key: &str,
         expires_at: OffsetDateTime,
     ) -> Result<String, ObjectsError> {
+        // Signed with credentials that outlive the URL when the provider can give them, and
+        // never said to last longer than they do (as an upload, above).
+        let credentials = self.credentials(expires_at).await.map_err(failed)?;
+        let expires_at = credentials
+            .expiry()
+            .map_or(expires_at, |expiry| expires_at.min(expiry.into()));
         let remaining = (expires_at - OffsetDateTime::now_utc()).whole_seconds();
         let expires_in = Duration::from_secs(u64::try_from(remaining).unwrap_or(0).max(1));
         let config = PresigningConfig::expires_in(expires_in.min(PRESIGN_MAX))
@@ -226,6 +232,8 @@ impl PhotoObjects for S3Objects {
             .get_object()
             .bucket(&self.bucket)
             .key(key)
+            .customize()
+            .config_override(aws_sdk_s3::config::Builder::new().credentials_provider(credentials))
             .presigned(config)
             .await
             .map_err(|e| sdk_failed("GetObject presigning", e))?;
@@ -434,7 +442,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_upload_never_outlives_the_temporary_credentials_that_sign_it() {
+    async fn an_upload_or_image_url_never_outlives_the_temporary_credentials_that_sign_it() {
         let expiry = OffsetDateTime::now_utc() + time::Duration::minutes(5);
         let sdk = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -457,6 +465,17 @@ mod tests {
             )
             .await
             .unwrap();
+        let url = objects
+            .presign_get(
+                "photos/a/b/c/thumb.jpg",
+                OffsetDateTime::now_utc() + crate::photos::IMAGE_URL_VALIDITY,
+            )
+            .await
+            .unwrap();
+        assert!(
+            url.contains("X-Amz-Expires=300") || url.contains("X-Amz-Expires=299"),
+            "{url}"
+        );
         let expiry = OffsetDateTime::from(std::time::SystemTime::from(expiry));
         assert_eq!(upload.expires_at, expiry);
         let policy = upload
