@@ -229,7 +229,7 @@ describe('photo worker', () => {
     assert.deepEqual(mapping.Properties.ScalingConfig, { MaximumConcurrency: 5 });
   });
 
-  it('may read and delete uploads, write and delete renditions, and nothing else of the bucket', () => {
+  it('may read and delete uploads, write and delete renditions, tell a missing upload, and nothing else of the bucket', () => {
     const [bucketId] = bucket(dev);
     const roleId = roleOf(worker(dev)[1]);
     const uploads = JSON.stringify(objects(bucketId, 'uploads/*'));
@@ -238,6 +238,9 @@ describe('photo worker', () => {
       `s3:DeleteObject ${photos}`,
       `s3:DeleteObject ${uploads}`,
       `s3:GetObject ${uploads}`,
+      // Without it S3 answers a GetObject of a missing upload 403, not NoSuchKey, and the
+      // worker's "nothing to do" became an error retried into the dead-letter queue.
+      `s3:ListBucket ${JSON.stringify({ 'Fn::GetAtt': [bucketId, 'Arn'] })}`,
       `s3:PutObject ${photos}`,
     ]);
   });

@@ -251,6 +251,8 @@ impl PhotoObjects for S3Objects {
             .await
         {
             Ok(output) => output,
+            // NoSuchKey only for a caller with s3:ListBucket on the bucket; without it S3
+            // answers 403 ("GetObject", Permissions), an error like any other.
             Err(error)
                 if error.as_service_error().is_some_and(
                     aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
