@@ -132,6 +132,19 @@ describe('upload notifications', () => {
     });
   });
 
+  it('are set only once the queue policy lets S3 send', () => {
+    // S3 checks the destination when the configuration is put, with a test message it must be
+    // allowed to send ("Walkthrough: Configuring a bucket for notifications (SNS topic or SQS
+    // queue)": without the policy, "Unable to validate the following destination
+    // configurations"), so the custom resource must come after the queue's policy.
+    const [queueId] = queue(dev);
+    const [policyId] = ofType(dev, 'AWS::SQS::QueuePolicy').find(([, p]) =>
+      (p.Properties.Queues as { Ref: string }[]).some((q) => q.Ref === queueId),
+    )!;
+    const [, notifications] = one(dev, 'Custom::S3BucketNotifications', 'PhotosBucketNotifications');
+    assert.ok(notifications.DependsOn?.includes(policyId), JSON.stringify(notifications.DependsOn));
+  });
+
   it("may be sent only by S3 for this bucket in this account, over TLS", () => {
     const [bucketId] = bucket(dev);
     const [queueId] = queue(dev);
