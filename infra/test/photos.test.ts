@@ -133,10 +133,10 @@ describe('upload notifications', () => {
   });
 
   it('are set only once the queue policy lets S3 send', () => {
-    // S3 checks the destination when the configuration is put, with a test message it must be
-    // allowed to send ("Walkthrough: Configuring a bucket for notifications (SNS topic or SQS
-    // queue)": without the policy, "Unable to validate the following destination
-    // configurations"), so the custom resource must come after the queue's policy.
+    // "After Amazon S3 receives this request, it first verifies that any ... Amazon SQS
+    // destination exists, and that the bucket owner has permission to publish to it by sending
+    // a test notification" (PutBucketNotificationConfiguration, S3 API Reference): the custom
+    // resource that makes that request must come after the queue's policy.
     const [queueId] = queue(dev);
     const [policyId] = ofType(dev, 'AWS::SQS::QueuePolicy').find(([, p]) =>
       (p.Properties.Queues as { Ref: string }[]).some((q) => q.Ref === queueId),
