@@ -173,7 +173,7 @@ export class Photos extends Construct {
     this.workerLogGroup.grantWrite(role);
     // Exactly what the worker does with objects: read and delete the upload it was told about,
     // write (and, for a photo replaced meanwhile, delete) the renditions. Never a bucket-wide
-    // object ARN, never a list.
+    // object ARN.
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject', 's3:DeleteObject'],
@@ -184,6 +184,19 @@ export class Photos extends Construct {
       new iam.PolicyStatement({
         actions: ['s3:PutObject', 's3:DeleteObject'],
         resources: [this.bucket.arnForObjects(`${PHOTOS_PREFIX}*`)],
+      }),
+    );
+    // So that an upload already gone (a duplicate delivery that lost the race, one the
+    // lifecycle rule expired) reads as NoSuchKey, which develop() acknowledges: "If the object
+    // you request doesn't exist, the error that Amazon S3 returns depends on whether you also
+    // have the s3:ListBucket permission" — 404 with it, 403 Access Denied without
+    // (GetObject, https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html), and a
+    // 403 is an error retried into the dead-letter queue. The bucket itself, unconditioned:
+    // a GetObject has no s3:prefix to condition on.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
       }),
     );
     // RecipeStore::update_photo on DynamoDB: a consistent GetItem of the recipe (the owner and

@@ -48,8 +48,8 @@ describe('which tokens the REST API accepts', () => {
   it('asks every bearer method for an access token with the user-pools scope', () => {
     const bearer = methods.filter((m) => m.AuthorizationType === 'COGNITO_USER_POOLS');
     // /recipes GET HEAD POST, /recipes/{id} GET HEAD PUT PATCH DELETE, /recipes/import POST,
-    // /shopping-list POST.
-    assert.equal(bearer.length, 10);
+    // /shopping-list POST, /recipes/{id}/photo POST DELETE, /recipes/{id}/photo/{size} GET HEAD.
+    assert.equal(bearer.length, 14);
     for (const m of bearer) assert.deepEqual(m.AuthorizationScopes, ['aws.cognito.signin.user.admin'], m.HttpMethod);
   });
 

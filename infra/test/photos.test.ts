@@ -132,6 +132,19 @@ describe('upload notifications', () => {
     });
   });
 
+  it('are set only once the queue policy lets S3 send', () => {
+    // "After Amazon S3 receives this request, it first verifies that any ... Amazon SQS
+    // destination exists, and that the bucket owner has permission to publish to it by sending
+    // a test notification" (PutBucketNotificationConfiguration, S3 API Reference): the custom
+    // resource that makes that request must come after the queue's policy.
+    const [queueId] = queue(dev);
+    const [policyId] = ofType(dev, 'AWS::SQS::QueuePolicy').find(([, p]) =>
+      (p.Properties.Queues as { Ref: string }[]).some((q) => q.Ref === queueId),
+    )!;
+    const [, notifications] = one(dev, 'Custom::S3BucketNotifications', 'PhotosBucketNotifications');
+    assert.ok(notifications.DependsOn?.includes(policyId), JSON.stringify(notifications.DependsOn));
+  });
+
   it("may be sent only by S3 for this bucket in this account, over TLS", () => {
     const [bucketId] = bucket(dev);
     const [queueId] = queue(dev);
@@ -229,7 +242,7 @@ describe('photo worker', () => {
     assert.deepEqual(mapping.Properties.ScalingConfig, { MaximumConcurrency: 5 });
   });
 
-  it('may read and delete uploads, write and delete renditions, and nothing else of the bucket', () => {
+  it('may read and delete uploads, write and delete renditions, tell a missing upload, and nothing else of the bucket', () => {
     const [bucketId] = bucket(dev);
     const roleId = roleOf(worker(dev)[1]);
     const uploads = JSON.stringify(objects(bucketId, 'uploads/*'));
@@ -238,6 +251,9 @@ describe('photo worker', () => {
       `s3:DeleteObject ${photos}`,
       `s3:DeleteObject ${uploads}`,
       `s3:GetObject ${uploads}`,
+      // Without it S3 answers a GetObject of a missing upload 403, not NoSuchKey, and the
+      // worker's "nothing to do" became an error retried into the dead-letter queue.
+      `s3:ListBucket ${JSON.stringify({ 'Fn::GetAtt': [bucketId, 'Arn'] })}`,
       `s3:PutObject ${photos}`,
     ]);
   });

@@ -9,8 +9,9 @@
 //! [ReportBatchItemFailures]`; AWS Lambda Developer Guide, "Handling errors for an SQS event
 //! source in Lambda",
 //! <https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html>). A message
-//! that no retry can fix — an unreadable body, a key that is not an upload's, a bad image — is
-//! acknowledged (logged), never retried until it reaches the dead-letter queue.
+//! that no retry can fix — an unreadable body, a record of another bucket, a key that is not an
+//! upload's, a bad image — is acknowledged (logged), never retried until it reaches the
+//! dead-letter queue.
 
 pub mod config;
 
@@ -28,16 +29,17 @@ use gota_domain::photo::PhotoKeys;
 /// to process plus its bytes twice (ADR 0032), so two stay under half of 1024 MB.
 pub const CONCURRENCY: usize = 2;
 
-/// Develops every upload the batch names; the failures a retry may fix are named in the
-/// answer, everything else is acknowledged.
+/// Develops every upload the batch names in `bucket` (the one `objects` reads); the failures a
+/// retry may fix are named in the answer, everything else is acknowledged.
 pub async fn handle(
     objects: &dyn PhotoObjects,
     store: &dyn RecipeStore,
+    bucket: &str,
     event: SqsEvent,
 ) -> SqsBatchResponse {
     let failed: Vec<BatchItemFailure> = futures_util::stream::iter(event.records)
         .map(|message| async move {
-            let outcome = handle_message(objects, store, &message).await;
+            let outcome = handle_message(objects, store, bucket, &message).await;
             (message.message_id, outcome)
         })
         .buffer_unordered(CONCURRENCY)
@@ -93,7 +95,15 @@ struct S3Record {
 
 #[derive(Debug, serde::Deserialize)]
 struct S3Entity {
+    #[serde(default)]
+    bucket: S3Bucket,
     object: S3Object,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct S3Bucket {
+    #[serde(default)]
+    name: Option<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -102,8 +112,10 @@ struct S3Object {
     key: Option<String>,
 }
 
-/// Reads a body as S3 sends it (the structure: [`S3Message`]).
-fn read_body(body: &str) -> Result<Notification, String> {
+/// Reads a body as S3 sends it (the structure: [`S3Message`]). Only the records of `bucket`
+/// count: a key means nothing in another bucket, and the worker reads, writes and deletes in
+/// its own whatever the record names.
+fn read_body(body: &str, bucket: &str) -> Result<Notification, String> {
     let value: serde_json::Value =
         serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
     if value.get("Event").and_then(serde_json::Value::as_str) == Some("s3:TestEvent") {
@@ -120,6 +132,13 @@ fn read_body(body: &str) -> Result<Notification, String> {
                     .event_name
                     .as_deref()
                     .is_some_and(|name| name.starts_with("ObjectCreated:"))
+            })
+            .filter(|record| {
+                let named = record.s3.bucket.name.as_deref();
+                if named != Some(bucket) {
+                    tracing::warn!(bucket = named, "a record of another bucket; acknowledged");
+                }
+                named == Some(bucket)
             })
             .filter_map(|record| record.s3.object.key)
             .map(|key| decode_key(&key))
@@ -147,10 +166,11 @@ fn decode_key(key: &str) -> String {
 async fn handle_message(
     objects: &dyn PhotoObjects,
     store: &dyn RecipeStore,
+    bucket: &str,
     message: &SqsMessage,
 ) -> Result<(), DevelopError> {
     let id = message.message_id.as_deref().unwrap_or_default();
-    let keys = match read_body(message.body.as_deref().unwrap_or_default()) {
+    let keys = match read_body(message.body.as_deref().unwrap_or_default(), bucket) {
         Ok(Notification::Test) => {
             tracing::info!(message_id = id, "s3:TestEvent acknowledged");
             return Ok(());
@@ -193,7 +213,7 @@ mod tests {
         // As moto sends it: no userIdentity, requestParameters or responseElements.
         let body = r#"{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2026-12-03T14:32:48.768Z","eventName":"ObjectCreated:Post","s3":{"s3SchemaVersion":"1.0","configurationId":"n","bucket":{"name":"b","arn":"arn:aws:s3:::b"},"object":{"key":"uploads%2Fa%2Fb%2Fc","size":3,"eTag":"e"}}},{"eventName":"ObjectRemoved:Delete","s3":{"object":{"key":"uploads/x"}}}]}"#;
         assert_eq!(
-            read_body(body),
+            read_body(body, "b"),
             Ok(Notification::Created(vec!["uploads/a/b/c".to_owned()]))
         );
     }
@@ -201,8 +221,8 @@ mod tests {
     #[test]
     fn a_test_event_and_unreadable_bodies_are_told_apart() {
         let test = r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-12-01T00:00:00.000Z","Bucket":"b","RequestId":"r","HostId":"h"}"#;
-        assert_eq!(read_body(test), Ok(Notification::Test));
-        assert!(read_body("not json").is_err());
-        assert!(read_body(r#"{"Records": 3}"#).is_err());
+        assert_eq!(read_body(test, "b"), Ok(Notification::Test));
+        assert!(read_body("not json", "b").is_err());
+        assert!(read_body(r#"{"Records": 3}"#, "b").is_err());
     }
 }

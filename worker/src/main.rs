@@ -56,9 +56,9 @@ async fn main() -> ExitCode {
     let sdk = aws.config().await;
     let store = DynamoStore::connect(sdk, &config.table_name);
     let objects = S3Objects::new(sdk, &config.bucket);
-    let (store, objects) = (&store, &objects);
+    let (store, objects, bucket) = (&store, &objects, config.bucket.as_str());
     let handler = service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, Infallible>(gota_worker::handle(objects, store, event.payload).await)
+        Ok::<_, Infallible>(gota_worker::handle(objects, store, bucket, event.payload).await)
     });
     finish(
         lambda_runtime::run(handler)

@@ -9,6 +9,8 @@ use common::{MemoryObjects, jpeg, pending_photo, store, stored};
 use gota_domain::photo::PhotoStatus;
 
 const BATCH: &str = include_str!("fixtures/sqs-s3-batch.json");
+/// The bucket the fixture's records name, the one the worker is configured with.
+const BUCKET: &str = "gota-photos";
 
 /// S3's own spelling of a key in a notification: URL-encoded (form encoding). Our keys hold
 /// nothing S3 must encode, so every `-` is encoded too, as a decoder must accept.
@@ -32,7 +34,7 @@ async fn a_batch_reports_exactly_the_message_a_retry_may_fix() {
     )
     .unwrap();
 
-    let response = gota_worker::handle(&objects, store.as_ref(), event).await;
+    let response = gota_worker::handle(&objects, store.as_ref(), BUCKET, event).await;
 
     assert_eq!(
         serde_json::to_value(&response).unwrap(),
@@ -73,7 +75,31 @@ async fn bodies_no_retry_can_fix_are_acknowledged() {
         .into();
     let event: SqsEvent = serde_json::from_value(event).unwrap();
 
-    let response = gota_worker::handle(&objects, store.as_ref(), event).await;
+    let response = gota_worker::handle(&objects, store.as_ref(), BUCKET, event).await;
 
     assert!(response.batch_item_failures.is_empty());
+}
+
+#[tokio::test]
+async fn a_record_of_another_bucket_is_acknowledged_and_never_developed() {
+    let (store, _dir) = store();
+    let objects = MemoryObjects::default();
+    let keys = pending_photo(store.as_ref(), "mallory").await;
+    objects.insert(&keys.upload(), jpeg(120, 90));
+    // The same key, said to be in a bucket the worker was not given: whatever it names there,
+    // it is not this bucket's object (a foreign or misrouted notification).
+    let event: SqsEvent = serde_json::from_str(
+        &BATCH
+            .replace("{{GOOD_KEY}}", &keys.upload())
+            .replace("{{FAILING_KEY}}", &keys.upload())
+            .replace("gota-photos", "someone-elses-bucket"),
+    )
+    .unwrap();
+
+    let response = gota_worker::handle(&objects, store.as_ref(), BUCKET, event).await;
+
+    assert!(response.batch_item_failures.is_empty());
+    let photo = stored(store.as_ref(), &keys).await.unwrap().photo.unwrap();
+    assert_eq!(photo.status, PhotoStatus::Pending);
+    assert!(objects.keys().contains(&keys.upload()));
 }

@@ -70,7 +70,8 @@ pub struct ObjectsError(#[source] pub anyhow::Error);
 #[async_trait]
 pub trait PhotoObjects: Send + Sync + Debug + 'static {
     /// An upload of exactly `key`, of exactly `content_type`, 1 to `max_bytes` bytes, refused
-    /// by the storage itself after `expires_at`.
+    /// by the storage itself after `expires_at` — or sooner, as the answer's own `expires_at`
+    /// says, when the credentials that sign it expire sooner.
     async fn presign_upload(
         &self,
         key: &str,

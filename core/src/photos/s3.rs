@@ -175,6 +175,14 @@ impl PhotoObjects for S3Objects {
         expires_at: OffsetDateTime,
     ) -> Result<Upload, ObjectsError> {
         let credentials = self.credentials(expires_at).await.map_err(failed)?;
+        // What temporary credentials sign dies with them ("Download and upload objects with
+        // presigned URLs", who can create one: with IAM role credentials "when the role session
+        // expires, the presigned URL expires too, even if you specify a longer time",
+        // <https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html>): the
+        // policy and the answer say when S3 will really refuse the upload.
+        let expires_at = credentials
+            .expiry()
+            .map_or(expires_at, |expiry| expires_at.min(expiry.into()));
         let rules = UploadRules {
             bucket: &self.bucket,
             key,
@@ -209,6 +217,12 @@ impl PhotoObjects for S3Objects {
         key: &str,
         expires_at: OffsetDateTime,
     ) -> Result<String, ObjectsError> {
+        // Signed with credentials that outlive the URL when the provider can give them, and
+        // never said to last longer than they do (as an upload, above).
+        let credentials = self.credentials(expires_at).await.map_err(failed)?;
+        let expires_at = credentials
+            .expiry()
+            .map_or(expires_at, |expiry| expires_at.min(expiry.into()));
         let remaining = (expires_at - OffsetDateTime::now_utc()).whole_seconds();
         let expires_in = Duration::from_secs(u64::try_from(remaining).unwrap_or(0).max(1));
         let config = PresigningConfig::expires_in(expires_in.min(PRESIGN_MAX))
@@ -218,6 +232,8 @@ impl PhotoObjects for S3Objects {
             .get_object()
             .bucket(&self.bucket)
             .key(key)
+            .customize()
+            .config_override(aws_sdk_s3::config::Builder::new().credentials_provider(credentials))
             .presigned(config)
             .await
             .map_err(|e| sdk_failed("GetObject presigning", e))?;
@@ -235,6 +251,8 @@ impl PhotoObjects for S3Objects {
             .await
         {
             Ok(output) => output,
+            // NoSuchKey only for a caller with s3:ListBucket on the bucket; without it S3
+            // answers 403 ("GetObject", Permissions), an error like any other.
             Err(error)
                 if error.as_service_error().is_some_and(
                     aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
@@ -423,6 +441,96 @@ mod tests {
                     .unwrap()
                     .ends_with("/eu-west-1/s3/aws4_request")
         );
+    }
+
+    #[tokio::test]
+    async fn an_upload_or_image_url_never_outlives_the_temporary_credentials_that_sign_it() {
+        let expiry = OffsetDateTime::now_utc() + time::Duration::minutes(5);
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "ASIAEXAMPLE",
+                "secret",
+                Some("token".into()),
+                Some(expiry.into()),
+                "test",
+            )))
+            .build();
+        let objects = S3Objects::new(&sdk, "gota-photos-abc");
+        let upload = objects
+            .presign_upload(
+                "uploads/a/b/c",
+                "image/png",
+                1234,
+                OffsetDateTime::now_utc() + crate::photos::UPLOAD_VALIDITY,
+            )
+            .await
+            .unwrap();
+        let url = objects
+            .presign_get(
+                "photos/a/b/c/thumb.jpg",
+                OffsetDateTime::now_utc() + crate::photos::IMAGE_URL_VALIDITY,
+            )
+            .await
+            .unwrap();
+        assert!(
+            url.contains("X-Amz-Expires=300") || url.contains("X-Amz-Expires=299"),
+            "{url}"
+        );
+        let expiry = OffsetDateTime::from(std::time::SystemTime::from(expiry));
+        assert_eq!(upload.expires_at, expiry);
+        let policy = upload
+            .fields
+            .iter()
+            .find(|(name, _)| name == "policy")
+            .map(|(_, value)| value)
+            .unwrap();
+        let policy: serde_json::Value = serde_json::from_slice(
+            &base64::Engine::decode(&base64::engine::general_purpose::STANDARD, policy).unwrap(),
+        )
+        .unwrap();
+        let format = time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        );
+        assert_eq!(policy["expiration"], expiry.format(&format).unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_upload_url_is_the_buckets_own_endpoint_in_every_partition_and_region() {
+        for (region, bucket, url) in [
+            (
+                "us-east-1",
+                "gota-photos-abc",
+                "https://gota-photos-abc.s3.us-east-1.amazonaws.com/",
+            ),
+            // An opt-in region has a regional endpoint only.
+            (
+                "ap-east-1",
+                "gota-photos-abc",
+                "https://gota-photos-abc.s3.ap-east-1.amazonaws.com/",
+            ),
+            (
+                "cn-north-1",
+                "gota-photos-abc",
+                "https://gota-photos-abc.s3.cn-north-1.amazonaws.com.cn/",
+            ),
+            // A dotted name would not match S3's wildcard certificate as a host: path-style.
+            (
+                "eu-west-1",
+                "my.photos-1",
+                "https://s3.eu-west-1.amazonaws.com/my.photos-1/",
+            ),
+        ] {
+            let mut sdk = sdk(None).into_builder();
+            sdk.set_region(Some(Region::new(region)));
+            let objects = S3Objects::new(&sdk.build(), bucket);
+            assert_eq!(
+                objects.upload_url().await.unwrap(),
+                url,
+                "{region} {bucket}"
+            );
+        }
     }
 
     #[tokio::test]
