@@ -348,6 +348,13 @@ async fn request_span(
         .get::<axum::extract::MatchedPath>()
         .cloned();
     let route = matched.as_ref().map_or("", |p| p.as_str());
+    // A path whose segment is a credential (the standalone upload and image URLs' signed
+    // token: the whole authority to write or read a photo) is logged as its route only.
+    let path = if route.contains("{token}") {
+        route
+    } else {
+        request.uri().path()
+    };
     let method = request.method().clone();
     let span = tracing::info_span!(
         "request",
@@ -355,7 +362,7 @@ async fn request_span(
         client_request_id = tracing::field::Empty,
         method = %method,
         route = route,
-        path = %request.uri().path(),
+        path = %path,
     );
     if let Some(client_request_id) = request
         .headers()

@@ -750,3 +750,68 @@ async fn the_real_server_develops_an_upload_and_stops_cleanly() {
     assert_eq!((image.width(), image.height()), (320, 160));
     assert!(server.terminate().success(), "SIGTERM is a clean exit");
 }
+
+/// Everything logged on this thread while a test runs (a current-thread runtime runs the whole
+/// app here).
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The tokens in `/uploads/<token>` and `/files/<token>` are the whole authority to write or
+/// read a photo: anyone who reads the logs must not be able to use them.
+#[tokio::test]
+async fn no_log_line_carries_an_upload_or_image_token() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    // See `no_log_line_carries_the_url_s_query_string`: call sites registered by another
+    // test's thread meanwhile are recomputed for this subscriber.
+    tracing::callsite::rebuild_interest_cache();
+
+    let app = spawn();
+    let t = &app.t;
+    let alice = t.token("alice");
+    let recipe = photo_developed(&app, &alice, jpeg(40, 30), "image/jpeg").await;
+    assert_eq!(recipe["photo"]["status"], "ready", "{recipe}");
+    let link = recipe["photo"]["links"]["thumb"].as_str().unwrap();
+    let location = t
+        .call("GET", link, Some(&alice), None)
+        .await
+        .header("location")
+        .unwrap()
+        .to_owned();
+    for method in ["GET", "HEAD"] {
+        let file = t.call(method, &location, None, None).await;
+        assert_eq!(file.status, StatusCode::OK, "{method}");
+        assert!(file.header("content-length").is_some(), "{method}");
+    }
+    let read_token = location.trim_start_matches("/files/");
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("photo uploaded"), "{text}");
+    assert!(text.contains("/uploads/{token}"), "{text}");
+    assert!(text.contains("/files/{token}"), "{text}");
+    assert!(!text.contains(read_token), "{text}");
+    // The upload token: every `/uploads/` followed by anything but the route's placeholder.
+    for (at, _) in text.match_indices("/uploads/") {
+        assert!(
+            text[at..].starts_with("/uploads/{token}"),
+            "{}",
+            &text[at..(at + 80).min(text.len())]
+        );
+    }
+}
