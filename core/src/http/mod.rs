@@ -144,6 +144,15 @@ pub fn router(state: Arc<ApiState>) -> Router {
 pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(8);
 
 async fn deadline(request: Request, next: Next) -> Response {
+    // The standalone upload URL takes up to 20 MiB from a client's own connection, which a
+    // slow link cannot send in 8 s: that route bounds its own time (`photos::receive_upload`).
+    if request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .is_some_and(|route| route.as_str() == photos::UPLOAD_ROUTE)
+    {
+        return next.run(request).await;
+    }
     match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::Unavailable {
