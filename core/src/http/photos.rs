@@ -386,7 +386,7 @@ fn image_cache_control() -> CacheControl {
         ("size" = String, Path, pattern = "^(original|medium|thumb)$", description = "`original`, `medium` (960 px) or `thumb` (320 px)")),
     responses(
         (status = 307, description = "The image is at `Location`",
-            headers(("Location" = String, description = "A URL of the JPEG, valid 10 minutes"), ("Cache-Control" = String, description = "private, max-age=300"))),
+            headers(("Location" = String, description = "A URL of the JPEG, valid 10 minutes"), ("Cache-Control" = String, description = "private, max-age=300"), ("Vary" = String, description = "Authorization"))),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such recipe, not yours, no `ready` photo, or an unknown size", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Photos are not configured, or the store or photo storage is unavailable", body = Problem, content_type = "application/problem+json",
@@ -422,9 +422,15 @@ pub async fn redirect_to_image(
         .map_err(storage_failed)?;
     let location = HeaderValue::try_from(under_base(&base, url))
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("image URL is not a header value: {e}")))?;
+    // `Vary: Authorization`: a browser keeps this redirect (`private, max-age=300`), and it is
+    // the caller's; another user of the same browser must not be answered from that copy
+    // (RFC 9111 §4.1).
     let mut response = (
         StatusCode::TEMPORARY_REDIRECT,
-        [(header::LOCATION, location)],
+        [
+            (header::LOCATION, location),
+            (header::VARY, HeaderValue::from_static("Authorization")),
+        ],
     )
         .into_response();
     response.extensions_mut().insert(image_cache_control());

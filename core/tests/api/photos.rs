@@ -189,6 +189,17 @@ async fn an_uploaded_jpeg_becomes_a_ready_photo_whose_links_lead_to_its_renditio
                 redirect.header("cache-control"),
                 Some("private, max-age=300")
             );
+            // Cached by the browser for 5 minutes, the redirect is the caller's: another
+            // user of the same browser (another token) must not be answered from that cache.
+            assert!(
+                redirect
+                    .headers
+                    .get_all(header::VARY)
+                    .iter()
+                    .any(|v| v.to_str().unwrap().eq_ignore_ascii_case("authorization")),
+                "{method} {size}: {:?}",
+                redirect.headers
+            );
         }
         let redirect = t.call("GET", link, Some(&alice), None).await;
         let location = redirect.header("location").unwrap();
