@@ -190,17 +190,15 @@ async fn run(
         }
         let keys = tokio::select! {
             biased;
-            _ = stopped.changed() => break,
+            _ = stopped.wait_for(|stop| *stop) => break,
             keys = receiver.recv() => match keys {
                 Some(keys) => keys,
                 None => break,
             },
         };
-        let finished = tokio::select! {
-            biased;
-            _ = stopped.changed() => false,
-            () = worker.develop_with_retries(&keys) => true,
-        };
+        // The upload in hand is finished even when a stop comes meanwhile (`shutdown` bounds
+        // that wait); only a wait before a retry is cut short.
+        let finished = worker.develop_with_retries(&keys, &mut stopped).await;
         worker.queue.done_one();
         if !finished {
             break;
@@ -209,16 +207,26 @@ async fn run(
 }
 
 impl Worker {
-    async fn develop_with_retries(&self, keys: &PhotoKeys) {
+    /// Develops `keys`, retrying what a retry may fix; `false` when a stop came during a wait
+    /// before a retry (the upload stays on disk for the next start).
+    async fn develop_with_retries(
+        &self,
+        keys: &PhotoKeys,
+        stopped: &mut watch::Receiver<bool>,
+    ) -> bool {
         for (attempt, delay) in std::iter::once(None)
             .chain(RETRY_DELAYS.into_iter().map(Some))
             .enumerate()
         {
             if let Some(delay) = delay {
-                tokio::time::sleep(delay).await;
+                tokio::select! {
+                    biased;
+                    _ = stopped.wait_for(|stop| *stop) => return false,
+                    () = tokio::time::sleep(delay) => {}
+                }
             }
             match develop(&*self.objects, &*self.store, keys).await {
-                Ok(_) => return,
+                Ok(_) => return true,
                 Err(error) => tracing::warn!(
                     recipe_id = %keys.recipe,
                     photo_id = %keys.photo,
@@ -233,6 +241,7 @@ impl Worker {
             photo_id = %keys.photo,
             "giving up on a photo until the next start; its upload stays on disk"
         );
+        true
     }
 
     /// Queues every upload on disk (each start, and after the queue refused one).
@@ -342,6 +351,70 @@ mod tests {
         assert!(left.is_empty(), "never developed: {}", left.len());
         assert!(uploads_in(&uploads).unwrap().is_empty());
         task.shutdown().await;
+    }
+
+    /// A real JPEG, large enough that developing it takes a moment.
+    fn jpeg() -> Vec<u8> {
+        let image = image::RgbImage::from_fn(1600, 1200, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x ^ y) % 256) as u8])
+        });
+        let mut bytes = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90)
+            .encode_image(&image)
+            .unwrap();
+        bytes
+    }
+
+    #[tokio::test]
+    async fn a_shutdown_lets_the_upload_in_hand_finish() {
+        use gota_domain::photo::{Photo, PhotoStatus};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+        let objects = Arc::new(LocalObjects::open(dir.path()).unwrap());
+        let recipe = crate::store::conformance::sample_recipe("alice", "Pie");
+        store.create(&recipe, None).await.unwrap();
+        let keys = PhotoKeys {
+            owner: recipe.owner.clone(),
+            recipe: recipe.id,
+            photo: PhotoId::new(),
+        };
+        let pending = Photo {
+            id: keys.photo,
+            status: PhotoStatus::Pending,
+            updated_at: gota_domain::now_utc(),
+        };
+        store
+            .update_photo(recipe.id, crate::store::Scope::Owner(&recipe.owner), &|_| {
+                Ok(Some(pending.clone()))
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        let uploads = objects.file_path("uploads").unwrap();
+        let task = LocalTask::start(objects.clone(), uploads, store.clone());
+        let queue = task.queue();
+        queue.idle().await;
+        // After the start's scan: this upload reaches the task through the queue only.
+        objects.write_upload(&keys.upload(), jpeg()).await.unwrap();
+        queue.enqueue(keys.clone());
+        // Until the task has taken the upload off the queue: it is in hand.
+        while queue.sender.capacity() < QUEUE_CAPACITY {
+            tokio::task::yield_now().await;
+        }
+        task.shutdown().await;
+
+        let photo = store
+            .get(recipe.id, crate::store::Scope::Owner(&recipe.owner))
+            .await
+            .unwrap()
+            .unwrap()
+            .photo
+            .unwrap();
+        assert!(
+            matches!(photo.status, PhotoStatus::Ready { .. }),
+            "{photo:?}"
+        );
+        assert!(!objects.file_path(&keys.upload()).unwrap().exists());
     }
 
     #[test]
