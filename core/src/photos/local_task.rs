@@ -12,13 +12,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::PhotoObjects;
 use super::develop::develop;
+use super::local::is_temporary;
 use crate::store::RecipeStore;
 use gota_domain::photo::{PhotoKeys, UPLOADS_PREFIX};
 
@@ -128,6 +129,7 @@ impl LocalTask {
             Worker {
                 objects,
                 uploads_dir,
+                started: SystemTime::now(),
                 store,
                 queue: queue.clone(),
             },
@@ -166,6 +168,8 @@ impl LocalTask {
 struct Worker {
     objects: Arc<dyn PhotoObjects>,
     uploads_dir: PathBuf,
+    /// When the task began: a temporary file older than this is no write of this process.
+    started: SystemTime,
     store: Arc<dyn RecipeStore>,
     queue: PhotoQueue,
 }
@@ -246,8 +250,8 @@ impl Worker {
 
     /// Queues every upload on disk (each start, and after the queue refused one).
     async fn scan(&self) {
-        let dir = self.uploads_dir.clone();
-        let found = tokio::task::spawn_blocking(move || uploads_in(&dir))
+        let (dir, started) = (self.uploads_dir.clone(), self.started);
+        let found = tokio::task::spawn_blocking(move || uploads_in(&dir, started))
             .await
             .unwrap_or_else(|e| Err(std::io::Error::other(e)));
         match found {
@@ -266,9 +270,11 @@ impl Worker {
     }
 }
 
-/// The uploads in `uploads_dir` (`<owner>/<recipe>/<photo>` under it); anything else there (a
-/// temporary file of a write in progress, a stray file) is left alone.
-fn uploads_in(uploads_dir: &Path) -> std::io::Result<Vec<PhotoKeys>> {
+/// The uploads in `uploads_dir` (`<owner>/<recipe>/<photo>` under it). The temporary file of
+/// a write that a crash or a kill cut short (one last changed over a minute before `started`,
+/// when this process's task began) is removed; anything else there (a write in progress, a stray file)
+/// is left alone.
+fn uploads_in(uploads_dir: &Path, started: SystemTime) -> std::io::Result<Vec<PhotoKeys>> {
     let mut found = Vec::new();
     let mut pending = vec![(uploads_dir.to_path_buf(), UPLOADS_PREFIX.to_owned(), 0_u8)];
     while let Some((dir, prefix, depth)) = pending.pop() {
@@ -290,6 +296,20 @@ fn uploads_in(uploads_dir: &Path) -> std::io::Result<Vec<PhotoKeys>> {
                 && let Some(keys) = PhotoKeys::parse_upload(&key)
             {
                 found.push(keys);
+            } else if kind.is_file() && is_temporary(&name) {
+                // A minute's margin: file times come from a coarser clock than `started`.
+                let abandoned = entry.metadata()?.modified()? + Duration::from_secs(60) < started;
+                if abandoned {
+                    let path = entry.path();
+                    match std::fs::remove_file(&path) {
+                        Ok(()) => {
+                            tracing::info!(file = %path.display(), "removed an upload a stop cut short")
+                        }
+                        Err(error) => {
+                            tracing::warn!(file = %path.display(), error = %error, "an upload a stop cut short could not be removed")
+                        }
+                    }
+                }
             }
         }
     }
@@ -349,7 +369,7 @@ mod tests {
             .filter(|keys| objects.file_path(&keys.upload()).unwrap().exists())
             .collect();
         assert!(left.is_empty(), "never developed: {}", left.len());
-        assert!(uploads_in(&uploads).unwrap().is_empty());
+        assert!(uploads_in(&uploads, SystemTime::now()).unwrap().is_empty());
         task.shutdown().await;
     }
 
@@ -384,9 +404,11 @@ mod tests {
             updated_at: gota_domain::now_utc(),
         };
         store
-            .update_photo(recipe.id, crate::store::Scope::Owner(&recipe.owner), &|_| {
-                Ok(Some(pending.clone()))
-            })
+            .update_photo(
+                recipe.id,
+                crate::store::Scope::Owner(&recipe.owner),
+                &|_| Ok(Some(pending.clone())),
+            )
             .await
             .unwrap()
             .unwrap();
@@ -434,7 +456,32 @@ mod tests {
         ));
         file("stray");
         file("a/b/c/d");
-        assert_eq!(uploads_in(dir.path()).unwrap(), [keys]);
-        assert!(uploads_in(&dir.path().join("missing")).unwrap().is_empty());
+        // A write in progress, and one a previous run's crash left (last changed before start).
+        let folder = upload
+            .trim_start_matches(UPLOADS_PREFIX)
+            .rsplit_once('/')
+            .unwrap()
+            .0;
+        let in_progress = format!("{folder}/.{}.1.tmp", keys.photo);
+        let abandoned = format!("{folder}/.{}.0.tmp", keys.photo);
+        file(&in_progress);
+        file(&abandoned);
+        let started = SystemTime::now();
+        let before = started - Duration::from_secs(120);
+        std::fs::File::options()
+            .write(true)
+            .open(dir.path().join(&abandoned))
+            .unwrap()
+            .set_modified(before)
+            .unwrap();
+        assert_eq!(uploads_in(dir.path(), started).unwrap(), [keys]);
+        assert!(dir.path().join(&in_progress).exists());
+        assert!(!dir.path().join(&abandoned).exists());
+        assert!(dir.path().join("stray").exists());
+        assert!(
+            uploads_in(&dir.path().join("missing"), started)
+                .unwrap()
+                .is_empty()
+        );
     }
 }
