@@ -303,10 +303,10 @@ fn uploads_in(uploads_dir: &Path, started: SystemTime) -> std::io::Result<Vec<Ph
                     let path = entry.path();
                     match std::fs::remove_file(&path) {
                         Ok(()) => {
-                            tracing::info!(file = %path.display(), "removed an upload a stop cut short")
+                            tracing::info!(file = %path.display(), "removed an upload a stop cut short");
                         }
                         Err(error) => {
-                            tracing::warn!(file = %path.display(), error = %error, "an upload a stop cut short could not be removed")
+                            tracing::warn!(file = %path.display(), error = %error, "an upload a stop cut short could not be removed");
                         }
                     }
                 }

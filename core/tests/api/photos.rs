@@ -834,7 +834,7 @@ struct SlowBody {
 }
 
 impl SlowBody {
-    fn new(parts: Vec<(u64, Vec<u8>)>) -> Body {
+    fn body(parts: Vec<(u64, Vec<u8>)>) -> Body {
         Body::new(SlowBody {
             parts: parts
                 .into_iter()
@@ -900,7 +900,7 @@ async fn an_upload_slower_than_the_request_deadline_is_received_and_developed() 
     let rest = bytes.split_off(bytes.len() / 2);
     // Each part well inside the idle limit, the whole far past the request deadline.
     let parts = vec![(0, bytes), (6, Vec::new()), (6, rest)];
-    let sent = put_slowly(t, url, SlowBody::new(parts)).await;
+    let sent = put_slowly(t, url, SlowBody::body(parts)).await;
     assert_eq!(sent.status, StatusCode::NO_CONTENT, "{}", sent.body);
     t.photos_idle().await;
     let photo = &recipe(t, &alice, &id).await.body["photo"];
@@ -920,7 +920,7 @@ async fn an_upload_that_stops_arriving_is_refused_and_nothing_is_stored() {
         .to_owned();
     let upload = start_upload(t, &alice, &id, "image/jpeg").await;
     let url = upload.body["url"].as_str().unwrap();
-    let stalled = SlowBody::new(vec![(0, vec![0xff, 0xd8]), (3600, vec![0xff, 0xd9])]);
+    let stalled = SlowBody::body(vec![(0, vec![0xff, 0xd8]), (3600, vec![0xff, 0xd9])]);
     let reply = put_slowly(t, url, stalled).await;
     assert_problem(&reply, StatusCode::BAD_REQUEST);
     assert!(
@@ -946,7 +946,7 @@ async fn an_upload_that_trickles_past_its_url_s_validity_is_refused() {
     let upload = start_upload(t, &alice, &id, "image/jpeg").await;
     let url = upload.body["url"].as_str().unwrap();
     // 50 bytes, one every 19 s: 950 s, past the 15 minutes.
-    let trickle = SlowBody::new((0..50).map(|_| (19, vec![0xff])).collect());
+    let trickle = SlowBody::body((0..50).map(|_| (19, vec![0xff])).collect());
     let reply = put_slowly(t, url, trickle).await;
     assert_problem(&reply, StatusCode::BAD_REQUEST);
     assert!(
