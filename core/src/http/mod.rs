@@ -144,6 +144,15 @@ pub fn router(state: Arc<ApiState>) -> Router {
 pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(8);
 
 async fn deadline(request: Request, next: Next) -> Response {
+    // The standalone upload URL takes up to 20 MiB from a client's own connection, which a
+    // slow link cannot send in 8 s: that route bounds its own time (`photos::receive_upload`).
+    if request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .is_some_and(|route| route.as_str() == photos::UPLOAD_ROUTE)
+    {
+        return next.run(request).await;
+    }
     match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::Unavailable {
@@ -348,6 +357,13 @@ async fn request_span(
         .get::<axum::extract::MatchedPath>()
         .cloned();
     let route = matched.as_ref().map_or("", |p| p.as_str());
+    // A path whose segment is a credential (the standalone upload and image URLs' signed
+    // token: the whole authority to write or read a photo) is logged as its route only.
+    let path = if route.contains("{token}") {
+        route
+    } else {
+        request.uri().path()
+    };
     let method = request.method().clone();
     let span = tracing::info_span!(
         "request",
@@ -355,7 +371,7 @@ async fn request_span(
         client_request_id = tracing::field::Empty,
         method = %method,
         route = route,
-        path = %request.uri().path(),
+        path = %path,
     );
     if let Some(client_request_id) = request
         .headers()

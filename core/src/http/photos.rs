@@ -43,6 +43,22 @@ pub const CONTENT_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
 /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html).
 const IMAGE_CACHE_CONTROL: &str = "private, max-age=300";
 
+/// The standalone upload URL's route: the one route the request deadline does not bound
+/// (an upload has its own: [`UPLOAD_IDLE`], [`UPLOAD_READ_DEADLINE`]).
+pub const UPLOAD_ROUTE: &str = "/uploads/{token}";
+
+/// How long an upload may send nothing before it is refused (400), as S3 answers an idle
+/// upload 400 `RequestTimeout` ("Your socket connection to the server was not read from or
+/// written to within the timeout period", Amazon S3 API Reference, "Error responses",
+/// https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
+pub const UPLOAD_IDLE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// How long reading an upload may take in all: the upload URL's own validity, so a client
+/// that trickles bytes holds a connection and its buffer no longer than its URL lasts (20 MiB
+/// in 15 minutes is 23 KB/s).
+pub const UPLOAD_READ_DEADLINE: std::time::Duration =
+    std::time::Duration::from_secs(UPLOAD_VALIDITY.whole_seconds().unsigned_abs());
+
 /// The photo routes every deployment serves.
 pub fn routes() -> RouteTable {
     use Access::Bearer;
@@ -65,7 +81,7 @@ pub fn local_routes() -> RouteTable {
     RouteTable::new()
         .route(
             Verb::Put,
-            "/uploads/{token}",
+            UPLOAD_ROUTE,
             Public,
             // The upload's own cap (the token's `max_bytes`) replaces the JSON body limit.
             receive_upload.layer(DefaultBodyLimit::disable()),
@@ -370,7 +386,7 @@ fn image_cache_control() -> CacheControl {
         ("size" = String, Path, pattern = "^(original|medium|thumb)$", description = "`original`, `medium` (960 px) or `thumb` (320 px)")),
     responses(
         (status = 307, description = "The image is at `Location`",
-            headers(("Location" = String, description = "A URL of the JPEG, valid 10 minutes"), ("Cache-Control" = String, description = "private, max-age=300"))),
+            headers(("Location" = String, description = "A URL of the JPEG, valid 10 minutes"), ("Cache-Control" = String, description = "private, max-age=300"), ("Vary" = String, description = "Authorization"))),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such recipe, not yours, no `ready` photo, or an unknown size", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Photos are not configured, or the store or photo storage is unavailable", body = Problem, content_type = "application/problem+json",
@@ -406,9 +422,15 @@ pub async fn redirect_to_image(
         .map_err(storage_failed)?;
     let location = HeaderValue::try_from(under_base(&base, url))
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("image URL is not a header value: {e}")))?;
+    // `Vary: Authorization`: a browser keeps this redirect (`private, max-age=300`), and it is
+    // the caller's; another user of the same browser must not be answered from that copy
+    // (RFC 9111 §4.1).
     let mut response = (
         StatusCode::TEMPORARY_REDIRECT,
-        [(header::LOCATION, location)],
+        [
+            (header::LOCATION, location),
+            (header::VARY, HeaderValue::from_static("Authorization")),
+        ],
     )
         .into_response();
     response.extensions_mut().insert(image_cache_control());
@@ -463,7 +485,7 @@ fn token_refused(error: &TokenError, what: &'static str) -> ApiError {
     request_body(content = Vec<u8>, content_type = "image/jpeg", description = "The file, as image/jpeg, image/png or image/webp: the type the upload was issued for"),
     responses(
         (status = 204, description = "Received; the photo is processed in the background"),
-        (status = 400, description = "Empty body", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Empty body, or it stopped arriving (nothing for 20 s) or took longer than 15 minutes", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token is expired, tampered with or not an upload token", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Larger than the upload's max_bytes", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Content-Type is not the one the upload was issued for", body = Problem, content_type = "application/problem+json"),
@@ -496,21 +518,34 @@ pub async fn receive_upload(
     }
     let keys = PhotoKeys::parse_upload(&grant.key)
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("an upload token for a foreign key")))?;
-    let bytes = read_capped(body, &headers, grant.max_bytes).await?;
-    let size = bytes.len();
-    local
-        .write_upload(&grant.key, bytes)
+    let bytes = tokio::time::timeout(
+        UPLOAD_READ_DEADLINE,
+        read_capped(body, &headers, grant.max_bytes),
+    )
+    .await
+    .map_err(|_| ApiError::bad_request("The upload took too long; send it again."))??;
+    // Written and queued in a task of its own: a client that goes away once the bytes are in
+    // (the request future dropped) must not leave a file on disk that nothing develops.
+    let (local, queue) = (Arc::clone(local), state.photo_queue.clone());
+    let stored = tokio::spawn(async move {
+        let size = bytes.len();
+        local.write_upload(&grant.key, bytes).await?;
+        tracing::info!(recipe_id = %keys.recipe, photo_id = %keys.photo, bytes = size, "photo uploaded");
+        if let Some(queue) = queue {
+            queue.enqueue(keys);
+        }
+        Ok(())
+    });
+    stored
         .await
+        .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("storing an upload")))?
         .map_err(storage_failed)?;
-    tracing::info!(recipe_id = %keys.recipe, photo_id = %keys.photo, bytes = size, "photo uploaded");
-    if let Some(queue) = &state.photo_queue {
-        queue.enqueue(keys);
-    }
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The body, 1 to `max_bytes` bytes: a declared length over the cap is refused before reading,
-/// an undeclared one as soon as the count passes it.
+/// an undeclared one as soon as the count passes it; a body that sends nothing for
+/// [`UPLOAD_IDLE`] is refused.
 async fn read_capped(body: Body, headers: &HeaderMap, max_bytes: u64) -> Result<Vec<u8>, ApiError> {
     let too_large = || ApiError::PayloadTooLarge {
         limit_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
@@ -525,8 +560,13 @@ async fn read_capped(body: Body, headers: &HeaderMap, max_bytes: u64) -> Result<
     let capacity = declared.unwrap_or(0).min(max_bytes);
     let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
     let mut body = body;
-    while let Some(frame) =
-        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    let stalled = || ApiError::bad_request("The upload stopped arriving; send it again.");
+    while let Some(frame) = tokio::time::timeout(
+        UPLOAD_IDLE,
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)),
+    )
+    .await
+    .map_err(|_| stalled())?
     {
         let frame =
             frame.map_err(|_| ApiError::bad_request("The request body could not be read."))?;

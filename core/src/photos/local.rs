@@ -216,6 +216,14 @@ async fn blocking<T: Send + 'static>(
         .map_err(ObjectsError)
 }
 
+const TEMPORARY_SUFFIX: &str = ".tmp";
+
+/// Whether `name` is the temporary file of a write in progress, or of one a crash cut short
+/// ([`write_atomically`]'s `.<name>.<unique>.tmp`).
+pub(crate) fn is_temporary(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(TEMPORARY_SUFFIX)
+}
+
 /// Writes `bytes` to `path` so that a reader sees the old file or the whole new one, never
 /// part of it, and the new one survives a crash once this returns: a temporary file in the same
 /// folder, synced, renamed over `path`, then the folder synced.
@@ -226,7 +234,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .file_name()
         .and_then(|n| n.to_str())
         .context("an object path has a file name")?;
-    let tmp = dir.join(format!(".{name}.{}.tmp", Uuid::now_v7().simple()));
+    let tmp = dir.join(format!(
+        ".{name}.{}{TEMPORARY_SUFFIX}",
+        Uuid::now_v7().simple()
+    ));
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -12,13 +12,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::PhotoObjects;
 use super::develop::develop;
+use super::local::is_temporary;
 use crate::store::RecipeStore;
 use gota_domain::photo::{PhotoKeys, UPLOADS_PREFIX};
 
@@ -128,6 +129,7 @@ impl LocalTask {
             Worker {
                 objects,
                 uploads_dir,
+                started: SystemTime::now(),
                 store,
                 queue: queue.clone(),
             },
@@ -166,6 +168,8 @@ impl LocalTask {
 struct Worker {
     objects: Arc<dyn PhotoObjects>,
     uploads_dir: PathBuf,
+    /// When the task began: a temporary file older than this is no write of this process.
+    started: SystemTime,
     store: Arc<dyn RecipeStore>,
     queue: PhotoQueue,
 }
@@ -190,17 +194,15 @@ async fn run(
         }
         let keys = tokio::select! {
             biased;
-            _ = stopped.changed() => break,
+            _ = stopped.wait_for(|stop| *stop) => break,
             keys = receiver.recv() => match keys {
                 Some(keys) => keys,
                 None => break,
             },
         };
-        let finished = tokio::select! {
-            biased;
-            _ = stopped.changed() => false,
-            () = worker.develop_with_retries(&keys) => true,
-        };
+        // The upload in hand is finished even when a stop comes meanwhile (`shutdown` bounds
+        // that wait); only a wait before a retry is cut short.
+        let finished = worker.develop_with_retries(&keys, &mut stopped).await;
         worker.queue.done_one();
         if !finished {
             break;
@@ -209,16 +211,26 @@ async fn run(
 }
 
 impl Worker {
-    async fn develop_with_retries(&self, keys: &PhotoKeys) {
+    /// Develops `keys`, retrying what a retry may fix; `false` when a stop came during a wait
+    /// before a retry (the upload stays on disk for the next start).
+    async fn develop_with_retries(
+        &self,
+        keys: &PhotoKeys,
+        stopped: &mut watch::Receiver<bool>,
+    ) -> bool {
         for (attempt, delay) in std::iter::once(None)
             .chain(RETRY_DELAYS.into_iter().map(Some))
             .enumerate()
         {
             if let Some(delay) = delay {
-                tokio::time::sleep(delay).await;
+                tokio::select! {
+                    biased;
+                    _ = stopped.wait_for(|stop| *stop) => return false,
+                    () = tokio::time::sleep(delay) => {}
+                }
             }
             match develop(&*self.objects, &*self.store, keys).await {
-                Ok(_) => return,
+                Ok(_) => return true,
                 Err(error) => tracing::warn!(
                     recipe_id = %keys.recipe,
                     photo_id = %keys.photo,
@@ -233,12 +245,13 @@ impl Worker {
             photo_id = %keys.photo,
             "giving up on a photo until the next start; its upload stays on disk"
         );
+        true
     }
 
     /// Queues every upload on disk (each start, and after the queue refused one).
     async fn scan(&self) {
-        let dir = self.uploads_dir.clone();
-        let found = tokio::task::spawn_blocking(move || uploads_in(&dir))
+        let (dir, started) = (self.uploads_dir.clone(), self.started);
+        let found = tokio::task::spawn_blocking(move || uploads_in(&dir, started))
             .await
             .unwrap_or_else(|e| Err(std::io::Error::other(e)));
         match found {
@@ -257,9 +270,11 @@ impl Worker {
     }
 }
 
-/// The uploads in `uploads_dir` (`<owner>/<recipe>/<photo>` under it); anything else there (a
-/// temporary file of a write in progress, a stray file) is left alone.
-fn uploads_in(uploads_dir: &Path) -> std::io::Result<Vec<PhotoKeys>> {
+/// The uploads in `uploads_dir` (`<owner>/<recipe>/<photo>` under it). The temporary file of
+/// a write that a crash or a kill cut short (one last changed over a minute before `started`,
+/// when this process's task began) is removed; anything else there (a write in progress, a stray file)
+/// is left alone.
+fn uploads_in(uploads_dir: &Path, started: SystemTime) -> std::io::Result<Vec<PhotoKeys>> {
     let mut found = Vec::new();
     let mut pending = vec![(uploads_dir.to_path_buf(), UPLOADS_PREFIX.to_owned(), 0_u8)];
     while let Some((dir, prefix, depth)) = pending.pop() {
@@ -281,6 +296,20 @@ fn uploads_in(uploads_dir: &Path) -> std::io::Result<Vec<PhotoKeys>> {
                 && let Some(keys) = PhotoKeys::parse_upload(&key)
             {
                 found.push(keys);
+            } else if kind.is_file() && is_temporary(&name) {
+                // A minute's margin: file times come from a coarser clock than `started`.
+                let abandoned = entry.metadata()?.modified()? + Duration::from_secs(60) < started;
+                if abandoned {
+                    let path = entry.path();
+                    match std::fs::remove_file(&path) {
+                        Ok(()) => {
+                            tracing::info!(file = %path.display(), "removed an upload a stop cut short");
+                        }
+                        Err(error) => {
+                            tracing::warn!(file = %path.display(), error = %error, "an upload a stop cut short could not be removed");
+                        }
+                    }
+                }
             }
         }
     }
@@ -340,8 +369,74 @@ mod tests {
             .filter(|keys| objects.file_path(&keys.upload()).unwrap().exists())
             .collect();
         assert!(left.is_empty(), "never developed: {}", left.len());
-        assert!(uploads_in(&uploads).unwrap().is_empty());
+        assert!(uploads_in(&uploads, SystemTime::now()).unwrap().is_empty());
         task.shutdown().await;
+    }
+
+    /// A real JPEG, large enough that developing it takes a moment.
+    fn jpeg() -> Vec<u8> {
+        let image = image::RgbImage::from_fn(1600, 1200, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x ^ y) % 256) as u8])
+        });
+        let mut bytes = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90)
+            .encode_image(&image)
+            .unwrap();
+        bytes
+    }
+
+    #[tokio::test]
+    async fn a_shutdown_lets_the_upload_in_hand_finish() {
+        use gota_domain::photo::{Photo, PhotoStatus};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+        let objects = Arc::new(LocalObjects::open(dir.path()).unwrap());
+        let recipe = crate::store::conformance::sample_recipe("alice", "Pie");
+        store.create(&recipe, None).await.unwrap();
+        let keys = PhotoKeys {
+            owner: recipe.owner.clone(),
+            recipe: recipe.id,
+            photo: PhotoId::new(),
+        };
+        let pending = Photo {
+            id: keys.photo,
+            status: PhotoStatus::Pending,
+            updated_at: gota_domain::now_utc(),
+        };
+        store
+            .update_photo(
+                recipe.id,
+                crate::store::Scope::Owner(&recipe.owner),
+                &|_| Ok(Some(pending.clone())),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let uploads = objects.file_path("uploads").unwrap();
+        let task = LocalTask::start(objects.clone(), uploads, store.clone());
+        let queue = task.queue();
+        queue.idle().await;
+        // After the start's scan: this upload reaches the task through the queue only.
+        objects.write_upload(&keys.upload(), jpeg()).await.unwrap();
+        queue.enqueue(keys.clone());
+        // Until the task has taken the upload off the queue: it is in hand.
+        while queue.sender.capacity() < QUEUE_CAPACITY {
+            tokio::task::yield_now().await;
+        }
+        task.shutdown().await;
+
+        let photo = store
+            .get(recipe.id, crate::store::Scope::Owner(&recipe.owner))
+            .await
+            .unwrap()
+            .unwrap()
+            .photo
+            .unwrap();
+        assert!(
+            matches!(photo.status, PhotoStatus::Ready { .. }),
+            "{photo:?}"
+        );
+        assert!(!objects.file_path(&keys.upload()).unwrap().exists());
     }
 
     #[test]
@@ -361,7 +456,32 @@ mod tests {
         ));
         file("stray");
         file("a/b/c/d");
-        assert_eq!(uploads_in(dir.path()).unwrap(), [keys]);
-        assert!(uploads_in(&dir.path().join("missing")).unwrap().is_empty());
+        // A write in progress, and one a previous run's crash left (last changed before start).
+        let folder = upload
+            .trim_start_matches(UPLOADS_PREFIX)
+            .rsplit_once('/')
+            .unwrap()
+            .0;
+        let in_progress = format!("{folder}/.{}.1.tmp", keys.photo);
+        let abandoned = format!("{folder}/.{}.0.tmp", keys.photo);
+        file(&in_progress);
+        file(&abandoned);
+        let started = SystemTime::now();
+        let before = started - Duration::from_secs(120);
+        std::fs::File::options()
+            .write(true)
+            .open(dir.path().join(&abandoned))
+            .unwrap()
+            .set_modified(before)
+            .unwrap();
+        assert_eq!(uploads_in(dir.path(), started).unwrap(), [keys]);
+        assert!(dir.path().join(&in_progress).exists());
+        assert!(!dir.path().join(&abandoned).exists());
+        assert!(dir.path().join("stray").exists());
+        assert!(
+            uploads_in(&dir.path().join("missing"), started)
+                .unwrap()
+                .is_empty()
+        );
     }
 }

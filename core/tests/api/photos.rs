@@ -189,6 +189,17 @@ async fn an_uploaded_jpeg_becomes_a_ready_photo_whose_links_lead_to_its_renditio
                 redirect.header("cache-control"),
                 Some("private, max-age=300")
             );
+            // Cached by the browser for 5 minutes, the redirect is the caller's: another
+            // user of the same browser (another token) must not be answered from that cache.
+            assert!(
+                redirect
+                    .headers
+                    .get_all(header::VARY)
+                    .iter()
+                    .any(|v| v.to_str().unwrap().eq_ignore_ascii_case("authorization")),
+                "{method} {size}: {:?}",
+                redirect.headers
+            );
         }
         let redirect = t.call("GET", link, Some(&alice), None).await;
         let location = redirect.header("location").unwrap();
@@ -749,4 +760,200 @@ async fn the_real_server_develops_an_upload_and_stops_cleanly() {
     let image = image::load_from_memory(&file.bytes().await.unwrap()).unwrap();
     assert_eq!((image.width(), image.height()), (320, 160));
     assert!(server.terminate().success(), "SIGTERM is a clean exit");
+}
+
+/// Everything logged on this thread while a test runs (a current-thread runtime runs the whole
+/// app here).
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The tokens in `/uploads/<token>` and `/files/<token>` are the whole authority to write or
+/// read a photo: anyone who reads the logs must not be able to use them.
+#[tokio::test]
+async fn no_log_line_carries_an_upload_or_image_token() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    // See `no_log_line_carries_the_url_s_query_string`: call sites registered by another
+    // test's thread meanwhile are recomputed for this subscriber.
+    tracing::callsite::rebuild_interest_cache();
+
+    let app = spawn();
+    let t = &app.t;
+    let alice = t.token("alice");
+    let recipe = photo_developed(&app, &alice, jpeg(40, 30), "image/jpeg").await;
+    assert_eq!(recipe["photo"]["status"], "ready", "{recipe}");
+    let link = recipe["photo"]["links"]["thumb"].as_str().unwrap();
+    let location = t
+        .call("GET", link, Some(&alice), None)
+        .await
+        .header("location")
+        .unwrap()
+        .to_owned();
+    for method in ["GET", "HEAD"] {
+        let file = t.call(method, &location, None, None).await;
+        assert_eq!(file.status, StatusCode::OK, "{method}");
+        assert!(file.header("content-length").is_some(), "{method}");
+    }
+    let read_token = location.trim_start_matches("/files/");
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("photo uploaded"), "{text}");
+    assert!(text.contains("/uploads/{token}"), "{text}");
+    assert!(text.contains("/files/{token}"), "{text}");
+    assert!(!text.contains(read_token), "{text}");
+    // The upload token: every `/uploads/` followed by anything but the route's placeholder.
+    for (at, _) in text.match_indices("/uploads/") {
+        assert!(
+            text[at..].starts_with("/uploads/{token}"),
+            "{}",
+            &text[at..(at + 80).min(text.len())]
+        );
+    }
+}
+
+/// A request body sent in parts, each after its wait, as a slow connection delivers one.
+struct SlowBody {
+    parts: std::collections::VecDeque<(std::time::Duration, Vec<u8>)>,
+    wait: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl SlowBody {
+    fn body(parts: Vec<(u64, Vec<u8>)>) -> Body {
+        Body::new(SlowBody {
+            parts: parts
+                .into_iter()
+                .map(|(secs, bytes)| (std::time::Duration::from_secs(secs), bytes))
+                .collect(),
+            wait: None,
+        })
+    }
+}
+
+impl http_body::Body for SlowBody {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let Some((delay, _)) = self.parts.front() else {
+            return std::task::Poll::Ready(None);
+        };
+        let delay = *delay;
+        let wait = self
+            .wait
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(delay)));
+        std::task::ready!(wait.as_mut().poll(cx));
+        self.wait = None;
+        let (_, bytes) = self.parts.pop_front().unwrap();
+        std::task::Poll::Ready(Some(Ok(http_body::Frame::data(bytes.into()))))
+    }
+}
+
+/// PUTs `body` to an upload URL (type image/jpeg, no declared length) with the clock paused:
+/// the body's waits pass at once.
+async fn put_slowly(t: &TestApp, url: &str, body: Body) -> Reply {
+    tokio::time::pause();
+    let request = Request::builder()
+        .method("PUT")
+        .uri(url)
+        .header(header::CONTENT_TYPE, "image/jpeg")
+        .body(body)
+        .unwrap();
+    let reply = t.send(request).await;
+    tokio::time::resume();
+    reply
+}
+
+/// A 20 MiB file from a phone on a slow link takes far longer than a JSON request may: the
+/// request deadline (8 s) must not cut an upload that keeps arriving.
+#[tokio::test]
+async fn an_upload_slower_than_the_request_deadline_is_received_and_developed() {
+    let app = spawn();
+    let t = &app.t;
+    let alice = t.token("alice");
+    let id = t.create(&alice, recipe_fixture("Pie")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let upload = start_upload(t, &alice, &id, "image/jpeg").await;
+    assert_eq!(upload.status, StatusCode::CREATED, "{}", upload.body);
+    let url = upload.body["url"].as_str().unwrap();
+    let mut bytes = jpeg(64, 48);
+    let rest = bytes.split_off(bytes.len() / 2);
+    // Each part well inside the idle limit, the whole far past the request deadline.
+    let parts = vec![(0, bytes), (6, Vec::new()), (6, rest)];
+    let sent = put_slowly(t, url, SlowBody::body(parts)).await;
+    assert_eq!(sent.status, StatusCode::NO_CONTENT, "{}", sent.body);
+    t.photos_idle().await;
+    let photo = &recipe(t, &alice, &id).await.body["photo"];
+    assert_eq!(photo["status"], "ready", "{photo}");
+}
+
+/// A connection that stops sending is not waited for forever (S3 closes an idle upload with
+/// 400 `RequestTimeout`); nothing of it is stored.
+#[tokio::test]
+async fn an_upload_that_stops_arriving_is_refused_and_nothing_is_stored() {
+    let app = spawn();
+    let t = &app.t;
+    let alice = t.token("alice");
+    let id = t.create(&alice, recipe_fixture("Pie")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let upload = start_upload(t, &alice, &id, "image/jpeg").await;
+    let url = upload.body["url"].as_str().unwrap();
+    let stalled = SlowBody::body(vec![(0, vec![0xff, 0xd8]), (3600, vec![0xff, 0xd9])]);
+    let reply = put_slowly(t, url, stalled).await;
+    assert_problem(&reply, StatusCode::BAD_REQUEST);
+    assert!(
+        reply.body["detail"].as_str().unwrap().contains("stopped"),
+        "{}",
+        reply.body
+    );
+    let keys = keys("alice", &id, &upload.body["photo"]["id"]);
+    assert!(!object(app.dir.path(), &keys.upload()).exists());
+}
+
+/// A client that trickles bytes (each part inside the idle limit) holds its connection no
+/// longer than its upload URL lasts.
+#[tokio::test]
+async fn an_upload_that_trickles_past_its_url_s_validity_is_refused() {
+    let app = spawn();
+    let t = &app.t;
+    let alice = t.token("alice");
+    let id = t.create(&alice, recipe_fixture("Pie")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let upload = start_upload(t, &alice, &id, "image/jpeg").await;
+    let url = upload.body["url"].as_str().unwrap();
+    // 50 bytes, one every 19 s: 950 s, past the 15 minutes.
+    let trickle = SlowBody::body((0..50).map(|_| (19, vec![0xff])).collect());
+    let reply = put_slowly(t, url, trickle).await;
+    assert_problem(&reply, StatusCode::BAD_REQUEST);
+    assert!(
+        reply.body["detail"].as_str().unwrap().contains("too long"),
+        "{}",
+        reply.body
+    );
+    let keys = keys("alice", &id, &upload.body["photo"]["id"]);
+    assert!(!object(app.dir.path(), &keys.upload()).exists());
 }
