@@ -7,6 +7,8 @@
 #   3. gota-bench: the crash test (kill -9 under load), the Lambda cold start reading DynamoDB
 #      over TLS (warmed and unwarmed), start-up and wrk load, release gota-api vs bare axum /
 #      bare lambda_http
+#   4. gota-bench photo: the photo worker's develop() per 12 MP image (median, p90, the split)
+#      and the peak RSS of one develop() (12 MP, 48 MP, 48 MP at the worker's concurrency)
 # Results: target/bench/report.md (the tables doc/performance.md quotes), with each phase's time.
 # Needs: the repo's .venv (moto for cold-dynamo; cargo-lambda and Zig for the zip), made here
 # alongside the build if missing, and wrk (installed here if missing).
@@ -115,6 +117,9 @@ phase "crash test"
 echo "bench: Lambda cold start, first request reading DynamoDB over TLS" >&2
 "$target/release/gota-bench" cold-dynamo --rounds 10 | tee "$out/cold-dynamo.txt"
 phase "cold start over TLS (cold-dynamo)"
+echo "bench: photo worker, develop() per image and its peak memory" >&2
+"$target/release/gota-bench" photo | tee "$out/photo.txt"
+phase "photo worker (gota-bench photo)"
 echo "bench: start-up and load" >&2
 "$target/release/gota-bench" --report "$out/servers.md" --zip "$zip" "$@"
 phase "start-up and load"
@@ -141,6 +146,8 @@ phase "start-up and load"
   echo '```'
   echo
   cat "$out/cold-dynamo.txt"
+  echo
+  cat "$out/photo.txt"
   echo
   cat "$out/servers.md"
   echo

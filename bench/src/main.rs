@@ -13,6 +13,8 @@
 //! whose first request reads DynamoDB over TLS, with and without the init warm-up (moto behind
 //! a TLS proxy; [`cold`]).
 //! `gota-bench crash [--seconds S --rounds N --writers N]` is the crash test instead (`crash`).
+//! `gota-bench photo [--images N]` measures the photo worker's per-image time and peak memory
+//! instead ([`photo`]).
 //!
 //! Prints a table and writes it, with the targets, to `target/bench/report.md`.
 
@@ -20,6 +22,7 @@ mod cold;
 mod crash;
 mod http;
 mod load;
+mod photo;
 mod startup;
 mod tls;
 
@@ -90,6 +93,9 @@ fn main() -> anyhow::Result<()> {
     }
     if std::env::args().nth(1).as_deref() == Some("crash") {
         return crash::main(bin_dir, std::env::args().skip(2));
+    }
+    if std::env::args().nth(1).as_deref() == Some("photo") {
+        return photo::main(&exe, std::env::args().skip(2));
     }
     let options = options(target)?;
     let bins = Bins {
