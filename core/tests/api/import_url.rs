@@ -351,11 +351,7 @@ async fn no_log_line_carries_the_url_s_query_string() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    // A call site another test's thread registered at the moment this subscriber was made can
-    // keep the interest computed without it ("never"): tracing-core's registration and a new
-    // dispatcher's rebuild race. Recomputed now, every call site sees this subscriber.
-    tracing::callsite::rebuild_interest_cache();
+    let _guard = crate::support::capture_logs(subscriber);
 
     let (server, t) = serving("plain.json").await;
     let token = t.token("alice");

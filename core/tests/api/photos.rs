@@ -788,10 +788,7 @@ async fn no_log_line_carries_an_upload_or_image_token() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    // See `no_log_line_carries_the_url_s_query_string`: call sites registered by another
-    // test's thread meanwhile are recomputed for this subscriber.
-    tracing::callsite::rebuild_interest_cache();
+    let _guard = crate::support::capture_logs(subscriber);
 
     let app = spawn();
     let t = &app.t;

@@ -329,3 +329,21 @@ pub fn pointers(reply: &Reply) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// Installs `subscriber` for this thread (the test's), so that every event the test's requests
+/// log reaches it whatever other tests' threads do meanwhile. tracing-core computes a call
+/// site's interest once, when the site is first hit: with a single dispatcher registered it
+/// asks only the *registering thread's* default — another test's thread, whose default is the
+/// no-op one — and caches "never" for every thread. With a second dispatcher alive for the
+/// whole process it asks every registered dispatcher, this one included.
+pub fn capture_logs<S>(subscriber: S) -> tracing::subscriber::DefaultGuard
+where
+    S: tracing::Subscriber + Send + Sync + 'static,
+{
+    static SECOND: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+    SECOND.get_or_init(|| tracing::Dispatch::new(tracing_subscriber::registry()));
+    let guard = tracing::subscriber::set_default(subscriber);
+    // Sites first hit while only one dispatcher was registered are recomputed now.
+    tracing::callsite::rebuild_interest_cache();
+    guard
+}
