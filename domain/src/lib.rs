@@ -26,6 +26,7 @@ pub mod search;
 pub mod shopping;
 mod tag;
 mod text;
+mod timestamp;
 pub mod units;
 mod validation;
 

@@ -192,7 +192,7 @@ struct Timestamp(OffsetDateTime);
 
 impl serde::Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        crate::recipe::timestamp::serialize(&self.0, serializer)
+        crate::timestamp::serialize(&self.0, serializer)
     }
 }
 
@@ -213,7 +213,7 @@ struct PhotoFields {
     reason: Option<String>,
     width: Option<u32>,
     height: Option<u32>,
-    #[serde(deserialize_with = "crate::recipe::timestamp::deserialize")]
+    #[serde(deserialize_with = "crate::timestamp::deserialize")]
     updated_at: OffsetDateTime,
 }
 
