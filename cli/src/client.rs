@@ -11,7 +11,7 @@ use serde::Deserialize;
 use gota_domain::photo::PhotoSize;
 use gota_domain::{Recipe, RecipeInput};
 
-use crate::error::{CliError, Problem};
+use crate::error::{CliError, Problem, chain, network};
 use crate::import::ImportBody;
 use crate::photo::{self, UploadGrant};
 
@@ -53,21 +53,6 @@ pub struct ListFilter {
     pub ingredient: Option<String>,
     pub q: Option<String>,
     pub limit: Option<u32>,
-}
-
-pub fn network(e: &reqwest::Error) -> CliError {
-    CliError::Network(chain(e))
-}
-
-fn chain(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 impl Api {

@@ -109,6 +109,24 @@ pub fn exit_code_of(error: &anyhow::Error) -> u8 {
         .map_or(exit::OTHER, CliError::exit_code)
 }
 
+/// A transport failure (connection, TLS, timeout, a body cut short) as the CLI reports it: the
+/// error with its whole chain of causes.
+pub fn network(e: &reqwest::Error) -> CliError {
+    CliError::Network(chain(e))
+}
+
+/// The error and its causes, `: `-joined.
+pub fn chain(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

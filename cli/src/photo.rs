@@ -21,7 +21,7 @@ use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use indicatif::ProgressBar;
 
-use crate::client::network;
+use crate::error::network;
 use crate::error::{CliError, Problem};
 
 /// The largest photo the API accepts (doc/api.md "Photos", Limits: 20 MiB, the upload's

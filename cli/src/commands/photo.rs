@@ -302,7 +302,7 @@ async fn to_stdout(mut response: reqwest::Response) -> anyhow::Result<()> {
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| crate::client::network(&e))?
+        .map_err(|e| crate::error::network(&e))?
     {
         match stdout.lock().write_all(&chunk) {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Err(StdoutClosed.into()),
