@@ -3,7 +3,7 @@
 //! API never touches image bytes on AWS; standalone, it also serves the local upload and image
 //! URLs (`/uploads/{token}`, `/files/{token}`), whose token is the only authority.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::{Body, HttpBody as _};
 use axum::extract::{DefaultBodyLimit, Extension, FromRequestParts, Path, State};
@@ -177,20 +177,6 @@ fn under_base(base: &BasePath, url: String) -> String {
     }
 }
 
-/// Deletes what a replaced or removed photo left. A failure does not fail the request that
-/// replaced it (the recipe no longer names these objects); it is logged with the keys, so an
-/// operator can remove them (on AWS the bucket's lifecycle rule also expires `uploads/`).
-async fn delete_objects(objects: &dyn PhotoObjects, keys: &PhotoKeys) {
-    let keys = keys.all();
-    if let Err(error) = objects.delete(&keys).await {
-        tracing::warn!(
-            error = format!("{:#}", anyhow::Error::from(error)),
-            keys = ?keys,
-            "deleting a photo's objects failed; they are left behind"
-        );
-    }
-}
-
 fn keys_of(owner: &Owner, recipe: RecipeId, photo: PhotoId) -> PhotoKeys {
     PhotoKeys {
         owner: owner.clone(),
@@ -259,7 +245,7 @@ pub async fn start_upload(
         .map_err(refused)?;
     tracing::info!(recipe_id = %id, photo_id = %photo.id, version = recipe.version, "photo upload started");
     if let Some(old) = replaced {
-        delete_objects(&**objects, &keys_of(&recipe.owner, id, old.id)).await;
+        crate::photos::delete_all(&**objects, &keys_of(&recipe.owner, id, old.id)).await;
     }
     // Issued after the write: a failure here leaves a pending photo that the client's retry
     // replaces (the upload is bound to this photo's key, so none other can be issued first).
@@ -344,7 +330,7 @@ pub async fn delete_photo(
         .map_err(refused)?;
     if let Some(old) = removed {
         tracing::info!(recipe_id = %id, photo_id = %old.id, version = recipe.version, "photo removed");
-        delete_objects(&**objects, &keys_of(&recipe.owner, id, old.id)).await;
+        crate::photos::delete_all(&**objects, &keys_of(&recipe.owner, id, old.id)).await;
     }
     Ok((
         StatusCode::NO_CONTENT,
@@ -435,33 +421,6 @@ pub async fn redirect_to_image(
         .into_response();
     response.extensions_mut().insert(image_cache_control());
     Ok(response)
-}
-
-/// Deletes the objects of the photo a deleted recipe had (`DELETE /recipes/{id}`).
-pub(crate) async fn forget(state: &ApiState, recipe: RecipeId, photo: Option<(Owner, PhotoId)>) {
-    if let (Some(objects), Some((owner, photo))) = (&state.photos, photo) {
-        delete_objects(&**objects, &keys_of(&owner, recipe, photo)).await;
-    }
-}
-
-/// What a store `delete` check saw of the recipe's photo (the check may run more than once on
-/// a lost race: the last run is the one the delete acted on).
-#[derive(Debug, Default)]
-pub(crate) struct SeenPhoto(Mutex<Option<(Owner, PhotoId)>>);
-
-impl SeenPhoto {
-    pub(crate) fn record(&self, recipe: &Recipe) {
-        if let Ok(mut seen) = self.0.lock() {
-            *seen = recipe
-                .photo
-                .as_ref()
-                .map(|photo| (recipe.owner.clone(), photo.id));
-        }
-    }
-
-    pub(crate) fn take(&self) -> Option<(Owner, PhotoId)> {
-        self.0.lock().ok().and_then(|mut seen| seen.take())
-    }
 }
 
 fn local(state: &ApiState) -> Result<&Arc<LocalObjects>, ApiError> {

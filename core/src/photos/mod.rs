@@ -3,12 +3,14 @@
 //! make, and the one piece of work both the Lambda worker and the standalone background task
 //! do with an uploaded file. The contract is doc/api.md's "Photos".
 
+mod cleanup;
 pub mod develop;
 pub mod local;
 pub mod local_task;
 pub mod post_policy;
 pub mod s3;
 
+pub use cleanup::{SeenPhoto, delete_all};
 pub use develop::{DevelopError, Verdict, develop};
 
 use std::fmt::Debug;

@@ -488,7 +488,7 @@ pub async fn delete_recipe(
     RecipePath(id): RecipePath,
     conditions: Conditions,
 ) -> Result<StatusCode, ApiError> {
-    let photo = super::photos::SeenPhoto::default();
+    let photo = crate::photos::SeenPhoto::default();
     let check = |current: &Recipe| -> Result<(), Refusal> {
         check_preconditions(&conditions, &Method::DELETE, current)?;
         photo.record(current);
@@ -501,6 +501,6 @@ pub async fn delete_recipe(
         .map_err(refused)?;
     tracing::info!(recipe_id = %id, "recipe deleted");
     // The recipe is gone whatever happens to its photo's objects (a failure is logged).
-    super::photos::forget(&state, id, photo.take()).await;
+    photo.forget(state.photos.as_deref(), id).await;
     Ok(StatusCode::NO_CONTENT)
 }
