@@ -32,7 +32,10 @@ run: ## Serve the API on 127.0.0.1:3000 (embedded store in ./.gota, dev auth)
 	$(CARGO) run -p gota-core --bin gota-api
 
 test: deps infra-deps lint docs-assets-check ## Run every test: Rust (unit, router, conformance, black-box on moto, Lambda, schemathesis, benches once), the stage load and release scripts, the API check, then the CDK app
-	$(CARGO) build -p gota-bench --bin gota-bench  # the crash test drives it (a bin no test target builds)
+	# Every target, gota-bench's binary too (the crash test drives it; no test target builds it),
+	# with the features the test run unifies: `-p gota-bench` alone would compile gota-core a
+	# second time with its own feature set.
+	$(CARGO) build --workspace --all-targets
 	$(CARGO) test --workspace --all-targets
 	$(PYTHON) -m unittest discover -s bench/stage
 	$(PYTHON) -m unittest discover -s ops -p 'test_*.py'
