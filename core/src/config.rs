@@ -511,7 +511,7 @@ impl Config {
 /// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>): 3-63
 /// characters of lowercase letters, digits, dots and hyphens, beginning and ending with a
 /// letter or digit, no two adjacent dots.
-fn is_bucket_name(name: &str) -> bool {
+pub fn is_bucket_name(name: &str) -> bool {
     let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     (3..=63).contains(&name.len())
         && name

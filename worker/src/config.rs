@@ -62,15 +62,11 @@ impl WorkerConfig {
         let bucket = get("GOTA_PHOTO_BUCKET")
             .ok_or_else(|| err("GOTA_PHOTO_BUCKET", "is required"))?
             .to_owned();
-        // S3's rules for general purpose bucket names: 3–63 of a-z, 0-9, '.', '-'.
-        let valid = (3..=63).contains(&bucket.len())
-            && bucket
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-".contains(c));
-        if !valid {
+        if !gota_core::config::is_bucket_name(&bucket) {
             return Err(err(
                 "GOTA_PHOTO_BUCKET",
-                "must be a bucket name: 3-63 characters of a-z, 0-9, '.', '-'",
+                "must be a bucket name: 3-63 characters of a-z, 0-9, '.', '-', beginning and \
+                 ending with a letter or digit",
             ));
         }
         let log_format = match get("GOTA_LOG_FORMAT") {

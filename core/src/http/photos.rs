@@ -94,7 +94,9 @@ pub fn local_routes() -> RouteTable {
 #[serde(deny_unknown_fields)]
 pub struct PhotoUploadRequest {
     /// The type of the file to upload; the upload must be sent with exactly this type.
-    #[schema(value_type = String, pattern = "^image/(jpeg|png|webp)$", example = "image/jpeg")]
+    // Required in the schema (a body without it is the contract's 422, with its pointer, not
+    // serde's 400: hence `Option` and `default` here).
+    #[schema(value_type = String, required = true, pattern = "^image/(jpeg|png|webp)$", example = "image/jpeg")]
     #[serde(default)]
     content_type: Option<String>,
 }

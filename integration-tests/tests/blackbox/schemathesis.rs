@@ -41,5 +41,22 @@ async fn schemathesis_finds_no_difference_between_the_spec_and_the_server() {
         "schemathesis found problems:\n{report}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(report.contains("No issues found"), "{report}");
+    // No failure, and no warning but the ones the photo routes cannot avoid: a generated
+    // upload or image token is never one the server signed (403; the token routes are covered
+    // by core/tests/api/photos.rs), no recipe has a ready photo to redirect to (404), and an
+    // image body has no JSON schema to validate.
+    let known = [
+        "Authentication failed: 2 operations returned only 401/403 responses",
+        "Missing test data: 1 operation repeatedly returned 404 responses",
+        "Schema validation skipped: 1 operation cannot validate image/jpeg responses",
+    ];
+    let summary = report.rsplit("SUMMARY").next().unwrap_or_default();
+    assert!(summary.contains(" passed"), "{report}");
+    assert!(!summary.contains("Failures:"), "{report}");
+    for line in summary.lines().filter(|line| line.contains('⚠')) {
+        assert!(
+            known.iter().any(|warning| line.contains(warning)),
+            "an unexpected schemathesis warning: {line}\n{report}"
+        );
+    }
 }
