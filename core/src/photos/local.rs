@@ -98,6 +98,13 @@ impl LocalObjects {
         let root = dir.join("objects");
         std::fs::create_dir_all(&root)
             .with_context(|| format!("creating the photo folder {}", root.display()))?;
+        // Only this user may list or read it: an upload holds its EXIF (GPS) until developed.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("making {} private", root.display()))?;
+        }
         let path = dir.join(Self::KEY_FILE);
         let secret = match read_key_file(&path)? {
             Some(secret) => secret,
@@ -631,7 +638,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_signing_key_is_kept_0600_and_reused_after_a_restart() {
+    async fn the_signing_key_is_kept_0600_the_objects_0700_and_both_reused_after_a_restart() {
         let dir = tempfile::tempdir().unwrap();
         let first = LocalObjects::open(dir.path()).unwrap();
         let later = now() + time::Duration::minutes(10);
@@ -647,6 +654,12 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
+            let objects = std::fs::metadata(dir.path().join("objects")).unwrap();
+            assert_eq!(
+                objects.permissions().mode() & 0o777,
+                0o700,
+                "the objects folder"
+            );
             let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
             std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
