@@ -327,31 +327,9 @@ async fn a_url_import_needs_a_token_and_fetches_nothing_without_one() {
     assert_eq!(server.connections(), 0);
 }
 
-/// Everything logged on this thread while the test runs (a current-thread runtime runs the
-/// whole app here).
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_log_line_carries_the_url_s_query_string() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = crate::support::capture_logs(subscriber);
+    let (logs, _guard) = crate::support::capture_logs();
 
     let (server, t) = serving("plain.json").await;
     let token = t.token("alice");
@@ -371,7 +349,7 @@ async fn no_log_line_carries_the_url_s_query_string() {
     let failed = import_url(&t, &token, &url, &[]).await;
     assert_problem(&failed, StatusCode::BAD_GATEWAY);
 
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     assert!(text.contains("page fetched"), "{text}");
     assert!(text.contains("page fetch failed"), "{text}");
     assert!(text.contains("/r"), "{text}");

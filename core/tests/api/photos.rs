@@ -762,33 +762,11 @@ async fn the_real_server_develops_an_upload_and_stops_cleanly() {
     assert!(server.terminate().success(), "SIGTERM is a clean exit");
 }
 
-/// Everything logged on this thread while a test runs (a current-thread runtime runs the whole
-/// app here).
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The tokens in `/uploads/<token>` and `/files/<token>` are the whole authority to write or
 /// read a photo: anyone who reads the logs must not be able to use them.
 #[tokio::test]
 async fn no_log_line_carries_an_upload_or_image_token() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = crate::support::capture_logs(subscriber);
+    let (logs, _guard) = crate::support::capture_logs();
 
     let app = spawn();
     let t = &app.t;
@@ -809,7 +787,7 @@ async fn no_log_line_carries_an_upload_or_image_token() {
     }
     let read_token = location.trim_start_matches("/files/");
 
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     assert!(text.contains("photo uploaded"), "{text}");
     assert!(text.contains("/uploads/{token}"), "{text}");
     assert!(text.contains("/files/{token}"), "{text}");

@@ -330,20 +330,45 @@ pub fn pointers(reply: &Reply) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Installs `subscriber` for this thread (the test's), so that every event the test's requests
-/// log reaches it whatever other tests' threads do meanwhile. tracing-core computes a call
-/// site's interest once, when the site is first hit: with a single dispatcher registered it
-/// asks only the *registering thread's* default — another test's thread, whose default is the
-/// no-op one — and caches "never" for every thread. With a second dispatcher alive for the
-/// whole process it asks every registered dispatcher, this one included.
-pub fn capture_logs<S>(subscriber: S) -> tracing::subscriber::DefaultGuard
-where
-    S: tracing::Subscriber + Send + Sync + 'static,
-{
+/// Everything logged on the test's thread while it runs (a current-thread runtime runs the
+/// whole app there).
+#[derive(Clone, Default)]
+pub struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Captured {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Captures every event (DEBUG and up) the test's requests log, as text, whatever other tests'
+/// threads do meanwhile. tracing-core computes a call site's interest once, when the site is
+/// first hit: with a single dispatcher registered it asks only the *registering thread's*
+/// default — another test's thread, whose default is the no-op one — and caches "never" for
+/// every thread. With a second dispatcher alive for the whole process it asks every registered
+/// dispatcher, this one included.
+pub fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
     static SECOND: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
     SECOND.get_or_init(|| tracing::Dispatch::new(tracing_subscriber::registry()));
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
     let guard = tracing::subscriber::set_default(subscriber);
     // Sites first hit while only one dispatcher was registered are recomputed now.
     tracing::callsite::rebuild_interest_cache();
-    guard
+    (logs, guard)
 }

@@ -2,7 +2,7 @@
 //! HTTP front (HTTP API v2 events without authorizer claims → in-process bearer verification),
 //! and `cargo lambda invoke` with a REST v1 proxy event that carries authorizer claims.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -10,21 +10,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use gota_testkit::{
-    Moto, Process, UserPool, fixtures, fixtures::recipe, free_port, gota_api, repo_root, venv_bin,
+    Moto, Process, UserPool, cargo_lambda, fixtures, fixtures::recipe, free_port, gota_api,
 };
-
-fn cargo_lambda(args: &[&str]) -> Command {
-    let mut command = Command::new(venv_bin("cargo-lambda"));
-    command.arg("lambda").args(args).current_dir(repo_root());
-    // cargo-lambda finds Zig and helpers next to itself.
-    let path = format!(
-        "{}:{}",
-        venv_bin("python").parent().unwrap().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    command.env("PATH", path);
-    command
-}
 
 fn claims_of(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
