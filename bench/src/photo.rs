@@ -37,9 +37,8 @@ use time::OffsetDateTime;
 
 use crate::{median, ms};
 
-/// Uploads one worker invocation develops at once: `gota_worker::CONCURRENCY` (a unit test
-/// holds them equal; gota-worker is not a dependency of the release build).
-pub const WORKER_CONCURRENCY: usize = 2;
+/// Uploads one worker invocation develops at once (the worker's own constant).
+pub const WORKER_CONCURRENCY: usize = gota_core::photos::WORKER_CONCURRENCY;
 
 /// A 12-megapixel phone photo, the common case.
 const TWELVE_MP: (u32, u32) = (4000, 3000);
@@ -644,11 +643,6 @@ fn render(timing: &Timings, memory: &Memory) -> String {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-
-    #[test]
-    fn the_concurrency_measured_is_the_workers() {
-        assert_eq!(WORKER_CONCURRENCY, gota_worker::CONCURRENCY);
-    }
 
     #[test]
     fn the_generated_photo_is_a_jpeg_of_its_size_with_the_exif_block() {

@@ -21,13 +21,8 @@ use gota_core::photos::{DevelopError, PhotoObjects, develop};
 use gota_core::store::RecipeStore;
 use gota_domain::photo::PhotoKeys;
 
-/// Messages developed at once. The image work is single-threaded and CPU-bound, and at the
-/// worker's 1024 MB Lambda has ≈ 0.58 vCPU ("At 1,769 MB, a function has the equivalent of one
-/// vCPU", <https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html>): more
-/// images at once would not finish sooner. Two let one message's S3 and DynamoDB round trips
-/// overlap the other's decoding, and bound memory: the largest accepted image needs ≈ 183 MiB
-/// to process plus its bytes twice (ADR 0032), so two stay under half of 1024 MB.
-pub const CONCURRENCY: usize = 2;
+/// Messages developed at once (see [`gota_core::photos::WORKER_CONCURRENCY`]).
+pub const CONCURRENCY: usize = gota_core::photos::WORKER_CONCURRENCY;
 
 /// Develops every upload the batch names in `bucket` (the one `objects` reads); the failures a
 /// retry may fix are named in the answer, everything else is acknowledged.

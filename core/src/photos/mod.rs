@@ -29,6 +29,15 @@ pub const UPLOAD_VALIDITY: time::Duration = time::Duration::minutes(15);
 /// How long an image URL (the `Location` of `GET /recipes/{id}/photo/{size}`) stays valid.
 pub const IMAGE_URL_VALIDITY: time::Duration = time::Duration::minutes(10);
 
+/// Uploads the Lambda worker (`gota-worker`) develops at once in one invocation; here so that
+/// `gota-bench photo` measures the same number. The image work is single-threaded and CPU-bound, and at the
+/// worker's 1024 MB Lambda has ≈ 0.58 vCPU ("At 1,769 MB, a function has the equivalent of one
+/// vCPU", <https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html>): more
+/// images at once would not finish sooner. Two let one message's S3 and DynamoDB round trips
+/// overlap the other's decoding, and bound memory: the largest accepted image needs ≈ 183 MiB
+/// to process plus its bytes twice (ADR 0032), so two stay under half of 1024 MB.
+pub const WORKER_CONCURRENCY: usize = 2;
+
 /// How the client sends the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UploadMethod {
