@@ -145,17 +145,9 @@ fn read_body(body: &str, bucket: &str) -> Result<Notification, String> {
 /// information about the bucket and object… The object key name value is URL encoded", the
 /// page of [`read_body`]; a space is `+`, so `+` itself arrives as `%2B`).
 fn decode_key(key: &str) -> String {
-    // form_urlencoded reads `a=b&c` pairs; a key holds neither a raw `&` nor `=` (both encoded).
-    form_urlencoded::parse(key.as_bytes())
-        .map(|(name, value)| {
-            if value.is_empty() {
-                name.into_owned()
-            } else {
-                format!("{name}={value}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    percent_encoding::percent_decode_str(&key.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 async fn handle_message(
