@@ -24,6 +24,8 @@ mod api;
 mod lambda;
 #[cfg(feature = "moto")]
 mod moto;
+#[cfg(feature = "oidc")]
+pub mod oidc;
 #[cfg(feature = "spawn")]
 mod process;
 
@@ -33,6 +35,8 @@ pub use api::{Api, dev_token, dev_token_reply, gota_api, gota_api_bin};
 pub use lambda::{LambdaFunction, cargo_lambda, gota_worker_bin};
 #[cfg(feature = "moto")]
 pub use moto::{Moto, PASSWORD, Queue, REGION, Tokens, UserPool};
+#[cfg(feature = "oidc")]
+pub use oidc::{OidcProvider, ProviderOptions};
 #[cfg(feature = "spawn")]
 pub use process::{Process, free_port};
 
