@@ -44,9 +44,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Sign in: Cognito user and password, or `--dev NAME` against a standalone server.
+    /// Sign in: at the profile's OpenID Connect provider (device flow, or the password grant
+    /// with a USERNAME), Cognito user and password, `--dev NAME` against a standalone server,
+    /// or a token piped in with `--token-stdin`.
     Login {
-        /// Cognito username.
+        /// Cognito username, or the provider's for the password grant.
         username: Option<String>,
         /// Ask a standalone server's dev issuer for a token for NAME.
         #[arg(long, value_name = "NAME", conflicts_with = "username")]
@@ -54,6 +56,9 @@ pub enum Command {
         /// Read the password from the first line of stdin instead of prompting.
         #[arg(long)]
         password_stdin: bool,
+        /// Read a token (a JWT) from stdin and use it until it expires; it is never renewed.
+        #[arg(long, conflicts_with_all = ["username", "dev", "password_stdin", "endpoint"])]
+        token_stdin: bool,
         /// Cognito endpoint (emulators); overrides the profile's `cognito_endpoint`.
         #[arg(long)]
         endpoint: Option<String>,
@@ -161,7 +166,8 @@ pub enum RecipeCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// Set a profile setting: endpoint, region, user_pool_id, client_id, cognito_endpoint.
+    /// Set a profile setting: endpoint, region, user_pool_id, client_id, cognito_endpoint,
+    /// oidc_issuer, oidc_token (`id` or `access`).
     Set { key: String, value: String },
     /// Remove a profile setting.
     Unset { key: String },
@@ -241,7 +247,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             dev,
             password_stdin,
             endpoint,
-        } => login(&ctx, username, dev, password_stdin, endpoint).await,
+            token_stdin,
+        } => {
+            let args = LoginArgs {
+                username,
+                dev,
+                password_stdin,
+                token_stdin,
+                endpoint,
+            };
+            login(&ctx, args).await
+        }
         Command::Logout => {
             let was = ctx.store.remove_tokens(&ctx.profile_name)?;
             let text = if was {
@@ -307,14 +323,19 @@ fn report(ctx: &Context, text: &str, json: &serde_json::Value) -> anyhow::Result
     }
 }
 
-async fn login(
-    ctx: &Context,
+/// What `gota login` was asked to do.
+struct LoginArgs {
     username: Option<String>,
     dev: Option<String>,
     password_stdin: bool,
+    token_stdin: bool,
     endpoint: Option<String>,
-) -> anyhow::Result<()> {
-    let tokens = if let Some(name) = dev {
+}
+
+async fn login(ctx: &Context, args: LoginArgs) -> anyhow::Result<()> {
+    let tokens = if args.token_stdin {
+        provided_token(ctx)?
+    } else if let Some(name) = args.dev {
         let token = Api::new(&ctx.endpoint, None).dev_token(&name).await?;
         CachedTokens {
             source: TokenSource::Dev,
@@ -322,23 +343,31 @@ async fn login(
             token: token.token,
             refresh_token: None,
             expires_at: now() + token.expires_in,
+            issuer: None,
         }
+    } else if let Some(issuer) = ctx.profile.oidc_issuer.as_deref() {
+        if args.endpoint.is_some() {
+            return Err(CliError::Usage(
+                "--endpoint is Cognito's endpoint; this profile signs in with OpenID Connect \
+                 (oidc_issuer)"
+                    .into(),
+            )
+            .into());
+        }
+        oidc_login(ctx, issuer, args.username, args.password_stdin).await?
     } else {
-        let username = username.ok_or_else(|| {
-            CliError::Usage("give a USERNAME for Cognito, or --dev NAME for a dev server".into())
+        let username = args.username.ok_or_else(|| {
+            CliError::Usage(
+                "give a USERNAME for Cognito, --dev NAME for a dev server, or --token-stdin \
+                 (or set the profile's oidc_issuer to sign in with an OpenID Connect provider)"
+                    .into(),
+            )
         })?;
         let (region, client_id) = cognito_settings(&ctx.profile)?;
-        let password = if password_stdin {
-            let mut line = String::new();
-            std::io::stdin()
-                .read_line(&mut line)
-                .context("reading the password from stdin")?;
-            line.trim_end_matches(['\r', '\n']).to_owned()
-        } else {
-            rpassword::prompt_password(format!("Password for {username}: "))
-                .context("reading the password")?
-        };
-        let cognito_endpoint = endpoint.or_else(|| ctx.profile.cognito_endpoint.clone());
+        let password = read_password(&username, args.password_stdin)?;
+        let cognito_endpoint = args
+            .endpoint
+            .or_else(|| ctx.profile.cognito_endpoint.clone());
         let t = crate::cognito::initiate(
             region,
             cognito_endpoint.as_deref(),
@@ -353,6 +382,7 @@ async fn login(
             token: t.access,
             refresh_token: t.refresh,
             expires_at: now() + t.expires_in,
+            issuer: None,
         }
     };
     ctx.store.save_tokens(&ctx.profile_name, &tokens)?;
@@ -368,6 +398,97 @@ async fn login(
             "expires_at": tokens.expires_at,
         }),
     )
+}
+
+/// The password from the first line of stdin, or typed without echo.
+fn read_password(username: &str, from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the password from stdin")?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    } else {
+        rpassword::prompt_password(format!("Password for {username}: "))
+            .context("reading the password")
+    }
+}
+
+/// `gota login --token-stdin`: one JWT, from whatever signed the person in (a provider's own
+/// tools, a self-hoster's script), kept until it expires.
+fn provided_token(ctx: &Context) -> anyhow::Result<CachedTokens> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    // A JWT is a few KiB; a cap keeps a wrong pipe (a file, /dev/zero) from filling memory.
+    std::io::stdin()
+        .take(64 * 1024)
+        .read_to_string(&mut text)
+        .map_err(|e| CliError::Usage(format!("reading the token from stdin: {e}")))?;
+    let token = text.trim();
+    let (claims, expires_at) = crate::jwt::provided(token, now())?;
+    Ok(CachedTokens {
+        source: TokenSource::Provided,
+        username: crate::jwt::username(&claims).unwrap_or_else(|| "(unnamed)".to_owned()),
+        token: token.to_owned(),
+        refresh_token: None,
+        expires_at,
+        issuer: ctx.profile.oidc_issuer.clone(),
+    })
+}
+
+/// Sign-in at the profile's OpenID Connect provider: the device flow without a USERNAME, the
+/// password grant with one.
+async fn oidc_login(
+    ctx: &Context,
+    issuer: &str,
+    username: Option<String>,
+    password_stdin: bool,
+) -> anyhow::Result<CachedTokens> {
+    let client_id = oidc_client_id(&ctx.profile)?;
+    let choice = ctx.profile.oidc_token.unwrap_or_default();
+    let provider = crate::oidc::Provider::discover(issuer).await?;
+    let session = match &username {
+        Some(name) => {
+            let password = read_password(name, password_stdin)?;
+            provider.password(client_id, name, &password, choice).await?
+        }
+        None => {
+            if password_stdin {
+                return Err(CliError::Usage(
+                    "--password-stdin needs a USERNAME (the password grant); without one \
+                     `gota login` uses the device flow"
+                        .into(),
+                )
+                .into());
+            }
+            provider
+                .device(client_id, choice, |instructions| {
+                    eprintln!("{instructions}\nWaiting for the sign-in… (Ctrl-C stops)");
+                })
+                .await?
+        }
+    };
+    Ok(CachedTokens {
+        source: TokenSource::Oidc,
+        username: session
+            .username
+            .or(username)
+            .unwrap_or_else(|| "(unnamed)".to_owned()),
+        token: session.token,
+        refresh_token: session.refresh_token,
+        expires_at: session.expires_at,
+        issuer: Some(provider.issuer().to_owned()),
+    })
+}
+
+fn oidc_client_id(profile: &Profile) -> Result<&str, CliError> {
+    profile.client_id.as_deref().ok_or_else(|| {
+        CliError::Usage(
+            "this profile has an oidc_issuer but no client_id: `gota config set client_id …` \
+             (the provider's id of the gota client, a public client without a secret)"
+                .into(),
+        )
+    })
 }
 
 fn cognito_settings(profile: &Profile) -> Result<(&str, &str), CliError> {
@@ -390,20 +511,30 @@ async fn whoami(ctx: &Context) -> anyhow::Result<()> {
         .store
         .tokens(&ctx.profile_name)?
         .ok_or_else(|| CliError::Auth(format!("not logged in (profile {})", ctx.profile_name)))?;
-    let claims = jwt_claims(&tokens.token).unwrap_or_default();
+    let claims = crate::jwt::claims(&tokens.token).unwrap_or_default();
     let sub = claims.get("sub").and_then(|v| v.as_str()).unwrap_or("?");
-    let source = match tokens.source {
-        TokenSource::Dev => "dev auth",
-        TokenSource::Cognito => "Cognito",
+    let source = match (tokens.source, &tokens.issuer) {
+        (TokenSource::Dev, _) => "dev auth".to_owned(),
+        (TokenSource::Cognito, _) => "Cognito".to_owned(),
+        (TokenSource::Oidc, Some(issuer)) => format!("OIDC ({issuer})"),
+        (TokenSource::Oidc, None) => "OIDC".to_owned(),
+        (TokenSource::Provided, _) => "a token from stdin".to_owned(),
     };
     let login = match tokens.source {
         TokenSource::Dev => format!("gota login --dev {}", tokens.username),
         TokenSource::Cognito => format!("gota login {}", tokens.username),
+        TokenSource::Oidc => "gota login".to_owned(),
+        TokenSource::Provided => "gota login --token-stdin".to_owned(),
     };
     let left = tokens.expires_at - now();
     if left <= 0 {
+        let renews = if tokens.source == TokenSource::Provided {
+            "a token from stdin is not renewed: pipe a new one into"
+        } else {
+            "the next command renews it, or run"
+        };
         return Err(CliError::Auth(format!(
-            "{} (profile {}): the cached token has expired; the next command renews it, or run `{login}`",
+            "{} (profile {}): the cached token has expired; {renews} `{login}`",
             tokens.username, ctx.profile_name
         ))
         .into());
@@ -442,16 +573,6 @@ async fn whoami(ctx: &Context) -> anyhow::Result<()> {
     )
 }
 
-/// The payload of a JWT, unverified: only for showing who the cached token says it is.
-fn jwt_claims(token: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
-    use base64::Engine as _;
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
-    serde_json::from_slice(&bytes).ok()
-}
-
 /// A bearer token for the API, renewed first when it is (nearly) expired.
 async fn bearer(ctx: &Context) -> anyhow::Result<String> {
     let tokens = ctx.store.tokens(&ctx.profile_name)?.ok_or_else(|| {
@@ -463,7 +584,7 @@ async fn bearer(ctx: &Context) -> anyhow::Result<String> {
     // A session cached by an older `gota` holds an ID token, which the deployed API refuses:
     // renew it into an access token instead of failing with a 401.
     let id_token_cached = tokens.source == TokenSource::Cognito
-        && jwt_claims(&tokens.token)
+        && crate::jwt::claims(&tokens.token)
             .and_then(|c| {
                 c.get("token_use")
                     .and_then(|v| v.as_str())
@@ -501,6 +622,35 @@ async fn bearer(ctx: &Context) -> anyhow::Result<String> {
                 expires_at: now() + t.expires_in,
                 ..tokens
             }
+        }
+        TokenSource::Oidc => {
+            let (Some(refresh), Some(issuer)) = (&tokens.refresh_token, &tokens.issuer) else {
+                return Err(CliError::Auth(
+                    "the session expired and the provider gave no refresh token: run `gota \
+                     login` again"
+                        .into(),
+                )
+                .into());
+            };
+            let provider = crate::oidc::Provider::discover(issuer).await?;
+            let choice = ctx.profile.oidc_token.unwrap_or_default();
+            let session = provider
+                .refresh(oidc_client_id(&ctx.profile)?, refresh, choice)
+                .await?;
+            CachedTokens {
+                token: session.token,
+                refresh_token: session.refresh_token,
+                expires_at: session.expires_at,
+                ..tokens
+            }
+        }
+        TokenSource::Provided => {
+            return Err(CliError::Auth(format!(
+                "the token given with --token-stdin has expired (profile {}): pipe a new one \
+                 into `gota login --token-stdin`",
+                ctx.profile_name
+            ))
+            .into());
         }
         TokenSource::Dev => {
             // Dev tokens have no refresh token; the dev issuer mints a new one on request.

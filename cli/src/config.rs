@@ -25,6 +25,35 @@ pub struct Profile {
     /// Cognito endpoint override, for emulators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cognito_endpoint: Option<String>,
+    /// An OpenID Connect provider's issuer: when set, `gota login` signs in there (with
+    /// `client_id` as a public client) instead of Cognito.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc_issuer: Option<String>,
+    /// Which of the provider's tokens the API gets; the ID token when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc_token: Option<OidcToken>,
+}
+
+/// The token of an OpenID Connect session that is sent to the API.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OidcToken {
+    /// The ID token: its `aud` is always the client id (OpenID Connect Core §2), so a server
+    /// whose GOTA_OIDC_AUDIENCES names the CLI's client id accepts it with any provider.
+    #[default]
+    Id,
+    /// The access token, for servers whose GOTA_OIDC_AUDIENCES names the API's own audience
+    /// (RFC 9068 §4) and providers that issue JWT access tokens for it.
+    Access,
+}
+
+impl OidcToken {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OidcToken::Id => "id",
+            OidcToken::Access => "access",
+        }
+    }
 }
 
 pub const PROFILE_KEYS: &[&str] = &[
@@ -33,16 +62,33 @@ pub const PROFILE_KEYS: &[&str] = &[
     "user_pool_id",
     "client_id",
     "cognito_endpoint",
+    "oidc_issuer",
+    "oidc_token",
 ];
 
 impl Profile {
     pub fn set(&mut self, key: &str, value: Option<String>) -> Result<(), CliError> {
+        if key == "oidc_token" {
+            self.oidc_token = match value.as_deref() {
+                None => None,
+                Some("id") => Some(OidcToken::Id),
+                Some("access") => Some(OidcToken::Access),
+                Some(other) => {
+                    return Err(CliError::Usage(format!(
+                        "oidc_token is `id` (the ID token, the default) or `access` (the access \
+                         token), not `{other}`"
+                    )));
+                }
+            };
+            return Ok(());
+        }
         let slot = match key {
             "endpoint" => &mut self.endpoint,
             "region" => &mut self.region,
             "user_pool_id" => &mut self.user_pool_id,
             "client_id" => &mut self.client_id,
             "cognito_endpoint" => &mut self.cognito_endpoint,
+            "oidc_issuer" => &mut self.oidc_issuer,
             other => {
                 return Err(CliError::Usage(format!(
                     "unknown setting `{other}`; known: {}",
@@ -50,7 +96,7 @@ impl Profile {
                 )));
             }
         };
-        if let (Some(value), "endpoint" | "cognito_endpoint") = (&value, key) {
+        if let (Some(value), "endpoint" | "cognito_endpoint" | "oidc_issuer") = (&value, key) {
             check_url(key, value)?;
         }
         *slot = value;
@@ -86,6 +132,10 @@ pub struct ConfigFile {
 pub enum TokenSource {
     Dev,
     Cognito,
+    /// An OpenID Connect provider's; renewed with its refresh token at its token endpoint.
+    Oidc,
+    /// Handed in on stdin (`gota login --token-stdin`): never renewed.
+    Provided,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -99,6 +149,9 @@ pub struct CachedTokens {
     pub refresh_token: Option<String>,
     /// Unix seconds.
     pub expires_at: i64,
+    /// The OpenID Connect issuer of an `oidc` session, which renews it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -7,6 +7,8 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod import;
+pub mod jwt;
+pub mod oidc;
 pub mod photo;
 pub mod recipe_file;
 pub mod render;
