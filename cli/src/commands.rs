@@ -450,7 +450,9 @@ async fn oidc_login(
     let session = match &username {
         Some(name) => {
             let password = read_password(name, password_stdin)?;
-            provider.password(client_id, name, &password, choice).await?
+            provider
+                .password(client_id, name, &password, choice)
+                .await?
         }
         None => {
             if password_stdin {

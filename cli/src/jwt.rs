@@ -83,7 +83,10 @@ mod tests {
         let good = jwt(r#"{"alg":"RS256"}"#, r#"{"sub":"s","exp":10}"#);
         assert_eq!(claims(&good).unwrap()["sub"], "s");
         assert!(claims("not.a.jwt").is_none());
-        assert!(claims(&format!("{good}.x.y")).is_none(), "a JWE has five parts");
+        assert!(
+            claims(&format!("{good}.x.y")).is_none(),
+            "a JWE has five parts"
+        );
         assert!(claims(&jwt(r#"{"typ":"JWT"}"#, r#"{"sub":"s"}"#)).is_none());
         assert!(claims(&jwt(r#"{"alg":"RS256"}"#, "[1]")).is_none());
     }

@@ -173,8 +173,8 @@ impl Provider {
                 ))),
             }
         };
-        let token_endpoint = endpoint("token_endpoint", document.token_endpoint)?
-            .ok_or_else(|| {
+        let token_endpoint =
+            endpoint("token_endpoint", document.token_endpoint)?.ok_or_else(|| {
                 CliError::Usage(format!(
                     "the discovery document at {url} names no token_endpoint"
                 ))
@@ -435,9 +435,9 @@ fn session(
                     .to_owned(),
             })
         })?,
-        OidcToken::Access => t.access_token.ok_or_else(|| {
-            CliError::Auth("the provider returned no access token".to_owned())
-        })?,
+        OidcToken::Access => t
+            .access_token
+            .ok_or_else(|| CliError::Auth("the provider returned no access token".to_owned()))?,
     };
     let claims = jwt::claims(&token).ok_or_else(|| {
         CliError::Auth(format!(

@@ -61,6 +61,10 @@ pub struct ProviderOptions {
     pub token_lifetime: Duration,
     /// The device flow's polling interval (RFC 8628 §3.2 `interval`).
     pub device_interval: Duration,
+    /// The `interval` the device authorization response names, when it should differ from the
+    /// one the token endpoint enforces: a shorter one makes a client that follows it get
+    /// `slow_down` (to test that the client then waits longer).
+    pub advertised_interval: Option<Duration>,
 }
 
 impl Default for ProviderOptions {
@@ -72,6 +76,7 @@ impl Default for ProviderOptions {
             password_grant: true,
             token_lifetime: Duration::from_secs(300),
             device_interval: Duration::from_secs(1),
+            advertised_interval: None,
         }
     }
 }
@@ -534,7 +539,11 @@ async fn device_authorization(State(state): State<Arc<Shared>>, body: Bytes) -> 
         "verification_uri": verification_uri,
         "verification_uri_complete": format!("{verification_uri}?user_code={user_code}"),
         "expires_in": expires_in,
-        "interval": state.options.device_interval.as_secs(),
+        "interval": state
+            .options
+            .advertised_interval
+            .unwrap_or(state.options.device_interval)
+            .as_secs(),
     }))
     .into_response()
 }

@@ -2,7 +2,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, dead_code)]
 
 use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 use gota_testkit::Api;
 
@@ -24,6 +24,12 @@ impl Gota {
     }
 
     pub fn run(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+        self.spawn(args, env, stdin).wait_with_output().unwrap()
+    }
+
+    /// `gota` started and left running (stdin written and closed, stdout and stderr piped),
+    /// for a test that acts while it waits (approving a device sign-in).
+    pub fn spawn(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Child {
         let mut child = Command::new(env!("CARGO_BIN_EXE_gota"))
             .args(args)
             .env_remove("GOTA_PROFILE")
@@ -42,7 +48,7 @@ impl Gota {
             pipe.write_all(text.as_bytes()).unwrap();
         }
         drop(pipe);
-        child.wait_with_output().unwrap()
+        child
     }
 
     fn expect_ok(out: Output, args: &[&str]) -> String {
