@@ -531,3 +531,71 @@ async fn read_capped(mut response: reqwest::Response, url: &str) -> Result<Vec<u
     }
     Ok(body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-shot HTTP server on loopback that answers every connection with `response`.
+    async fn answering(response: Vec<u8>) -> String {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = [0; 4096];
+                let _ = socket.read(&mut request).await;
+                let _ = socket.write_all(&response).await;
+                let _ = socket.shutdown().await;
+            }
+        });
+        format!("http://{address}/realms/x")
+    }
+
+    #[tokio::test]
+    async fn discovery_follows_no_redirect() {
+        let issuer = answering(
+            b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/evil\r\nContent-Length: 0\r\n\r\n"
+                .to_vec(),
+        )
+        .await;
+        let e = Provider::discover(&issuer).await.unwrap_err();
+        assert!(matches!(e, CliError::Usage(_)), "{e}");
+        assert!(
+            e.to_string()
+                .contains("a redirect to http://127.0.0.1:1/evil that gota does not follow"),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_answer_over_the_cap_is_refused_unread() {
+        let body = format!(r#"{{"issuer":"{}"}}"#, " ".repeat(MAX_ANSWER_BYTES));
+        let mut response = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n".to_vec();
+        response.extend_from_slice(body.as_bytes());
+        let issuer = answering(response).await;
+        let e = Provider::discover(&issuer).await.unwrap_err();
+        assert!(e.to_string().contains("more than 256 KiB"), "{e}");
+    }
+
+    fn unsigned_jwt(claims: &str) -> String {
+        use base64::Engine as _;
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!("{}.{}.c2ln", b64(r#"{"alg":"RS256"}"#), b64(claims))
+    }
+
+    #[test]
+    fn a_renewal_without_an_id_token_asks_for_a_new_login_when_the_id_token_is_sent() {
+        let renewed = || TokenResponse {
+            access_token: Some(unsigned_jwt(r#"{"sub":"s","exp":100}"#)),
+            id_token: None,
+            refresh_token: None,
+        };
+        let e = session(renewed(), OidcToken::Id, Some("rt-1")).unwrap_err();
+        assert!(matches!(e, CliError::Auth(_)), "{e}");
+        assert!(e.to_string().contains("run `gota login` again"), "{e}");
+        let kept = session(renewed(), OidcToken::Access, Some("rt-1")).unwrap();
+        assert_eq!(kept.refresh_token.as_deref(), Some("rt-1"));
+        assert_eq!(kept.expires_at, 100);
+    }
+}
