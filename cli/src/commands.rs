@@ -334,7 +334,7 @@ struct LoginArgs {
 
 async fn login(ctx: &Context, args: LoginArgs) -> anyhow::Result<()> {
     let tokens = if args.token_stdin {
-        provided_token(ctx)?
+        provided_token()?
     } else if let Some(name) = args.dev {
         let token = Api::new(&ctx.endpoint, None).dev_token(&name).await?;
         CachedTokens {
@@ -416,7 +416,7 @@ fn read_password(username: &str, from_stdin: bool) -> anyhow::Result<String> {
 
 /// `gota login --token-stdin`: one JWT, from whatever signed the person in (a provider's own
 /// tools, a self-hoster's script), kept until it expires.
-fn provided_token(ctx: &Context) -> anyhow::Result<CachedTokens> {
+fn provided_token() -> anyhow::Result<CachedTokens> {
     use std::io::Read as _;
     let mut text = String::new();
     // A JWT is a few KiB; a cap keeps a wrong pipe (a file, /dev/zero) from filling memory.
@@ -432,7 +432,7 @@ fn provided_token(ctx: &Context) -> anyhow::Result<CachedTokens> {
         token: token.to_owned(),
         refresh_token: None,
         expires_at,
-        issuer: ctx.profile.oidc_issuer.clone(),
+        issuer: None,
     })
 }
 
