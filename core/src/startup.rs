@@ -392,6 +392,7 @@ pub fn api_state(
             )),
             None,
         ),
+        AuthConfig::Oidc { .. } => anyhow::bail!("GOTA_OIDC_ISSUER: not wired to a verifier yet"),
         AuthConfig::Dev => {
             // Returns at once; a new key is generated in the background (see DevIssuer).
             let issuer = match &config.store {
