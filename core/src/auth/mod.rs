@@ -16,7 +16,7 @@ pub use claims::{AuthorizerClaims, ClaimsSource};
 pub use dev::DevIssuer;
 pub use oidc::{AdminClaim, check_issuer, jwks_uri_allowed};
 pub use signer::RsaSigner;
-pub use verifier::{JwksProvider, JwksSource, TokenVerifier, VerifierConfig};
+pub use verifier::{ClaimProfile, JwksProvider, JwksSource, TokenVerifier, VerifierConfig};
 
 /// Who is calling. `subject` is the token's `sub`: the only thing ownership is keyed on.
 #[derive(Debug, Clone, PartialEq, Eq)]
