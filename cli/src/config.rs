@@ -99,6 +99,14 @@ impl Profile {
         if let (Some(value), "endpoint" | "cognito_endpoint" | "oidc_issuer") = (&value, key) {
             check_url(key, value)?;
         }
+        if let (Some(value), "oidc_issuer") = (&value, key)
+            && !reqwest::Url::parse(value).is_ok_and(|u| crate::oidc::https_or_loopback(&u))
+        {
+            // A password grant would send the password in clear text.
+            return Err(CliError::Usage(format!(
+                "oidc_issuer must be an https:// URL (http:// only on this host), not `{value}`"
+            )));
+        }
         *slot = value;
         Ok(())
     }

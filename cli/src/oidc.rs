@@ -107,6 +107,24 @@ pub fn trimmed_issuer(issuer: &str) -> &str {
     issuer.strip_suffix('/').unwrap_or(issuer)
 }
 
+/// Whether passwords, device codes and refresh tokens may be sent to `url`: over https, or
+/// over plain http only to this host (127.0.0.0/8, ::1, `localhost`: a provider on the same
+/// machine, or a test's) — the server holds its issuer to the same rule.
+pub fn https_or_loopback(url: &reqwest::Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => url.host_str().is_some_and(|host| {
+            // IPv6 hosts come bracketed; the parser has already normalised every IP form.
+            let bare = host.trim_start_matches('[').trim_end_matches(']');
+            bare.parse::<std::net::IpAddr>().map_or_else(
+                |_| host.eq_ignore_ascii_case("localhost"),
+                |ip| ip.is_loopback(),
+            )
+        }),
+        _ => false,
+    }
+}
+
 /// Text from the provider made safe for a terminal: control characters (escape sequences)
 /// dropped.
 fn printable(text: &str) -> String {
@@ -159,18 +177,16 @@ impl Provider {
                 printable(&document.issuer)
             )));
         }
-        let plain_http_allowed = issuer.starts_with("http://");
         let endpoint = |name: &str, value: Option<String>| -> Result<Option<String>, CliError> {
             let Some(value) = value else { return Ok(None) };
-            match reqwest::Url::parse(&value) {
-                Ok(u) if u.scheme() == "https" || (u.scheme() == "http" && plain_http_allowed) => {
-                    Ok(Some(value))
-                }
-                _ => Err(CliError::Usage(format!(
-                    "the provider's {name} `{}` is not an https URL; gota will not send \
-                     credentials there",
+            if reqwest::Url::parse(&value).is_ok_and(|u| https_or_loopback(&u)) {
+                Ok(Some(value))
+            } else {
+                Err(CliError::Usage(format!(
+                    "the provider's {name} `{}` is not an https URL (http only on this host); \
+                     gota will not send credentials there",
                     printable(&value)
-                ))),
+                )))
             }
         };
         let token_endpoint =
@@ -550,6 +566,20 @@ mod tests {
             }
         });
         format!("http://{address}/realms/x")
+    }
+
+    #[test]
+    fn credentials_go_over_https_or_to_this_host_only() {
+        let ok = |u: &str| https_or_loopback(&reqwest::Url::parse(u).unwrap());
+        assert!(ok("https://auth.example.org/realms/home"));
+        assert!(ok("http://127.0.0.1:8080/realms/x"));
+        assert!(ok("http://127.9.9.9/"));
+        assert!(ok("http://[::1]:8080/"));
+        assert!(ok("http://localhost:8080/"));
+        assert!(!ok("http://auth.example.org/realms/home"));
+        assert!(!ok("http://192.168.1.10:8080/"));
+        assert!(!ok("http://[::ffff:10.0.0.1]/"));
+        assert!(!ok("ftp://127.0.0.1/"));
     }
 
     #[tokio::test]

@@ -375,3 +375,18 @@ async fn an_expired_or_malformed_token_from_stdin_is_refused() {
     }
     assert!(cached(&gota).is_none());
 }
+
+#[test]
+fn an_issuer_in_clear_text_off_this_host_is_refused_before_any_password_is_sent() {
+    let gota = Gota::new("http://127.0.0.1:9".to_owned());
+    for issuer in [
+        "http://auth.example.org/realms/home",
+        "http://192.168.1.10:8080/realms/home",
+    ] {
+        let out = gota.run(&["config", "set", "oidc_issuer", issuer], &[], None);
+        assert_eq!(out.status.code(), Some(2), "{issuer}: {}", stderr(&out));
+        assert!(stderr(&out).contains("https"), "{}", stderr(&out));
+    }
+    gota.ok(&["config", "set", "oidc_issuer", "https://auth.example.org/realms/home"]);
+    gota.ok(&["config", "set", "oidc_issuer", "http://127.0.0.1:8080/realms/home"]);
+}
