@@ -1,0 +1,300 @@
+//! The container image (Containerfile), run by podman as a self-hoster would run it: data on a
+//! volume across a restart, a non-root process, SIGTERM as a clean and fast stop, the health
+//! check, no shell.
+//!
+//! The image is the one `make test` builds first (`ops/image.sh` for the host's architecture,
+//! through `ops/podman/podman`: this machine's podman settings, storage under
+//! target/podman). A stale or missing image is the test's failure, not a skip: rebuild it with
+//! `ARCHES=amd64 CONTAINER=ops/podman/podman ops/image.sh` (or arm64 on an arm64 host). Every
+//! container and volume a test creates is removed when the test ends, passing or not.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use gota_testkit::{dev_token_reply, fixtures, free_port, repo_root};
+use serde_json::Value;
+
+/// `gota:<version>-<arch>` for the host's architecture, as ops/image.sh tags it.
+fn image() -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => panic!("no image is built for {other}"),
+    };
+    format!("localhost/gota:{}-{arch}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The project's podman (ops/podman/podman) on the storage root `make test` built into.
+fn podman() -> Command {
+    let mut command = Command::new(repo_root().join("ops/podman/podman"));
+    command.env("GOTA_PODMAN_ROOT", podman_root());
+    command
+}
+
+fn podman_root() -> PathBuf {
+    std::env::var_os("GOTA_PODMAN_ROOT")
+        .map_or_else(|| repo_root().join("target/podman"), PathBuf::from)
+}
+
+fn run(command: &mut Command) -> Output {
+    command
+        .output()
+        .unwrap_or_else(|e| panic!("run {command:?}: {e} (make test installs podman and runc)"))
+}
+
+/// Runs a podman command that must succeed; its standard output, trimmed.
+fn podman_ok(args: &[&str]) -> String {
+    let output = run(podman().args(args));
+    assert!(
+        output.status.success(),
+        "podman {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// The containers and volumes of one test, removed on drop (also when the test panics).
+struct Podman {
+    prefix: String,
+    containers: Vec<String>,
+    volumes: Vec<String>,
+}
+
+impl Podman {
+    fn new() -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let present = run(podman().args(["image", "exists", &image()]));
+        assert!(
+            present.status.success(),
+            "{} is not in {}: `make test` builds it (ARCHES=<host arch> CONTAINER=ops/podman/podman ops/image.sh)",
+            image(),
+            podman_root().display()
+        );
+        Self {
+            prefix: format!(
+                "gota-test-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ),
+            containers: Vec::new(),
+            volumes: Vec::new(),
+        }
+    }
+
+    fn volume(&mut self) -> String {
+        let name = format!("{}-data", self.prefix);
+        podman_ok(&["volume", "create", &name]);
+        self.volumes.push(name.clone());
+        name
+    }
+
+    /// Starts a detached container of the image (host network, dev auth on a loopback port of
+    /// the host) with `volume` on /data, and waits until `/health` answers 200.
+    async fn start(&mut self, volume: &str, port: u16) -> Container {
+        let name = format!("{}-{}", self.prefix, self.containers.len());
+        self.containers.push(name.clone());
+        let listen = format!("GOTA_LISTEN=127.0.0.1:{port}");
+        let mount = format!("{volume}:/data");
+        podman_ok(&[
+            "run", "--detach", "--name", &name, "--network", "host", "--env", &listen,
+            "--env", "RUST_LOG=warn", "--volume", &mount, &image(),
+        ]);
+        let container = Container {
+            name,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        container.wait_until_healthy().await;
+        container
+    }
+}
+
+impl Drop for Podman {
+    fn drop(&mut self) {
+        for name in &self.containers {
+            let _ = run(podman().args(["rm", "--force", "--time", "0", name]));
+        }
+        for name in &self.volumes {
+            let _ = run(podman().args(["volume", "rm", "--force", name]));
+        }
+    }
+}
+
+struct Container {
+    name: String,
+    base: String,
+}
+
+impl Container {
+    async fn wait_until_healthy(&self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(response) = client.get(format!("{}/health", self.base)).send().await
+                && response.status() == 200
+            {
+                return;
+            }
+            let state = podman_ok(&["inspect", "--format", "{{.State.Status}}", &self.name]);
+            if state != "running" || Instant::now() > deadline {
+                let logs = run(podman().args(["logs", &self.name]));
+                panic!(
+                    "container {} is {state}, /health never answered 200; logs:\n{}{}",
+                    self.name,
+                    String::from_utf8_lossy(&logs.stdout),
+                    String::from_utf8_lossy(&logs.stderr)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn inspect(&self, format: &str) -> String {
+        podman_ok(&["inspect", "--format", format, &self.name])
+    }
+
+    async fn token(&self, username: &str) -> String {
+        let reply = dev_token_reply(&self.base, username, &[]).await;
+        reply["token"].as_str().unwrap().to_owned()
+    }
+}
+
+/// The `Uid:` or `Gid:` line of /proc/<pid>/status: real, effective, saved, filesystem.
+fn ids(pid: &str, field: &str) -> Vec<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"));
+    line.split_whitespace().map(|v| v.parse().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn a_recipe_created_in_the_container_is_read_back_after_a_restart_on_the_same_volume() {
+    let mut podman = Podman::new();
+    let volume = podman.volume();
+    let client = reqwest::Client::new();
+    let port = free_port();
+
+    let first = podman.start(&volume, port).await;
+    let token = first.token("alice").await;
+    let created = client
+        .post(format!("{}/recipes", first.base))
+        .bearer_auth(&token)
+        .json(&fixtures::recipe("Carried over"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    // Not root, on the host too (rootful podman, no user namespace): uid and gid 10001.
+    let pid = first.inspect("{{.State.Pid}}");
+    assert_eq!(ids(&pid, "Uid:"), [10001; 4], "pid {pid}");
+    assert_eq!(ids(&pid, "Gid:"), [10001; 4], "pid {pid}");
+
+    // `podman stop` sends SIGTERM and waits up to --time before SIGKILL: a clean exit (0)
+    // well inside a second means the server handled the signal itself as PID 1.
+    let started = Instant::now();
+    podman_ok(&["stop", "--time", "10", &first.name]);
+    let took = started.elapsed();
+    assert_eq!(first.inspect("{{.State.ExitCode}}"), "0");
+    assert!(took < Duration::from_secs(1), "podman stop took {took:?}");
+
+    // A new container (a new process and a new dev key) on the same volume.
+    let second = podman.start(&volume, port).await;
+    let token = second.token("alice").await;
+    let read = client
+        .get(format!("{}/recipes/{id}", second.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let read: Value = read.json().await.unwrap();
+    assert_eq!(read["title"], "Carried over");
+}
+
+#[tokio::test]
+async fn the_health_check_runs_the_binary_itself_and_passes() {
+    let mut podman = Podman::new();
+    let volume = podman.volume();
+    let container = podman.start(&volume, free_port()).await;
+    let output = run(podman().args(["healthcheck", "run", &container.name]));
+    assert!(
+        output.status.success(),
+        "podman healthcheck run: {} {}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // And it can fail: stopped server, failed check.
+    podman_ok(&["exec", &container.name, "/gota-api", "healthcheck"]);
+    let wrong_port = format!("GOTA_LISTEN=127.0.0.1:{}", free_port());
+    let output = run(podman().args([
+        "exec", "--env", &wrong_port, &container.name, "/gota-api", "healthcheck",
+    ]));
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+}
+
+#[tokio::test]
+async fn the_image_has_no_shell_and_says_what_it_is() {
+    let _podman = Podman::new();
+    let image = image();
+    // The runtime itself works (the binary runs)...
+    let version = podman_ok(&["run", "--rm", "--network", "host", &image, "--version"]);
+    assert_eq!(version, format!("gota-api {}", env!("CARGO_PKG_VERSION")));
+    // ...but there is no shell to run.
+    for shell in ["/bin/sh", "/bin/bash", "/bin/busybox"] {
+        let output = run(podman().args([
+            "run", "--rm", "--network", "host", "--entrypoint", shell, &image, "-c", "true",
+        ]));
+        assert!(!output.status.success(), "{shell} ran: {output:?}");
+    }
+
+    let config: Value =
+        serde_json::from_str(&podman_ok(&["image", "inspect", &image])).unwrap();
+    let config = &config[0]["Config"];
+    assert_eq!(config["User"], "10001:10001");
+    assert_eq!(config["Entrypoint"], serde_json::json!(["/gota-api"]));
+    assert_eq!(
+        config["Healthcheck"]["Test"],
+        serde_json::json!(["CMD", "/gota-api", "healthcheck"]),
+        "{config}"
+    );
+    let env: Vec<&str> = config["Env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for expected in [
+        "GOTA_DATA_DIR=/data",
+        "GOTA_LISTEN=0.0.0.0:3000",
+        "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
+        "GOTA_ROOT_CERTIFICATES=/etc/ssl/certs/ca-certificates.crt",
+    ] {
+        assert!(env.contains(&expected), "{expected} not in {env:?}");
+    }
+    assert!(config["Volumes"].get("/data").is_some(), "{config}");
+    let labels = &config["Labels"];
+    assert_eq!(
+        labels["org.opencontainers.image.version"],
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_eq!(labels["org.opencontainers.image.title"], "gota");
+    assert!(
+        labels["io.gota.ca-bundle"]
+            .as_str()
+            .unwrap()
+            .starts_with("certifi "),
+        "{labels}"
+    );
+}
