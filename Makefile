@@ -71,13 +71,13 @@ podman:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends podman runc; \
 	fi
 
-image: deps $(if $(shell command -v $(CONTAINER) 2>/dev/null),,podman) ## Container images gota:<version>-<arch> (static musl, FROM scratch), manifest list gota:<version>, archives in target/image/: make image [ARCHES="amd64 arm64"] [CONTAINER=podman|docker]
+image: $(VENV_STAMP) $(if $(shell command -v $(CONTAINER) 2>/dev/null),,podman) ## Container images gota:<version>-<arch> (static musl, FROM scratch), manifest list gota:<version>, archives in target/image/: make image [ARCHES="amd64 arm64"] [CONTAINER=podman|docker]
 	ARCHES="$(ARCHES)" CONTAINER="$(CONTAINER)" ops/image.sh
 
 # The image the container test (integration-tests/tests/container.rs) runs: the host's
 # architecture only, built with this project's podman settings into target/podman, never the
 # user's own image store.
-image-test: deps podman
+image-test: $(VENV_STAMP) podman
 	ARCHES="$(HOST_ARCH)" CONTAINER=ops/podman/podman ops/image.sh
 
 bench-image: image-test ## The image measured: size per arch, start → first 200 in the container and on the host (static musl and glibc builds), RSS, SIGTERM → exit → target/bench/container.md

@@ -42,7 +42,7 @@ RUNS = int(os.environ.get("RUNS", "5"))
 REQUESTS = int(os.environ.get("REQUESTS", "300"))
 ARCH = {"x86_64": "amd64", "aarch64": "arm64"}[platform.machine()]
 TRIPLE = {"amd64": "x86_64-unknown-linux-musl", "arm64": "aarch64-unknown-linux-musl"}
-VERSION = tomllib.loads((REPO / "Cargo.toml").read_text())["workspace"]["package"]["version"]
+VERSION = tomllib.loads((REPO / "Cargo.toml").read_text())["workspace"]["package"]["version"].replace("+", "_")
 IMAGE = f"localhost/gota:{VERSION}-{ARCH}"
 
 

@@ -39,6 +39,8 @@ python="$repo/.venv/bin/python"
 export PATH="$repo/.venv/bin:$PATH"
 
 version="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)"
+# An image tag has no '+': semver build metadata becomes '_' (as ops/release.py's image_tag).
+tag_version="${version//+/_}"
 revision="$(git rev-parse HEAD)"
 [ -z "$(git status --porcelain --untracked-files=no)" ] || revision="$revision-dirty"
 epoch="$(git log -1 --format=%ct)"
@@ -100,7 +102,7 @@ for arch in $ARCHES; do
     chmod 0644 "$context/etc/passwd" "$context/etc/group"
     find "$context" -exec touch -h -d "@$epoch" {} +
 
-    tag="gota:$version-$arch"
+    tag="gota:$tag_version-$arch"
     args=(build --file Containerfile --platform "linux/$arch" --tag "$tag"
         --build-arg "VERSION=$version" --build-arg "REVISION=$revision"
         --build-arg "CREATED=$created" --build-arg "SOURCE=$source"
@@ -111,7 +113,7 @@ for arch in $ARCHES; do
     else
         SOURCE_DATE_EPOCH="$epoch" "$CONTAINER" "${args[@]}" "$context"
     fi
-    archive="$out/gota-$version-$arch.tar"
+    archive="$out/gota-$tag_version-$arch.tar"
     rm -f "$archive"
     "$CONTAINER" save --output "$archive" "$tag"
     built+=("$tag")
@@ -119,7 +121,7 @@ for arch in $ARCHES; do
 done
 
 if [ "$kind" = podman ]; then
-    list="gota:$version"
+    list="gota:$tag_version"
     "$CONTAINER" manifest rm "$list" >/dev/null 2>&1 || "$CONTAINER" rmi "$list" >/dev/null 2>&1 || true
     "$CONTAINER" manifest create "$list" >/dev/null
     for tag in "${built[@]}"; do

@@ -29,7 +29,9 @@ fn image() -> String {
         "aarch64" => "arm64",
         other => panic!("no image is built for {other}"),
     };
-    format!("localhost/gota:{}-{arch}", env!("CARGO_PKG_VERSION"))
+    // ops/image.sh's tag: the version with semver's '+' as '_' (no '+' in an image tag).
+    let version = env!("CARGO_PKG_VERSION").replace('+', "_");
+    format!("localhost/gota:{version}-{arch}")
 }
 
 /// The project's podman (ops/podman/podman) on the storage root `make test` built into.
