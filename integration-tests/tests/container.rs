@@ -64,13 +64,13 @@ fn podman_ok(args: &[&str]) -> String {
 }
 
 /// The containers and volumes of one test, removed on drop (also when the test panics).
-struct Podman {
+struct Scene {
     prefix: String,
     containers: Vec<String>,
     volumes: Vec<String>,
 }
 
-impl Podman {
+impl Scene {
     fn new() -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let present = run(podman().args(["image", "exists", &image()]));
@@ -106,8 +106,19 @@ impl Podman {
         let listen = format!("GOTA_LISTEN=127.0.0.1:{port}");
         let mount = format!("{volume}:/data");
         podman_ok(&[
-            "run", "--detach", "--name", &name, "--network", "host", "--env", &listen,
-            "--env", "RUST_LOG=warn", "--volume", &mount, &image(),
+            "run",
+            "--detach",
+            "--name",
+            &name,
+            "--network",
+            "host",
+            "--env",
+            &listen,
+            "--env",
+            "RUST_LOG=warn",
+            "--volume",
+            &mount,
+            &image(),
         ]);
         let container = Container {
             name,
@@ -118,7 +129,7 @@ impl Podman {
     }
 }
 
-impl Drop for Podman {
+impl Drop for Scene {
     fn drop(&mut self) {
         for name in &self.containers {
             let _ = run(podman().args(["rm", "--force", "--time", "0", name]));
@@ -175,17 +186,19 @@ fn ids(pid: &str, field: &str) -> Vec<u32> {
         .lines()
         .find_map(|l| l.strip_prefix(field))
         .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"));
-    line.split_whitespace().map(|v| v.parse().unwrap()).collect()
+    line.split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect()
 }
 
 #[tokio::test]
 async fn a_recipe_created_in_the_container_is_read_back_after_a_restart_on_the_same_volume() {
-    let mut podman = Podman::new();
-    let volume = podman.volume();
+    let mut scene = Scene::new();
+    let volume = scene.volume();
     let client = reqwest::Client::new();
     let port = free_port();
 
-    let first = podman.start(&volume, port).await;
+    let first = scene.start(&volume, port).await;
     let token = first.token("alice").await;
     let created = client
         .post(format!("{}/recipes", first.base))
@@ -212,7 +225,7 @@ async fn a_recipe_created_in_the_container_is_read_back_after_a_restart_on_the_s
     assert!(took < Duration::from_secs(1), "podman stop took {took:?}");
 
     // A new container (a new process and a new dev key) on the same volume.
-    let second = podman.start(&volume, port).await;
+    let second = scene.start(&volume, port).await;
     let token = second.token("alice").await;
     let read = client
         .get(format!("{}/recipes/{id}", second.base))
@@ -227,9 +240,9 @@ async fn a_recipe_created_in_the_container_is_read_back_after_a_restart_on_the_s
 
 #[tokio::test]
 async fn the_health_check_runs_the_binary_itself_and_passes() {
-    let mut podman = Podman::new();
-    let volume = podman.volume();
-    let container = podman.start(&volume, free_port()).await;
+    let mut scene = Scene::new();
+    let volume = scene.volume();
+    let container = scene.start(&volume, free_port()).await;
     let output = run(podman().args(["healthcheck", "run", &container.name]));
     assert!(
         output.status.success(),
@@ -241,14 +254,19 @@ async fn the_health_check_runs_the_binary_itself_and_passes() {
     podman_ok(&["exec", &container.name, "/gota-api", "healthcheck"]);
     let wrong_port = format!("GOTA_LISTEN=127.0.0.1:{}", free_port());
     let output = run(podman().args([
-        "exec", "--env", &wrong_port, &container.name, "/gota-api", "healthcheck",
+        "exec",
+        "--env",
+        &wrong_port,
+        &container.name,
+        "/gota-api",
+        "healthcheck",
     ]));
     assert_eq!(output.status.code(), Some(1), "{output:?}");
 }
 
 #[tokio::test]
 async fn the_image_has_no_shell_and_says_what_it_is() {
-    let _podman = Podman::new();
+    let _scene = Scene::new();
     let image = image();
     // The runtime itself works (the binary runs)...
     let version = podman_ok(&["run", "--rm", "--network", "host", &image, "--version"]);
@@ -256,13 +274,20 @@ async fn the_image_has_no_shell_and_says_what_it_is() {
     // ...but there is no shell to run.
     for shell in ["/bin/sh", "/bin/bash", "/bin/busybox"] {
         let output = run(podman().args([
-            "run", "--rm", "--network", "host", "--entrypoint", shell, &image, "-c", "true",
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            "--entrypoint",
+            shell,
+            &image,
+            "-c",
+            "true",
         ]));
         assert!(!output.status.success(), "{shell} ran: {output:?}");
     }
 
-    let config: Value =
-        serde_json::from_str(&podman_ok(&["image", "inspect", &image])).unwrap();
+    let config: Value = serde_json::from_str(&podman_ok(&["image", "inspect", &image])).unwrap();
     let config = &config[0]["Config"];
     assert_eq!(config["User"], "10001:10001");
     assert_eq!(config["Entrypoint"], serde_json::json!(["/gota-api"]));
