@@ -14,7 +14,7 @@ Measured, RUNS times each (median, min–max):
 - RSS (VmRSS from /proc/<pid>/status on the host: the container's process is a host process)
   after start and after REQUESTS requests (one in three a POST /recipes, the rest GETs of them);
 - SIGTERM → exit: `podman stop --time 10` for the container, kill -TERM → reaped for the host;
-- wrk (if installed): GET /recipes/{id}, 2 threads, 16 connections, 10 s, for each.
+- wrk (if installed): GET /recipes/{id}, `-t1 -c32 -d5s` as `make bench`, once for each.
 
 Servers bind 127.0.0.1 only (dev auth, host networking) and are stopped by this script.
 """
@@ -122,7 +122,7 @@ def wrk(url: str, t: str) -> float | None:
     if not shutil.which("wrk"):
         return None
     out = subprocess.run(
-        ["wrk", "-t2", "-c16", "-d10s", "-H", f"authorization: Bearer {t}", url],
+        ["wrk", "-t1", "-c32", "-d5s", "-H", f"authorization: Bearer {t}", url],
         capture_output=True, text=True, check=True,
     ).stdout
     for line in out.splitlines():

@@ -10,7 +10,7 @@
 # For each ARCH: `cargo zigbuild --release` for its musl target (Zig from .venv links the C
 # parts), a check that the result is static and of that architecture, a staging context
 # target/image/context-ARCH/ (the binary, certifi's CA bundle, /etc/passwd and /etc/group for
-# uid/gid 10001, an empty 0700 data/) — never the repository with its target/ — then
+# uid/gid 10001, an empty 0700 volume/data/) — never the repository with its target/ — then
 # `build` tagged gota:VERSION-ARCH and `save` to target/image/gota-VERSION-ARCH.tar (a
 # docker-archive: `docker load` and `podman load` both read it). With podman, a manifest list
 # gota:VERSION over the arches built (Docker's classic image store holds no manifest lists:
@@ -93,8 +93,8 @@ for arch in $ARCHES; do
 
     context="$out/context-$arch"
     rm -rf "$context"
-    mkdir -p "$context/etc" "$context/data"
-    chmod 0700 "$context/data"
+    mkdir -p "$context/etc" "$context/volume/data"
+    chmod 0700 "$context/volume/data"
     install -m 0755 "$binary" "$context/gota-api"
     install -m 0644 "$ca_bundle" "$context/ca-certificates.crt"
     printf 'gota:x:10001:10001:gota:/data:/sbin/nologin\n' > "$context/etc/passwd"

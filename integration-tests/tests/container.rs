@@ -14,6 +14,7 @@
     clippy::panic
 )]
 
+use std::os::unix::fs::MetadataExt as _;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -211,6 +212,12 @@ async fn a_recipe_created_in_the_container_is_read_back_after_a_restart_on_the_s
     let created: Value = created.json().await.unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
 
+    // The named volume took the image's /data: owned by 10001, mode 0700.
+    let mountpoint = podman_ok(&["volume", "inspect", "--format", "{{.Mountpoint}}", &volume]);
+    let data = std::fs::metadata(&mountpoint).unwrap();
+    assert_eq!((data.uid(), data.gid()), (10001, 10001), "{mountpoint}");
+    assert_eq!(data.mode() & 0o7777, 0o700, "{mountpoint}");
+
     // Not root, on the host too (rootful podman, no user namespace): uid and gid 10001.
     let pid = first.inspect("{{.State.Pid}}");
     assert_eq!(ids(&pid, "Uid:"), [10001; 4], "pid {pid}");
@@ -287,15 +294,20 @@ async fn the_image_has_no_shell_and_says_what_it_is() {
         assert!(!output.status.success(), "{shell} ran: {output:?}");
     }
 
-    let config: Value = serde_json::from_str(&podman_ok(&["image", "inspect", &image])).unwrap();
-    let config = &config[0]["Config"];
+    let inspected: Value = serde_json::from_str(&podman_ok(&["image", "inspect", &image])).unwrap();
+    // Docker's image format: the OCI one has no health check (podman would drop it).
+    assert_eq!(
+        inspected[0]["ManifestType"],
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+    assert_eq!(
+        inspected[0]["Healthcheck"]["Test"],
+        serde_json::json!(["CMD", "/gota-api", "healthcheck"]),
+        "{inspected}"
+    );
+    let config = &inspected[0]["Config"];
     assert_eq!(config["User"], "10001:10001");
     assert_eq!(config["Entrypoint"], serde_json::json!(["/gota-api"]));
-    assert_eq!(
-        config["Healthcheck"]["Test"],
-        serde_json::json!(["CMD", "/gota-api", "healthcheck"]),
-        "{config}"
-    );
     let env: Vec<&str> = config["Env"]
         .as_array()
         .unwrap()
