@@ -109,7 +109,9 @@ for arch in $ARCHES; do
         --build-arg "CA_BUNDLE=certifi $ca_version")
     if [ "$kind" = podman ]; then
         # docker format: OCI image configs have no HEALTHCHECK (podman drops it with a warning).
-        "$CONTAINER" "${args[@]}" --format docker --timestamp "$epoch" "$context"
+        # No layer cache: buildah 1.28 reuses a cached LABEL step whose build-arg values changed
+        # (a new commit kept the old revision label); the COPY steps cost little to redo.
+        "$CONTAINER" "${args[@]}" --format docker --no-cache --timestamp "$epoch" "$context"
     else
         SOURCE_DATE_EPOCH="$epoch" "$CONTAINER" "${args[@]}" "$context"
     fi
