@@ -16,9 +16,11 @@
 # gota:VERSION over the arches built (Docker's classic image store holds no manifest lists:
 # `docker buildx build --platform … --push` makes one in a registry, as the release workflow does).
 #
-# Reproducible: file times, the image's `created` and its label come from the commit's time,
-# so a rebuild of the same commit gives the same image id (podman `--timestamp`, BuildKit
-# `SOURCE_DATE_EPOCH`). GOTA_IMAGE_SKIP_BUILD=1 reuses the binaries already built.
+# Reproducible content: file times, the image's `created` and its label come from the commit's
+# time (podman `--timestamp`, BuildKit `SOURCE_DATE_EPOCH`), so a rebuild of the same commit
+# gives the same layer digest. Not the same image id with podman 4.3: a Docker-format config
+# carries the build container's id (`container`, `container_config.Hostname`).
+# GOTA_IMAGE_SKIP_BUILD=1 reuses the binaries already built.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo="$PWD"
@@ -109,9 +111,9 @@ for arch in $ARCHES; do
         --build-arg "CA_BUNDLE=certifi $ca_version")
     if [ "$kind" = podman ]; then
         # docker format: OCI image configs have no HEALTHCHECK (podman drops it with a warning).
-        # No layer cache: buildah 1.28 reuses a cached LABEL step whose build-arg values changed
-        # (a new commit kept the old revision label); the COPY steps cost little to redo.
-        "$CONTAINER" "${args[@]}" --format docker --no-cache --timestamp "$epoch" "$context"
+        # --layers=false: no per-step images and no layer cache (buildah 1.28 reused a cached
+        # LABEL step whose build-arg values had changed: a new commit kept the old revision).
+        "$CONTAINER" "${args[@]}" --format docker --layers=false --timestamp "$epoch" "$context"
     else
         SOURCE_DATE_EPOCH="$epoch" "$CONTAINER" "${args[@]}" "$context"
     fi
