@@ -14,7 +14,8 @@ Measured, RUNS times each (median, min–max):
 - RSS (VmRSS from /proc/<pid>/status on the host: the container's process is a host process)
   after start and after REQUESTS requests (one in three a POST /recipes, the rest GETs of them);
 - SIGTERM → exit: `podman stop --time 10` for the container, kill -TERM → reaped for the host;
-- wrk (if installed): GET /recipes/{id}, `-t1 -c32 -d5s` as `make bench`, once for each.
+- wrk (if installed): GET /recipes/{id}, `-t1 -c32 -d5s` as `make bench`, WRK_ROUNDS
+  (3) rounds in the first run of each, median.
 
 Servers bind 127.0.0.1 only (dev auth, host networking) and are stopped by this script.
 """
@@ -40,6 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 PODMAN = [str(REPO / "ops/podman/podman")]
 RUNS = int(os.environ.get("RUNS", "5"))
 REQUESTS = int(os.environ.get("REQUESTS", "300"))
+WRK_ROUNDS = int(os.environ.get("WRK_ROUNDS", "3"))
 ARCH = {"x86_64": "amd64", "aarch64": "arm64"}[platform.machine()]
 TRIPLE = {"amd64": "x86_64-unknown-linux-musl", "arm64": "aarch64-unknown-linux-musl"}
 VERSION = tomllib.loads((REPO / "Cargo.toml").read_text())["workspace"]["package"]["version"].replace("+", "_")
@@ -119,16 +121,18 @@ def load(base: str) -> tuple[str, str]:
 
 
 def wrk(url: str, t: str) -> float | None:
+    """Median req/s of WRK_ROUNDS wrk runs."""
     if not shutil.which("wrk"):
         return None
-    out = subprocess.run(
-        ["wrk", "-t1", "-c32", "-d5s", "-H", f"authorization: Bearer {t}", url],
-        capture_output=True, text=True, check=True,
-    ).stdout
-    for line in out.splitlines():
-        if line.startswith("Requests/sec:"):
-            return float(line.split()[1])
-    return None
+    rates = []
+    for _ in range(WRK_ROUNDS):
+        out = subprocess.run(
+            ["wrk", "-t1", "-c32", "-d5s", "-H", f"authorization: Bearer {t}", url],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        rates += [float(line.split()[1]) for line in out.splitlines()
+                  if line.startswith("Requests/sec:")]
+    return statistics.median(rates)
 
 
 class Host:
@@ -141,7 +145,8 @@ class Host:
         env = {"PATH": os.environ["PATH"], "RUST_LOG": "warn",
                "GOTA_LISTEN": f"127.0.0.1:{port}", "GOTA_DATA_DIR": data}
         started = time.monotonic()
-        process = subprocess.Popen([str(self.binary)], env=env, stdout=subprocess.DEVNULL)
+        process = subprocess.Popen([str(self.binary)], env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
         wait_200(f"http://127.0.0.1:{port}")
         return process, time.monotonic() - started
 
