@@ -10,6 +10,8 @@ use std::path::PathBuf;
 
 use base64::Engine as _;
 
+use crate::auth::{AdminClaim, check_issuer, jwks_uri_allowed};
+
 /// How one mode uses a variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -22,7 +24,8 @@ pub enum Use {
     Optional,
     /// Its presence selects this mode.
     Selects,
-    /// Its presence selects the other mode.
+    /// Must not be set: its presence selects the other mode (`AWS_LAMBDA_RUNTIME_API`), or
+    /// refuses start-up (a standalone-only variable in Lambda).
     Absent,
     /// Never read in this mode.
     Unread,
@@ -70,9 +73,15 @@ pub const VARIABLES: &[Variable] = {
         var("GOTA_USER_POOL_CLIENT_IDS", Required, Optional,
             "comma-separated app client ids the pool's tokens must name (required with the pool)"),
         var("GOTA_JWT_ISSUER", Optional, Optional,
-            "token issuer override (emulators; default derived from the pool id)"),
+            "token issuer override (emulators; default derived from the pool id); Cognito only"),
+        var("GOTA_OIDC_ISSUER", Absent, Optional,
+            "OpenID Connect issuer URL (https, or http on a loopback host): tokens from this provider instead of Cognito or dev auth; standalone only"),
+        var("GOTA_OIDC_AUDIENCES", Absent, Optional,
+            "comma-separated audiences, one of which a token's aud must contain (the CLI's client id, the API's audience); required with GOTA_OIDC_ISSUER"),
         var("GOTA_JWKS_URL", Optional, Optional,
-            "JWKS URL override (emulators; default the issuer's /.well-known/jwks.json)"),
+            "JWKS URL override (emulators; default the issuer's /.well-known/jwks.json, or with GOTA_OIDC_ISSUER the jwks_uri of its discovery document)"),
+        var("GOTA_ADMIN_CLAIM", Absent, Optional,
+            "with GOTA_OIDC_ISSUER only: the claim holding the caller's groups or roles (default groups); a name taken literally, or a JSON pointer starting with / such as /realm_access/roles"),
         var("GOTA_ADMIN_GROUP", Optional, Optional,
             "admin group name (default admin)"),
         var("GOTA_CURSOR_KEY", RequiredUnless("GOTA_CURSOR_SECRET_ARN"), Optional,
@@ -171,8 +180,26 @@ pub enum AuthConfig {
         jwks_url: String,
         client_ids: Vec<String>,
     },
+    /// Standalone only: tokens from a generic OpenID Connect provider (`GOTA_OIDC_ISSUER`).
+    Oidc {
+        /// Exactly the tokens' `iss` and the discovery document's `issuer`.
+        issuer: String,
+        /// A token's `aud` must contain one of them; never empty.
+        audiences: Vec<String>,
+        admin_claim: AdminClaim,
+        jwks: OidcJwks,
+    },
     /// Standalone only: a per-process key and `POST /dev/token`.
     Dev,
+}
+
+/// Where an OpenID Connect provider's keys are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OidcJwks {
+    /// The `jwks_uri` of the issuer's discovery document, read on the first token.
+    Discovery,
+    /// `GOTA_JWKS_URL`: no discovery.
+    Url(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -318,8 +345,73 @@ impl Config {
             (None, StoreConfig::DynamoDb { .. }) => PhotoConfig::Off,
         };
 
-        let auth = match get("GOTA_USER_POOL_ID") {
-            Some(pool_id) => {
+        let oidc_issuer = if lambda {
+            // API Gateway's authorizer is Cognito's: an OIDC variable there would be ignored by
+            // the part of the system that actually admits requests.
+            for variable in [
+                "GOTA_OIDC_ISSUER",
+                "GOTA_OIDC_AUDIENCES",
+                "GOTA_ADMIN_CLAIM",
+            ] {
+                if get(variable).is_some() {
+                    return Err(err(
+                        variable,
+                        "standalone only (in Lambda, API Gateway's Cognito authorizer admits requests)",
+                    ));
+                }
+            }
+            None
+        } else {
+            get("GOTA_OIDC_ISSUER")
+        };
+
+        let auth = match (oidc_issuer, get("GOTA_USER_POOL_ID")) {
+            (Some(_), Some(_)) => {
+                return Err(err(
+                    "GOTA_OIDC_ISSUER",
+                    "set together with GOTA_USER_POOL_ID; set one of them",
+                ));
+            }
+            (Some(issuer), None) => {
+                check_issuer(issuer).map_err(|p| err("GOTA_OIDC_ISSUER", p))?;
+                for (variable, instead) in [
+                    ("GOTA_JWT_ISSUER", "the issuer is GOTA_OIDC_ISSUER"),
+                    ("GOTA_USER_POOL_CLIENT_IDS", "set GOTA_OIDC_AUDIENCES"),
+                ] {
+                    if get(variable).is_some() {
+                        return Err(err(
+                            variable,
+                            format!("is for Cognito only; with GOTA_OIDC_ISSUER {instead}"),
+                        ));
+                    }
+                }
+                let audiences = comma_list(get("GOTA_OIDC_AUDIENCES"));
+                if audiences.is_empty() {
+                    return Err(err(
+                        "GOTA_OIDC_AUDIENCES",
+                        "is required with GOTA_OIDC_ISSUER (comma-separated: the CLI's client id and/or the API's audience)",
+                    ));
+                }
+                let admin_claim = AdminClaim::parse(get("GOTA_ADMIN_CLAIM").unwrap_or("groups"))
+                    .map_err(|p| err("GOTA_ADMIN_CLAIM", p))?;
+                let jwks = match get("GOTA_JWKS_URL") {
+                    Some(url) if jwks_uri_allowed(issuer, url) => OidcJwks::Url(url.to_owned()),
+                    Some(_) => {
+                        return Err(err(
+                            "GOTA_JWKS_URL",
+                            "must be https (http only on a loopback host, with a loopback http GOTA_OIDC_ISSUER)",
+                        ));
+                    }
+                    None => OidcJwks::Discovery,
+                };
+                AuthConfig::Oidc {
+                    issuer: issuer.to_owned(),
+                    audiences,
+                    admin_claim,
+                    jwks,
+                }
+            }
+            (None, Some(pool_id)) => {
                 let region = pool_id
                     .split_once('_')
                     .map(|(region, _)| region)
@@ -334,15 +426,7 @@ impl Config {
                             format!("{pool_id:?} is not a pool id like eu-west-1_AbC123"),
                         )
                     })?;
-                let client_ids: Vec<String> = get("GOTA_USER_POOL_CLIENT_IDS")
-                    .map(|ids| {
-                        ids.split(',')
-                            .map(str::trim)
-                            .filter(|id| !id.is_empty())
-                            .map(str::to_owned)
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let client_ids = comma_list(get("GOTA_USER_POOL_CLIENT_IDS"));
                 if client_ids.is_empty() {
                     return Err(err(
                         "GOTA_USER_POOL_CLIENT_IDS",
@@ -366,7 +450,7 @@ impl Config {
                     client_ids,
                 }
             }
-            None => {
+            (None, None) => {
                 // Fail closed: a half-configured pool must never fall back to dev auth.
                 for variable in [
                     "GOTA_USER_POOL_CLIENT_IDS",
@@ -399,6 +483,23 @@ impl Config {
                 }
             }
         };
+
+        // Fail closed: a half-configured provider must never fall back to another mode, and
+        // the admin claim is not silently ignored where the groups are cognito:groups.
+        if !matches!(auth, AuthConfig::Oidc { .. }) && !lambda {
+            if get("GOTA_OIDC_AUDIENCES").is_some() {
+                return Err(err(
+                    "GOTA_OIDC_ISSUER",
+                    "is required when GOTA_OIDC_AUDIENCES is set",
+                ));
+            }
+            if get("GOTA_ADMIN_CLAIM").is_some() {
+                return Err(err(
+                    "GOTA_ADMIN_CLAIM",
+                    "is read only with GOTA_OIDC_ISSUER (Cognito's and dev auth's groups are cognito:groups)",
+                ));
+            }
+        }
 
         let admin_group = get("GOTA_ADMIN_GROUP").unwrap_or("admin").to_owned();
 
@@ -507,6 +608,18 @@ impl Config {
     }
 }
 
+/// The non-empty items of a comma-separated list, trimmed.
+fn comma_list(raw: Option<&str>) -> Vec<String> {
+    raw.map(|list| {
+        list.split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
 /// S3's general purpose bucket naming rules, the part a typo breaks ("Bucket naming rules",
 /// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>): 3-63
 /// characters of lowercase letters, digits, dots and hyphens, beginning and ending with a
@@ -583,6 +696,171 @@ mod tests {
                         .into(),
                 client_ids: vec!["one".into(), "two".into()],
             }
+        );
+    }
+
+    const OIDC_ISSUER: &str = "https://id.example.org/realms/gota";
+
+    /// Standalone with an OpenID Connect provider and every variable that mode reads.
+    fn full_oidc() -> HashMap<String, String> {
+        vars(&[
+            ("GOTA_LISTEN", "0.0.0.0:3000"),
+            ("GOTA_OIDC_ISSUER", OIDC_ISSUER),
+            ("GOTA_OIDC_AUDIENCES", "gota-cli, gota-api"),
+            ("GOTA_ADMIN_CLAIM", "/realm_access/roles"),
+            ("GOTA_JWKS_URL", "https://id.example.org/certs"),
+            ("GOTA_ADMIN_GROUP", "chefs"),
+        ])
+    }
+
+    #[test]
+    fn an_oidc_provider_may_listen_anywhere_with_its_audiences_claim_and_keys() {
+        let config = Config::from_vars(&full_oidc()).unwrap();
+        assert_eq!(
+            config.mode,
+            Mode::Standalone {
+                listen: "0.0.0.0:3000".parse().unwrap()
+            }
+        );
+        assert_eq!(
+            config.auth,
+            AuthConfig::Oidc {
+                issuer: OIDC_ISSUER.into(),
+                audiences: vec!["gota-cli".into(), "gota-api".into()],
+                admin_claim: AdminClaim::Pointer("/realm_access/roles".into()),
+                jwks: OidcJwks::Url("https://id.example.org/certs".into()),
+            }
+        );
+        assert_eq!(config.admin_group, "chefs");
+    }
+
+    #[test]
+    fn an_oidc_provider_is_discovered_and_its_groups_are_in_groups_by_default() {
+        let config = Config::from_vars(&vars(&[
+            ("GOTA_OIDC_ISSUER", "http://127.0.0.1:8080/realms/gota/"),
+            ("GOTA_OIDC_AUDIENCES", "gota-cli"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.auth,
+            AuthConfig::Oidc {
+                issuer: "http://127.0.0.1:8080/realms/gota/".into(),
+                audiences: vec!["gota-cli".into()],
+                admin_claim: AdminClaim::Name("groups".into()),
+                jwks: OidcJwks::Discovery,
+            },
+            "the issuer is kept exactly, trailing slash included"
+        );
+        let zitadel = Config::from_vars(&vars(&[
+            ("GOTA_OIDC_ISSUER", OIDC_ISSUER),
+            ("GOTA_OIDC_AUDIENCES", "gota-cli"),
+            ("GOTA_ADMIN_CLAIM", "urn:zitadel:iam:org:project:roles"),
+        ]))
+        .unwrap();
+        assert!(matches!(
+            zitadel.auth,
+            AuthConfig::Oidc { admin_claim: AdminClaim::Name(name), .. }
+                if name == "urn:zitadel:iam:org:project:roles"
+        ));
+    }
+
+    #[test]
+    fn oidc_is_refused_in_lambda_with_a_pool_or_without_audiences() {
+        let mut lambda = full_lambda();
+        for (variable, value) in [
+            ("GOTA_OIDC_ISSUER", OIDC_ISSUER),
+            ("GOTA_OIDC_AUDIENCES", "gota-cli"),
+            ("GOTA_ADMIN_CLAIM", "groups"),
+        ] {
+            lambda.insert(variable.into(), value.into());
+            let error = Config::from_vars(&lambda).unwrap_err();
+            assert_eq!(error.variable, variable);
+            assert!(error.problem.contains("standalone only"), "{error}");
+            lambda.remove(variable);
+        }
+
+        let mut with_pool = full_oidc();
+        with_pool.insert("GOTA_USER_POOL_ID".into(), "eu-west-1_AbC123".into());
+        assert_eq!(
+            Config::from_vars(&with_pool).unwrap_err().variable,
+            "GOTA_OIDC_ISSUER"
+        );
+        for empty in [None, Some(""), Some(" , ,")] {
+            let mut without = full_oidc();
+            without.remove("GOTA_OIDC_AUDIENCES");
+            if let Some(empty) = empty {
+                without.insert("GOTA_OIDC_AUDIENCES".into(), empty.into());
+            }
+            assert_eq!(
+                Config::from_vars(&without).unwrap_err().variable,
+                "GOTA_OIDC_AUDIENCES",
+                "{empty:?}"
+            );
+        }
+        for (variable, value) in [
+            ("GOTA_JWT_ISSUER", OIDC_ISSUER),
+            ("GOTA_USER_POOL_CLIENT_IDS", "gota-cli"),
+        ] {
+            let mut cognito_only = full_oidc();
+            cognito_only.insert(variable.into(), value.into());
+            assert_eq!(
+                Config::from_vars(&cognito_only).unwrap_err().variable,
+                variable
+            );
+        }
+    }
+
+    #[test]
+    fn an_oidc_issuer_and_its_jwks_url_are_https_unless_on_loopback() {
+        for bad in [
+            "http://id.example.org/realms/gota",
+            "http://0.0.0.0:8080",
+            "https://id.example.org/?realm=gota",
+            "id.example.org",
+        ] {
+            let mut config = full_oidc();
+            config.insert("GOTA_OIDC_ISSUER".into(), bad.into());
+            assert_eq!(
+                Config::from_vars(&config).unwrap_err().variable,
+                "GOTA_OIDC_ISSUER",
+                "{bad}"
+            );
+        }
+        let mut config = full_oidc();
+        config.insert("GOTA_JWKS_URL".into(), "http://id.example.org/certs".into());
+        assert_eq!(
+            Config::from_vars(&config).unwrap_err().variable,
+            "GOTA_JWKS_URL"
+        );
+        config.insert("GOTA_JWKS_URL".into(), "http://127.0.0.1/certs".into());
+        assert_eq!(
+            Config::from_vars(&config).unwrap_err().variable,
+            "GOTA_JWKS_URL",
+            "http keys only for a loopback http issuer"
+        );
+        config.insert("GOTA_OIDC_ISSUER".into(), "http://localhost:8080/r".into());
+        assert!(Config::from_vars(&config).is_ok());
+    }
+
+    #[test]
+    fn the_admin_claim_and_the_audiences_are_refused_without_an_oidc_issuer() {
+        let pool = [
+            ("GOTA_USER_POOL_ID", "eu-west-1_AbC123"),
+            ("GOTA_USER_POOL_CLIENT_IDS", "c"),
+        ];
+        for base in [&pool[..], &[]] {
+            let mut with_claim = base.to_vec();
+            with_claim.push(("GOTA_ADMIN_CLAIM", "groups"));
+            assert_eq!(failing(&with_claim).variable, "GOTA_ADMIN_CLAIM");
+            let mut with_audiences = base.to_vec();
+            with_audiences.push(("GOTA_OIDC_AUDIENCES", "gota-cli"));
+            assert_eq!(failing(&with_audiences).variable, "GOTA_OIDC_ISSUER");
+        }
+        let mut bad_pointer = full_oidc();
+        bad_pointer.insert("GOTA_ADMIN_CLAIM".into(), "/roles~2".into());
+        assert_eq!(
+            Config::from_vars(&bad_pointer).unwrap_err().variable,
+            "GOTA_ADMIN_CLAIM"
         );
     }
 
@@ -807,6 +1085,7 @@ mod tests {
             without_table,
             vars(&[]),
             vars(&[("GOTA_JWKS_URL", "http://x")]),
+            full_oidc(),
         ];
         let mut read = std::collections::BTreeSet::new();
         for vars in configurations {

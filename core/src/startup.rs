@@ -11,7 +11,9 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 
 use crate::auth::{DevIssuer, JwksSource, TokenVerifier, VerifierConfig};
-use crate::config::{AuthConfig, Config, CursorKeyConfig, Mode, PhotoConfig, StoreConfig};
+use crate::config::{
+    AuthConfig, Config, CursorKeyConfig, Mode, OidcJwks, PhotoConfig, StoreConfig,
+};
 use crate::fetch::Fetcher;
 use crate::http::cursor::CursorCodec;
 use crate::http::{Api, ApiState};
@@ -396,6 +398,23 @@ pub fn api_state(
             )),
             None,
         ),
+        AuthConfig::Oidc {
+            issuer,
+            audiences,
+            admin_claim,
+            jwks,
+        } => (
+            TokenVerifier::new(VerifierConfig::oidc(
+                issuer.clone(),
+                audiences.clone(),
+                admin_claim.clone(),
+                match jwks {
+                    OidcJwks::Discovery => JwksSource::Discovery,
+                    OidcJwks::Url(url) => JwksSource::Url(url.clone()),
+                },
+            )),
+            None,
+        ),
         AuthConfig::Dev => {
             // Returns at once; a new key is generated in the background (see DevIssuer).
             let issuer = match &config.store {
@@ -440,7 +459,12 @@ pub async fn serve_standalone(listen: SocketAddr, config: &Config, app: Api) -> 
             "DEV AUTH: tokens are minted by POST /dev/token for anyone who asks; never expose this server"
         );
     }
-    tracing::info!(address = %listener.local_addr()?, "gota-api listening");
+    let auth = match &config.auth {
+        AuthConfig::UserPool { .. } => "cognito",
+        AuthConfig::Oidc { .. } => "oidc",
+        AuthConfig::Dev => "dev",
+    };
+    tracing::info!(address = %listener.local_addr()?, auth, "gota-api listening");
     axum::serve(
         listener,
         axum::ServiceExt::<axum::extract::Request>::into_make_service(app),

@@ -108,6 +108,8 @@ struct Inner {
     /// Requests per path (after the issuer's path), e.g. `/.well-known/openid-configuration`.
     requests: HashMap<String, usize>,
     counter: u64,
+    /// [`OidcProvider::set_down`]: discovery and the JWKS answer 503.
+    down: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -335,6 +337,12 @@ impl OidcProvider {
             .map(|d| d.user_code.clone())
     }
 
+    /// While `down`, discovery and the JWKS answer 503 Service Unavailable, as a provider
+    /// behind a proxy does while it restarts (requests are still counted).
+    pub fn set_down(&self, down: bool) {
+        self.lock().down = down;
+    }
+
     /// How many requests reached `path` (relative to the issuer, e.g.
     /// `/.well-known/openid-configuration` or `/protocol/openid-connect/certs`).
     pub fn requests(&self, path: &str) -> usize {
@@ -468,8 +476,11 @@ fn oauth_error(error: &str, description: &str) -> Response {
         .into_response()
 }
 
-async fn discovery(State(state): State<Arc<Shared>>) -> Json<Value> {
+async fn discovery(State(state): State<Arc<Shared>>) -> Response {
     state.count("/.well-known/openid-configuration");
+    if state.lock().down {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     let issuer = &state.issuer;
     let mut grants = vec!["authorization_code", "refresh_token"];
     if state.options.password_grant {
@@ -495,13 +506,17 @@ async fn discovery(State(state): State<Arc<Shared>>) -> Json<Value> {
         document["device_authorization_endpoint"] =
             json!(format!("{issuer}/protocol/openid-connect/auth/device"));
     }
-    Json(document)
+    Json(document).into_response()
 }
 
-async fn jwks(State(state): State<Arc<Shared>>) -> Json<Value> {
+async fn jwks(State(state): State<Arc<Shared>>) -> Response {
     state.count("/protocol/openid-connect/certs");
-    let keys: Vec<Value> = state.lock().keys.iter().map(Signer::jwk).collect();
-    Json(json!({ "keys": keys }))
+    let inner = state.lock();
+    if inner.down {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let keys: Vec<Value> = inner.keys.iter().map(Signer::jwk).collect();
+    Json(json!({ "keys": keys })).into_response()
 }
 
 async fn device_authorization(State(state): State<Arc<Shared>>, body: Bytes) -> Response {

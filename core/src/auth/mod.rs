@@ -1,5 +1,6 @@
-//! Who is calling: bearer-token verification against a JWKS, identity from API Gateway
-//! authorizer claims, and the dev issuer used when no user pool is configured.
+//! Who is calling: bearer-token verification against a JWKS (a Cognito pool's, or a generic
+//! OpenID Connect provider's found through discovery), identity from API Gateway authorizer
+//! claims, and the dev issuer used when neither is configured.
 //!
 //! Everything here fails closed: an error is an [`AuthError`], never an anonymous identity.
 //! [`AuthError::Invalid`] carries a short reason meant for logs only; the HTTP layer answers
@@ -7,13 +8,15 @@
 
 mod claims;
 mod dev;
+mod oidc;
 mod signer;
 mod verifier;
 
 pub use claims::{AuthorizerClaims, ClaimsSource};
 pub use dev::DevIssuer;
+pub use oidc::{AdminClaim, check_issuer, jwks_uri_allowed};
 pub use signer::RsaSigner;
-pub use verifier::{JwksProvider, JwksSource, TokenVerifier, VerifierConfig};
+pub use verifier::{ClaimProfile, JwksProvider, JwksSource, TokenVerifier, VerifierConfig};
 
 /// Who is calling. `subject` is the token's `sub`: the only thing ownership is keyed on.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,6 @@
-//! In-process verification of Cognito ID and access tokens (RS256 only) against the pool's
-//! JWKS, for every mode where API Gateway has not verified the token already.
+//! In-process verification of ID and access tokens (RS256 only) against the issuer's JWKS, for
+//! every mode where API Gateway has not verified the token already: a Cognito pool's tokens,
+//! or a generic OpenID Connect provider's ([`ClaimProfile`] says which claim rules apply).
 //!
 //! The JWKS is fetched lazily (start-up does no I/O), parsed once into [`DecodingKey`]s and
 //! kept behind an `RwLock<Arc<_>>` so the hot path is a read lock and a map lookup. A token
@@ -18,7 +19,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
 use self::recent::RecentTokens;
-use crate::auth::{AuthError, AuthorizerClaims, Identity};
+use crate::auth::oidc::{DiscoveryDocument, discovery_url};
+use crate::auth::{AdminClaim, AuthError, AuthorizerClaims, Identity};
 
 mod recent;
 
@@ -33,6 +35,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// A Cognito JWKS is about 1 KiB; anything far larger is not a JWKS worth parsing.
 const MAX_JWKS_BYTES: usize = 256 * 1024;
+/// Keycloak's discovery document is about 6 KiB; the same cap as a JWKS leaves room.
+const MAX_DISCOVERY_BYTES: usize = 256 * 1024;
 /// Cognito tokens are a few KiB even with many groups; refusing huge ones early keeps
 /// base64 and JSON work bounded for garbage input.
 const MAX_TOKEN_BYTES: usize = 32 * 1024;
@@ -42,9 +46,11 @@ const MAX_TOKEN_BYTES: usize = 32 * 1024;
 pub struct VerifierConfig {
     /// Exact match on `iss`.
     pub issuer: String,
-    /// `aud` (token_use=id) or `client_id` (token_use=access) must be one of these. Empty means
-    /// every token is refused, never that any client is accepted.
+    /// Cognito: `aud` (token_use=id) or `client_id` (token_use=access) must be one of these.
+    /// OIDC: `aud` must contain one of these. Empty means every token is refused, never that
+    /// any client is accepted.
     pub client_ids: Vec<String>,
+    pub profile: ClaimProfile,
     pub jwks: JwksSource,
     /// Clock skew for `exp`/`nbf`/`iat`; default 60 s. Whole seconds (sub-second parts are
     /// dropped), as JWT times are; capped at 600 s.
@@ -58,11 +64,29 @@ pub struct VerifierConfig {
     pub remember_verified: bool,
 }
 
+/// Which claim rules a token is held to once its signature and time claims are verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimProfile {
+    /// Cognito's: `token_use` is `id` (then `aud` is an allowed client) or `access` (then
+    /// `client_id` is); groups in `cognito:groups`; username `cognito:username` or `username`.
+    Cognito,
+    /// A generic OpenID Connect provider's: `aud` (a string or an array) contains an allowed
+    /// audience — ID tokens always carry the client id (OpenID Connect Core 1.0 §2, §3.1.3.7
+    /// item 3), JWT access tokens the resource server's (RFC 9068 §4); groups in the
+    /// configured claim; username `preferred_username` (Core §5.1). `token_use` and
+    /// `cognito:groups` mean nothing here and are ignored.
+    Oidc { admin_claim: AdminClaim },
+}
+
 /// Where the signing keys come from.
 #[derive(Debug, Clone)]
 pub enum JwksSource {
     /// Fetched over HTTP(S) on first use and on unknown `kid`s (a Cognito pool, an emulator).
     Url(String),
+    /// The `jwks_uri` of the issuer's discovery document (OpenID Connect Discovery 1.0 §4),
+    /// read with the first key fetch and kept with the keys; read again only after a failed
+    /// JWKS fetch. The document's `issuer` must be exactly [`VerifierConfig::issuer`].
+    Discovery,
     /// Fixed keys, never refreshed (tests).
     Static(JwkSet),
     /// Asked on first use and on unknown `kid`s, like a URL, but in-process: the dev issuer,
@@ -78,15 +102,30 @@ pub trait JwksProvider: std::fmt::Debug + Send + Sync {
 }
 
 impl VerifierConfig {
-    /// A configuration with the default leeway (60 s) and refresh cooldown (30 s).
+    /// A Cognito configuration with the default leeway (60 s) and refresh cooldown (30 s).
     pub fn new(issuer: impl Into<String>, client_ids: Vec<String>, jwks: JwksSource) -> Self {
         Self {
             issuer: issuer.into(),
             client_ids,
+            profile: ClaimProfile::Cognito,
             jwks,
             leeway: DEFAULT_LEEWAY,
             refresh_cooldown: DEFAULT_REFRESH_COOLDOWN,
             remember_verified: true,
+        }
+    }
+
+    /// A generic OpenID Connect configuration: `aud` must contain one of `audiences`, groups
+    /// are read from `admin_claim`. Defaults as [`VerifierConfig::new`].
+    pub fn oidc(
+        issuer: impl Into<String>,
+        audiences: Vec<String>,
+        admin_claim: AdminClaim,
+        jwks: JwksSource,
+    ) -> Self {
+        Self {
+            profile: ClaimProfile::Oidc { admin_claim },
+            ..Self::new(issuer, audiences, jwks)
         }
     }
 }
@@ -97,6 +136,7 @@ impl VerifierConfig {
 pub struct TokenVerifier {
     issuer: String,
     client_ids: Vec<String>,
+    profile: ClaimProfile,
     leeway_secs: u64,
     validation: Validation,
     keys: KeyCache,
@@ -134,10 +174,19 @@ impl TokenVerifier {
             JwksSource::Provided(provider) => {
                 KeyCache::fetched(Origin::Provided(provider), config.refresh_cooldown)
             }
+            JwksSource::Discovery => KeyCache::fetched(
+                Origin::Discovery {
+                    issuer: config.issuer.clone(),
+                    http: OnceLock::new(),
+                    jwks_uri: std::sync::Mutex::new(None),
+                },
+                config.refresh_cooldown,
+            ),
         };
         Self {
             issuer: config.issuer,
             client_ids: config.client_ids,
+            profile: config.profile,
             leeway_secs,
             validation,
             keys,
@@ -148,7 +197,7 @@ impl TokenVerifier {
     }
 
     /// The caller's identity if `token` (the bearer value, without `Bearer `) is an RS256
-    /// Cognito ID or access token for the configured issuer and clients.
+    /// ID or access token for the configured issuer and clients, by the [`ClaimProfile`]'s rules.
     ///
     /// [`AuthError::KeysUnavailable`] only when the JWKS could not be fetched and no cached key
     /// matches the token's `kid`; every other failure is [`AuthError::Invalid`].
@@ -170,10 +219,21 @@ impl TokenVerifier {
         }
         let keys = self.keys.key_set_with(&kid).await?;
         let key = keys.get(&kid).ok_or(AuthError::Invalid("unknown kid"))?;
-        let data = jsonwebtoken::decode::<TokenClaims>(token, key, &self.validation)
-            .map_err(|e| rejection(&e))?;
-        let exp = data.claims.exp;
-        let identity = self.accept(data.claims)?;
+        let (identity, exp) = match &self.profile {
+            ClaimProfile::Cognito => {
+                let data = jsonwebtoken::decode::<TokenClaims>(token, key, &self.validation)
+                    .map_err(|e| rejection(&e))?;
+                let exp = data.claims.exp;
+                (self.accept(data.claims)?, exp)
+            }
+            ClaimProfile::Oidc { admin_claim } => {
+                // The whole claims set: the admin claim may be any name or a pointer into it.
+                let data = jsonwebtoken::decode::<serde_json::Value>(token, key, &self.validation)
+                    .map_err(|e| rejection(&e))?;
+                let exp = data.claims.get("exp").and_then(serde_json::Value::as_f64);
+                (self.accept_oidc(&data.claims, admin_claim)?, exp)
+            }
+        };
         // Whole seconds down: never later than the token says.
         if let (Some(recent), Some(digest), Some(exp)) = (
             &self.recent,
@@ -197,27 +257,71 @@ impl TokenVerifier {
         &self,
         claims: &AuthorizerClaims<'_>,
     ) -> Result<Identity, AuthError> {
+        if self.profile != ClaimProfile::Cognito {
+            // API Gateway's authorizer is Cognito's; OIDC mode is standalone only.
+            return Err(AuthError::Invalid(
+                "authorizer claims outside the Cognito profile",
+            ));
+        }
         self.accept(claims.to_token_claims()?)
     }
 
-    /// The claim checks `jsonwebtoken::Validation` does not do (or does more loosely): the one
-    /// rule for bearer tokens and authorizer claims alike.
-    fn accept(&self, claims: TokenClaims) -> Result<Identity, AuthError> {
-        // `Validation` would also accept an `iss` array that merely contains the issuer.
-        if claims.iss.as_deref() != Some(self.issuer.as_str()) {
+    /// The rules every profile shares, on claims `jsonwebtoken::Validation` has seen: `iss`
+    /// exactly ours (`Validation` would also accept an array that merely contains it; RFC 7519
+    /// §4.1.1, OpenID Connect Core 1.0 §3.1.3.7 item 2), `sub` non-empty, `iat` not in the
+    /// future. Returns the subject.
+    fn check_common(
+        &self,
+        iss: Option<&str>,
+        sub: Option<String>,
+        iat: Option<f64>,
+    ) -> Result<String, AuthError> {
+        if iss != Some(self.issuer.as_str()) {
             return Err(AuthError::Invalid("wrong issuer"));
         }
-        let subject = match claims.sub {
+        let subject = match sub {
             Some(sub) if !sub.trim().is_empty() => sub,
             _ => return Err(AuthError::Invalid("missing sub")),
         };
-        if let Some(iat) = claims.iat {
+        if let Some(iat) = iat {
             // f64 because NumericDate may be fractional; seconds since 1970 fit it exactly.
             let latest = unix_now().saturating_add(self.leeway_secs) as f64;
             if !iat.is_finite() || iat > latest {
                 return Err(AuthError::Invalid("iat in the future"));
             }
         }
+        Ok(subject)
+    }
+
+    /// The generic OpenID Connect profile's claim rules (see [`ClaimProfile::Oidc`]).
+    fn accept_oidc(
+        &self,
+        claims: &serde_json::Value,
+        admin_claim: &AdminClaim,
+    ) -> Result<Identity, AuthError> {
+        let read =
+            OidcClaims::deserialize(claims).map_err(|_| AuthError::Invalid("malformed token"))?;
+        let subject = self.check_common(read.iss.as_deref(), read.sub, read.iat)?;
+        let allowed = |aud: &str| self.client_ids.iter().any(|c| c == aud);
+        // OpenID Connect Core 1.0 §2 / RFC 7519 §4.1.3: one string or an array of them.
+        let audience_ok = match &read.aud {
+            Some(Audience::One(aud)) => allowed(aud),
+            Some(Audience::Many(auds)) => auds.iter().any(|a| allowed(a)),
+            None => return Err(AuthError::Invalid("missing aud")),
+        };
+        if !audience_ok {
+            return Err(AuthError::Invalid("aud is not an allowed audience"));
+        }
+        Ok(Identity {
+            subject,
+            groups: admin_claim.groups(claims)?,
+            username: read.preferred_username.filter(|u| !u.is_empty()),
+        })
+    }
+
+    /// Cognito's claim rules: the one rule for bearer tokens and authorizer claims alike.
+    fn accept(&self, claims: TokenClaims) -> Result<Identity, AuthError> {
+        let subject = self.check_common(claims.iss.as_deref(), claims.sub, claims.iat)?;
         let allowed = |client: &str| self.client_ids.iter().any(|c| c == client);
         match claims.token_use.as_deref() {
             Some("id") => {
@@ -268,6 +372,16 @@ pub(crate) struct TokenClaims {
     pub(crate) username: Option<String>,
 }
 
+/// What the OIDC profile reads by name; the admin claim is read from the whole claims set.
+#[derive(Deserialize)]
+struct OidcClaims {
+    iss: Option<String>,
+    sub: Option<String>,
+    aud: Option<Audience>,
+    iat: Option<f64>,
+    preferred_username: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub(crate) enum Audience {
@@ -307,8 +421,8 @@ impl<'de> Deserialize<'de> for Present {
     }
 }
 
-/// `typ` values of the tokens Cognito issues (none at all, today) and of OAuth access tokens
-/// (RFC 9068 `at+jwt`); anything else is some other kind of JWT signed by a trusted key and
+/// `typ` values of the tokens Cognito issues (none at all, today), of ID tokens (`JWT`, as
+/// OIDC providers write it) and of OAuth access tokens (RFC 9068 §2.1 `at+jwt`); anything else is some other kind of JWT signed by a trusted key and
 /// must not pass for an ID or access token (RFC 8725 §3.11). Compared case-insensitively
 /// with an optional `application/` prefix (RFC 7515 §4.1.9).
 fn typ_allowed(typ: &str) -> bool {
@@ -498,6 +612,13 @@ enum Origin {
         http: OnceLock<Option<reqwest::Client>>,
     },
     Provided(Arc<dyn JwksProvider>),
+    /// The JWKS named by the issuer's discovery document.
+    Discovery {
+        issuer: String,
+        http: OnceLock<Option<reqwest::Client>>,
+        /// The discovered `jwks_uri`; only touched under the fetch gate.
+        jwks_uri: std::sync::Mutex<Option<String>>,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -578,6 +699,33 @@ impl RemoteJwks {
         let jwks = match &self.origin {
             Origin::Url { url, http } => fetch_url(url, http).await?,
             Origin::Provided(provider) => provider.jwks().await?.keys,
+            Origin::Discovery {
+                issuer,
+                http,
+                jwks_uri,
+            } => {
+                let known = jwks_uri
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone();
+                let url = match known {
+                    Some(url) => url,
+                    None => {
+                        let url = discover(issuer, http).await?;
+                        *jwks_uri.lock().unwrap_or_else(PoisonError::into_inner) =
+                            Some(url.clone());
+                        url
+                    }
+                };
+                match fetch_url(&url, http).await {
+                    Ok(jwks) => jwks,
+                    Err(error) => {
+                        // The provider may have moved its keys: ask it again next time.
+                        *jwks_uri.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                        return Err(error);
+                    }
+                }
+            }
         };
         let keys = KeySet::from_jwks(jwks.iter());
         // An empty answer must not wipe keys that still verify tokens.
@@ -587,31 +735,30 @@ impl RemoteJwks {
     }
 }
 
+/// The `jwks_uri` of `issuer`'s discovery document, if the document may be used for it.
+#[tracing::instrument(skip(http))]
+async fn discover(
+    issuer: &str,
+    http: &OnceLock<Option<reqwest::Client>>,
+) -> anyhow::Result<String> {
+    let body = get_json(
+        &discovery_url(issuer),
+        http,
+        "the discovery document",
+        MAX_DISCOVERY_BYTES,
+    )
+    .await?;
+    let document: DiscoveryDocument = serde_json::from_slice(&body)
+        .context("the discovery document lacks a string issuer or jwks_uri")?;
+    document.jwks_uri_for(issuer)
+}
+
 #[tracing::instrument(skip(http))]
 async fn fetch_url(
     url: &str,
     http: &OnceLock<Option<reqwest::Client>>,
 ) -> anyhow::Result<Vec<Jwk>> {
-    let http = http
-        .get_or_init(http_client)
-        .as_ref()
-        .context("no HTTP client (it failed to build)")?;
-    let mut response = http
-        .get(url)
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
-        .await
-        .context("requesting the JWKS")?;
-    let status = response.status();
-    anyhow::ensure!(status.is_success(), "the JWKS endpoint answered {status}");
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.context("reading the JWKS")? {
-        anyhow::ensure!(
-            body.len() + chunk.len() <= MAX_JWKS_BYTES,
-            "the JWKS is larger than {MAX_JWKS_BYTES} bytes"
-        );
-        body.extend_from_slice(&chunk);
-    }
+    let body = get_json(url, http, "the JWKS", MAX_JWKS_BYTES).await?;
     // Keys are parsed one by one so that one exotic key cannot hide all the others.
     let raw: RawJwks = serde_json::from_slice(&body).context("the JWKS is not a JWK set")?;
     Ok(raw
@@ -621,10 +768,47 @@ async fn fetch_url(
         .collect())
 }
 
+/// The body of a successful GET of `url` (redirects are not followed: see [`http_client`]),
+/// refused once larger than `limit`.
+async fn get_json(
+    url: &str,
+    http: &OnceLock<Option<reqwest::Client>>,
+    what: &str,
+    limit: usize,
+) -> anyhow::Result<Vec<u8>> {
+    let http = http
+        .get_or_init(http_client)
+        .as_ref()
+        .context("no HTTP client (it failed to build)")?;
+    let mut response = http
+        .get(url)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .with_context(|| format!("requesting {what}"))?;
+    let status = response.status();
+    anyhow::ensure!(status.is_success(), "{what} endpoint answered {status}");
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .with_context(|| format!("reading {what}"))?
+    {
+        anyhow::ensure!(
+            body.len() + chunk.len() <= limit,
+            "{what} is larger than {limit} bytes"
+        );
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 #[derive(Deserialize)]
 struct RawJwks {
     keys: Vec<serde_json::Value>,
 }
 
+#[cfg(test)]
+mod oidc_tests;
 #[cfg(test)]
 mod tests;

@@ -14,6 +14,7 @@ mod iam_actions;
 mod import_on_moto;
 mod lambda;
 mod objects_on_moto;
+mod oidc_provider;
 mod photos_on_moto;
 mod schemathesis;
 mod secrets_on_moto;
