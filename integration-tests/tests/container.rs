@@ -1,6 +1,7 @@
-//! The container image (Containerfile), run by podman as a self-hoster would run it: data on a
-//! volume across a restart, a non-root process, SIGTERM as a clean and fast stop, the health
-//! check, no shell.
+//! The container image (Containerfile), run by podman as a self-hoster would run it: signed in
+//! through an OpenID Connect provider (gota_testkit's, on the host's loopback; the containers
+//! use the host's network), data on a volume across a restart, a non-root process, SIGTERM as a
+//! clean and fast stop, the health check, no shell.
 //!
 //! The image is the one `make test` builds first (`ops/image.sh` for the host's architecture,
 //! through `ops/podman/podman`: this machine's podman settings, storage under
@@ -20,7 +21,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use gota_testkit::{dev_token_reply, fixtures, free_port, repo_root};
+use gota_testkit::{OidcProvider, fixtures, free_port, repo_root};
 use serde_json::Value;
 
 /// `gota:<version>-<arch>` for the host's architecture, as ops/image.sh tags it.
@@ -99,28 +100,33 @@ impl Scene {
         name
     }
 
-    /// Starts a detached container of the image (host network, dev auth on a loopback port of
-    /// the host) with `volume` on /data, and waits until `/health` answers 200.
-    async fn start(&mut self, volume: &str, port: u16) -> Container {
+    /// Starts a detached container of the image on the host's network, listening on
+    /// 127.0.0.1:`port`, signing in through `provider` (the test's OpenID Connect issuer on the
+    /// host's loopback), with `volume` on /data; waits until `/health` answers 200.
+    async fn start(&mut self, volume: &str, port: u16, provider: &OidcProvider) -> Container {
         let name = format!("{}-{}", self.prefix, self.containers.len());
         self.containers.push(name.clone());
-        let listen = format!("GOTA_LISTEN=127.0.0.1:{port}");
-        let mount = format!("{volume}:/data");
-        podman_ok(&[
+        let mut args: Vec<String> = [
             "run",
             "--detach",
             "--name",
             &name,
             "--network",
             "host",
-            "--env",
-            &listen,
-            "--env",
-            "RUST_LOG=warn",
             "--volume",
-            &mount,
-            &image(),
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        args.push(format!("{volume}:/data"));
+        let env = provider.env().into_iter().chain([
+            ("GOTA_LISTEN".to_owned(), format!("127.0.0.1:{port}")),
+            ("RUST_LOG".to_owned(), "warn".to_owned()),
         ]);
+        for (key, value) in env {
+            args.extend(["--env".to_owned(), format!("{key}={value}")]);
+        }
+        args.push(image());
+        podman_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
         let container = Container {
             name,
             base: format!("http://127.0.0.1:{port}"),
@@ -173,11 +179,6 @@ impl Container {
     fn inspect(&self, format: &str) -> String {
         podman_ok(&["inspect", "--format", format, &self.name])
     }
-
-    async fn token(&self, username: &str) -> String {
-        let reply = dev_token_reply(&self.base, username, &[]).await;
-        reply["token"].as_str().unwrap().to_owned()
-    }
 }
 
 /// The `Uid:` or `Gid:` line of /proc/<pid>/status: real, effective, saved, filesystem.
@@ -192,15 +193,19 @@ fn ids(pid: &str, field: &str) -> Vec<u32> {
         .collect()
 }
 
-#[tokio::test]
+// Multi-threaded: the provider serves discovery and keys from this runtime while the test
+// blocks on podman.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recipe_created_in_the_container_is_read_back_after_a_restart_on_the_same_volume() {
     let mut scene = Scene::new();
     let volume = scene.volume();
     let client = reqwest::Client::new();
     let port = free_port();
+    let provider = OidcProvider::start().await;
+    provider.add_user("alice", &[]);
 
-    let first = scene.start(&volume, port).await;
-    let token = first.token("alice").await;
+    let first = scene.start(&volume, port, &provider).await;
+    let token = provider.access_token("alice");
     let created = client
         .post(format!("{}/recipes", first.base))
         .bearer_auth(&token)
@@ -231,9 +236,10 @@ async fn a_recipe_created_in_the_container_is_read_back_after_a_restart_on_the_s
     assert_eq!(first.inspect("{{.State.ExitCode}}"), "0");
     assert!(took < Duration::from_secs(1), "podman stop took {took:?}");
 
-    // A new container (a new process and a new dev key) on the same volume.
-    let second = scene.start(&volume, port).await;
-    let token = second.token("alice").await;
+    // A new container (a new process, keys discovered again) on the same volume; an ID token
+    // this time (the CLI's), for the same subject.
+    let second = scene.start(&volume, port, &provider).await;
+    let token = provider.id_token("alice");
     let read = client
         .get(format!("{}/recipes/{id}", second.base))
         .bearer_auth(&token)
@@ -245,11 +251,12 @@ async fn a_recipe_created_in_the_container_is_read_back_after_a_restart_on_the_s
     assert_eq!(read["title"], "Carried over");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_health_check_runs_the_binary_itself_and_passes() {
     let mut scene = Scene::new();
     let volume = scene.volume();
-    let container = scene.start(&volume, free_port()).await;
+    let provider = OidcProvider::start().await;
+    let container = scene.start(&volume, free_port(), &provider).await;
     let output = run(podman().args(["healthcheck", "run", &container.name]));
     assert!(
         output.status.success(),
