@@ -249,6 +249,8 @@ async fn a_recipe_created_in_the_container_is_read_back_after_a_restart_on_the_s
     assert_eq!(read.status(), 200);
     let read: Value = read.json().await.unwrap();
     assert_eq!(read["title"], "Carried over");
+    // Each container found the provider's keys itself, through discovery on the host.
+    assert_eq!(provider.requests("/.well-known/openid-configuration"), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
