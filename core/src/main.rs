@@ -1,5 +1,6 @@
 //! `gota-api`: serves (the default: Lambda under `AWS_LAMBDA_RUNTIME_API`, otherwise a
-//! standalone server), creates the table on emulators, or describes itself (`--help`).
+//! standalone server), creates the table on emulators, checks a running server's health, or
+//! describes itself (`--help`).
 
 use std::process::ExitCode;
 
@@ -13,6 +14,11 @@ async fn main() -> ExitCode {
     let command = Cli::parse().command.unwrap_or(Command::Serve);
     if let Command::Describe(what) = command {
         return finish(startup::describe(what));
+    }
+    // Before configuration: a container's health check must not depend on the server's secrets.
+    if command == Command::Healthcheck {
+        let listen = std::env::var("GOTA_LISTEN").ok();
+        return finish(startup::healthcheck(listen.as_deref()).await);
     }
     // Only a serving standalone process logs enough per second to want the background writer.
     let writer = |config: &Config| match (&config.mode, command) {

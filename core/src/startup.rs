@@ -53,6 +53,10 @@ pub enum Command {
     /// Create the DynamoDB table GOTA_TABLE_NAME, with its index and TTL, at the AWS SDK's
     /// endpoint if it is missing (for emulators; the stack creates the real one).
     CreateTable,
+    /// Exit 0 if the standalone server on GOTA_LISTEN's port answers GET /health with 200
+    /// within 2 s, else 1 with one line on standard error (a container's HEALTHCHECK: the
+    /// image has no shell or curl). Reads only GOTA_LISTEN.
+    Healthcheck,
     #[command(flatten)]
     Describe(Describe),
 }
@@ -507,6 +511,88 @@ pub async fn create_table(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How long `gota-api healthcheck` waits for the whole exchange, connection included: well
+/// under a container engine's default check timeout (30 s in Docker and podman).
+pub const HEALTHCHECK_BUDGET: Duration = Duration::from_secs(2);
+
+/// `gota-api healthcheck`: `GET /health` on the address the server on `listen` (GOTA_LISTEN's
+/// value; the same default as the server's) answers on, within [`HEALTHCHECK_BUDGET`].
+pub async fn healthcheck(listen: Option<&str>) -> anyhow::Result<()> {
+    let raw = listen
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .unwrap_or("127.0.0.1:3000");
+    let listen: SocketAddr = raw.parse().map_err(|_| {
+        anyhow::anyhow!("GOTA_LISTEN: {raw:?} is not an address like 127.0.0.1:3000")
+    })?;
+    let target = probe_address(listen);
+    tokio::time::timeout(HEALTHCHECK_BUDGET, health_status(target))
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "healthcheck: no answer from http://{target}/health within {HEALTHCHECK_BUDGET:?}"
+            )
+        })?
+        .and_then(|status| match status {
+            200 => Ok(()),
+            other => anyhow::bail!("healthcheck: http://{target}/health answered {other}"),
+        })
+}
+
+/// Where a client on the same host reaches a server bound to `listen`: an unspecified address
+/// (all interfaces) is reached through the loopback address of its family; any other address
+/// is itself.
+pub fn probe_address(listen: SocketAddr) -> SocketAddr {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    let ip = match listen.ip() {
+        ip if !ip.is_unspecified() => ip,
+        std::net::IpAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+    };
+    SocketAddr::new(ip, listen.port())
+}
+
+/// The status code of `GET /health` at `target`, over plain HTTP/1.1: the status line is all
+/// the check needs, so a hand-written request keeps an HTTP client out of this path.
+async fn health_status(target: SocketAddr) -> anyhow::Result<u16> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(target)
+        .await
+        .with_context(|| format!("healthcheck: connecting to {target}"))?;
+    let request = format!("GET /health HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .with_context(|| format!("healthcheck: writing to {target}"))?;
+    // "HTTP/1.1 200 OK\r\n": the status line fits in far less; stop at its end.
+    let mut head = Vec::with_capacity(64);
+    let mut buffer = [0_u8; 256];
+    while !head.contains(&b'\n') && head.len() < 1024 {
+        let read = stream
+            .read(&mut buffer)
+            .await
+            .with_context(|| format!("healthcheck: reading from {target}"))?;
+        if read == 0 {
+            break;
+        }
+        head.extend_from_slice(buffer.get(..read).unwrap_or_default());
+    }
+    parse_status_line(&head)
+        .with_context(|| format!("healthcheck: {target} did not answer with an HTTP status line"))
+}
+
+/// The status code of an HTTP/1.x response that starts with `head` (RFC 9112 §4:
+/// `HTTP-version SP status-code SP [reason-phrase]`).
+fn parse_status_line(head: &[u8]) -> Option<u16> {
+    let line = head.split(|&b| b == b'\n').next()?;
+    let rest = line.strip_prefix(b"HTTP/1.")?;
+    let code = rest.get(2..5)?;
+    if rest.get(1) != Some(&b' ') || !code.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(code).ok()?.parse().ok()
+}
+
 /// Serves Lambda invocations through the same router.
 pub async fn serve_lambda(app: Api) -> anyhow::Result<()> {
     lambda_http::run(app)
@@ -523,6 +609,49 @@ mod tests {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
     use super::*;
+
+    #[test]
+    fn a_server_on_all_interfaces_is_probed_on_the_loopback_address_of_its_family() {
+        let cases = [
+            ("0.0.0.0:3000", "127.0.0.1:3000"),
+            ("[::]:8080", "[::1]:8080"),
+            ("127.0.0.1:3000", "127.0.0.1:3000"),
+            ("[::1]:3000", "[::1]:3000"),
+            ("10.1.2.3:4000", "10.1.2.3:4000"),
+        ];
+        for (listen, probed) in cases {
+            assert_eq!(
+                probe_address(listen.parse().unwrap()),
+                probed.parse::<SocketAddr>().unwrap(),
+                "{listen}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_an_http_1_status_line_yields_a_status() {
+        assert_eq!(parse_status_line(b"HTTP/1.1 200 OK\r\n"), Some(200));
+        assert_eq!(parse_status_line(b"HTTP/1.0 503 \r\n"), Some(503));
+        assert_eq!(parse_status_line(b"HTTP/1.1 204\r\n"), Some(204));
+        for bad in [
+            &b""[..],
+            b"HTTP/1.1 2",
+            b"HTTP/2 200 OK\r\n",
+            b"SSH-2.0-OpenSSH_9.2\r\n",
+            b"HTTP/1.1 2x0 OK\r\n",
+        ] {
+            assert_eq!(parse_status_line(bad), None, "{bad:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unparsable_listen_address_is_an_error_naming_gota_listen() {
+        let error = healthcheck(Some("localhost:3000")).await.unwrap_err();
+        assert!(
+            format!("{error:#}").starts_with("GOTA_LISTEN: "),
+            "{error:#}"
+        );
+    }
 
     /// A loopback "DynamoDB" that counts the requests it is sent and, if `answer`, answers each
     /// with an empty `GetItem` result (no item); otherwise it reads and never answers.
