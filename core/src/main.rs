@@ -9,6 +9,12 @@ use gota_core::config::{Config, Mode};
 use gota_core::startup::{self, Cli, Command};
 use gota_core::telemetry::{self, LogWriter};
 
+/// musl's malloc, in the static build of the container image, halved the server's throughput
+/// (`make bench-image`, ADR 0034); glibc builds (Lambda, the host) keep the system allocator.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let command = Cli::parse().command.unwrap_or(Command::Serve);
