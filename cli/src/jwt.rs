@@ -28,12 +28,19 @@ pub fn claims(token: &str) -> Option<Claims> {
 }
 
 /// The name a person knows the token by: `preferred_username` (OpenID Connect Core §5.1),
-/// Cognito's `username`, else the subject.
+/// Cognito's `username`, else the subject — without control characters, since it is printed
+/// and the token may come from anywhere.
 pub fn username(claims: &Claims) -> Option<String> {
     ["preferred_username", "username", "sub"]
         .iter()
-        .find_map(|name| claims.get(*name)?.as_str().filter(|v| !v.is_empty()))
-        .map(str::to_owned)
+        .filter_map(|name| claims.get(*name)?.as_str().map(printable))
+        .find(|v| !v.is_empty())
+}
+
+/// Text from a token or a provider made safe for a terminal: control characters (escape
+/// sequences) dropped.
+pub fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
 }
 
 /// `exp` (RFC 7519 §4.1.4), in Unix seconds.
@@ -99,6 +106,16 @@ mod tests {
         let cognito = c(r#"{"sub":"s","username":"u"}"#);
         assert_eq!(username(&cognito).as_deref(), Some("u"));
         assert_eq!(username(&c(r#"{"sub":"s"}"#)).as_deref(), Some("s"));
+    }
+
+    #[test]
+    fn the_username_reaches_the_terminal_without_control_characters() {
+        // Printed by login and whoami, from a token anyone may pipe in or a provider may write.
+        let c = |payload: &str| claims(&jwt(r#"{"alg":"RS256"}"#, payload)).unwrap();
+        let named = c(r#"{"sub":"s","preferred_username":"dana\u001b]0;owned\u0007"}"#);
+        assert_eq!(username(&named).as_deref(), Some("dana]0;owned"));
+        let only_controls = c(r#"{"sub":"s","preferred_username":"\u001b\u009b"}"#);
+        assert_eq!(username(&only_controls).as_deref(), Some("s"));
     }
 
     #[test]

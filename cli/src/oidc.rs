@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::config::OidcToken;
 use crate::error::{CliError, Problem, chain};
-use crate::jwt;
+use crate::jwt::{self, printable};
 
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// `offline_access` asks for a refresh token (OpenID Connect Core §11).
@@ -126,12 +126,6 @@ pub fn https_or_loopback(url: &reqwest::Url) -> bool {
         }),
         _ => false,
     }
-}
-
-/// Text from the provider made safe for a terminal: control characters (escape sequences)
-/// dropped.
-fn printable(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).collect()
 }
 
 impl Provider {
