@@ -11,12 +11,19 @@ use crate::error::CliError;
 pub type Claims = Map<String, Value>;
 
 /// The payload of a JWS compact serialization (RFC 7515 §7.1: three base64url parts, a JSON
-/// object header with `alg`, a JSON object payload), or `None` for anything else — an opaque
+/// object header with `alg`, a JSON object payload, a signature), or `None` for anything else — an opaque
 /// token, a JWE (five parts), text that merely contains dots.
 pub fn claims(token: &str) -> Option<Claims> {
     let mut parts = token.split('.');
     let (header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || signature.is_empty() {
+    // The signature is checked for its alphabet only: a token broken by a line wrap or with
+    // stray characters would otherwise be cached, and then be no valid Authorization header.
+    if parts.next().is_some()
+        || signature.is_empty()
+        || URL_SAFE_NO_PAD
+            .decode(signature.trim_end_matches('='))
+            .is_err()
+    {
         return None;
     }
     let decode = |part: &str| -> Option<Claims> {
@@ -106,6 +113,26 @@ mod tests {
         let cognito = c(r#"{"sub":"s","username":"u"}"#);
         assert_eq!(username(&cognito).as_deref(), Some("u"));
         assert_eq!(username(&c(r#"{"sub":"s"}"#)).as_deref(), Some("s"));
+    }
+
+    #[test]
+    fn a_token_broken_inside_its_signature_is_not_a_jwt() {
+        // A token pasted with a line wrap: before, a break in the signature passed, was cached,
+        // and every later request failed as a "network error" (not a valid header value).
+        let good = jwt(r#"{"alg":"RS256"}"#, r#"{"sub":"s","exp":100}"#);
+        assert!(provided(&good, 0).is_ok());
+        for broken in [
+            format!("{good}\nc2ln"),
+            format!("{good}\r\nc2ln"),
+            format!("{good} c2ln"),
+            format!("{good}\u{1b}"),
+            format!("{good}=+/"),
+        ] {
+            assert!(
+                matches!(provided(&broken, 0), Err(CliError::Usage(_))),
+                "{broken:?}"
+            );
+        }
     }
 
     #[test]
