@@ -514,7 +514,10 @@ async fn whoami(ctx: &Context) -> anyhow::Result<()> {
         .tokens(&ctx.profile_name)?
         .ok_or_else(|| CliError::Auth(format!("not logged in (profile {})", ctx.profile_name)))?;
     let claims = crate::jwt::claims(&tokens.token).unwrap_or_default();
-    let sub = claims.get("sub").and_then(|v| v.as_str()).unwrap_or("?");
+    let sub = claims
+        .get("sub")
+        .and_then(|v| v.as_str())
+        .map_or_else(|| "?".to_owned(), crate::jwt::printable);
     let source = match (tokens.source, &tokens.issuer) {
         (TokenSource::Dev, _) => "dev auth".to_owned(),
         (TokenSource::Cognito, _) => "Cognito".to_owned(),

@@ -11,12 +11,19 @@ use crate::error::CliError;
 pub type Claims = Map<String, Value>;
 
 /// The payload of a JWS compact serialization (RFC 7515 §7.1: three base64url parts, a JSON
-/// object header with `alg`, a JSON object payload), or `None` for anything else — an opaque
+/// object header with `alg`, a JSON object payload, a signature), or `None` for anything else — an opaque
 /// token, a JWE (five parts), text that merely contains dots.
 pub fn claims(token: &str) -> Option<Claims> {
     let mut parts = token.split('.');
     let (header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || signature.is_empty() {
+    // The signature is checked for its alphabet only: a token broken by a line wrap or with
+    // stray characters would otherwise be cached, and then be no valid Authorization header.
+    if parts.next().is_some()
+        || signature.is_empty()
+        || URL_SAFE_NO_PAD
+            .decode(signature.trim_end_matches('='))
+            .is_err()
+    {
         return None;
     }
     let decode = |part: &str| -> Option<Claims> {
@@ -28,12 +35,19 @@ pub fn claims(token: &str) -> Option<Claims> {
 }
 
 /// The name a person knows the token by: `preferred_username` (OpenID Connect Core §5.1),
-/// Cognito's `username`, else the subject.
+/// Cognito's `username`, else the subject — without control characters, since it is printed
+/// and the token may come from anywhere.
 pub fn username(claims: &Claims) -> Option<String> {
     ["preferred_username", "username", "sub"]
         .iter()
-        .find_map(|name| claims.get(*name)?.as_str().filter(|v| !v.is_empty()))
-        .map(str::to_owned)
+        .filter_map(|name| claims.get(*name)?.as_str().map(printable))
+        .find(|v| !v.is_empty())
+}
+
+/// Text from a token or a provider made safe for a terminal: control characters (escape
+/// sequences) dropped.
+pub fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
 }
 
 /// `exp` (RFC 7519 §4.1.4), in Unix seconds.
@@ -99,6 +113,36 @@ mod tests {
         let cognito = c(r#"{"sub":"s","username":"u"}"#);
         assert_eq!(username(&cognito).as_deref(), Some("u"));
         assert_eq!(username(&c(r#"{"sub":"s"}"#)).as_deref(), Some("s"));
+    }
+
+    #[test]
+    fn a_token_broken_inside_its_signature_is_not_a_jwt() {
+        // A token pasted with a line wrap: before, a break in the signature passed, was cached,
+        // and every later request failed as a "network error" (not a valid header value).
+        let good = jwt(r#"{"alg":"RS256"}"#, r#"{"sub":"s","exp":100}"#);
+        assert!(provided(&good, 0).is_ok());
+        for broken in [
+            format!("{good}\nc2ln"),
+            format!("{good}\r\nc2ln"),
+            format!("{good} c2ln"),
+            format!("{good}\u{1b}"),
+            format!("{good}=+/"),
+        ] {
+            assert!(
+                matches!(provided(&broken, 0), Err(CliError::Usage(_))),
+                "{broken:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_username_reaches_the_terminal_without_control_characters() {
+        // Printed by login and whoami, from a token anyone may pipe in or a provider may write.
+        let c = |payload: &str| claims(&jwt(r#"{"alg":"RS256"}"#, payload)).unwrap();
+        let named = c(r#"{"sub":"s","preferred_username":"dana\u001b]0;owned\u0007"}"#);
+        assert_eq!(username(&named).as_deref(), Some("dana]0;owned"));
+        let only_controls = c(r#"{"sub":"s","preferred_username":"\u001b\u009b"}"#);
+        assert_eq!(username(&only_controls).as_deref(), Some("s"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::config::OidcToken;
 use crate::error::{CliError, Problem, chain};
-use crate::jwt;
+use crate::jwt::{self, printable};
 
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// `offline_access` asks for a refresh token (OpenID Connect Core §11).
@@ -23,6 +23,9 @@ const MAX_ANSWER_BYTES: usize = 256 * 1024;
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// RFC 8628 §3.5: on `slow_down` "the interval MUST be increased by 5 seconds".
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+/// The longest a device code is waited for, whatever `expires_in` says (a year: beyond any
+/// provider's codes, and far from overflowing the clock).
+const MAX_DEVICE_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// A provider whose discovery document has been read and checked.
 #[derive(Debug)]
@@ -95,8 +98,8 @@ impl From<CliError> for Failure {
 impl OAuthError {
     fn text(&self) -> String {
         match self.error_description.as_deref().filter(|d| !d.is_empty()) {
-            Some(d) => format!("{}: {}", self.error, printable(d)),
-            None => self.error.clone(),
+            Some(d) => format!("{}: {}", printable(&self.error), printable(d)),
+            None => printable(&self.error),
         }
     }
 }
@@ -125,17 +128,20 @@ pub fn https_or_loopback(url: &reqwest::Url) -> bool {
     }
 }
 
-/// Text from the provider made safe for a terminal: control characters (escape sequences)
-/// dropped.
-fn printable(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).collect()
-}
-
 impl Provider {
     /// Reads `{issuer}/.well-known/openid-configuration` and checks that the document speaks
-    /// for exactly this issuer (Discovery §4.3), and that its endpoints are http(s) URLs — https
-    /// unless the issuer itself is plain http.
+    /// for exactly this issuer (Discovery §4.3), and that the issuer and its endpoints are https
+    /// URLs (plain http only on this host). The issuer is checked here, not only by `config
+    /// set`: a hand-edited profile or a cached session's issuer reaches this too, and a document
+    /// read in clear text could name any token endpoint for the password.
     pub async fn discover(issuer: &str) -> Result<Self, CliError> {
+        if !reqwest::Url::parse(issuer).is_ok_and(|u| https_or_loopback(&u)) {
+            return Err(CliError::Usage(format!(
+                "the OpenID Connect issuer `{}` is not an https:// URL (http:// only on this \
+                 host): `gota config set oidc_issuer URL`",
+                printable(issuer)
+            )));
+        }
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
@@ -179,14 +185,15 @@ impl Provider {
         }
         let endpoint = |name: &str, value: Option<String>| -> Result<Option<String>, CliError> {
             let Some(value) = value else { return Ok(None) };
-            if reqwest::Url::parse(&value).is_ok_and(|u| https_or_loopback(&u)) {
-                Ok(Some(value))
-            } else {
-                Err(CliError::Usage(format!(
+            match reqwest::Url::parse(&value) {
+                // The parsed form: the parser percent-encodes what the raw text could carry to
+                // the terminal in a message naming the endpoint.
+                Ok(url) if https_or_loopback(&url) => Ok(Some(url.into())),
+                _ => Err(CliError::Usage(format!(
                     "the provider's {name} `{}` is not an https URL (http only on this host); \
                      gota will not send credentials there",
                     printable(&value)
-                )))
+                ))),
             }
         };
         let token_endpoint =
@@ -319,7 +326,9 @@ impl Provider {
             ),
         };
         show(&instructions);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(grant.expires_in);
+        // Capped: a provider's `expires_in` near u64::MAX would overflow the clock (a panic).
+        let deadline = tokio::time::Instant::now()
+            + Duration::from_secs(grant.expires_in).min(MAX_DEVICE_WAIT);
         // An interval of 0 would poll in a loop; one second is the least gota waits.
         let mut interval = grant
             .interval
@@ -606,6 +615,110 @@ mod tests {
         let issuer = answering(response).await;
         let e = Provider::discover(&issuer).await.unwrap_err();
         assert!(e.to_string().contains("more than 256 KiB"), "{e}");
+    }
+
+    /// A loopback server that answers every request with the discovery document of its own
+    /// issuer (`{origin}/realms/x`, `origin` written as `host` names it), whose token and
+    /// device endpoints are `endpoint`.
+    async fn discoverable(host: &str, endpoint: &str) -> String {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let issuer = format!(
+            "http://{host}:{}/realms/x",
+            listener.local_addr().unwrap().port()
+        );
+        let body = serde_json::json!({
+            "issuer": issuer,
+            "token_endpoint": endpoint,
+            "device_authorization_endpoint": endpoint,
+            "grant_types_supported": ["password"],
+        })
+        .to_string();
+        let response = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = [0; 4096];
+                let _ = socket.read(&mut request).await;
+                let _ = socket.write_all(response.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            }
+        });
+        issuer
+    }
+
+    #[tokio::test]
+    async fn an_issuer_in_clear_text_off_this_host_is_not_even_discovered() {
+        // A hand-edited config.json (or a cached session's issuer) skips `config set`'s check;
+        // over plain http an on-path attacker would name the token endpoint the password goes
+        // to. 0.0.0.0 is not loopback, yet on Linux it reaches this 127.0.0.1 listener: without
+        // the rule, discovery would succeed.
+        let issuer = discoverable("0.0.0.0", "http://127.0.0.1:1/token").await;
+        let e = Provider::discover(&issuer).await.unwrap_err();
+        assert!(matches!(e, CliError::Usage(_)), "{e}");
+        assert!(e.to_string().contains("https"), "{e}");
+        let local = discoverable("127.0.0.1", "http://127.0.0.1:1/token").await;
+        Provider::discover(&local).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_providers_endpoints_are_kept_as_parsed_urls_free_of_control_characters() {
+        // The URL parser percent-encodes controls in a path: the raw text, kept, would reach
+        // the terminal in every error that names the endpoint.
+        let issuer = discoverable("127.0.0.1", "http://127.0.0.1:1/token\u{1b}]0;owned\u{7}").await;
+        let provider = Provider::discover(&issuer).await.unwrap();
+        let device = provider.device_endpoint.as_deref().unwrap();
+        for endpoint in [provider.token_endpoint.as_str(), device] {
+            assert!(!endpoint.contains(char::is_control), "{endpoint:?}");
+        }
+        let e = provider
+            .password("gota-cli", "dana", "secret", OidcToken::Id)
+            .await
+            .unwrap_err();
+        assert!(!e.to_string().contains(char::is_control), "{e}");
+    }
+
+    #[test]
+    fn the_providers_error_code_reaches_the_terminal_without_control_characters() {
+        let e = OAuthError {
+            error: "invalid_grant\u{1b}[2J".to_owned(),
+            error_description: Some("bad\u{9b}31m password".to_owned()),
+        };
+        assert_eq!(e.text(), "invalid_grant[2J: bad31m password");
+        let e = OAuthError {
+            error: "\u{1b}]0;x\u{7}".to_owned(),
+            error_description: None,
+        };
+        assert_eq!(e.text(), "]0;x");
+    }
+
+    #[tokio::test]
+    async fn a_device_code_that_lives_for_ever_does_not_overflow_the_deadline() {
+        // Every request is answered with the same body: the device authorization first, then
+        // as a token response without tokens, which ends the flow after one interval.
+        let body = r#"{"device_code":"d","user_code":"U","verification_uri":"https://x/device","expires_in":18446744073709551615,"interval":1}"#;
+        let endpoint = answering(
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes(),
+        )
+        .await;
+        let provider = Provider {
+            issuer: "http://127.0.0.1/realms/x".to_owned(),
+            http: reqwest::Client::new(),
+            token_endpoint: endpoint.clone(),
+            device_endpoint: Some(endpoint),
+            grant_types: Vec::new(),
+        };
+        let e = provider
+            .device("gota-cli", OidcToken::Id, |_| {})
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("no ID token"), "{e}");
     }
 
     fn unsigned_jwt(claims: &str) -> String {

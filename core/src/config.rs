@@ -69,7 +69,7 @@ pub const VARIABLES: &[Variable] = {
         var("GOTA_PHOTO_BUCKET", Optional, Optional,
             "S3 bucket of recipe photos; unset: photo routes answer 503 in Lambda, and standalone keeps photos in GOTA_DATA_DIR (embedded store) or has none (DynamoDB)"),
         var("GOTA_USER_POOL_ID", Required, Optional,
-            "Cognito user pool id; unset standalone means dev auth"),
+            "Cognito user pool id; unset standalone (and no GOTA_OIDC_ISSUER) means dev auth"),
         var("GOTA_USER_POOL_CLIENT_IDS", Required, Optional,
             "comma-separated app client ids the pool's tokens must name (required with the pool)"),
         var("GOTA_JWT_ISSUER", Optional, Optional,
