@@ -387,6 +387,16 @@ fn an_issuer_in_clear_text_off_this_host_is_refused_before_any_password_is_sent(
         assert_eq!(out.status.code(), Some(2), "{issuer}: {}", stderr(&out));
         assert!(stderr(&out).contains("https"), "{}", stderr(&out));
     }
-    gota.ok(&["config", "set", "oidc_issuer", "https://auth.example.org/realms/home"]);
-    gota.ok(&["config", "set", "oidc_issuer", "http://127.0.0.1:8080/realms/home"]);
+    gota.ok(&[
+        "config",
+        "set",
+        "oidc_issuer",
+        "https://auth.example.org/realms/home",
+    ]);
+    gota.ok(&[
+        "config",
+        "set",
+        "oidc_issuer",
+        "http://127.0.0.1:8080/realms/home",
+    ]);
 }
