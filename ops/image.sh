@@ -104,7 +104,10 @@ for arch in $ARCHES; do
     chmod 0644 "$context/etc/passwd" "$context/etc/group"
     find "$context" -exec touch -h -d "@$epoch" {} +
 
-    tag="gota:$tag_version-$arch"
+    # localhost/ with either tool: the name the archive carries, so that `docker load` of a
+    # podman-built archive and of a Docker-built one give the same image name (podman names a
+    # bare gota:… localhost/gota:…, Docker docker.io/library/gota:…).
+    tag="localhost/gota:$tag_version-$arch"
     args=(build --file Containerfile --platform "linux/$arch" --tag "$tag"
         --build-arg "VERSION=$version" --build-arg "REVISION=$revision"
         --build-arg "CREATED=$created" --build-arg "SOURCE=$source"
@@ -125,11 +128,11 @@ for arch in $ARCHES; do
 done
 
 if [ "$kind" = podman ]; then
-    list="gota:$tag_version"
+    list="localhost/gota:$tag_version"
     "$CONTAINER" manifest rm "$list" >/dev/null 2>&1 || "$CONTAINER" rmi "$list" >/dev/null 2>&1 || true
     "$CONTAINER" manifest create "$list" >/dev/null
     for tag in "${built[@]}"; do
-        "$CONTAINER" manifest add "$list" "containers-storage:localhost/$tag" >/dev/null
+        "$CONTAINER" manifest add "$list" "containers-storage:$tag" >/dev/null
     done
     echo "ops/image.sh: manifest list $list over ${built[*]}"
 fi

@@ -465,13 +465,56 @@ pub async fn serve_standalone(listen: SocketAddr, config: &Config, app: Api) -> 
         AuthConfig::Dev => "dev",
     };
     tracing::info!(address = %listener.local_addr()?, auth, "gota-api listening");
-    axum::serve(
+    serve_until(listener, app, shutdown_signal(), SHUTDOWN_DRAIN).await
+}
+
+/// How long a stopping server waits for its open connections (in-flight requests) before it
+/// exits without them: `docker stop` and `podman stop` send SIGKILL 10 s after SIGTERM, and
+/// the photo task and the log writer still need their turn after this.
+pub const SHUTDOWN_DRAIN: Duration = Duration::from_secs(5);
+
+/// Serves `service` on `listener` until `stop` completes; then accepts nothing more and lets
+/// in-flight requests finish, for at most `drain`.
+pub async fn serve_until<S>(
+    listener: TcpListener,
+    service: S,
+    stop: impl Future<Output = ()> + Send + 'static,
+    drain: Duration,
+) -> anyhow::Result<()>
+where
+    S: tower::Service<
+            axum::extract::Request,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+{
+    // axum drains without a limit, and hyper does not close a connection whose request head is
+    // half-sent: one such client (slow or hostile) would hold the process until the SIGKILL.
+    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+    let server = axum::serve(
         listener,
-        axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
+        axum::ServiceExt::<axum::extract::Request>::into_make_service(service),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("serving HTTP")
+    .with_graceful_shutdown(async move {
+        stop.await;
+        let _ = stopping.send(true);
+    });
+    let drained = async move {
+        if stopped.wait_for(|stopped| *stopped).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(drain).await;
+    };
+    tokio::select! {
+        served = std::future::IntoFuture::into_future(server) => served.context("serving HTTP"),
+        () = drained => {
+            tracing::warn!(?drain, "connections still open after the drain: closed unanswered");
+            Ok(())
+        }
+    }
 }
 
 async fn shutdown_signal() {
@@ -642,6 +685,72 @@ mod tests {
         ] {
             assert_eq!(parse_status_line(bad), None, "{bad:?}");
         }
+    }
+
+    /// A server on loopback whose `/slow` answers "done" after 300 ms, stopped when `stop` is
+    /// sent (or dropped), draining for at most `drain`.
+    async fn stoppable(
+        drain: Duration,
+    ) -> (
+        SocketAddr,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<anyhow::Result<()>>,
+    ) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let app = axum::Router::new().route(
+            "/slow",
+            axum::routing::get(|| async {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                "done"
+            }),
+        );
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let stopped = async {
+            let _ = stopped.await;
+        };
+        let server = tokio::spawn(serve_until(listener, app, stopped, drain));
+        (address, stop, server)
+    }
+
+    #[tokio::test]
+    async fn a_half_sent_request_holds_a_stopping_server_no_longer_than_the_drain() {
+        let (address, stop, server) = stoppable(Duration::from_millis(200)).await;
+        let mut slow = tokio::net::TcpStream::connect(address).await.unwrap();
+        slow.write_all(b"GET /slow HTTP/1.1\r\nHo").await.unwrap();
+        // The server has the connection and is reading its head when the stop comes.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let stopping = std::time::Instant::now();
+        stop.send(()).unwrap();
+        let served = tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("the server still runs 5 s after the stop");
+        served.unwrap().unwrap();
+        assert!(stopping.elapsed() >= Duration::from_millis(200));
+    }
+
+    #[tokio::test]
+    async fn a_stopping_server_finishes_the_request_in_flight_and_takes_no_new_one() {
+        let (address, stop, server) = stoppable(SHUTDOWN_DRAIN).await;
+        let base = format!("http://{address}");
+        let client = reqwest::Client::new();
+        let in_flight = tokio::spawn(client.get(format!("{base}/slow")).send());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let stopping = std::time::Instant::now();
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("the server still runs 5 s after the stop")
+            .unwrap()
+            .unwrap();
+        // It ended with its last request (200 ms after the stop), not before, nor at the end of
+        // the drain.
+        let took = stopping.elapsed();
+        assert!(took >= Duration::from_millis(150), "{took:?}");
+        assert!(took < Duration::from_secs(2), "{took:?}");
+        let response = in_flight.await.unwrap().unwrap();
+        assert_eq!(response.text().await.unwrap(), "done");
+        assert!(tokio::net::TcpStream::connect(address).await.is_err());
     }
 
     #[tokio::test]

@@ -346,3 +346,30 @@ async fn the_image_has_no_shell_and_says_what_it_is() {
         "{labels}"
     );
 }
+
+/// The archive `docker load -i` reads names the image as the README's `docker run` does
+/// (`localhost/gota:<version>-<arch>`), whichever tool built it.
+#[test]
+fn the_archive_names_the_image_the_readme_runs() {
+    let _scene = Scene::new();
+    let name = image();
+    let file = name.trim_start_matches("localhost/").replace(':', "-");
+    let archive = repo_root().join(format!("target/image/{file}.tar"));
+    let output = run(Command::new("tar")
+        .arg("-xOf")
+        .arg(&archive)
+        .arg("manifest.json"));
+    assert!(output.status.success(), "{}: {output:?}", archive.display());
+    let manifest: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        manifest[0]["RepoTags"],
+        serde_json::json!([name]),
+        "{manifest}"
+    );
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        readme.contains(&format!("localhost/gota:{version}-amd64")),
+        "README's docker run names another image"
+    );
+}
