@@ -28,7 +28,7 @@ CONTAINER ?= $(or $(shell command -v podman 2>/dev/null),$(shell command -v dock
 ARCHES ?= amd64 arm64
 HOST_ARCH := $(patsubst x86_64,amd64,$(patsubst aarch64,arm64,$(shell uname -m)))
 
-.PHONY: help run test lint fmt build deps chromium podman image image-test bench-image docs-assets docs-assets-check proptest schemathesis build-lambda synth bootstrap deploy destroy infra-deps infra-test bench smoke canary-user openapi api-check release
+.PHONY: help run test lint fmt build deps chromium podman qemu-user image image-test bench-image docs-assets docs-assets-check proptest schemathesis build-lambda synth bootstrap deploy destroy infra-deps infra-test bench smoke canary-user openapi api-check release
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -64,6 +64,15 @@ chromium:
 
 # podman and runc (Debian's: crun fails here, see ops/podman/containers.conf) for the container
 # test and `make image`. apt-get needs root, as for chromium; skipped when both are installed.
+# ops/image.sh runs the binary of each architecture before imaging it; the other one runs under
+# qemu's user-mode emulation (Debian's qemu-user-static). Without apt-get it says so and goes on.
+qemu-user:
+	@if ! command -v qemu-aarch64-static >/dev/null && command -v apt-get >/dev/null; then \
+		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends qemu-user-static; \
+	fi
+
 podman:
 	@if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then \
 		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
@@ -71,7 +80,7 @@ podman:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends podman runc; \
 	fi
 
-image: $(VENV_STAMP) $(if $(shell command -v $(CONTAINER) 2>/dev/null),,podman) ## Container images gota:<version>-<arch> (static musl, FROM scratch), manifest list gota:<version>, archives in target/image/: make image [ARCHES="amd64 arm64"] [CONTAINER=podman|docker]
+image: $(VENV_STAMP) qemu-user $(if $(shell command -v $(CONTAINER) 2>/dev/null),,podman) ## Container images gota:<version>-<arch> (static musl, FROM scratch), manifest list gota:<version>, archives in target/image/: make image [ARCHES="amd64 arm64"] [CONTAINER=podman|docker]
 	ARCHES="$(ARCHES)" CONTAINER="$(CONTAINER)" ops/image.sh
 
 # The image the container test (integration-tests/tests/container.rs) runs: the host's

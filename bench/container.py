@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -135,15 +136,23 @@ def wrk(url: str, t: str) -> float | None:
     return statistics.median(rates)
 
 
+def allocator_env() -> dict[str, str]:
+    """The allocator settings the Containerfile's ENV gives the static binary (MIMALLOC_*), so
+    that the host run of the same binary is the image's server minus the container."""
+    text = (REPO / "Containerfile").read_text()
+    return dict(re.findall(r"\b(MIMALLOC_[A-Z_]+)=(\S+)", text))
+
+
 class Host:
     """A host binary, started directly (dev auth on loopback, embedded store in a temp dir)."""
 
-    def __init__(self, binary: Path):
+    def __init__(self, binary: Path, extra_env: dict[str, str] | None = None):
         self.binary = binary
+        self.extra_env = extra_env or {}
 
     def start(self, port: int, data: str) -> tuple[subprocess.Popen, float]:
         env = {"PATH": os.environ["PATH"], "RUST_LOG": "warn",
-               "GOTA_LISTEN": f"127.0.0.1:{port}", "GOTA_DATA_DIR": data}
+               "GOTA_LISTEN": f"127.0.0.1:{port}", "GOTA_DATA_DIR": data, **self.extra_env}
         started = time.monotonic()
         process = subprocess.Popen([str(self.binary)], env=env, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
@@ -240,7 +249,7 @@ def main() -> None:
 
     results = {
         f"container ({IMAGE}, podman run)": measure_container(True),
-        f"host, static musl ({musl.relative_to(REPO)})": Host(musl).measure(True),
+        f"host, static musl ({musl.relative_to(REPO)})": Host(musl, allocator_env()).measure(True),
         f"host, glibc ({glibc})": Host(glibc).measure(True),
     }
     lines += [f"## Start, memory, stop ({REQUESTS} requests for the loaded RSS)", "",

@@ -76,6 +76,55 @@ for i in range(phnum):
 PY
 }
 
+# Before the binary goes into an image, it must start, answer its own health check and stop
+# with exit 0 on SIGTERM — natively, or for the other architecture under qemu's user-mode
+# emulation (Debian's qemu-user-static: no binfmt registration needed for a static binary).
+# Without qemu for a foreign architecture, this says so and goes on.
+smoke_test() {
+    local binary="$1" arch="$2" runner=()
+    case "$arch" in
+        "$host_arch") ;;
+        amd64) runner=(qemu-x86_64-static) ;;
+        arm64) runner=(qemu-aarch64-static) ;;
+    esac
+    if [ ${#runner[@]} -gt 0 ] && ! command -v "${runner[0]}" >/dev/null; then
+        echo "ops/image.sh: $arch binary not run: ${runner[0]} is missing (apt-get install qemu-user-static)" >&2
+        return 0
+    fi
+    local port data pid status=0
+    port="$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    data="$(mktemp -d)"
+    GOTA_LISTEN="127.0.0.1:$port" GOTA_DATA_DIR="$data" RUST_LOG=warn \
+        "${runner[@]}" "$binary" >"$data.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 100); do
+        GOTA_LISTEN="127.0.0.1:$port" "${runner[@]}" "$binary" healthcheck 2>/dev/null && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if ! GOTA_LISTEN="127.0.0.1:$port" "${runner[@]}" "$binary" healthcheck; then
+        kill -KILL "$pid" 2>/dev/null || true
+        cat "$data.log" >&2
+        rm -rf "$data" "$data.log"
+        echo "ops/image.sh: the $arch binary did not answer its health check" >&2
+        return 1
+    fi
+    kill -TERM "$pid"
+    wait "$pid" || status=$?
+    rm -rf "$data" "$data.log"
+    if [ "$status" -ne 0 ]; then
+        echo "ops/image.sh: the $arch binary exited $status on SIGTERM" >&2
+        return 1
+    fi
+    echo "ops/image.sh: $binary started, answered /health and stopped on SIGTERM${runner:+ (under ${runner[0]})}"
+}
+
+case "$(uname -m)" in
+    x86_64) host_arch=amd64 ;;
+    aarch64 | arm64) host_arch=arm64 ;;
+    *) host_arch=unknown ;;
+esac
+
 built=()
 for arch in $ARCHES; do
     case "$arch" in
@@ -92,6 +141,7 @@ for arch in $ARCHES; do
     fi
     binary="target/$triple/release/gota-api"
     static_elf "$binary" "$arch"
+    smoke_test "$binary" "$arch"
 
     context="$out/context-$arch"
     rm -rf "$context"

@@ -465,7 +465,14 @@ pub async fn serve_standalone(listen: SocketAddr, config: &Config, app: Api) -> 
         AuthConfig::Dev => "dev",
     };
     tracing::info!(address = %listener.local_addr()?, auth, "gota-api listening");
-    serve_until(listener, app, shutdown_signal(), SHUTDOWN_DRAIN).await
+    serve_until(
+        listener,
+        app,
+        shutdown_signal(),
+        SHUTDOWN_DRAIN,
+        HEADER_READ_TIMEOUT,
+    )
+    .await
 }
 
 /// How long a stopping server waits for its open connections (in-flight requests) before it
@@ -473,13 +480,21 @@ pub async fn serve_standalone(listen: SocketAddr, config: &Config, app: Api) -> 
 /// the photo task and the log writer still need their turn after this.
 pub const SHUTDOWN_DRAIN: Duration = Duration::from_secs(5);
 
-/// Serves `service` on `listener` until `stop` completes; then accepts nothing more and lets
+/// How long a client may take to send a request's head (request line and headers). axum's own
+/// `serve` sets no limit: a published container port is reachable by anyone, and a client that
+/// trickles a header byte at a time (slowloris) would hold a connection and its task for ever.
+/// Bodies keep their own limits (the 8 s request deadline, the upload's idle timeout).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves `service` on `listener` (HTTP/1.1, each request head read within `header_read`)
+/// until `stop` completes; then accepts nothing more, closes idle connections and lets
 /// in-flight requests finish, for at most `drain`.
 pub async fn serve_until<S>(
     listener: TcpListener,
     service: S,
     stop: impl Future<Output = ()> + Send + 'static,
     drain: Duration,
+    header_read: Duration,
 ) -> anyhow::Result<()>
 where
     S: tower::Service<
@@ -491,30 +506,54 @@ where
         + 'static,
     S::Future: Send,
 {
-    // axum drains without a limit, and hyper does not close a connection whose request head is
-    // half-sent: one such client (slow or hostile) would hold the process until the SIGKILL.
-    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
-    let server = axum::serve(
-        listener,
-        axum::ServiceExt::<axum::extract::Request>::into_make_service(service),
-    )
-    .with_graceful_shutdown(async move {
-        stop.await;
-        let _ = stopping.send(true);
-    });
-    let drained = async move {
-        if stopped.wait_for(|stopped| *stopped).await.is_err() {
-            std::future::pending::<()>().await;
-        }
-        tokio::time::sleep(drain).await;
-    };
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    // hyper times the head only with a timer (without one the timeout is silently off).
+    http.timer(TokioTimer::new()).header_read_timeout(header_read);
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(error) => {
+                    // Out of file descriptors, a connection reset before accept: not the
+                    // listener's end. Back off briefly instead of spinning (as axum does).
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(
+            service
+                .clone()
+                .map_request(|request: http::Request<hyper::body::Incoming>| {
+                    request.map(axum::body::Body::new)
+                }),
+        );
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                // A client that left, or one that was too slow with its head: its own end.
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    // hyper does not close a connection whose request head is half-sent (the header timeout
+    // will, but may be longer than the drain): one such client must not hold the process
+    // until the engine's SIGKILL.
     tokio::select! {
-        served = std::future::IntoFuture::into_future(server) => served.context("serving HTTP"),
-        () = drained => {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(drain) => {
             tracing::warn!(?drain, "connections still open after the drain: closed unanswered");
-            Ok(())
         }
     }
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -709,7 +748,13 @@ mod tests {
         let stopped = async {
             let _ = stopped.await;
         };
-        let server = tokio::spawn(serve_until(listener, app, stopped, drain));
+        let server = tokio::spawn(serve_until(
+            listener,
+            app,
+            stopped,
+            drain,
+            Duration::from_millis(300),
+        ));
         (address, stop, server)
     }
 
@@ -727,6 +772,25 @@ mod tests {
             .expect("the server still runs 5 s after the stop");
         served.unwrap().unwrap();
         assert!(stopping.elapsed() >= Duration::from_millis(200));
+    }
+
+    #[tokio::test]
+    async fn a_request_head_not_sent_within_the_header_timeout_loses_its_connection() {
+        let (address, _stop, _server) = stoppable(SHUTDOWN_DRAIN).await;
+        let mut slow = tokio::net::TcpStream::connect(address).await.unwrap();
+        slow.write_all(b"GET /slow HTTP/1.1\r\nHo").await.unwrap();
+        let started = std::time::Instant::now();
+        // The server's header timeout in `stoppable` is 300 ms: it answers 408 or just closes;
+        // either way the read ends (0 bytes or an error) well before this test's 5 s.
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut answer))
+            .await
+            .expect("a half-sent head still holds its connection after 5 s");
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(250), "closed after {took:?}: {read:?}");
+        // Meanwhile the server answers everyone else.
+        let other = reqwest::get(format!("http://{address}/slow")).await.unwrap();
+        assert_eq!(other.text().await.unwrap(), "done");
     }
 
     #[tokio::test]

@@ -328,6 +328,7 @@ async fn the_image_has_no_shell_and_says_what_it_is() {
         "GOTA_LISTEN=0.0.0.0:3000",
         "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
         "GOTA_ROOT_CERTIFICATES=/etc/ssl/certs/ca-certificates.crt",
+        "MIMALLOC_ARENA_EAGER_COMMIT=0",
     ] {
         assert!(env.contains(&expected), "{expected} not in {env:?}");
     }
@@ -338,6 +339,20 @@ async fn the_image_has_no_shell_and_says_what_it_is() {
         env!("CARGO_PKG_VERSION")
     );
     assert_eq!(labels["org.opencontainers.image.title"], "gota");
+    // The image is of this checkout, not an older build left in the store (a stale image would
+    // test yesterday's binary and pass or fail for the wrong reasons).
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(gota_testkit::repo_root())
+        .output()
+        .expect("git rev-parse HEAD");
+    let head = String::from_utf8(head.stdout).unwrap();
+    let revision = labels["org.opencontainers.image.revision"].as_str().unwrap();
+    assert_eq!(
+        revision.trim_end_matches("-dirty"),
+        head.trim(),
+        "the image was built from another commit: run `make image-test`"
+    );
     assert!(
         labels["io.gota.ca-bundle"]
             .as_str()
