@@ -31,18 +31,6 @@ async fn world() -> (Moto, Api, Gota, tempfile::TempDir, UserPool) {
     (moto, api, gota, data, pool)
 }
 
-/// The claims of a JWT, unverified (the test only asks which kind of token it is).
-fn claims(token: &str) -> Value {
-    use base64::Engine as _;
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
 fn login(gota: &Gota) {
     let out = gota.run(
         &["login", "carol", "--password-stdin"],
@@ -139,7 +127,7 @@ async fn an_expired_session_is_refreshed_with_the_refresh_token() {
 async fn login_keeps_the_access_token_that_the_deployed_api_accepts() {
     let (_moto, _api, gota, _data, _pool) = world().await;
     login(&gota);
-    let token = claims(cached(&gota)["token"].as_str().unwrap());
+    let token = gota_testkit::token_claims(cached(&gota)["token"].as_str().unwrap());
     assert_eq!(token["token_use"], "access", "{token}");
     assert!(
         token["scope"]
@@ -163,6 +151,6 @@ async fn an_id_token_cached_by_an_older_gota_is_renewed_into_an_access_token() {
     )
     .unwrap();
     gota.ok(&["recipes", "list"]);
-    let token = claims(cached(&gota)["token"].as_str().unwrap());
+    let token = gota_testkit::token_claims(cached(&gota)["token"].as_str().unwrap());
     assert_eq!(token["token_use"], "access", "{token}");
 }

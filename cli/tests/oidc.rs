@@ -37,17 +37,6 @@ fn cached(gota: &Gota) -> Option<Value> {
     Some(serde_json::from_str(&text).unwrap())
 }
 
-fn claims(token: &str) -> Value {
-    use base64::Engine as _;
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -113,7 +102,7 @@ async fn the_device_flow_signs_in_once_the_person_approves() {
     assert_eq!(tokens["username"], "dana");
     assert_eq!(tokens["issuer"], provider.issuer());
     let token = tokens["token"].as_str().unwrap();
-    let sent = claims(token);
+    let sent = gota_testkit::token_claims(token);
     assert_eq!(sent["aud"], CLIENT_ID, "the ID token by default: {sent}");
     assert_eq!(sent["sub"], provider.subject_of("dana"));
     assert_eq!(tokens["expires_at"], sent["exp"]);
@@ -136,7 +125,7 @@ async fn oidc_token_access_keeps_the_access_token() {
     gota.ok(&["config", "set", "oidc_token", "access"]);
     let out = password_login(&gota, "dana", PASSWORD);
     assert!(out.status.success(), "{}", stderr(&out));
-    let sent = claims(cached(&gota).unwrap()["token"].as_str().unwrap());
+    let sent = gota_testkit::token_claims(cached(&gota).unwrap()["token"].as_str().unwrap());
     assert_eq!(sent["aud"], gota_testkit::oidc::API_AUDIENCE, "{sent}");
     let bad = gota.run(&["config", "set", "oidc_token", "refresh"], &[], None);
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
@@ -219,7 +208,10 @@ async fn the_password_grant_signs_in_with_a_username() {
     let tokens = cached(&gota).unwrap();
     assert_eq!(tokens["source"], "oidc");
     assert_eq!(tokens["username"], "dana");
-    assert_eq!(claims(tokens["token"].as_str().unwrap())["aud"], CLIENT_ID);
+    assert_eq!(
+        gota_testkit::token_claims(tokens["token"].as_str().unwrap())["aud"],
+        CLIENT_ID
+    );
     assert_eq!(provider.requests("/protocol/openid-connect/auth/device"), 0);
 }
 
@@ -342,7 +334,10 @@ async fn a_token_from_stdin_is_the_session_until_it_expires() {
     assert_eq!(tokens["source"], "provided");
     assert_eq!(tokens["username"], "erin");
     assert_eq!(tokens["token"], token.as_str());
-    assert_eq!(tokens["expires_at"], claims(&token)["exp"]);
+    assert_eq!(
+        tokens["expires_at"],
+        gota_testkit::token_claims(&token)["exp"]
+    );
     assert!(tokens.get("refresh_token").is_none());
 
     // Past its expiry it is not renewed, and the message says how to replace it.

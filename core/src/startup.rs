@@ -512,7 +512,8 @@ where
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     // hyper times the head only with a timer (without one the timeout is silently off).
-    http.timer(TokioTimer::new()).header_read_timeout(header_read);
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read);
     let mut stop = std::pin::pin!(stop);
     loop {
         let stream = tokio::select! {
@@ -528,13 +529,9 @@ where
             },
             () = &mut stop => break,
         };
-        let service = hyper_util::service::TowerToHyperService::new(
-            service
-                .clone()
-                .map_request(|request: http::Request<hyper::body::Incoming>| {
-                    request.map(axum::body::Body::new)
-                }),
-        );
+        let service = hyper_util::service::TowerToHyperService::new(service.clone().map_request(
+            |request: http::Request<hyper::body::Incoming>| request.map(axum::body::Body::new),
+        ));
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(error) = connection.await {
@@ -787,9 +784,14 @@ mod tests {
             .await
             .expect("a half-sent head still holds its connection after 5 s");
         let took = started.elapsed();
-        assert!(took >= Duration::from_millis(250), "closed after {took:?}: {read:?}");
+        assert!(
+            took >= Duration::from_millis(250),
+            "closed after {took:?}: {read:?}"
+        );
         // Meanwhile the server answers everyone else.
-        let other = reqwest::get(format!("http://{address}/slow")).await.unwrap();
+        let other = reqwest::get(format!("http://{address}/slow"))
+            .await
+            .unwrap();
         assert_eq!(other.text().await.unwrap(), "done");
     }
 

@@ -347,7 +347,9 @@ async fn the_image_has_no_shell_and_says_what_it_is() {
         .output()
         .expect("git rev-parse HEAD");
     let head = String::from_utf8(head.stdout).unwrap();
-    let revision = labels["org.opencontainers.image.revision"].as_str().unwrap();
+    let revision = labels["org.opencontainers.image.revision"]
+        .as_str()
+        .unwrap();
     assert_eq!(
         revision.trim_end_matches("-dirty"),
         head.trim(),

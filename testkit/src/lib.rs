@@ -36,7 +36,7 @@ pub use lambda::{LambdaFunction, cargo_lambda, gota_worker_bin};
 #[cfg(feature = "moto")]
 pub use moto::{Moto, PASSWORD, Queue, REGION, Tokens, UserPool};
 #[cfg(feature = "oidc")]
-pub use oidc::{OidcProvider, ProviderOptions};
+pub use oidc::{OidcProvider, ProviderOptions, token_claims};
 #[cfg(feature = "spawn")]
 pub use process::{Process, free_port};
 

@@ -175,6 +175,14 @@ impl Signer {
     }
 }
 
+/// The claims of a JWT, read without checking anything: for tests that look at what a token
+/// says (its `sub`, `aud`, `token_use`…).
+pub fn token_claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("a JWT has a payload");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url payload"))
+        .expect("a JSON payload")
+}
+
 fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

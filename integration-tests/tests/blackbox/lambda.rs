@@ -13,16 +13,6 @@ use gota_testkit::{
     Moto, Process, UserPool, cargo_lambda, fixtures, fixtures::recipe, free_port, gota_api,
 };
 
-fn claims_of(token: &str) -> Value {
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
 /// `claims` as a REST API Cognito authorizer hands them over: every value a string, arrays
 /// comma-joined.
 fn flattened(claims: &Value) -> Value {
@@ -147,7 +137,7 @@ async fn the_binary_serves_lambda_invocations_from_both_api_gateway_flavours() {
     assert_eq!(created.status(), StatusCode::CREATED);
 
     // 2. A REST v1 event with authorizer claims and a stage, through `cargo lambda invoke`.
-    let claims = claims_of(&alice.id);
+    let claims = gota_testkit::token_claims(&alice.id);
     let sub = claims["sub"].as_str().unwrap().to_owned();
     let dir = tempfile::tempdir().unwrap();
     let invoke = |event: Value| {
