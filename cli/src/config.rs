@@ -100,7 +100,7 @@ impl Profile {
             check_url(key, value)?;
         }
         if let (Some(value), "oidc_issuer") = (&value, key)
-            && !reqwest::Url::parse(value).is_ok_and(|u| crate::oidc::https_or_loopback(&u))
+            && !reqwest::Url::parse(value).is_ok_and(|u| https_or_loopback(&u))
         {
             // A password grant would send the password in clear text.
             return Err(CliError::Usage(format!(
@@ -109,6 +109,24 @@ impl Profile {
         }
         *slot = value;
         Ok(())
+    }
+}
+
+/// Whether passwords, device codes and refresh tokens may be sent to `url`: over https, or
+/// over plain http only to this host (127.0.0.0/8, ::1, `localhost`: a provider on the same
+/// machine, or a test's) — the server holds its issuer to the same rule.
+pub fn https_or_loopback(url: &reqwest::Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => url.host_str().is_some_and(|host| {
+            // IPv6 hosts come bracketed; the parser has already normalised every IP form.
+            let bare = host.trim_start_matches('[').trim_end_matches(']');
+            bare.parse::<std::net::IpAddr>().map_or_else(
+                |_| host.eq_ignore_ascii_case("localhost"),
+                |ip| ip.is_loopback(),
+            )
+        }),
+        _ => false,
     }
 }
 

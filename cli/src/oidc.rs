@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config::OidcToken;
+use crate::config::{OidcToken, https_or_loopback};
 use crate::error::{CliError, Problem, chain};
 use crate::jwt::{self, printable};
 
@@ -108,24 +108,6 @@ impl OAuthError {
 /// appending the well-known path.
 pub fn trimmed_issuer(issuer: &str) -> &str {
     issuer.strip_suffix('/').unwrap_or(issuer)
-}
-
-/// Whether passwords, device codes and refresh tokens may be sent to `url`: over https, or
-/// over plain http only to this host (127.0.0.0/8, ::1, `localhost`: a provider on the same
-/// machine, or a test's) — the server holds its issuer to the same rule.
-pub fn https_or_loopback(url: &reqwest::Url) -> bool {
-    match url.scheme() {
-        "https" => true,
-        "http" => url.host_str().is_some_and(|host| {
-            // IPv6 hosts come bracketed; the parser has already normalised every IP form.
-            let bare = host.trim_start_matches('[').trim_end_matches(']');
-            bare.parse::<std::net::IpAddr>().map_or_else(
-                |_| host.eq_ignore_ascii_case("localhost"),
-                |ip| ip.is_loopback(),
-            )
-        }),
-        _ => false,
-    }
 }
 
 impl Provider {
