@@ -102,6 +102,12 @@ impl LambdaFunction {
         }
     }
 
+    /// The emulator's address for `path`: `/lambda-url/_/…` is its HTTP front (a function URL's
+    /// HTTP API v2 events), `/.rt` the Runtime API.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
     /// Invokes the function with `event` and returns its response; panics if the invocation
     /// fails (the function returned an error or did not answer).
     pub fn invoke(&self, event: &serde_json::Value) -> serde_json::Value {

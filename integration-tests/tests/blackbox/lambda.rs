@@ -2,16 +2,13 @@
 //! HTTP front (HTTP API v2 events without authorizer claims → in-process bearer verification),
 //! and `cargo lambda invoke` with a REST v1 proxy event that carries authorizer claims.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use gota_testkit::{
-    Moto, Process, UserPool, cargo_lambda, fixtures, fixtures::recipe, free_port, gota_api,
-};
+use gota_testkit::{LambdaFunction, Moto, UserPool, fixtures, fixtures::recipe, gota_api_bin};
 
 /// `claims` as a REST API Cognito authorizer hands them over: every value a string, arrays
 /// comma-joined.
@@ -51,33 +48,10 @@ async fn the_binary_serves_lambda_invocations_from_both_api_gateway_flavours() {
     pool.add_user("alice", &[]).await;
     let alice = pool.login("alice").await;
 
-    let port = free_port();
-    let runtime = format!("127.0.0.1:{port}");
-    let _emulator = Process::spawn(
-        cargo_lambda(&[
-            "watch",
-            "--only-lambda-apis",
-            "-A",
-            "127.0.0.1",
-            "-P",
-            &port.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null()),
-    );
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .build()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    // The runtime's own routes long-poll: wait for the port, not for an answer.
-    while tokio::net::TcpStream::connect(&runtime).await.is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "cargo lambda watch did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let mut env = moto.env();
     env.extend(pool.env());
     env.extend([
@@ -86,28 +60,11 @@ async fn the_binary_serves_lambda_invocations_from_both_api_gateway_flavours() {
             "GOTA_CURSOR_KEY".into(),
             base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
         ),
-        (
-            "AWS_LAMBDA_RUNTIME_API".into(),
-            format!("http://{runtime}/.rt"),
-        ),
-        ("AWS_LAMBDA_FUNCTION_NAME".into(), "_".into()),
-        ("AWS_LAMBDA_FUNCTION_VERSION".into(), "1".into()),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), "256".into()),
-        (
-            "AWS_LAMBDA_LOG_GROUP_NAME".into(),
-            "/aws/lambda/gota".into(),
-        ),
-        ("AWS_LAMBDA_LOG_STREAM_NAME".into(), "test".into()),
-        ("RUST_LOG".into(), "warn".into()),
     ]);
-    let _function = Process::spawn(
-        gota_api(&env)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit()),
-    );
+    let function = LambdaFunction::start(gota_api_bin(), &env).await;
 
     // 1. The HTTP front: an HTTP API v2 event with no claims; the bearer is verified in-process.
-    let front = format!("http://{runtime}/lambda-url/_");
+    let front = function.url("/lambda-url/_");
     let deadline = Instant::now() + Duration::from_secs(30);
     let health = loop {
         match client.get(format!("{front}/health")).send().await {
@@ -139,29 +96,7 @@ async fn the_binary_serves_lambda_invocations_from_both_api_gateway_flavours() {
     // 2. A REST v1 event with authorizer claims and a stage, through `cargo lambda invoke`.
     let claims = gota_testkit::token_claims(&alice.id);
     let sub = claims["sub"].as_str().unwrap().to_owned();
-    let dir = tempfile::tempdir().unwrap();
-    let invoke = |event: Value| {
-        let event_file = dir.path().join("event.json");
-        std::fs::write(&event_file, event.to_string()).unwrap();
-        let output = cargo_lambda(&[
-            "invoke",
-            "_",
-            "-A",
-            "127.0.0.1",
-            "-P",
-            &port.to_string(),
-            "--data-file",
-            event_file.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-        assert!(
-            output.status.success(),
-            "invoke failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice::<Value>(&output.stdout).unwrap()
-    };
+    let invoke = |event: Value| function.invoke(&event);
     // API Gateway's Cognito authorizer checks the pool, not the app client: claims of a
     // token issued to another client of the same pool must still be refused here.
     let mut foreign = claims.clone();
