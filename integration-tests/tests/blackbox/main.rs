@@ -21,3 +21,4 @@ mod secrets_on_moto;
 mod shopping_on_moto;
 mod smoke;
 mod store_on_moto;
+mod support;

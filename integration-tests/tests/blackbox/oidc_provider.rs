@@ -66,15 +66,16 @@ impl World {
         token: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut request = reqwest::Client::new()
-            .request(method.parse().unwrap(), self.api.url(path))
-            .bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
+        let (status, _, body) = crate::support::send(
+            &reqwest::Client::new(),
+            method,
+            self.api.url(path),
+            token,
+            body,
+            &[],
+        )
+        .await;
+        (status, body)
     }
 
     async fn status(&self, token: &str) -> StatusCode {
